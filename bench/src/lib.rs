@@ -1,0 +1,2 @@
+//! Kestrel benchmarks: stream builders and latency harnesses shared by the benches in `benches/`.
+#![deny(unsafe_code)]

@@ -1,0 +1,19 @@
+//! Kestrel core: fixed-point types, ids, market events, order books and the pieces every other
+//! crate shares. `core` knows nothing of feeds, strategy or gateway.
+#![deny(unsafe_code)]
+
+pub mod event;
+pub mod fixed;
+pub mod ids;
+pub mod instrument;
+pub mod side;
+pub mod time;
+pub mod top;
+
+pub use event::{BookEventKind, MarketEvent, TradingStatus};
+pub use fixed::{FIXED_DECIMALS, FIXED_SCALE, FixedError, Price, Qty};
+pub use ids::{InstrumentId, OrderId};
+pub use instrument::{Instrument, InstrumentError, InstrumentTable};
+pub use side::Side;
+pub use time::Timestamp;
+pub use top::{BookTop, BookUpdate, LevelView, TOP_LEVELS, TradePrint};

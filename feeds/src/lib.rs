@@ -1,0 +1,2 @@
+//! Kestrel feeds: wire decoders, capture files, importers and replay.
+#![deny(unsafe_code)]

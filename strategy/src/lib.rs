@@ -1,0 +1,2 @@
+//! Kestrel strategy: microstructure signals, alpha models and the risk harmonizer.
+#![deny(unsafe_code)]

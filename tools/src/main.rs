@@ -1,0 +1,5 @@
+//! The `kestrel` command line.
+
+fn main() -> anyhow::Result<()> {
+    Ok(())
+}
