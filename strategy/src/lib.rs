@@ -1,2 +1,3 @@
 //! Kestrel strategy: microstructure signals, alpha models and the risk harmonizer.
 #![deny(unsafe_code)]
+pub mod edge;
