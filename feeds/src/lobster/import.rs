@@ -371,6 +371,7 @@ pub fn plan_import(
 #[cfg(test)]
 mod tests {
     use super::super::files::{parse_messages, parse_orderbook};
+    use super::super::message::SYNTHETIC_REF_BASE;
     use super::*;
 
     const MESSAGES: &str = include_str!(concat!(
@@ -401,5 +402,116 @@ mod tests {
         assert_eq!(r.checks, 1996);
         assert_eq!(r.mismatched, 0);
         assert_eq!(r.learned, 318);
+    }
+
+    fn plan(messages: &str, book: &str) -> ImportPlan {
+        plan_import(parse_messages(messages), parse_orderbook(book))
+    }
+
+    #[test]
+    fn unknown_orders_act_on_the_synthetic_order_of_their_level() {
+        // Depth 2. The book before event 1: ask 101 x 30, bid 99 x 20 (from row 1 with the
+        // add undone). Event 2 deletes an unknown ask order of 10 at 101; event 3 executes an
+        // unknown bid order of 20 at 99.
+        let messages = "1.0,1,5,7,100,1\n2.0,3,77,10,101,-1\n3.0,4,78,20,99,1";
+        let book = "101,30,100,7,9999999999,0,99,20\n\
+                    101,20,100,7,9999999999,0,99,20\n\
+                    101,20,100,7,9999999999,0,-9999999999,0";
+        let p = plan(messages, book);
+        assert_eq!(p.report.initial_levels, 2);
+        assert_eq!((p.report.checks, p.report.mismatched), (4, 0));
+        let ops: Vec<ImportOp> = p.ops.iter().map(|t| t.op).collect();
+        let s0 = SYNTHETIC_REF_BASE;
+        assert!(
+            matches!(ops[0], ImportOp::Add { order_ref, side: Side::Buy, price: 99, shares: 20 } if order_ref == s0)
+        );
+        assert!(
+            matches!(ops[1], ImportOp::Add { order_ref, side: Side::Sell, price: 101, shares: 30 } if order_ref == s0 + 1)
+        );
+        assert_eq!(
+            ops[2],
+            ImportOp::Add {
+                order_ref: 5,
+                side: Side::Buy,
+                price: 100,
+                shares: 7
+            }
+        );
+        assert_eq!(
+            ops[3],
+            ImportOp::Cancel {
+                order_ref: s0 + 1,
+                shares: 10
+            }
+        );
+        assert_eq!(
+            ops[4],
+            ImportOp::Execute {
+                order_ref: s0,
+                shares: 20
+            }
+        );
+        assert_eq!(p.events.len(), 3);
+        assert_eq!(
+            (p.events[1].first, p.events[1].end, p.events[1].checked),
+            (3, 4, true)
+        );
+        assert_eq!(p.ops[3].ts, 2_000_000_000);
+    }
+
+    #[test]
+    fn a_surfacing_level_is_learned_and_a_wrong_row_is_a_mismatch() {
+        // Depth 1, ask side full: deleting the only visible ask lets 102 x 5 surface (learned).
+        // Row 3 then claims the bid changed without a message: a real mismatch.
+        let messages = "1.0,1,5,7,99,1\n2.0,3,5,7,99,1\n3.0,1,6,3,101,-1";
+        let book = "101,10,99,7\n101,10,-9999999999,0\n101,13,98,1";
+        let p = plan(messages, book);
+        assert_eq!(p.report.checks, 4);
+        assert_eq!(p.report.mismatched, 1);
+        assert_eq!(p.report.learned, 0);
+        let m = p.report.mismatches[0];
+        assert_eq!((m.line, m.side, m.level), (3, Side::Buy, 1));
+        assert_eq!(m.expected, Some(BookLevel { price: 98, size: 1 }));
+        assert_eq!(m.got, None);
+
+        let messages = "1.0,1,5,7,99,1\n2.0,3,9,10,101,-1";
+        let book = "101,10,99,7\n102,5,99,7";
+        let p = plan(messages, book);
+        assert_eq!(
+            (p.report.checks, p.report.mismatched, p.report.learned),
+            (2, 0, 1)
+        );
+        let last = p.ops.last().map(|t| t.op);
+        assert!(matches!(
+            last,
+            Some(ImportOp::Add {
+                side: Side::Sell,
+                price: 102,
+                shares: 5,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn malformed_rows_are_reported_and_the_rest_flows() {
+        let messages = "1.0,1,5,7,99,1\n2.0,x,6,1,98,1\n3.0,1,7,1,97,1\n4.0,3,7,1,97,1";
+        let book = "9999999999,0,99,7\nbad\n9999999999,0,99,7\n9999999999,0,99,7";
+        let p = plan(messages, book);
+        assert_eq!(p.report.message_errors.len(), 1);
+        let e = p.report.message_errors[0];
+        assert_eq!((e.line, e.column), (2, 2));
+        assert_eq!(p.report.book_errors.len(), 1);
+        assert_eq!(p.report.book_errors[0].line, 2);
+        assert_eq!(p.events.len(), 4);
+        // Row 3 follows a bad row: not checked; row 4 is checked again.
+        let checked: Vec<bool> = p.events.iter().map(|e| e.checked).collect();
+        assert_eq!(checked, vec![false, false, false, true]);
+        assert_eq!((p.report.checks, p.report.mismatched), (2, 0));
+        assert!(
+            p.ops
+                .iter()
+                .any(|t| matches!(t.op, ImportOp::Add { order_ref: 7, .. }))
+        );
     }
 }
