@@ -1,2 +1,4 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
+
+pub mod itch;
