@@ -1,5 +1,6 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
 
+pub mod itch;
 pub mod lobster;
 pub mod moldudp64;
