@@ -1,6 +1,7 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
 
+pub mod handler;
 pub mod itch;
 pub mod lobster;
 pub mod moldudp64;
