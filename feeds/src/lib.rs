@@ -1,4 +1,5 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
 
+pub mod kcap;
 pub mod moldudp64;
