@@ -3,5 +3,6 @@
 
 pub mod handler;
 pub mod itch;
+pub mod kcap;
 pub mod lobster;
 pub mod moldudp64;
