@@ -163,7 +163,8 @@ impl FeedHandler {
             match frame {
                 Ok(frame) => {
                     seq += 1;
-                    let ts = decode(frame.message).map_or(self.last_recv, |m| Timestamp(m.timestamp()));
+                    let ts =
+                        decode(frame.message).map_or(self.last_recv, |m| Timestamp(m.timestamp()));
                     self.on_itch_message(ts, seq, frame.message, sink);
                 }
                 Err(_) => self.stages.stats.framing_errors += 1,

@@ -7,10 +7,12 @@
 //! duplicates, gaps, decode errors, unknown orders, ...) is counted in one [`HandlerStats`];
 //! nothing stops the stream.
 
+mod capture;
 mod feed;
 mod sink;
 mod stats;
 
+pub use capture::{ReplayError, header_instruments};
 pub use feed::{FeedHandler, HandlerConfig, combined_book_hash};
 pub use sink::{EventSink, FeedEvent};
 pub use stats::HandlerStats;

@@ -2,6 +2,7 @@
 //! into ITCH 5.0 operations with an explicit model of what LOBSTER does not show (the book
 //! before the capture and liquidity beyond the N-level window).
 
+mod capture;
 mod error;
 mod fields;
 mod files;
@@ -10,7 +11,12 @@ mod message;
 mod model;
 mod ops;
 mod orderbook;
+mod verify;
 
+pub use capture::{
+    CaptureWriteError, FIRST_OP_SEQUENCE, LOBSTER_CHANNEL, LOBSTER_SESSION, SYMBOL_LOCATE,
+    lobster_header, op_sequence, write_lobster_capture,
+};
 pub use error::{LobsterError, LobsterErrorKind};
 pub use files::{parse_messages, parse_orderbook};
 pub use import::{
@@ -21,3 +27,4 @@ pub use message::{LobsterEventType, LobsterMessage, SYNTHETIC_REF_BASE, parse_me
 pub use model::{ImportBook, ModelError, Removal, is_synthetic};
 pub use ops::{ImportOp, TimedOp};
 pub use orderbook::{BookLevel, BookRow, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, parse_book_row};
+pub use verify::{VerifyError, VerifyReport, verify_capture, verify_lobster};
