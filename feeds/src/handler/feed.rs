@@ -198,6 +198,15 @@ impl FeedHandler {
     }
 }
 
+/// The ITCH header timestamp (bytes 5..11, 48-bit big-endian nanoseconds after midnight) of
+/// one message, without decoding the rest.
+pub fn itch_timestamp(message: &[u8]) -> Option<Timestamp> {
+    let bytes = message.get(5..11)?;
+    Some(Timestamp(
+        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    ))
+}
+
 /// Combines every instrument's [`L3Books::book_hash`] in id order into one stable hash.
 pub fn combined_book_hash(books: &L3Books) -> u64 {
     let mut h = StableHasher::new();
