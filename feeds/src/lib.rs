@@ -3,3 +3,4 @@
 
 pub mod kcap;
 pub mod moldudp64;
+pub mod pcap;
