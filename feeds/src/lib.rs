@@ -6,3 +6,4 @@ pub mod itch;
 pub mod kcap;
 pub mod lobster;
 pub mod moldudp64;
+pub mod pcap;
