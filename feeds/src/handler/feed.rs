@@ -139,9 +139,9 @@ impl FeedHandler {
         self.stages.stats.capture_errors += 1;
     }
 
-    /// Counts one record that was skipped as not carrying a usable datagram.
-    pub fn count_skipped_record(&mut self) {
-        self.stages.stats.skipped_records += 1;
+    /// Counts `n` records skipped as not carrying a usable datagram.
+    pub fn count_skipped_records(&mut self, n: u64) {
+        self.stages.stats.skipped_records += n;
     }
 
     /// End of input: declares open gaps lost and delivers every held packet.

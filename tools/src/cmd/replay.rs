@@ -12,6 +12,7 @@ use kestrel_core::book::L3Books;
 use kestrel_core::{InstrumentId, LevelView};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
 use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::pcap::PcapCapture;
 
 /// `kestrel replay`.
 #[derive(Debug, Args)]
@@ -77,8 +78,9 @@ fn print_summary(handler: &FeedHandler) {
     }
     let s: HandlerStats = handler.stats();
     println!(
-        "records={} itch_messages={} decode_errors={} capture_errors={} malformed_packets={} duplicate_packets={} gaps_lost={} messages_lost={} unknown_orders={} book_errors={}",
+        "records={} skipped_records={} itch_messages={} decode_errors={} capture_errors={} malformed_packets={} duplicate_packets={} gaps_lost={} messages_lost={} unknown_orders={} book_errors={}",
         s.records,
+        s.skipped_records,
         s.itch_messages,
         s.decode_errors,
         s.capture_errors,
@@ -112,10 +114,11 @@ impl ReplayArgs {
                 handler
             }
             Format::Pcap => {
-                bail!(
-                    "{}: pcap replay is not available in this build",
-                    self.path.display()
-                )
+                let capture = PcapCapture::open(&self.path)
+                    .with_context(|| format!("opening pcap {}", self.path.display()))?;
+                let mut handler = FeedHandler::new(HandlerConfig::default());
+                handler.replay_pcap(&capture, &mut sink);
+                handler
             }
         };
         print_summary(&handler);
