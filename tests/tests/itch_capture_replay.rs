@@ -135,3 +135,21 @@ fn pcap_of_the_same_datagrams_replays_to_the_same_books() {
     );
     assert_eq!(h.books_hash(), kcap_hash);
 }
+
+#[test]
+fn length_prefixed_and_frame_by_type_files_pack_identically() {
+    let raw = itch_file();
+    // The bundled file has zero prefixes (frame by type); write the real lengths instead.
+    let mut prefixed = Vec::with_capacity(raw.len());
+    for frame in ItchFramer::new(&raw) {
+        let message = frame.expect("clean file").message;
+        prefixed.extend_from_slice(&u16::try_from(message.len()).unwrap().to_be_bytes());
+        prefixed.extend_from_slice(message);
+    }
+    assert_ne!(prefixed, raw);
+    let (a, ra) = write_itch_capture(&raw, Timestamp(0), Vec::new()).expect("pack");
+    let (b, rb) = write_itch_capture(&prefixed, Timestamp(0), Vec::new()).expect("pack");
+    assert_eq!(ra, rb);
+    assert_eq!(ra.messages, 12_012);
+    assert!(a == b, "the two framings packed differently");
+}
