@@ -74,7 +74,7 @@ pub fn print_import_report(r: &ImportReport) {
         println!("line {}: event not applicable: {}", u.line, u.error);
     }
     println!(
-        "rows={} bad_messages={} bad_book_rows={} unapplied={} initial_levels={} learned={} vanished={} adjusted={}",
+        "rows={} bad_messages={} bad_book_rows={} unapplied={} initial_levels={} learned={} vanished={} adjusted={} reattributed_events={}",
         r.messages,
         r.message_errors.len(),
         r.book_errors.len(),
@@ -82,7 +82,8 @@ pub fn print_import_report(r: &ImportReport) {
         r.initial_levels,
         r.learned,
         r.vanished,
-        r.adjusted
+        r.adjusted,
+        r.reattributed_events
     );
 }
 
