@@ -26,7 +26,7 @@
 pub mod error;
 pub mod format;
 pub mod info;
-mod mapped;
+pub(crate) mod mapped;
 pub mod reader;
 pub mod record;
 pub mod writer;

@@ -463,3 +463,33 @@ impl MoldSequencer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reported_types_are_small_copies() {
+        assert_eq!(std::mem::size_of::<PacketOutcome>(), 16);
+        assert_eq!(std::mem::size_of::<SeqRange>(), 16);
+        assert_eq!(std::mem::size_of::<SeqEvent<'_>>(), 32);
+        assert_eq!(std::mem::size_of::<SequencerStats>(), 14 * 8);
+    }
+
+    #[test]
+    fn held_packets_stay_sorted_and_recycle_slots() {
+        let mut h = HeldPackets::new(3, 8);
+        assert!(!h.insert(30, 31, b"c"));
+        assert!(!h.insert(10, 12, b"a"));
+        assert!(h.insert(20, 21, b"0123456789"));
+        assert!(h.is_full());
+        assert_eq!(h.lowest().map(|s| s.start), Some(10));
+        assert!(h.covers(10, 11) && !h.covers(10, 13));
+        h.pop_lowest();
+        assert_eq!(h.lowest().map(|s| s.start), Some(20));
+        assert!(!h.is_full());
+        h.clear();
+        assert_eq!(h.len(), 0);
+        assert_eq!(h.free.len(), 3);
+    }
+}
