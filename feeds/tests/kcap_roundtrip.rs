@@ -149,6 +149,22 @@ fn empty_capture_and_oversized_record() {
 }
 
 #[test]
+fn dropped_writer_still_writes_its_open_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dropped.kcap");
+    let records = sample(10);
+    {
+        let mut w = KcapWriter::create(&path, &header()).unwrap();
+        for r in &records {
+            w.write_record(&r.record()).unwrap();
+        }
+        // No finish: e.g. the receiver returned early on an error.
+    }
+    let reader = KcapReader::open(&path).unwrap();
+    assert_eq!(read_all(&reader), records);
+}
+
+#[test]
 fn missing_file_and_empty_file_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.kcap");

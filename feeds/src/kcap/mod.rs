@@ -17,7 +17,7 @@
 //! The block header carries its own CRC so a reader can trust a block's length (and skip a
 //! block whose body is damaged) or, when the header itself is damaged, scan for the next block.
 //!
-//! - [`format`]: the header and block header layouts.
+//! - [`format`](mod@format): the header and block header layouts.
 //! - [`record`]: the record type shared with the pcap reader.
 //! - [`writer`]: [`KcapWriter`], buffered, blocks of about 64 KiB.
 //! - [`reader`]: [`KcapReader`], memory-mapped, zero-copy, damage-tolerant.
