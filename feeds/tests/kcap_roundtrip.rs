@@ -124,7 +124,10 @@ fn file_round_trip_and_capture_info() {
     assert_eq!(info.payload_bytes, payload);
     let text = info.to_string();
     assert!(text.contains("MoldUDP64 / ITCH 5.0"), "{text}");
-    assert!(text.contains("AAPL"), "{text}");
+    assert!(
+        text.contains("AAPL         tick 0.01 lot 1 decimals 4"),
+        "{text}"
+    );
     assert!(text.contains("26401: 1667 records"), "{text}");
 }
 

@@ -123,4 +123,21 @@ proptest! {
             prop_assert!(r.payload.len() <= len);
         }
     }
+
+    /// Garbage after a pcapng section-header type, with either byte-order magic in place.
+    #[test]
+    fn pcapng_garbage_section_headers(
+        len in 0u32..64,
+        bom in prop::sample::select(vec![[0x1au8, 0x2b, 0x3c, 0x4d], [0x4d, 0x3c, 0x2b, 0x1a], [0, 0, 0, 0]]),
+        tail in prop::collection::vec(any::<u8>(), 0..120),
+    ) {
+        let mut bytes = vec![0x0a, 0x0d, 0x0d, 0x0a];
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(&bom);
+        bytes.extend_from_slice(&tail);
+        if let Ok(capture) = PcapCapture::from_bytes(bytes) {
+            let channels = ChannelMap::by_port();
+            for _ in capture.records(&channels) {}
+        }
+    }
 }
