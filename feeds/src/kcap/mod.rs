@@ -36,4 +36,4 @@ pub use format::{FORMAT_VERSION, KcapHeader, KcapInstrument, PayloadKind};
 pub use info::{CaptureInfo, capture_info};
 pub use reader::{KcapReader, ReadStats, Records};
 pub use record::Record;
-pub use writer::{DEFAULT_BLOCK_BYTES, KcapWriter};
+pub use writer::{DEFAULT_BLOCK_BYTES, KcapWriter, MAX_BLOCK_BYTES};

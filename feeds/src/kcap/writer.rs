@@ -10,6 +10,8 @@ use super::record::{Record, encode_into};
 
 /// Target body size of a block.
 pub const DEFAULT_BLOCK_BYTES: usize = 64 * 1024;
+/// Largest block target accepted (bigger requests are lowered to it).
+pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Writes a header, then records grouped into checksummed blocks of about
 /// [`DEFAULT_BLOCK_BYTES`] (a record larger than that gets a block of its own).
@@ -47,7 +49,7 @@ impl<W: Write> KcapWriter<W> {
     }
 
     /// Writes the header to `out`; blocks close once their body reaches about `block_bytes`
-    /// (at least 1).
+    /// (clamped to 1 ..= [`MAX_BLOCK_BYTES`]).
     pub fn with_block_bytes(
         mut out: W,
         header: &KcapHeader,
@@ -55,7 +57,7 @@ impl<W: Write> KcapWriter<W> {
     ) -> Result<Self, KcapError> {
         let head = header.encode()?;
         out.write_all(&head)?;
-        let block_bytes = block_bytes.max(1);
+        let block_bytes = block_bytes.clamp(1, MAX_BLOCK_BYTES);
         Ok(Self {
             out: Some(out),
             body: Vec::with_capacity(block_bytes.saturating_add(4096)),

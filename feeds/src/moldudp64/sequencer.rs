@@ -74,12 +74,17 @@ pub enum PacketOutcome {
     EndOfSession,
 }
 
+/// Most packets a reorder buffer may hold.
+pub const MAX_REORDER_PACKETS: usize = 4096;
+/// Largest slot preallocation (the largest UDP payload fits).
+pub const MAX_SLOT_BYTES: usize = 65_536;
+
 /// Sequencer settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SequencerConfig {
-    /// Packets the reorder buffer holds (at least 1).
+    /// Packets the reorder buffer holds (clamped to 1 ..= [`MAX_REORDER_PACKETS`]).
     pub reorder_packets: usize,
-    /// Bytes preallocated per held packet.
+    /// Bytes preallocated per held packet (at most [`MAX_SLOT_BYTES`]).
     pub slot_bytes: usize,
     /// Sequence expected first in each session (MoldUDP64 sessions start at 1); `None` joins
     /// mid-stream at the first packet seen.
@@ -249,7 +254,8 @@ impl MoldSequencer {
     /// A sequencer with its reorder buffer allocated.
     pub fn new(config: SequencerConfig) -> Self {
         let config = SequencerConfig {
-            reorder_packets: config.reorder_packets.max(1),
+            reorder_packets: config.reorder_packets.clamp(1, MAX_REORDER_PACKETS),
+            slot_bytes: config.slot_bytes.min(MAX_SLOT_BYTES),
             ..config
         };
         Self {
