@@ -450,7 +450,10 @@ impl MoldSequencer {
             }
             if slot.next <= expected {
                 self.stats.duplicate_packets += 1;
-                self.stats.duplicate_messages += slot.next - slot.start;
+                self.stats.duplicate_messages = self
+                    .stats
+                    .duplicate_messages
+                    .saturating_add(slot.next - slot.start);
             } else if let Ok(packet) = MoldPacket::parse(&slot.bytes) {
                 deliver_from(&packet, &mut expected, &mut self.stats, sink);
                 self.expected = Some(expected);
@@ -464,7 +467,7 @@ impl MoldSequencer {
     fn declare_lost<F: FnMut(SeqEvent<'_>)>(&mut self, first: u64, end: u64, sink: &mut F) {
         if end > first {
             self.stats.gaps_lost += 1;
-            self.stats.messages_lost += end - first;
+            self.stats.messages_lost = self.stats.messages_lost.saturating_add(end - first);
             sink(SeqEvent::Lost(SeqRange { first, end }));
         }
     }
