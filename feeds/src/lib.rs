@@ -1,2 +1,6 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
+
+pub mod kcap;
+pub mod moldudp64;
+pub mod pcap;
