@@ -46,16 +46,23 @@ fn main() {
         _ => FlowSpec::dense(events),
     };
     let flow = generate_flow(&spec);
+    let mut started = std::time::Instant::now();
     let applied = if layout == "reference" {
         let mut books = ReferenceBook::new(spec.book_config());
         apply_all_reference(&mut books, black_box(&flow.measured))
     } else {
         let mut books = L3Books::new(spec.book_config());
         warm_up(&mut books, &flow.warmup);
+        started = std::time::Instant::now();
         apply_all(&mut books, black_box(&flow.measured))
     };
+    let elapsed = started.elapsed();
+    // Wall time is only indicative (the criterion bench is the throughput figure); under
+    // callgrind it is meaningless.
     println!(
-        "{layout}: applied {applied} of {} events",
-        flow.measured.len()
+        "{layout}: applied {applied} of {} events in {:.1} ms ({:.1} M events/s)",
+        flow.measured.len(),
+        elapsed.as_secs_f64() * 1e3,
+        flow.measured.len() as f64 / elapsed.as_secs_f64() / 1e6
     );
 }
