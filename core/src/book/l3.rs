@@ -422,6 +422,7 @@ impl L3Books {
     /// Puts a new order at the back of its level (creating the level), and `order_id` into the
     /// map at `pos`; returns whether that level is now the side's best (so the top changed: a
     /// positive quantity joined it, or it is a new best price). On error nothing changed.
+    #[inline(always)]
     fn insert_order(
         &mut self,
         instrument: InstrumentId,
@@ -502,6 +503,7 @@ impl L3Books {
     }
 
     /// Unlinks an order from its queue, the map and the pool; drops its level when empty.
+    #[inline(always)]
     fn remove_order(&mut self, found: Found) {
         self.map.remove_at(found.pos);
         let node = *self.orders.node(found.slot);

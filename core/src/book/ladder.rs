@@ -71,7 +71,7 @@ impl<V: Copy> Ladder<V> {
     }
 
     /// `Ok(index)` of the level with `key`, or `Err(index)` where it would be inserted.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn locate(&self, key: i64) -> Result<usize, usize> {
         let len = self.rungs.len();
         for (back, rung) in self.rungs.iter().rev().take(LINEAR_SCAN).enumerate() {
