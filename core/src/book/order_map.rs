@@ -69,7 +69,7 @@ impl OrderMap {
     }
 
     /// Finds `id` or the position it would take.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn probe(&self, id: u64) -> Probe {
         let mask = self.mask();
         let mut pos = self.home(id);
@@ -120,7 +120,7 @@ impl OrderMap {
 
     /// Removes the entry at a position [`OrderMap::probe`] returned as found, shifting later
     /// entries of the same probe run back so that no tombstone is needed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove_at(&mut self, pos: usize) {
         let mask = self.mask();
         let mut hole = pos;
