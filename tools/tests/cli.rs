@@ -151,6 +151,23 @@ fn bad_inputs_fail_with_a_clear_message() {
     let o = kestrel(&["replay", not_capture.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a kcap or pcap"));
+    let short = dir.path().join("short_orderbook.csv");
+    let book = std::fs::read_to_string(lobster("orderbook")).unwrap();
+    std::fs::write(
+        &short,
+        book.lines().take(100).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let o = kestrel(&[
+        "verify",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        short.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has 100 rows"));
     let o = kestrel(&["import", "lobster", "--messages", "x.csv"]);
     assert!(!o.status.success());
     let o = kestrel(&[

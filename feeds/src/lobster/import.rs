@@ -68,6 +68,9 @@ pub struct EventSpan {
 pub struct ImportReport {
     /// Message rows read (good or not).
     pub messages: usize,
+    /// Book rows read (good or not); rows pair with messages by line, so a different count
+    /// leaves the unpaired messages unchecked.
+    pub book_rows: usize,
     /// Side checks made (two per checked transition).
     pub checks: u64,
     /// Side checks whose levels differed from the row.
@@ -330,6 +333,7 @@ pub fn plan_import(
 ) -> ImportPlan {
     let mut plan = ImportPlan::default();
     plan.report.messages = messages.len();
+    plan.report.book_rows = rows.len();
     let mut book = ImportBook::new();
     let mut scratch = Vec::new();
     let mut rows_ok: Vec<Option<BookRow>> = Vec::with_capacity(rows.len());

@@ -64,6 +64,12 @@ impl ImportCommand {
 
 /// Prints the import's row errors and counts (shared with `verify`).
 pub fn print_import_report(r: &ImportReport) {
+    if r.book_rows != r.messages {
+        println!(
+            "warning: {} message rows but {} book rows: rows pair by line, unpaired messages are not checked",
+            r.messages, r.book_rows
+        );
+    }
     for e in r.message_errors.iter().take(10) {
         println!("message file: {e}");
     }
