@@ -2,58 +2,20 @@
 //! final top of book per instrument and a summary line
 //! `events=<n> anomalies=<a> book_hash=<hex>`.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use kestrel_core::book::L3Books;
 use kestrel_core::{InstrumentId, LevelView};
-use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
-use kestrel_feeds::kcap::KcapReader;
-use kestrel_feeds::pcap::PcapCapture;
+use kestrel_feeds::handler::{CaptureFile, FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
 
 /// `kestrel replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Capture to replay: a .kcap (MoldUDP64 / ITCH 5.0) or a .pcap of MoldUDP64 datagrams.
     pub path: PathBuf,
-}
-
-/// The capture formats replay recognises by their first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Kcap,
-    Pcap,
-}
-
-fn sniff(path: &Path) -> anyhow::Result<Format> {
-    let mut magic = [0u8; 8];
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let n = file
-        .read(&mut magic)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let head = magic.get(..n).unwrap_or(&[]);
-    if head.starts_with(b"KCAP") {
-        return Ok(Format::Kcap);
-    }
-    let pcap_magics: [[u8; 4]; 5] = [
-        [0xd4, 0xc3, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0xc3, 0xd4],
-        [0x4d, 0x3c, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0x3c, 0x4d],
-        [0x0a, 0x0d, 0x0d, 0x0a],
-    ];
-    if pcap_magics.iter().any(|m| head.starts_with(m)) {
-        return Ok(Format::Pcap);
-    }
-    bail!(
-        "{}: not a kcap or pcap capture (first bytes {:02x?})",
-        path.display(),
-        head
-    )
 }
 
 fn level(l: Option<LevelView>) -> String {
@@ -102,25 +64,11 @@ fn print_summary(handler: &FeedHandler) {
 impl ReplayArgs {
     /// Runs the replay.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let mut sink = |_: &FeedEvent, _: &L3Books| {};
-        let handler = match sniff(&self.path)? {
-            Format::Kcap => {
-                let reader = KcapReader::open(&self.path)
-                    .with_context(|| format!("opening capture {}", self.path.display()))?;
-                let mut handler =
-                    FeedHandler::for_capture(HandlerConfig::default(), reader.header())
-                        .with_context(|| format!("replaying {}", self.path.display()))?;
-                handler.replay_kcap(&reader, &mut sink);
-                handler
-            }
-            Format::Pcap => {
-                let capture = PcapCapture::open(&self.path)
-                    .with_context(|| format!("opening pcap {}", self.path.display()))?;
-                let mut handler = FeedHandler::new(HandlerConfig::default());
-                handler.replay_pcap(&capture, &mut sink);
-                handler
-            }
-        };
+        let capture = CaptureFile::open(&self.path).context("opening the capture")?;
+        let mut handler = capture
+            .handler(HandlerConfig::default())
+            .with_context(|| format!("replaying {}", self.path.display()))?;
+        capture.replay(&mut handler, &mut |_: &FeedEvent, _: &L3Books| {});
         print_summary(&handler);
         Ok(ExitCode::SUCCESS)
     }
