@@ -26,9 +26,10 @@ pub enum ModelError {
         /// Shares the event removes.
         wanted: u64,
     },
-    /// An event on an unknown order at a level whose synthetic liquidity cannot cover it.
+    /// An event removes shares the named order does not hold (it predates the capture or
+    /// changed unseen) and the level's synthetic and hidden orders cannot cover them.
     #[error(
-        "{wanted} shares of an unknown order at {price} but only {available} synthetic shares there"
+        "{wanted} shares at {price} not held by the named order, only {available} synthetic or hidden shares there"
     )]
     NoSyntheticLiquidity {
         /// Level price.
