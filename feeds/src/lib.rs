@@ -1,6 +1,7 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
 
+pub mod itch;
 pub mod kcap;
 pub mod moldudp64;
 pub mod pcap;
