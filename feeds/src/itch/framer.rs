@@ -206,15 +206,16 @@ impl<'a> Iterator for ItchFramer<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let pos = self.pos;
         let rest = self.data.get(pos..)?;
-        if let [p0, p1, msg_type, ..] = *rest {
+        if let Some(&[p0, p1, msg_type]) = rest.first_chunk::<3>() {
+            // One table load gives the length (0: unknown type); the prefix must be 0 or equal.
             let len = usize::from(LEN_TABLE[usize::from(msg_type)]);
             let declared = usize::from(u16::from_be_bytes([p0, p1]));
-            if len != 0
-                && (declared == 0 || declared == len)
+            let zero = declared == 0;
+            if (zero | (declared == len)) & (len != 0)
                 && let Some(message) = rest.get(PREFIX_LEN..PREFIX_LEN + len)
             {
                 self.pos = pos + PREFIX_LEN + len;
-                self.type_framed = declared == 0;
+                self.type_framed = zero;
                 self.stats.frames += 1;
                 return Some(Ok(Frame {
                     offset: pos,
