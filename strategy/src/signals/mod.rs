@@ -27,3 +27,9 @@ pub use regime::{RegimeConfig, TrendRegime, VolRegime};
 pub use set::{InstrumentSignals, SignalConfig, SignalSet, SignalValues};
 pub use stats::SignalStats;
 pub use vpin::VpinClassification;
+
+/// Whether `x` is finite and strictly positive (NaN is not).
+#[inline]
+pub fn is_positive_finite(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}

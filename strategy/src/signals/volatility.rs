@@ -8,6 +8,7 @@
 
 use kestrel_core::BookUpdate;
 
+use super::is_positive_finite;
 use super::quote::Quote;
 
 /// EWMA realised volatility.
@@ -27,7 +28,7 @@ pub struct EwmaVolatility {
 /// a tiny positive number).
 #[inline]
 pub fn halflife_decay(halflife: f64) -> f64 {
-    if !(halflife > 0.0) || !halflife.is_finite() {
+    if !is_positive_finite(halflife) {
         return 0.0;
     }
     (-core::f64::consts::LN_2 / halflife).exp()

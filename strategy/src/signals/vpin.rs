@@ -61,7 +61,7 @@ impl Vpin {
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
         let qty = u.trade.qty.to_f64();
-        if !(qty > 0.0) || !qty.is_finite() {
+        if !super::is_positive_finite(qty) {
             return;
         }
         let buy_share = self.buy_share(u.trade.aggressor, u.trade.price.to_f64());
