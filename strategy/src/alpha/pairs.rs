@@ -1,10 +1,14 @@
 //! Pairs model for two cointegrated instruments A and B.
 //!
-//! On every update of either leg (with both mids known) the model runs an exponentially weighted
-//! regression `ln A = alpha + beta ln B` (means, covariance and variance as EWMAs with half-life
+//! Each time both legs have a new mid since the last step, the model steps an exponentially
+//! weighted regression `ln A = alpha + beta ln B` (means, covariance and variance as EWMAs with half-life
 //! `halflife`), takes the residual `e = ln A - alpha - beta ln B`, its EW mean and variance (for a
 //! z-score), and an EW AR(1) fit of the demeaned residual, `phi = E[e_t e_t-1] / E[e_t-1^2]`,
 //! whose half-life `-ln 2 / ln phi` (events) is the spread's estimated speed of reversion.
+//!
+//! Stepping only on fresh pairs keeps a stale leg from injecting a spurious zig-zag (and so a
+//! spuriously short half-life) into the residual. The current deviation and z-score are
+//! re-measured on every update of either leg against the fitted statistics.
 //!
 //! Expected spread move over `horizon` events: `-dev * (1 - 2^(-horizon / hl))` with
 //! `dev = e - mean_e`. It is split evenly between the legs: A's edge is half of it (in bps), B's
@@ -34,15 +38,15 @@ pub struct PairConfig {
     pub leg_a: InstrumentId,
     /// Instrument B.
     pub leg_b: InstrumentId,
-    /// Half-life (pair updates) of the regression and residual statistics.
+    /// Half-life (fit steps: pairs of fresh mids) of the regression and residual statistics.
     pub halflife: f64,
-    /// Horizon (pair updates) of the edge.
+    /// Horizon (fit steps) of the edge.
     pub horizon: f64,
     /// |z| of full confidence.
     pub z_full: f64,
     /// Confidence at full |z|.
     pub confidence: f64,
-    /// Pair updates before the model speaks.
+    /// Fit steps before the model speaks.
     pub warmup: u64,
 }
 
@@ -53,6 +57,8 @@ pub struct PairsModel {
     decay: f64,
     log_a: Option<f64>,
     log_b: Option<f64>,
+    fresh_a: bool,
+    fresh_b: bool,
     mx: f64,
     my: f64,
     vxx: f64,
@@ -75,6 +81,8 @@ impl PairsModel {
             decay: halflife_decay(cfg.halflife),
             log_a: None,
             log_b: None,
+            fresh_a: false,
+            fresh_b: false,
             mx: 0.0,
             my: 0.0,
             vxx: 0.0,
@@ -102,19 +110,49 @@ impl PairsModel {
         }
     }
 
-    /// Records a new mid of one leg and, when both are known, steps the fit.
+    /// Records a new mid of one leg; steps the fit when both legs are fresh, else re-measures.
     #[inline]
     pub fn update(&mut self, leg: Leg, mid: f64) {
         if !is_positive_finite(mid) {
             return;
         }
         match leg {
-            Leg::A => self.log_a = Some(mid.ln()),
-            Leg::B => self.log_b = Some(mid.ln()),
+            Leg::A => {
+                self.log_a = Some(mid.ln());
+                self.fresh_a = true;
+            }
+            Leg::B => {
+                self.log_b = Some(mid.ln());
+                self.fresh_b = true;
+            }
         }
-        if let (Some(y), Some(x)) = (self.log_a, self.log_b) {
+        let (Some(y), Some(x)) = (self.log_a, self.log_b) else {
+            return;
+        };
+        if self.fresh_a && self.fresh_b {
+            self.fresh_a = false;
+            self.fresh_b = false;
             self.step(x, y);
+        } else if self.n > 0 {
+            self.measure(x, y);
         }
+    }
+
+    /// The residual of `(x, y)` under the current fit.
+    #[inline]
+    fn residual(&self, x: f64, y: f64) -> f64 {
+        y - (self.my - self.beta * self.mx) - self.beta * x
+    }
+
+    /// Re-measures the deviation and z-score of the current mids without stepping the fit.
+    fn measure(&mut self, x: f64, y: f64) {
+        let e = self.residual(x, y);
+        if !e.is_finite() {
+            return;
+        }
+        let sd = self.resid.var().sqrt();
+        self.dev = e - self.resid.mean();
+        self.z = if sd > 0.0 { self.dev / sd } else { 0.0 };
     }
 
     fn step(&mut self, x: f64, y: f64) {
@@ -137,7 +175,7 @@ impl PairsModel {
         } else {
             0.0
         };
-        let e = y - (self.my - self.beta * self.mx) - self.beta * x;
+        let e = self.residual(x, y);
         if !e.is_finite() {
             return;
         }
@@ -171,7 +209,7 @@ impl PairsModel {
         (self.ar_den > 0.0).then(|| self.ar_num / self.ar_den)
     }
 
-    /// The estimated half-life of the spread (pair updates), when it reverts.
+    /// The estimated half-life of the spread (fit steps), when it reverts.
     #[inline]
     pub fn half_life(&self) -> Option<f64> {
         let phi = self.phi()?;
