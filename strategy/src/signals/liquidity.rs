@@ -5,6 +5,7 @@
 
 use kestrel_core::{BookUpdate, Side, TOP_LEVELS};
 
+use super::i128_to_f64;
 use super::quote::Quote;
 
 /// Liquidity score state and parameters.
@@ -44,17 +45,18 @@ impl LiquidityScore {
             self.score = None;
             return;
         }
-        let mid2 = q.mid_raw2() as f64;
+        let mid2 = i128_to_f64(q.mid_raw2());
         let band2 = mid2 * self.band_bps / 1e4;
-        let mut depth = 0.0;
+        let mut depth_raw = 0i128;
         for side in [Side::Buy, Side::Sell] {
             for lvl in u.top.side(side) {
                 let dist2 = (2.0 * lvl.price.raw() as f64 - mid2).abs();
                 if dist2 <= band2 {
-                    depth += lvl.qty.to_f64();
+                    depth_raw += i128::from(lvl.qty.raw());
                 }
             }
         }
+        let depth = i128_to_f64(depth_raw) / kestrel_core::FIXED_SCALE as f64;
         self.depth = depth;
         let spread_bps = 2.0 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2 * 1e4;
         let depth_term = depth / (depth + self.depth_ref);

@@ -8,6 +8,7 @@
 
 use kestrel_core::{BookUpdate, FIXED_SCALE};
 
+use super::i128_to_f64;
 use super::quote::Quote;
 use super::ring::Ring;
 
@@ -70,7 +71,7 @@ impl OfiSums {
     /// OFI in quantity units.
     #[inline]
     pub fn ofi(&self) -> f64 {
-        self.e as f64 / FIXED_SCALE as f64
+        i128_to_f64(self.e) / FIXED_SCALE as f64
     }
 
     /// OFI divided by the mean top depth over the window; zero when there is no depth.
@@ -80,7 +81,7 @@ impl OfiSums {
             return 0.0;
         }
         // mean depth = depth2 / (2 n)
-        self.e as f64 * 2.0 * self.n as f64 / self.depth2 as f64
+        i128_to_f64(self.e) * 2.0 * self.n as f64 / i128_to_f64(self.depth2)
     }
 
     /// The sums recomputed from a list of entries (the direct reference).

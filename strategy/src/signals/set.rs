@@ -399,3 +399,19 @@ impl SignalSet {
         self.instruments.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_small_and_copy() {
+        fn is_copy<T: Copy>() {}
+        is_copy::<SignalValues>();
+        assert_eq!(core::mem::size_of::<SignalValues>(), 192);
+        assert_eq!(
+            SignalValues::FEATURE_NAMES.len(),
+            SignalValues::default().features().len()
+        );
+    }
+}
