@@ -1,12 +1,14 @@
-//! The `kestrel` command line.
+//! The `kestrel` command line. Each command lives in its own file under `cmd/`.
 
-mod cmd;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Kestrel: low-latency trading core.
+mod cmd;
+
+/// Kestrel: low-latency trading core tools.
 #[derive(Debug, Parser)]
-#[command(name = "kestrel", version)]
+#[command(name = "kestrel", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -14,12 +16,38 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Offline research on captures.
+    /// Convert market data into a `.kcap` capture.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCommand),
+    /// Check an importer's reconstruction against its source.
+    #[command(subcommand)]
+    Verify(cmd::verify::VerifyCommand),
+    /// Decode and book-build a whole capture (.kcap or .pcap).
+    Replay(cmd::replay::ReplayArgs),
+    /// Inspect captures.
+    #[command(subcommand)]
+    Capture(cmd::capture::CaptureCommand),
+    /// Offline research on captures (signal and alpha information coefficients).
     Research(cmd::research::ResearchArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Research(args) => cmd::research::run(args),
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Import(c) => c.run(),
+        Command::Verify(c) => c.run(),
+        Command::Replay(a) => a.run(),
+        Command::Capture(c) => c.run(),
+        Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            // `{:#}` prints the whole context chain on one line: "opening x: No such file".
+            eprintln!("kestrel: error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

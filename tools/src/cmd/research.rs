@@ -1,12 +1,16 @@
 //! `kestrel research signals`: information coefficient and hit rate of every signal and alpha
-//! against future mid moves, over a capture.
+//! against future mid moves, over a capture (`.kcap` through the feed handler) or a LOBSTER
+//! sample read directly.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use kestrel_core::{BookUpdate, InstrumentId};
+use kestrel_core::book::L3Books;
+use kestrel_core::{BookTop, BookUpdate, InstrumentId, TradingStatus};
+use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_feeds::kcap::KcapReader;
 use kestrel_strategy::alpha::AlphaConfig;
 use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::research::{Horizon, SignalStudy, StudyReport};
@@ -28,7 +32,8 @@ enum ResearchCommand {
 /// `kestrel research signals F [--horizons ...] [--time-horizons ...]`
 #[derive(Debug, Args)]
 struct SignalsArgs {
-    /// Input: a `.kcap` capture, or a LOBSTER `*_orderbook_N.csv` (its `*_message_N.csv` beside it).
+    /// Input: a `.kcap` capture (replayed through the feed handler), or a LOBSTER
+    /// `*_orderbook_N.csv` (its `*_message_N.csv` beside it) read directly.
     input: PathBuf,
     /// Horizons in updates of the same instrument.
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
@@ -83,11 +88,7 @@ fn load_updates(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if name.ends_with(".kcap") {
-        bail!(
-            "{}: reading .kcap captures needs the capture replay of the feeds crate, which is not \
-             wired into `research signals` yet; a LOBSTER *_orderbook_N.csv works meanwhile",
-            path.display()
-        );
+        return load_kcap(path);
     }
     if name.contains("orderbook") && name.ends_with(".csv") {
         let msg_path = path.with_file_name(name.replacen("orderbook", "message", 1));
@@ -108,6 +109,43 @@ fn load_updates(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
         "{}: expected a .kcap capture or a LOBSTER *_orderbook_N.csv",
         path.display()
     )
+}
+
+/// Replays a capture through the feed handler and takes one update per applied event: the top
+/// of the touched book after it, the trade it reported, and the instrument's trading status.
+fn load_kcap(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
+    let reader =
+        KcapReader::open(path).with_context(|| format!("opening capture {}", path.display()))?;
+    let mut handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header())
+        .with_context(|| format!("replaying {}", path.display()))?;
+    let mut updates = Vec::new();
+    let mut sink = |ev: &FeedEvent, books: &L3Books| {
+        let Ok(applied) = ev.outcome else {
+            return;
+        };
+        let id = applied.instrument;
+        let mut top = BookTop::default();
+        books.fill_top(id, &mut top);
+        updates.push(BookUpdate {
+            instrument: id,
+            seq: ev.seq,
+            exch_ts: ev.event.exch_ts,
+            recv_ts: ev.recv_ts,
+            top,
+            trade: applied.trade.unwrap_or_default(),
+            trading: books.status(id) == TradingStatus::Trading,
+        });
+    };
+    handler.replay_kcap(&reader, &mut sink);
+    let stats = handler.stats();
+    if stats.anomalies() > 0 {
+        eprintln!(
+            "{}: {} feed anomalies while replaying (see `kestrel replay`)",
+            path.display(),
+            stats.anomalies()
+        );
+    }
+    Ok(updates)
 }
 
 /// `123`, `123ns`, `5us`, `1ms`, `2s` to nanoseconds.
