@@ -120,7 +120,12 @@ impl KyleLambda {
     /// Adds the point of `u` when the books before and after it are normal.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
             self.prev_mid2 = None;
             return;

@@ -37,7 +37,12 @@ impl LiquidityScore {
     /// Recomputes from the book after `u` (O(levels)).
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         self.levels = u32::from(u.top.bid_levels.min(TOP_LEVELS as u8))
             + u32::from(u.top.ask_levels.min(TOP_LEVELS as u8));
         if !q.state.is_normal() {

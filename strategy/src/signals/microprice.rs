@@ -34,7 +34,12 @@ impl Microprice {
     /// Recomputes from the book after `u`.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
             self.micro = None;
             self.weighted_mid = None;

@@ -125,9 +125,14 @@ impl OrderFlowImbalance {
     /// (the next normal book starts afresh); time still expires old entries.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, cur: &Quote) {
         let now = u.exch_ts.nanos();
         self.expire(now);
-        let cur = Quote::of(&u.top);
         if !cur.state.is_normal() {
             self.prev = None;
             return;
@@ -135,7 +140,7 @@ impl OrderFlowImbalance {
         if let Some(prev) = self.prev {
             let entry = OfiEntry {
                 ts: now,
-                e: ofi_contribution(&prev, &cur),
+                e: ofi_contribution(&prev, cur),
                 depth2: i128::from(cur.bid_qty.raw()) + i128::from(cur.ask_qty.raw()),
             };
             if let Some(old) = self.events.push(entry) {
@@ -148,7 +153,7 @@ impl OrderFlowImbalance {
             }
             self.time_sums.add(&entry);
         }
-        self.prev = Some(cur);
+        self.prev = Some(*cur);
     }
 
     fn expire(&mut self, now: u64) {

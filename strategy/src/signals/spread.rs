@@ -26,7 +26,12 @@ impl Spread {
     /// Recomputes from the book after `u`.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, _u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
             self.ticks = None;
             self.bps = None;

@@ -52,6 +52,12 @@ impl EwmaVolatility {
     /// Folds in the log mid return since the previous normal book.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         let now = u.exch_ts.nanos();
         let dt = self.prev_ts.map_or(0, |p| now.saturating_sub(p));
         self.prev_ts = Some(now);
@@ -59,7 +65,6 @@ impl EwmaVolatility {
         if dt > 0 && self.time_sum != 0.0 {
             self.time_sum *= (-(dt as f64) / self.tau_ns).exp();
         }
-        let q = Quote::of(&u.top);
         let mid2 = q.mid_raw2();
         if !q.state.is_normal() || mid2 <= 0 {
             self.prev_mid2 = None;
