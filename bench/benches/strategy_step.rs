@@ -142,9 +142,21 @@ fn breakdown() {
     part!("kyle", kyle);
     part!("liquidity", liquidity);
     let mut tf = state.trade_flow.clone();
-    parts.push(("trade_flow", min_pass_ns(&ups, |u| tf.update(u))));
+    parts.push((
+        "trade_flow",
+        min_pass_ns(&ups, |u| {
+            tf.update(u);
+            black_box(&tf);
+        }),
+    ));
     let mut vp = state.vpin.clone();
-    parts.push(("vpin", min_pass_ns(&ups, |u| vp.update(u))));
+    parts.push((
+        "vpin",
+        min_pass_ns(&ups, |u| {
+            vp.update(u);
+            black_box(&vp);
+        }),
+    ));
     let mut signals = SignalSet::new(1, &c);
     parts.push((
         "SignalSet",
