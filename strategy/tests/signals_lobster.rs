@@ -137,7 +137,10 @@ fn book_shape_signals_match_direct_formulas() {
             .map(|l| l.qty.to_f64())
             .sum();
         assert_eq!(v.depth_in_band, in_band);
-        assert_eq!(v.levels, u32::from(u.top.bid_levels) + u32::from(u.top.ask_levels));
+        assert_eq!(
+            v.levels,
+            u32::from(u.top.bid_levels) + u32::from(u.top.ask_levels)
+        );
     }
 }
 

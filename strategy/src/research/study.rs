@@ -110,6 +110,21 @@ impl SignalStudy {
         }
     }
 
+    /// A study over the instruments of `table` (spreads in each instrument's tick size).
+    pub fn for_table(
+        table: &kestrel_core::InstrumentTable,
+        signals: &SignalConfig,
+        alphas: &AlphaConfig,
+    ) -> Self {
+        Self {
+            signals: SignalSet::for_table(table, signals),
+            alphas: AlphaSet::new(table.len(), alphas),
+            records: vec![Vec::new(); table.len()],
+            updates: 0,
+            usable: 0,
+        }
+    }
+
     /// Feeds one update.
     pub fn push(&mut self, u: &BookUpdate) {
         self.updates += 1;

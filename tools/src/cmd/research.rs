@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use kestrel_core::book::L3Books;
-use kestrel_core::{BookTop, BookUpdate, InstrumentId, TradingStatus};
+use kestrel_core::{BookTop, BookUpdate, InstrumentId, InstrumentTable, TradingStatus};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_strategy::alpha::AlphaConfig;
@@ -58,17 +58,19 @@ fn signals(args: SignalsArgs) -> anyhow::Result<()> {
     for t in &args.time_horizons {
         horizons.push(Horizon::Nanos(parse_duration_ns(t)?));
     }
-    let updates = load_updates(&args.input)?;
-    let instruments = updates
-        .iter()
-        .map(|u| u.instrument.index() + 1)
-        .max()
-        .unwrap_or(0);
-    let mut study = SignalStudy::new(
-        instruments,
-        &SignalConfig::default(),
-        &AlphaConfig::default(),
-    );
+    let (updates, instruments) = load_updates(&args.input)?;
+    let (signal_cfg, alpha_cfg) = (SignalConfig::default(), AlphaConfig::default());
+    let mut study = match instruments {
+        Some(table) => SignalStudy::for_table(&table, &signal_cfg, &alpha_cfg),
+        None => {
+            let instruments = updates
+                .iter()
+                .map(|u| u.instrument.index() + 1)
+                .max()
+                .unwrap_or(0);
+            SignalStudy::new(instruments, &signal_cfg, &alpha_cfg)
+        }
+    };
     for u in &updates {
         study.push(u);
     }
@@ -81,14 +83,14 @@ fn signals(args: SignalsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the input into book updates.
-fn load_updates(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
+/// Reads the input into book updates, with the capture's instrument table when it has one.
+fn load_updates(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, Option<InstrumentTable>)> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if name.ends_with(".kcap") {
-        return load_kcap(path);
+        return load_kcap(path).map(|(u, t)| (u, Some(t)));
     }
     if name.contains("orderbook") && name.ends_with(".csv") {
         let msg_path = path.with_file_name(name.replacen("orderbook", "message", 1));
@@ -103,7 +105,7 @@ fn load_updates(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
         if errors.len() > 10 {
             eprintln!("skipped {} more rows", errors.len() - 10);
         }
-        return Ok(updates);
+        return Ok((updates, None));
     }
     bail!(
         "{}: expected a .kcap capture or a LOBSTER *_orderbook_N.csv",
@@ -113,7 +115,7 @@ fn load_updates(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
 
 /// Replays a capture through the feed handler and takes one update per applied event: the top
 /// of the touched book after it, the trade it reported, and the instrument's trading status.
-fn load_kcap(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
+fn load_kcap(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, InstrumentTable)> {
     let reader =
         KcapReader::open(path).with_context(|| format!("opening capture {}", path.display()))?;
     let mut handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header())
@@ -145,7 +147,7 @@ fn load_kcap(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
             stats.anomalies()
         );
     }
-    Ok(updates)
+    Ok((updates, handler.instruments().clone()))
 }
 
 /// `123`, `123ns`, `5us`, `1ms`, `2s` to nanoseconds.
