@@ -104,6 +104,8 @@ pub struct OrderFlowImbalance {
     time_sums: OfiSums,
     window_ns: u64,
     overflows: u64,
+    last_ts: u64,
+    time_regressions: u64,
 }
 
 impl OrderFlowImbalance {
@@ -118,6 +120,8 @@ impl OrderFlowImbalance {
             time_sums: OfiSums::default(),
             window_ns,
             overflows: 0,
+            last_ts: 0,
+            time_regressions: 0,
         }
     }
 
@@ -157,6 +161,14 @@ impl OrderFlowImbalance {
     }
 
     fn expire(&mut self, now: u64) {
+        if now < self.last_ts {
+            // Time went backwards (a replay restarted, or a feed fault): entries stamped in the
+            // future would never expire, so the time window starts again.
+            self.time_regressions += 1;
+            self.timed.clear();
+            self.time_sums = OfiSums::default();
+        }
+        self.last_ts = now;
         while let Some(old) = self.timed.oldest() {
             if now.saturating_sub(old.ts) < self.window_ns {
                 break;
@@ -193,6 +205,12 @@ impl OrderFlowImbalance {
     pub fn time_overflows(&self) -> u64 {
         self.overflows
     }
+
+    /// Times the exchange time went backwards and the time window was restarted.
+    #[inline]
+    pub fn time_regressions(&self) -> u64 {
+        self.time_regressions
+    }
 }
 
 #[cfg(test)]
@@ -208,6 +226,38 @@ mod tests {
             ask_qty: Qty::from_raw(aq),
             state: super::super::quote::BookState::Normal,
         }
+    }
+
+    fn book_update(ts: u64, bid_qty: i64) -> BookUpdate {
+        let mut u = BookUpdate::default();
+        u.exch_ts = kestrel_core::Timestamp(ts);
+        u.top.bids[0] = kestrel_core::LevelView {
+            price: Price::from_raw(1000),
+            qty: Qty::from_raw(bid_qty),
+        };
+        u.top.asks[0] = kestrel_core::LevelView {
+            price: Price::from_raw(1010),
+            qty: Qty::from_raw(5),
+        };
+        u.top.bid_levels = 1;
+        u.top.ask_levels = 1;
+        u
+    }
+
+    #[test]
+    fn time_window_expires_and_restarts_when_time_goes_back() {
+        let mut ofi = OrderFlowImbalance::new(10, 100, 16);
+        ofi.update(&book_update(1_000, 10));
+        ofi.update(&book_update(1_050, 14)); // e = +4
+        ofi.update(&book_update(1_120, 15)); // e = +1
+        assert_eq!((ofi.time_window().e, ofi.time_window().n), (5, 2));
+        ofi.update(&book_update(1_160, 15)); // e = 0; the entry at 1_050 expires
+        assert_eq!((ofi.time_window().e, ofi.time_window().n), (1, 2));
+        assert_eq!(ofi.event_window().e, 5);
+        ofi.update(&book_update(500, 17)); // back in time: window restarts, then e = +2
+        assert_eq!(ofi.time_regressions(), 1);
+        assert_eq!((ofi.time_window().e, ofi.time_window().n), (2, 1));
+        assert_eq!(ofi.event_window().e, 7);
     }
 
     #[test]

@@ -282,6 +282,7 @@ impl InstrumentSignals {
             st.unknown_aggressor_trades += 1;
         }
         let overflows_before = self.ofi.time_overflows();
+        let regressions_before = self.ofi.time_regressions();
 
         self.top_imbalance.update_with(u, q);
         self.depth_imbalance.update_with(u, q);
@@ -297,6 +298,7 @@ impl InstrumentSignals {
 
         let st = &mut self.stats;
         st.time_window_overflows += self.ofi.time_overflows() - overflows_before;
+        st.time_regressions += self.ofi.time_regressions() - regressions_before;
         let ev = self.ofi.event_window();
         let tw = self.ofi.time_window();
         let v = SignalValues {

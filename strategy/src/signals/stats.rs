@@ -21,6 +21,8 @@ pub struct SignalStats {
     pub unknown_aggressor_trades: u64,
     /// Entries evicted early from a time window because its ring was full.
     pub time_window_overflows: u64,
+    /// Updates whose exchange time was earlier than the previous one (time windows restarted).
+    pub time_regressions: u64,
 }
 
 impl SignalStats {
