@@ -229,8 +229,10 @@ mod tests {
     }
 
     fn book_update(ts: u64, bid_qty: i64) -> BookUpdate {
-        let mut u = BookUpdate::default();
-        u.exch_ts = kestrel_core::Timestamp(ts);
+        let mut u = BookUpdate {
+            exch_ts: kestrel_core::Timestamp(ts),
+            ..BookUpdate::default()
+        };
         u.top.bids[0] = kestrel_core::LevelView {
             price: Price::from_raw(1000),
             qty: Qty::from_raw(bid_qty),
