@@ -78,7 +78,7 @@ fn signals(args: SignalsArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", table(&report, &args.input));
+        print!("{}", render_table(&report, &args.input));
     }
     Ok(())
 }
@@ -187,7 +187,7 @@ fn opt(x: Option<f64>, width: usize) -> String {
 }
 
 /// The report as a text table.
-fn table(r: &StudyReport, input: &Path) -> String {
+fn render_table(r: &StudyReport, input: &Path) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -235,6 +235,34 @@ fn table(r: &StudyReport, input: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lobster_csv_input_gives_a_full_report() -> anyhow::Result<()> {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+        ));
+        let (updates, instruments) = load_updates(path)?;
+        assert_eq!(updates.len(), 999);
+        assert!(instruments.is_none());
+        let mut study = SignalStudy::new(1, &SignalConfig::default(), &AlphaConfig::default());
+        for u in &updates {
+            study.push(u);
+        }
+        let report = study.report(&[Horizon::Events(10), Horizon::Nanos(1_000_000_000)]);
+        assert_eq!(report.updates, 999);
+        let text = render_table(&report, path);
+        assert!(text.contains("depth_imbalance"));
+        assert!(text.contains("10 ev") && text.contains("1s"));
+        let pressure = report
+            .predictors
+            .iter()
+            .find(|p| p.name == "book_pressure")
+            .map(|p| p.horizons[0].n);
+        assert_eq!(pressure, Some(989));
+        assert!(load_updates(Path::new("x.csv")).is_err());
+        Ok(())
+    }
 
     #[test]
     fn durations() {
