@@ -8,12 +8,15 @@ use kestrel_core::{BookUpdate, Side, TOP_LEVELS};
 use super::i128_to_f64;
 use super::quote::Quote;
 
+/// `1 / FIXED_SCALE`: raw fixed-point to units by a multiplication.
+const INV_SCALE: f64 = 1.0 / kestrel_core::FIXED_SCALE as f64;
+
 /// Liquidity score state and parameters.
 #[derive(Clone, Copy, Debug)]
 pub struct LiquidityScore {
     band_bps: f64,
     depth_ref: f64,
-    spread_ref_bps: f64,
+    inv_spread_ref_bps: f64,
     depth: f64,
     levels: u32,
     score: Option<f64>,
@@ -27,7 +30,7 @@ impl LiquidityScore {
         Self {
             band_bps: pos(band_bps, 10.0),
             depth_ref: pos(depth_ref, 1.0),
-            spread_ref_bps: pos(spread_ref_bps, 1.0),
+            inv_spread_ref_bps: 1.0 / pos(spread_ref_bps, 1.0),
             depth: 0.0,
             levels: 0,
             score: None,
@@ -55,27 +58,31 @@ impl LiquidityScore {
         // outside the band. Distances are compared in raw units of twice the price.
         let mid2_raw = q.mid_raw2();
         let mid2 = i128_to_f64(mid2_raw);
-        let band2 = (mid2 * self.band_bps / 1e4).floor();
+        let band2 = (mid2 * self.band_bps * 1e-4).floor();
         let band2 = if band2.is_finite() { band2 as i128 } else { 0 };
+        // In price units: bids at or above `bid_min`, asks at or below `ask_max`.
+        let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
+        let bid_min = clamp((mid2_raw - band2 + 1).div_euclid(2));
+        let ask_max = clamp((mid2_raw + band2).div_euclid(2));
         let mut depth_raw = 0i128;
         for lvl in u.top.side(Side::Buy) {
-            if mid2_raw - 2 * i128::from(lvl.price.raw()) > band2 {
+            if lvl.price.raw() < bid_min {
                 break;
             }
             depth_raw += i128::from(lvl.qty.raw());
         }
         for lvl in u.top.side(Side::Sell) {
-            if 2 * i128::from(lvl.price.raw()) - mid2_raw > band2 {
+            if lvl.price.raw() > ask_max {
                 break;
             }
             depth_raw += i128::from(lvl.qty.raw());
         }
-        let depth = i128_to_f64(depth_raw) / kestrel_core::FIXED_SCALE as f64;
+        let depth = i128_to_f64(depth_raw) * INV_SCALE;
         self.depth = depth;
-        let spread_bps = 2.0 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2 * 1e4;
+        let spread_bps = 2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2;
         let depth_term = depth / (depth + self.depth_ref);
-        let spread_term = 1.0 / (1.0 + spread_bps.max(0.0) / self.spread_ref_bps);
-        let level_term = f64::from(self.levels) / (2 * TOP_LEVELS) as f64;
+        let spread_term = 1.0 / (1.0 + spread_bps.max(0.0) * self.inv_spread_ref_bps);
+        let level_term = f64::from(self.levels) * (1.0 / (2 * TOP_LEVELS) as f64);
         let s = depth_term * spread_term * level_term;
         self.score = s.is_finite().then_some(s.clamp(0.0, 1.0));
     }

@@ -110,7 +110,7 @@ fn vwap(u: &BookUpdate, side: Side, levels: usize) -> Option<f64> {
         q += qty;
     }
     if q > 0.0 {
-        let v = pq / q / kestrel_core::FIXED_SCALE as f64;
+        let v = pq / q * (1.0 / kestrel_core::FIXED_SCALE as f64);
         v.is_finite().then_some(v)
     } else {
         None

@@ -71,7 +71,7 @@ impl OfiSums {
     /// OFI in quantity units.
     #[inline]
     pub fn ofi(&self) -> f64 {
-        i128_to_f64(self.e) / FIXED_SCALE as f64
+        i128_to_f64(self.e) * (1.0 / FIXED_SCALE as f64)
     }
 
     /// OFI divided by the mean top depth over the window; zero when there is no depth.

@@ -59,7 +59,7 @@ impl TradeFlowImbalance {
     /// Net signed volume over the window, in quantity units.
     #[inline]
     pub fn net_volume(&self) -> f64 {
-        i128_to_f64(self.signed) / FIXED_SCALE as f64
+        i128_to_f64(self.signed) * (1.0 / FIXED_SCALE as f64)
     }
 
     /// Trades skipped for an unknown aggressor.
