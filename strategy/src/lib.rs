@@ -1,3 +1,6 @@
 //! Kestrel strategy: microstructure signals, alpha models and the risk harmonizer.
 #![deny(unsafe_code)]
+pub mod alpha;
 pub mod edge;
+pub mod research;
+pub mod signals;

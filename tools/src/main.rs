@@ -27,6 +27,8 @@ enum Command {
     /// Inspect captures.
     #[command(subcommand)]
     Capture(cmd::capture::CaptureCommand),
+    /// Offline research on captures (signal and alpha information coefficients).
+    Research(cmd::research::ResearchArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -35,6 +37,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(c) => c.run(),
         Command::Replay(a) => a.run(),
         Command::Capture(c) => c.run(),
+        Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod import;
 pub mod replay;
+pub mod research;
 pub mod verify;
 
 use std::path::Path;

@@ -1,0 +1,57 @@
+//! Bid-ask spread in ticks and in basis points of the mid.
+
+use kestrel_core::{BookUpdate, Price};
+
+use super::i128_to_f64;
+use super::quote::Quote;
+
+/// Current spread of a normal book.
+#[derive(Clone, Copy, Debug)]
+pub struct Spread {
+    tick: Price,
+    ticks: Option<f64>,
+    bps: Option<f64>,
+}
+
+impl Spread {
+    /// Spread measured against `tick` (a non-positive tick gives no tick count).
+    pub fn new(tick: Price) -> Self {
+        Self {
+            tick,
+            ticks: None,
+            bps: None,
+        }
+    }
+
+    /// Recomputes from the book after `u`.
+    #[inline]
+    pub fn update(&mut self, u: &BookUpdate) {
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, _u: &BookUpdate, q: &Quote) {
+        if !q.state.is_normal() {
+            self.ticks = None;
+            self.bps = None;
+            return;
+        }
+        let width = i128::from(q.ask.raw()) - i128::from(q.bid.raw());
+        self.ticks = (self.tick.raw() > 0).then(|| i128_to_f64(width) / self.tick.raw() as f64);
+        let mid2 = q.mid_raw2();
+        self.bps = (mid2 > 0).then(|| 2.0 * i128_to_f64(width) / i128_to_f64(mid2) * 1e4);
+    }
+
+    /// Spread in ticks.
+    #[inline]
+    pub fn ticks(&self) -> Option<f64> {
+        self.ticks
+    }
+
+    /// Spread in basis points of the mid.
+    #[inline]
+    pub fn bps(&self) -> Option<f64> {
+        self.bps
+    }
+}
