@@ -1,3 +1,6 @@
 //! Kestrel strategy: microstructure signals, alpha models and the risk harmonizer.
 #![deny(unsafe_code)]
 pub mod edge;
+pub mod engine;
+pub mod harmonizer;
+pub mod params;
