@@ -67,17 +67,7 @@ fn locate(text: &str, err: &toml::de::Error) -> ParamsError {
         .map(str::to_owned);
     let line_start = text[..start].rfind('\n').map_or(0, |p| p + 1);
     let line = text[line_start..].lines().next().unwrap_or("").trim();
-    let header_of = |l: &str| -> Option<String> {
-        let l = l.trim();
-        l.starts_with('[').then(|| {
-            l.trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        })
-    };
+    let header_of = |l: &str| table_header(l).map(str::to_owned);
     let join = |a: &str, b: &str| {
         if a.is_empty() {
             b.to_owned()
@@ -119,6 +109,20 @@ fn locate(text: &str, err: &toml::de::Error) -> ParamsError {
         line: line_no,
         reason,
     }
+}
+
+/// The name of a `[table]` or `[[array.of.tables]]` header line; `None` for other lines,
+/// including the rows of a multi-line array such as `[1.0, 0.5],`.
+fn table_header(line: &str) -> Option<&str> {
+    let code = line.split('#').next().unwrap_or("").trim();
+    let inner = code.strip_prefix('[')?.trim_start_matches('[');
+    let name = inner.strip_suffix(']')?.trim_end_matches(']').trim();
+    let first = name.chars().next()?;
+    let is_key = (first.is_ascii_alphabetic() || first == '_' || first == '"')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | ' '));
+    is_key.then_some(name)
 }
 
 fn validate(f: &ParamsFile) -> Result<StrategyParams, ParamsError> {
@@ -364,17 +368,6 @@ fn risk_modes(f: &RiskModesFile) -> Result<RiskModeParams, ParamsError> {
                     up[k],
                     up_names[k - 1],
                     up[k - 1]
-                ),
-            ));
-        }
-        if k > 0 && down[k] < down[k - 1] {
-            return Err(ParamsError::field(
-                &format!("{p}{}", down_names[k]),
-                format!(
-                    "{} must not be below {} = {}",
-                    down[k],
-                    down_names[k - 1],
-                    down[k - 1]
                 ),
             ));
         }
