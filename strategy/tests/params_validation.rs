@@ -19,9 +19,8 @@ fn edit(section: &str, key: &str, line: &str) -> String {
         if t.starts_with('[') && !t.contains(',') {
             in_section = t == format!("[{section}]");
         }
-        if in_section && !done && t.starts_with(&format!("{key} "))
-            || in_section && !done && t.starts_with(&format!("{key}="))
-        {
+        let is_key = t.starts_with(&format!("{key} ")) || t.starts_with(&format!("{key}="));
+        if in_section && !done && is_key {
             done = true;
             if !line.is_empty() {
                 out.push(line.to_owned());
