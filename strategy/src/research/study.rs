@@ -1,0 +1,218 @@
+//! Information coefficients of every signal and alpha against future mid moves.
+//!
+//! Feed a stream of [`BookUpdate`]s to [`SignalStudy::push`]; it runs a [`SignalSet`] and an
+//! [`AlphaSet`] and records, for every update with a usable book, each predictor's value and the
+//! mid. [`SignalStudy::report`] pairs each record with the mid of the same instrument `h` of its
+//! updates later (event horizons) or at the first update at least `h` ns later in exchange time
+//! (time horizons); the target is that mid move in bps. A record whose future book is not usable,
+//! or that runs past the end of the data, is left out. Reported per predictor and horizon: Pearson
+//! and Spearman (rank) correlation, the hit rate (sign agreement over pairs where both are non-zero)
+//! and the sample sizes. Non-directional signals (spread, volatility, VPIN, liquidity) are listed
+//! too; their correlation with the signed move is expected to be near zero.
+
+use kestrel_core::BookUpdate;
+
+use super::correlation::{hit_rate, pearson, spearman};
+use crate::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT, MODEL_NAMES};
+use crate::signals::{SignalConfig, SignalSet, SignalValues};
+
+/// Number of signal features studied.
+const FEATURES: usize = SignalValues::FEATURE_NAMES.len();
+/// Number of predictors: every feature and every model's edge.
+pub const PREDICTORS: usize = FEATURES + MODEL_COUNT;
+
+/// Names of the predictors, in report order.
+pub fn predictor_names() -> [&'static str; PREDICTORS] {
+    let mut names = [""; PREDICTORS];
+    for (slot, n) in names.iter_mut().zip(SignalValues::FEATURE_NAMES) {
+        *slot = n;
+    }
+    for (slot, n) in names.iter_mut().skip(FEATURES).zip(MODEL_NAMES) {
+        *slot = n;
+    }
+    names
+}
+
+/// One usable update: time, mid and predictor values.
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    ts: u64,
+    mid: f64,
+    usable: bool,
+    predictors: [f64; PREDICTORS],
+}
+
+/// A horizon in updates or in nanoseconds of exchange time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Horizon {
+    /// This many later updates of the same instrument.
+    Events(usize),
+    /// The first update at least this many ns later.
+    Nanos(u64),
+}
+
+/// Statistics of one predictor at one horizon.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct HorizonStats {
+    /// The horizon.
+    pub horizon: Horizon,
+    /// Pairs (predictor, future move) used for the correlations.
+    pub n: usize,
+    /// Pearson correlation.
+    pub pearson: Option<f64>,
+    /// Spearman rank correlation (the IC).
+    pub spearman: Option<f64>,
+    /// Sign agreement over pairs where both are non-zero.
+    pub hit_rate: Option<f64>,
+    /// Pairs counted in the hit rate.
+    pub hit_n: usize,
+}
+
+/// One predictor's statistics over all horizons.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PredictorReport {
+    /// Predictor name.
+    pub name: &'static str,
+    /// One entry per requested horizon, in request order.
+    pub horizons: Vec<HorizonStats>,
+}
+
+/// The whole study.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StudyReport {
+    /// Updates fed.
+    pub updates: u64,
+    /// Updates with a usable book (normal, trading).
+    pub usable: u64,
+    /// Per predictor.
+    pub predictors: Vec<PredictorReport>,
+}
+
+/// Collects predictor values and mids from a stream of updates.
+#[derive(Debug)]
+pub struct SignalStudy {
+    signals: SignalSet,
+    alphas: AlphaSet,
+    records: Vec<Vec<Record>>,
+    updates: u64,
+    usable: u64,
+}
+
+impl SignalStudy {
+    /// A study over instruments `0..instrument_count` with the given parameters.
+    pub fn new(instrument_count: usize, signals: &SignalConfig, alphas: &AlphaConfig) -> Self {
+        Self {
+            signals: SignalSet::new(instrument_count, signals),
+            alphas: AlphaSet::new(instrument_count, alphas),
+            records: vec![Vec::new(); instrument_count],
+            updates: 0,
+            usable: 0,
+        }
+    }
+
+    /// Feeds one update.
+    pub fn push(&mut self, u: &BookUpdate) {
+        self.updates += 1;
+        let Some(s) = self.signals.update(u) else {
+            return;
+        };
+        let edges = self.alphas.evaluate(u, &s);
+        let mut predictors = [0.0; PREDICTORS];
+        for (slot, f) in predictors.iter_mut().zip(s.features()) {
+            *slot = f;
+        }
+        for (slot, e) in predictors.iter_mut().skip(FEATURES).zip(edges) {
+            *slot = e.edge_bps;
+        }
+        let usable = s.is_usable() && s.mid > 0.0;
+        if usable {
+            self.usable += 1;
+        }
+        if let Some(list) = self.records.get_mut(u.instrument.index()) {
+            list.push(Record {
+                ts: u.exch_ts.nanos(),
+                mid: s.mid,
+                usable,
+                predictors,
+            });
+        }
+    }
+
+    /// The signal set (for its stats).
+    pub fn signals(&self) -> &SignalSet {
+        &self.signals
+    }
+
+    /// Statistics at every horizon.
+    pub fn report(&self, horizons: &[Horizon]) -> StudyReport {
+        let names = predictor_names();
+        let mut predictors: Vec<PredictorReport> = names
+            .iter()
+            .map(|&name| PredictorReport {
+                name,
+                horizons: Vec::with_capacity(horizons.len()),
+            })
+            .collect();
+        for &h in horizons {
+            let mut xs: Vec<Vec<f64>> = vec![Vec::new(); PREDICTORS];
+            let mut ys: Vec<f64> = Vec::new();
+            for list in &self.records {
+                collect_pairs(list, h, &mut xs, &mut ys);
+            }
+            for (p, x) in predictors.iter_mut().zip(&xs) {
+                let (hit, hit_n) = hit_rate(x, &ys);
+                p.horizons.push(HorizonStats {
+                    horizon: h,
+                    n: ys.len(),
+                    pearson: pearson(x, &ys),
+                    spearman: spearman(x, &ys),
+                    hit_rate: hit,
+                    hit_n,
+                });
+            }
+        }
+        StudyReport {
+            updates: self.updates,
+            usable: self.usable,
+            predictors,
+        }
+    }
+}
+
+/// Appends every (predictors, future move in bps) pair of one instrument's records.
+fn collect_pairs(list: &[Record], h: Horizon, xs: &mut [Vec<f64>], ys: &mut Vec<f64>) {
+    let mut j = 0usize;
+    for (i, r) in list.iter().enumerate() {
+        let future = match h {
+            Horizon::Events(k) => {
+                if k == 0 {
+                    None
+                } else {
+                    i.checked_add(k).and_then(|t| list.get(t))
+                }
+            }
+            Horizon::Nanos(ns) => {
+                let target = r.ts.saturating_add(ns.max(1));
+                if j <= i {
+                    j = i + 1;
+                }
+                while list.get(j).is_some_and(|f| f.ts < target) {
+                    j += 1;
+                }
+                list.get(j)
+            }
+        };
+        let Some(f) = future else { continue };
+        if !r.usable || !f.usable {
+            continue;
+        }
+        let mv = (f.mid - r.mid) / r.mid * 1e4;
+        if !mv.is_finite() {
+            continue;
+        }
+        ys.push(mv);
+        for (x, v) in xs.iter_mut().zip(r.predictors) {
+            x.push(v);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Kyle's lambda: the slope of a rolling least-squares regression of the mid change on the signed
+//! traded volume, one point per update over the last `window` updates.
+//!
+//! `x` = signed trade quantity of the update (raw quantity / 10^4, zero when no trade),
+//! `y` = change of `bid + ask` in raw price units. The running sums are exact integers, so the
+//! incremental slope equals a recomputation from the window. Lambda is reported in price units
+//! per quantity unit.
+
+use kestrel_core::BookUpdate;
+
+use super::quote::Quote;
+use super::ring::Ring;
+
+/// Scale from raw quantity (8 decimals) to the regression's `x` (4 decimals).
+const X_DIVISOR: i128 = 10_000;
+/// Converts a slope in (raw mid2 units / x units) to price units per quantity unit.
+const SLOPE_TO_PRICE_PER_QTY: f64 = 0.5 * 1e-8 * 1e4;
+
+/// Running sums of a simple linear regression.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegressionSums {
+    /// Number of points.
+    pub n: i128,
+    /// Sum of x.
+    pub sx: i128,
+    /// Sum of y.
+    pub sy: i128,
+    /// Sum of x^2.
+    pub sxx: i128,
+    /// Sum of x*y.
+    pub sxy: i128,
+}
+
+impl RegressionSums {
+    /// Adds (`sign = 1`) or removes (`sign = -1`) a point; `None` on overflow.
+    fn apply(&self, x: i128, y: i128, sign: i128) -> Option<Self> {
+        Some(Self {
+            n: self.n.checked_add(sign)?,
+            sx: self.sx.checked_add(x.checked_mul(sign)?)?,
+            sy: self.sy.checked_add(y.checked_mul(sign)?)?,
+            sxx: self.sxx.checked_add(x.checked_mul(x)?.checked_mul(sign)?)?,
+            sxy: self.sxy.checked_add(x.checked_mul(y)?.checked_mul(sign)?)?,
+        })
+    }
+
+    /// The sums of a list of points (the direct reference); `None` on overflow.
+    pub fn direct(points: impl Iterator<Item = (i128, i128)>) -> Option<Self> {
+        let mut s = Self::default();
+        for (x, y) in points {
+            s = s.apply(x, y, 1)?;
+        }
+        Some(s)
+    }
+
+    /// OLS slope `(n Sxy - Sx Sy) / (n Sxx - Sx^2)`; `None` when x has no variance.
+    pub fn slope(&self) -> Option<f64> {
+        let exact = || -> Option<(i128, i128)> {
+            let num = self
+                .n
+                .checked_mul(self.sxy)?
+                .checked_sub(self.sx.checked_mul(self.sy)?)?;
+            let den = self
+                .n
+                .checked_mul(self.sxx)?
+                .checked_sub(self.sx.checked_mul(self.sx)?)?;
+            Some((num, den))
+        };
+        let (num, den) = match exact() {
+            Some((num, den)) => (num as f64, den as f64),
+            None => {
+                let (n, sx, sy) = (self.n as f64, self.sx as f64, self.sy as f64);
+                (n * self.sxy as f64 - sx * sy, n * self.sxx as f64 - sx * sx)
+            }
+        };
+        if den <= 0.0 {
+            return None;
+        }
+        let s = num / den;
+        s.is_finite().then_some(s)
+    }
+}
+
+/// Rolling Kyle's lambda.
+#[derive(Clone, Debug)]
+pub struct KyleLambda {
+    points: Ring<(i128, i128)>,
+    sums: RegressionSums,
+    prev_mid2: Option<i128>,
+    overflows: u64,
+}
+
+impl KyleLambda {
+    /// A regression over the last `window` updates.
+    pub fn new(window: usize) -> Self {
+        Self {
+            points: Ring::new(window),
+            sums: RegressionSums::default(),
+            prev_mid2: None,
+            overflows: 0,
+        }
+    }
+
+    /// Adds the point of `u` when the books before and after it are normal.
+    #[inline]
+    pub fn update(&mut self, u: &BookUpdate) {
+        let q = Quote::of(&u.top);
+        if !q.state.is_normal() {
+            self.prev_mid2 = None;
+            return;
+        }
+        let mid2 = q.mid_raw2();
+        if let Some(prev) = self.prev_mid2 {
+            let qty = i128::from(u.trade.qty.raw()).max(0) / X_DIVISOR;
+            let x = qty * i128::from(u.trade.aggressor.signum());
+            let y = mid2 - prev;
+            self.push(x, y);
+        }
+        self.prev_mid2 = Some(mid2);
+    }
+
+    fn push(&mut self, x: i128, y: i128) {
+        let evicted = self.points.push((x, y));
+        let mut next = Some(self.sums);
+        if let Some((ox, oy)) = evicted {
+            next = next.and_then(|s| s.apply(ox, oy, -1));
+        }
+        next = next.and_then(|s| s.apply(x, y, 1));
+        match next {
+            Some(s) => self.sums = s,
+            None => {
+                // Absurd inputs: start the window again rather than report wrapped sums.
+                self.overflows += 1;
+                self.points.clear();
+                self.sums = RegressionSums::default();
+            }
+        }
+    }
+
+    /// Lambda in price units per quantity unit; `None` until the window has signed volume
+    /// with some variance.
+    #[inline]
+    pub fn value(&self) -> Option<f64> {
+        self.sums.slope().map(|s| s * SLOPE_TO_PRICE_PER_QTY)
+    }
+
+    /// The running sums.
+    #[inline]
+    pub fn sums(&self) -> RegressionSums {
+        self.sums
+    }
+
+    /// The `(x, y)` points in the window, oldest first.
+    pub fn points(&self) -> impl Iterator<Item = (i128, i128)> + '_ {
+        self.points.iter()
+    }
+
+    /// Times the window restarted because a sum would overflow.
+    #[inline]
+    pub fn overflows(&self) -> u64 {
+        self.overflows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed_slope() {
+        // y = 3x + 1 exactly.
+        let s = RegressionSums::direct([(0, 1), (1, 4), (2, 7), (-1, -2)].into_iter());
+        assert_eq!(s.and_then(|s| s.slope()), Some(3.0));
+        // No variance in x.
+        let flat = RegressionSums::direct([(2, 1), (2, 4)].into_iter());
+        assert_eq!(flat.and_then(|s| s.slope()), None);
+    }
+}

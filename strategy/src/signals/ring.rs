@@ -1,0 +1,128 @@
+//! A fixed-capacity ring buffer, allocated once at construction.
+
+/// A FIFO of at most `capacity` values; pushing into a full ring evicts the oldest.
+/// Allocates only in [`Ring::new`].
+#[derive(Clone, Debug)]
+pub struct Ring<T> {
+    buf: Box<[T]>,
+    head: usize,
+    len: usize,
+}
+
+impl<T: Copy + Default> Ring<T> {
+    /// A ring holding up to `capacity` values (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            buf: vec![T::default(); capacity.max(1)].into_boxed_slice(),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    /// Maximum number of values held.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Number of values held.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the ring holds nothing.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the ring holds `capacity` values.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len == self.buf.len()
+    }
+
+    /// Appends `value`; returns the evicted oldest value when the ring was full.
+    #[inline]
+    pub fn push(&mut self, value: T) -> Option<T> {
+        let cap = self.buf.len();
+        let tail = (self.head + self.len) % cap;
+        if self.len == cap {
+            let evicted = self.buf.get(self.head).copied();
+            if let Some(slot) = self.buf.get_mut(self.head) {
+                *slot = value;
+            }
+            self.head = (self.head + 1) % cap;
+            evicted
+        } else {
+            if let Some(slot) = self.buf.get_mut(tail) {
+                *slot = value;
+            }
+            self.len += 1;
+            None
+        }
+    }
+
+    /// The oldest value, if any.
+    #[inline]
+    pub fn oldest(&self) -> Option<T> {
+        if self.len == 0 {
+            None
+        } else {
+            self.buf.get(self.head).copied()
+        }
+    }
+
+    /// Removes and returns the oldest value.
+    #[inline]
+    pub fn pop_oldest(&mut self) -> Option<T> {
+        let v = self.oldest()?;
+        self.head = (self.head + 1) % self.buf.len();
+        self.len -= 1;
+        Some(v)
+    }
+
+    /// Forgets every value (no deallocation).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
+    }
+
+    /// The values, oldest first (for direct recomputation in tests and research).
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        let cap = self.buf.len();
+        (0..self.len).filter_map(move |i| self.buf.get((self.head + i) % cap).copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evicts_oldest_when_full() {
+        let mut r = Ring::<i32>::new(3);
+        assert_eq!(r.push(1), None);
+        assert_eq!(r.push(2), None);
+        assert_eq!(r.push(3), None);
+        assert!(r.is_full());
+        assert_eq!(r.push(4), Some(1));
+        assert_eq!(r.iter().collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(r.pop_oldest(), Some(2));
+        assert_eq!(r.len(), 2);
+        assert_eq!(r.oldest(), Some(3));
+        r.clear();
+        assert!(r.is_empty());
+        assert_eq!(r.pop_oldest(), None);
+    }
+
+    #[test]
+    fn zero_capacity_holds_one() {
+        let mut r = Ring::<u8>::new(0);
+        assert_eq!(r.capacity(), 1);
+        assert_eq!(r.push(7), None);
+        assert_eq!(r.push(8), Some(7));
+    }
+}

@@ -1,0 +1,401 @@
+//! All signals of all instruments, updated together once per book update.
+
+use kestrel_core::{BookUpdate, InstrumentId, Price, TOP_LEVELS, Timestamp};
+
+use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
+use super::imbalance::TopImbalance;
+use super::kyle::KyleLambda;
+use super::liquidity::LiquidityScore;
+use super::microprice::Microprice;
+use super::ofi::OrderFlowImbalance;
+use super::quote::{BookState, Quote};
+use super::regime::{RegimeClassifier, RegimeConfig, TrendRegime, VolRegime};
+use super::spread::Spread;
+use super::stats::SignalStats;
+use super::trade_flow::TradeFlowImbalance;
+use super::volatility::EwmaVolatility;
+use super::vpin::{Vpin, VpinClassification};
+
+/// Parameters of every signal (window sizes fix the ring capacities at construction).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SignalConfig {
+    /// Tick size for the spread in ticks.
+    pub tick: Price,
+    /// Depth imbalance weights, best level first.
+    pub depth_weights: [f64; TOP_LEVELS],
+    /// Levels per side in the weighted mid.
+    pub weighted_mid_levels: usize,
+    /// OFI event window (contributions).
+    pub ofi_events: usize,
+    /// OFI time window (ns of exchange time).
+    pub ofi_window_ns: u64,
+    /// Capacity of the OFI time window's ring.
+    pub ofi_time_capacity: usize,
+    /// Trade-flow imbalance window (trades).
+    pub trade_window: usize,
+    /// VPIN bucket volume (quantity units).
+    pub vpin_bucket_volume: f64,
+    /// VPIN buckets in the window.
+    pub vpin_buckets: usize,
+    /// VPIN trade classification.
+    pub vpin_classification: VpinClassification,
+    /// Volatility half-life in events.
+    pub vol_halflife_events: f64,
+    /// Volatility time constant (ns).
+    pub vol_tau_ns: u64,
+    /// Kyle's lambda regression window (updates).
+    pub kyle_window: usize,
+    /// Liquidity band around the mid (bps).
+    pub liquidity_band_bps: f64,
+    /// Depth giving half the liquidity depth term (quantity units).
+    pub liquidity_depth_ref: f64,
+    /// Spread halving the liquidity spread term (bps).
+    pub liquidity_spread_ref_bps: f64,
+    /// Regime thresholds.
+    pub regime: RegimeConfig,
+}
+
+impl Default for SignalConfig {
+    fn default() -> Self {
+        Self {
+            tick: Price::from_scaled(1, 2).unwrap_or(Price::ONE),
+            depth_weights: DEFAULT_DEPTH_WEIGHTS,
+            weighted_mid_levels: 5,
+            ofi_events: 100,
+            ofi_window_ns: 100_000_000,
+            ofi_time_capacity: 4096,
+            trade_window: 50,
+            vpin_bucket_volume: 1_000.0,
+            vpin_buckets: 20,
+            vpin_classification: VpinClassification::Aggressor,
+            vol_halflife_events: 50.0,
+            vol_tau_ns: 1_000_000_000,
+            kyle_window: 200,
+            liquidity_band_bps: 10.0,
+            liquidity_depth_ref: 1_000.0,
+            liquidity_spread_ref_bps: 1.0,
+            regime: RegimeConfig::default(),
+        }
+    }
+}
+
+/// The current value of every signal of one instrument. A value that is not available (book not
+/// normal, window not warm) is `0.0`; `book` and `trading` say why. Never NaN or infinite.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SignalValues {
+    /// Instrument.
+    pub instrument: InstrumentId,
+    /// Sequence of the update that produced these values.
+    pub seq: u64,
+    /// Exchange time of that update.
+    pub exch_ts: Timestamp,
+    /// Top-of-book classification; price-based values are zero unless `Normal`.
+    pub book: BookState,
+    /// Whether the instrument is trading.
+    pub trading: bool,
+    /// Mid price.
+    pub mid: f64,
+    /// Microprice.
+    pub microprice: f64,
+    /// `(microprice - mid) / mid` in bps.
+    pub micro_offset_bps: f64,
+    /// Volume-weighted mid over the first levels.
+    pub weighted_mid: f64,
+    /// Top-of-book imbalance in `[-1, 1]`.
+    pub top_imbalance: f64,
+    /// Weighted depth imbalance in `[-1, 1]`.
+    pub depth_imbalance: f64,
+    /// Spread in ticks.
+    pub spread_ticks: f64,
+    /// Spread in bps of the mid.
+    pub spread_bps: f64,
+    /// OFI over the event window (quantity units).
+    pub ofi_events: f64,
+    /// OFI over the event window divided by the mean top depth.
+    pub ofi_events_norm: f64,
+    /// OFI over the time window (quantity units).
+    pub ofi_time: f64,
+    /// OFI over the time window divided by the mean top depth.
+    pub ofi_time_norm: f64,
+    /// Trade-flow imbalance in `[-1, 1]`.
+    pub trade_imbalance: f64,
+    /// VPIN in `[0, 1]`.
+    pub vpin: f64,
+    /// EWMA volatility per event (bps).
+    pub vol_event_bps: f64,
+    /// EWMA volatility per square-root second (bps).
+    pub vol_time_bps: f64,
+    /// Kyle's lambda (price units per quantity unit).
+    pub kyle_lambda: f64,
+    /// Liquidity score in `[0, 1]`.
+    pub liquidity: f64,
+    /// Quantity within the liquidity band, both sides.
+    pub depth_in_band: f64,
+    /// Visible levels, both sides.
+    pub levels: u32,
+    /// Trend measure (fast vs slow mid EMA) in bps.
+    pub trend_bps: f64,
+    /// Volatility regime.
+    pub vol_regime: VolRegime,
+    /// Trend regime.
+    pub trend_regime: TrendRegime,
+}
+
+impl SignalValues {
+    /// Names of [`SignalValues::features`], in order.
+    pub const FEATURE_NAMES: [&'static str; 19] = [
+        "micro_offset_bps",
+        "top_imbalance",
+        "depth_imbalance",
+        "spread_ticks",
+        "spread_bps",
+        "ofi_events",
+        "ofi_events_norm",
+        "ofi_time",
+        "ofi_time_norm",
+        "trade_imbalance",
+        "vpin",
+        "vol_event_bps",
+        "vol_time_bps",
+        "kyle_lambda",
+        "liquidity",
+        "depth_in_band",
+        "levels",
+        "trend_bps",
+        "weighted_mid_offset_bps",
+    ];
+
+    /// The numeric signals as a feature vector (names in [`SignalValues::FEATURE_NAMES`]).
+    pub fn features(&self) -> [f64; 19] {
+        let wmid_offset = if self.mid > 0.0 && self.weighted_mid > 0.0 {
+            (self.weighted_mid - self.mid) / self.mid * 1e4
+        } else {
+            0.0
+        };
+        [
+            self.micro_offset_bps,
+            self.top_imbalance,
+            self.depth_imbalance,
+            self.spread_ticks,
+            self.spread_bps,
+            self.ofi_events,
+            self.ofi_events_norm,
+            self.ofi_time,
+            self.ofi_time_norm,
+            self.trade_imbalance,
+            self.vpin,
+            self.vol_event_bps,
+            self.vol_time_bps,
+            self.kyle_lambda,
+            self.liquidity,
+            self.depth_in_band,
+            f64::from(self.levels),
+            self.trend_bps,
+            wmid_offset,
+        ]
+    }
+
+    /// Whether price-based signals are meaningful: a normal book on a trading instrument.
+    #[inline]
+    pub fn is_usable(&self) -> bool {
+        self.book.is_normal() && self.trading
+    }
+}
+
+/// Every signal of one instrument.
+#[derive(Clone, Debug)]
+pub struct InstrumentSignals {
+    /// Top-of-book imbalance.
+    pub top_imbalance: TopImbalance,
+    /// Depth imbalance.
+    pub depth_imbalance: DepthImbalance,
+    /// Microprice and weighted mid.
+    pub microprice: Microprice,
+    /// Spread.
+    pub spread: Spread,
+    /// Order-flow imbalance.
+    pub ofi: OrderFlowImbalance,
+    /// Trade-flow imbalance.
+    pub trade_flow: TradeFlowImbalance,
+    /// VPIN.
+    pub vpin: Vpin,
+    /// Realised volatility.
+    pub volatility: EwmaVolatility,
+    /// Kyle's lambda.
+    pub kyle: KyleLambda,
+    /// Liquidity score.
+    pub liquidity: LiquidityScore,
+    /// Regimes.
+    pub regime: RegimeClassifier,
+    /// Edge-case counters.
+    pub stats: SignalStats,
+    /// The latest values.
+    pub values: SignalValues,
+}
+
+impl InstrumentSignals {
+    /// Fresh state for one instrument (allocates the windows).
+    pub fn new(instrument: InstrumentId, c: &SignalConfig) -> Self {
+        Self {
+            top_imbalance: TopImbalance::new(),
+            depth_imbalance: DepthImbalance::new(c.depth_weights),
+            microprice: Microprice::new(c.weighted_mid_levels),
+            spread: Spread::new(c.tick),
+            ofi: OrderFlowImbalance::new(c.ofi_events, c.ofi_window_ns, c.ofi_time_capacity),
+            trade_flow: TradeFlowImbalance::new(c.trade_window),
+            vpin: Vpin::new(c.vpin_bucket_volume, c.vpin_buckets, c.vpin_classification),
+            volatility: EwmaVolatility::new(c.vol_halflife_events, c.vol_tau_ns),
+            kyle: KyleLambda::new(c.kyle_window),
+            liquidity: LiquidityScore::new(
+                c.liquidity_band_bps,
+                c.liquidity_depth_ref,
+                c.liquidity_spread_ref_bps,
+            ),
+            regime: RegimeClassifier::new(c.regime),
+            stats: SignalStats::default(),
+            values: SignalValues {
+                instrument,
+                ..SignalValues::default()
+            },
+        }
+    }
+
+    /// Updates every signal with `u` and returns the new values. No allocation.
+    pub fn update(&mut self, u: &BookUpdate) -> SignalValues {
+        let book = Quote::of(&u.top).state;
+        let st = &mut self.stats;
+        st.updates += 1;
+        match book {
+            BookState::Normal => {}
+            BookState::Empty => st.empty_books += 1,
+            BookState::OneSided => st.one_sided_books += 1,
+            BookState::Locked => st.locked_books += 1,
+            BookState::Crossed => st.crossed_books += 1,
+        }
+        if !u.trading {
+            st.halted_updates += 1;
+        }
+        if u.trade.qty.is_positive() && u.trade.aggressor == 0 {
+            st.unknown_aggressor_trades += 1;
+        }
+        let overflows_before = self.ofi.time_overflows();
+
+        self.top_imbalance.update(u);
+        self.depth_imbalance.update(u);
+        self.microprice.update(u);
+        self.spread.update(u);
+        self.ofi.update(u);
+        self.trade_flow.update(u);
+        self.vpin.update(u);
+        self.volatility.update(u);
+        self.kyle.update(u);
+        self.liquidity.update(u);
+        self.regime.update(u, self.volatility.per_event_bps());
+
+        let st = &mut self.stats;
+        st.time_window_overflows += self.ofi.time_overflows() - overflows_before;
+        let ev = self.ofi.event_window();
+        let tw = self.ofi.time_window();
+        let v = SignalValues {
+            instrument: u.instrument,
+            seq: u.seq,
+            exch_ts: u.exch_ts,
+            book,
+            trading: u.trading,
+            mid: st.finite(self.microprice.mid().unwrap_or(0.0)),
+            microprice: st.finite(self.microprice.microprice().unwrap_or(0.0)),
+            micro_offset_bps: st.finite(self.microprice.micro_offset_bps().unwrap_or(0.0)),
+            weighted_mid: st.finite(self.microprice.weighted_mid().unwrap_or(0.0)),
+            top_imbalance: st.finite(self.top_imbalance.value().unwrap_or(0.0)),
+            depth_imbalance: st.finite(self.depth_imbalance.value().unwrap_or(0.0)),
+            spread_ticks: st.finite(self.spread.ticks().unwrap_or(0.0)),
+            spread_bps: st.finite(self.spread.bps().unwrap_or(0.0)),
+            ofi_events: st.finite(ev.ofi()),
+            ofi_events_norm: st.finite(ev.normalized()),
+            ofi_time: st.finite(tw.ofi()),
+            ofi_time_norm: st.finite(tw.normalized()),
+            trade_imbalance: st.finite(self.trade_flow.value().unwrap_or(0.0)),
+            vpin: st.finite(self.vpin.value().unwrap_or(0.0)),
+            vol_event_bps: st.finite(self.volatility.per_event_bps()),
+            vol_time_bps: st.finite(self.volatility.per_sqrt_second_bps()),
+            kyle_lambda: st.finite(self.kyle.value().unwrap_or(0.0)),
+            liquidity: st.finite(self.liquidity.value().unwrap_or(0.0)),
+            depth_in_band: st.finite(self.liquidity.depth_within_band()),
+            levels: self.liquidity.level_count(),
+            trend_bps: st.finite(self.regime.trend_bps()),
+            vol_regime: self.regime.vol_regime(),
+            trend_regime: self.regime.trend_regime(),
+        };
+        self.values = v;
+        v
+    }
+}
+
+/// Signals of every instrument, indexed by dense [`InstrumentId`].
+#[derive(Clone, Debug)]
+pub struct SignalSet {
+    instruments: Vec<InstrumentSignals>,
+    unknown_instrument: u64,
+}
+
+impl SignalSet {
+    /// State for instruments `0..instrument_count`, all windows allocated now.
+    pub fn new(instrument_count: usize, config: &SignalConfig) -> Self {
+        let instruments = (0..instrument_count)
+            .map(|i| InstrumentSignals::new(InstrumentId(i as u32), config))
+            .collect();
+        Self {
+            instruments,
+            unknown_instrument: 0,
+        }
+    }
+
+    /// Updates the signals of `u.instrument`; `None` (counted) when the id is out of range.
+    #[inline]
+    pub fn update(&mut self, u: &BookUpdate) -> Option<SignalValues> {
+        match self.instruments.get_mut(u.instrument.index()) {
+            Some(s) => Some(s.update(u)),
+            None => {
+                self.unknown_instrument += 1;
+                None
+            }
+        }
+    }
+
+    /// The latest values of an instrument.
+    #[inline]
+    pub fn values(&self, instrument: InstrumentId) -> Option<&SignalValues> {
+        self.instruments.get(instrument.index()).map(|s| &s.values)
+    }
+
+    /// The signal state of an instrument (for inspection and tests).
+    #[inline]
+    pub fn instrument(&self, instrument: InstrumentId) -> Option<&InstrumentSignals> {
+        self.instruments.get(instrument.index())
+    }
+
+    /// The edge-case counters of an instrument.
+    #[inline]
+    pub fn stats(&self, instrument: InstrumentId) -> Option<SignalStats> {
+        self.instruments.get(instrument.index()).map(|s| s.stats)
+    }
+
+    /// Updates dropped because their instrument id was out of range.
+    #[inline]
+    pub fn unknown_instrument(&self) -> u64 {
+        self.unknown_instrument
+    }
+
+    /// Number of instruments.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.instruments.len()
+    }
+
+    /// Whether there are no instruments.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.instruments.is_empty()
+    }
+}

@@ -1,0 +1,168 @@
+//! Signals on unusual books: empty, one-sided, locked, crossed, halted; and random books.
+
+use kestrel_core::{
+    BookTop, BookUpdate, InstrumentId, LevelView, Price, Qty, TOP_LEVELS, Timestamp, TradePrint,
+};
+use kestrel_strategy::alpha::{AlphaConfig, AlphaSet};
+use kestrel_strategy::edge::ModelEdge;
+use kestrel_strategy::signals::{BookState, SignalConfig, SignalSet};
+use proptest::prelude::*;
+
+fn level(price_cents: i64, qty: i64) -> LevelView {
+    LevelView {
+        price: Price::from_scaled(price_cents, 2).unwrap_or_default(),
+        qty: Qty::from_units(qty).unwrap_or_default(),
+    }
+}
+
+fn book(bids: &[(i64, i64)], asks: &[(i64, i64)]) -> BookTop {
+    let mut t = BookTop::default();
+    for (slot, &(p, q)) in t.bids.iter_mut().zip(bids) {
+        *slot = level(p, q);
+    }
+    for (slot, &(p, q)) in t.asks.iter_mut().zip(asks) {
+        *slot = level(p, q);
+    }
+    t.bid_levels = bids.len().min(TOP_LEVELS) as u8;
+    t.ask_levels = asks.len().min(TOP_LEVELS) as u8;
+    t
+}
+
+fn update(seq: u64, top: BookTop, trading: bool) -> BookUpdate {
+    BookUpdate {
+        instrument: InstrumentId(0),
+        seq,
+        exch_ts: Timestamp(seq * 1_000_000),
+        recv_ts: Timestamp(seq * 1_000_000),
+        top,
+        trade: TradePrint::default(),
+        trading,
+    }
+}
+
+#[test]
+fn abnormal_books_are_flagged_counted_and_emit_no_prices() {
+    let mut set = SignalSet::new(1, &SignalConfig::default());
+    let mut alphas = AlphaSet::new(1, &AlphaConfig::default());
+    let normal = book(&[(10000, 5)], &[(10001, 5)]);
+    let cases = [
+        (book(&[], &[]), BookState::Empty),
+        (book(&[(10000, 5)], &[]), BookState::OneSided),
+        (book(&[], &[(10001, 5)]), BookState::OneSided),
+        (book(&[(10000, 5)], &[(10000, 7)]), BookState::Locked),
+        (book(&[(10002, 5)], &[(10001, 7)]), BookState::Crossed),
+    ];
+    let mut seq = 0;
+    for (top, state) in cases {
+        seq += 1;
+        set.update(&update(seq, normal, true));
+        seq += 1;
+        let u = update(seq, top, true);
+        let v = set.update(&u).expect("instrument");
+        assert_eq!(v.book, state);
+        assert!(!v.is_usable());
+        for (name, x) in [
+            ("mid", v.mid),
+            ("microprice", v.microprice),
+            ("spread_bps", v.spread_bps),
+            ("top_imbalance", v.top_imbalance),
+            ("depth_imbalance", v.depth_imbalance),
+            ("liquidity", v.liquidity),
+        ] {
+            assert_eq!(x, 0.0, "{name} for {state:?}");
+        }
+        assert_eq!(alphas.evaluate(&u, &v), [ModelEdge::NONE; 6]);
+    }
+    let st = set.stats(InstrumentId(0)).expect("stats");
+    assert_eq!(st.empty_books, 1);
+    assert_eq!(st.one_sided_books, 2);
+    assert_eq!(st.locked_books, 1);
+    assert_eq!(st.crossed_books, 1);
+    assert_eq!(st.nonfinite_clamped, 0);
+}
+
+#[test]
+fn abnormal_book_breaks_the_return_chain() {
+    // A crossed book between two normal books must not produce a return across it.
+    let mut set = SignalSet::new(1, &SignalConfig::default());
+    set.update(&update(1, book(&[(10000, 5)], &[(10002, 5)]), true));
+    set.update(&update(2, book(&[(20000, 5)], &[(10002, 5)]), true));
+    let v = set
+        .update(&update(3, book(&[(10000, 5)], &[(10002, 5)]), true))
+        .expect("instrument");
+    assert_eq!(v.vol_event_bps, 0.0);
+    assert_eq!(v.ofi_events, 0.0);
+}
+
+#[test]
+fn halted_instrument_keeps_state_but_gives_no_edges() {
+    let mut set = SignalSet::new(1, &SignalConfig::default());
+    let mut alphas = AlphaSet::new(1, &AlphaConfig::default());
+    let top = book(&[(10000, 30)], &[(10001, 10)]);
+    let u = update(1, top, false);
+    let v = set.update(&u).expect("instrument");
+    assert!(!v.trading);
+    assert!(!v.is_usable());
+    assert_eq!(v.book, BookState::Normal);
+    assert_eq!(v.top_imbalance, 0.5);
+    assert_eq!(alphas.evaluate(&u, &v), [ModelEdge::NONE; 6]);
+    assert_eq!(
+        set.stats(InstrumentId(0)).map(|s| s.halted_updates),
+        Some(1)
+    );
+}
+
+#[test]
+fn constant_mid_gives_zero_volatility_not_nan() {
+    let mut set = SignalSet::new(1, &SignalConfig::default());
+    let top = book(&[(10000, 30)], &[(10001, 10)]);
+    for seq in 1..200 {
+        let v = set.update(&update(seq, top, true)).expect("instrument");
+        assert_eq!(v.vol_event_bps, 0.0);
+        assert_eq!(v.vol_time_bps, 0.0);
+        assert_eq!(v.kyle_lambda, 0.0);
+    }
+}
+
+#[test]
+fn unknown_instrument_is_counted_not_panicking() {
+    let mut set = SignalSet::new(1, &SignalConfig::default());
+    let mut u = update(1, book(&[(1, 1)], &[(2, 1)]), true);
+    u.instrument = InstrumentId(7);
+    assert!(set.update(&u).is_none());
+    assert_eq!(set.unknown_instrument(), 1);
+}
+
+fn arb_side() -> impl Strategy<Value = Vec<(i64, i64)>> {
+    prop::collection::vec((1i64..20_000, 0i64..1_000_000), 0..=TOP_LEVELS)
+}
+
+proptest! {
+    #[test]
+    fn random_books_never_emit_non_finite_values(
+        books in prop::collection::vec((arb_side(), arb_side(), any::<bool>(), 0i64..10_000, -1i8..=1), 1..60)
+    ) {
+        let mut set = SignalSet::new(1, &SignalConfig::default());
+        let mut alphas = AlphaSet::new(1, &AlphaConfig::default());
+        for (seq, (bids, asks, trading, tq, ag)) in books.into_iter().enumerate() {
+            let mut u = update(seq as u64 + 1, book(&bids, &asks), trading);
+            u.trade = TradePrint {
+                price: Price::from_units(100).unwrap_or_default(),
+                qty: Qty::from_units(tq).unwrap_or_default(),
+                aggressor: ag,
+            };
+            let v = set.update(&u).expect("instrument");
+            for f in v.features() {
+                prop_assert!(f.is_finite());
+            }
+            prop_assert!((-1.0..=1.0).contains(&v.top_imbalance));
+            prop_assert!((-1.0..=1.0).contains(&v.depth_imbalance));
+            prop_assert!((0.0..=1.0).contains(&v.vpin));
+            prop_assert!((-1.0..=1.0).contains(&v.trade_imbalance));
+            for e in alphas.evaluate(&u, &v) {
+                prop_assert!(e.edge_bps.is_finite());
+                prop_assert!((0.0..=1.0).contains(&e.confidence));
+            }
+        }
+    }
+}
