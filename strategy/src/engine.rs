@@ -2,14 +2,16 @@
 //! models) with the risk harmonizer, and applying new parameters between two updates.
 //!
 //! The engine is generic over [`EdgeSource`], the small trait for "the models' edges and the
-//! regime for this update", so it runs with the real signal and alpha sets, with a replayed
-//! journal of edges, or with a test double.
+//! regime for this update"; [`SignalAlphaEdges`] is the real one (the [`SignalSet`] feeding the
+//! [`AlphaSet`]); a replayed journal of edges or a test double fit as well.
 
 use kestrel_core::{BookUpdate, OrderIntent};
 
+use crate::alpha::{AlphaSet, MODEL_COUNT};
 use crate::edge::ModelEdge;
 use crate::harmonizer::{Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time};
 use crate::params::{MAX_MODELS, ParamsChange, ParamsReceiver};
+use crate::signals::{SignalSet, SignalValues, TrendRegime, VolRegime};
 
 /// Produces the models' edges for one update.
 pub trait EdgeSource {
@@ -17,8 +19,75 @@ pub trait EdgeSource {
     fn model_count(&self) -> usize;
 
     /// Updates internal state with `update` and writes one edge per model into
-    /// `edges[..model_count()]`; returns the regime index.
+    /// `edges[..model_count()]`; returns the regime code (see [`regime_code`]).
     fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize;
+}
+
+/// The regime code of a signal snapshot: `3 * volatility + trend`, volatility low/normal/high =
+/// 0/1/2, trend down/flat/up = 0/1/2. [`crate::params::RegimeKey`] maps it to a weight row.
+#[inline]
+pub fn regime_code(v: &SignalValues) -> usize {
+    let vol = match v.vol_regime {
+        VolRegime::Low => 0,
+        VolRegime::Normal => 1,
+        VolRegime::High => 2,
+    };
+    let trend = match v.trend_regime {
+        TrendRegime::Down => 0,
+        TrendRegime::Flat => 1,
+        TrendRegime::Up => 2,
+    };
+    3 * vol + trend
+}
+
+/// Regime code of normal volatility and no trend (used when there are no signals).
+pub const NEUTRAL_REGIME: usize = 4;
+
+/// The production edge source: signals, then every alpha model on them.
+#[derive(Debug, Clone)]
+pub struct SignalAlphaEdges {
+    signals: SignalSet,
+    alphas: AlphaSet,
+}
+
+impl SignalAlphaEdges {
+    /// Composes a signal set and an alpha set built for the same instruments.
+    pub fn new(signals: SignalSet, alphas: AlphaSet) -> Self {
+        Self { signals, alphas }
+    }
+
+    /// The signal set.
+    pub fn signals(&self) -> &SignalSet {
+        &self.signals
+    }
+
+    /// The alpha set.
+    pub fn alphas(&self) -> &AlphaSet {
+        &self.alphas
+    }
+
+    /// The alpha set, e.g. to hand it the ML sidecar's edge through `set_external`.
+    pub fn alphas_mut(&mut self) -> &mut AlphaSet {
+        &mut self.alphas
+    }
+}
+
+impl EdgeSource for SignalAlphaEdges {
+    fn model_count(&self) -> usize {
+        MODEL_COUNT
+    }
+
+    #[inline]
+    fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize {
+        let Some(values) = self.signals.update(update) else {
+            return NEUTRAL_REGIME;
+        };
+        let out = self.alphas.evaluate(update, &values);
+        for (slot, e) in edges.iter_mut().zip(out.iter()) {
+            *slot = *e;
+        }
+        regime_code(&values)
+    }
 }
 
 /// Why an engine could not be built.

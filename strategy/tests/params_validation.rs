@@ -6,7 +6,7 @@ mod harmonizer_support;
 use harmonizer_support::EXAMPLE;
 use kestrel_core::{Qty, Urgency};
 use kestrel_strategy::harmonizer::risk_mode::RiskMode;
-use kestrel_strategy::params::{ParamsError, parse_params};
+use kestrel_strategy::params::{ParamsError, RegimeKey, parse_params};
 
 /// The example with the first line matching `key =` inside `[section]` replaced by `line`
 /// (or removed when `line` is empty).
@@ -46,13 +46,15 @@ fn rejected_path(text: &str) -> String {
 #[test]
 fn example_loads_with_its_values() {
     let p = parse_params(EXAMPLE).unwrap();
-    assert_eq!(p.blend.model_count, 4);
+    assert_eq!(p.blend.model_count, 6);
     assert_eq!(p.blend.regime_count, 3);
-    assert_eq!(p.blend.regime_weights[1][2], 1.5);
+    assert_eq!(p.blend.regime_key, RegimeKey::Volatility);
+    // Regime code 3 * volatility + trend: 0 = low volatility, 7 = high volatility, flat.
+    assert_eq!(p.blend.weights(0)[2], 1.5);
+    assert_eq!(p.blend.weights(7)[1], 1.5);
     assert_eq!(
-        p.blend.weights(7)[3],
-        0.0,
-        "out-of-range regime uses the last row"
+        p.blend.weights(4),
+        &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
     );
     assert_eq!(p.track_record.window, 256);
     assert_eq!(p.track_record.horizon_ns, 500_000_000);
@@ -65,9 +67,9 @@ fn example_loads_with_its_values() {
     assert_eq!(p.limits.max_position, Qty::from_units(500).unwrap());
     assert_eq!(p.limits.order_burst, 10);
     assert_eq!(p.order.urgency, Urgency::Aggressive);
-    assert!(p.expect_models(4).is_ok());
+    assert!(p.expect_models(6).is_ok());
     assert_eq!(
-        p.expect_models(3).unwrap_err().field_path(),
+        p.expect_models(4).unwrap_err().field_path(),
         Some("blend.regime_weights")
     );
 }
@@ -248,10 +250,15 @@ fn out_of_range_fields_are_named() {
 
 #[test]
 fn blend_shape_is_checked() {
-    let ragged = EXAMPLE.replace("[0.5, 1.0, 1.5, 0.5]", "[0.5, 1.0, 1.5]");
-    assert_eq!(rejected_path(&ragged), "blend.regime_weights[1]");
-    let negative = EXAMPLE.replace("[0.5, 1.0, 1.5, 0.5]", "[0.5, -1.0, 1.5, 0.5]");
-    assert_eq!(rejected_path(&negative), "blend.regime_weights[1][1]");
+    const HIGH: &str = "[0.5, 1.5, 0.5, 1.0, 0.5, 1.0]";
+    let ragged = EXAMPLE.replace(HIGH, "[0.5, 1.5, 0.5]");
+    assert_eq!(rejected_path(&ragged), "blend.regime_weights[2]");
+    let negative = EXAMPLE.replace(HIGH, "[0.5, -1.5, 0.5, 1.0, 0.5, 1.0]");
+    assert_eq!(rejected_path(&negative), "blend.regime_weights[2][1]");
+    let wrong_rows = EXAMPLE.replace("regime_key = \"volatility\"", "regime_key = \"single\"");
+    assert_eq!(rejected_path(&wrong_rows), "blend.regime_weights");
+    let bad_key = EXAMPLE.replace("regime_key = \"volatility\"", "regime_key = \"moon\"");
+    assert_eq!(rejected_path(&bad_key), "blend.regime_key");
     let too_wide = EXAMPLE.replace(
         "regime_weights = [",
         "regime_weights = [\n  [1, 1, 1, 1, 1, 1, 1, 1, 1],",

@@ -30,6 +30,9 @@ pub struct ParamsFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlendFile {
+    /// Which signal regimes select the weight row: `single`, `volatility`, `trend` or
+    /// `volatility_trend`.
+    pub regime_key: String,
     /// One row per regime, one weight per model (all rows the same length).
     pub regime_weights: Vec<Vec<f64>>,
     /// Model edges with a confidence below this are ignored.

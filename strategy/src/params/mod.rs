@@ -28,8 +28,8 @@ pub use watcher::{ParamsWatcher, WatchOutcome};
 
 /// Most alpha models the harmonizer blends.
 pub const MAX_MODELS: usize = 8;
-/// Most regimes with their own blend weights.
-pub const MAX_REGIMES: usize = 8;
+/// Most regimes with their own blend weights (3 volatility x 3 trend regimes).
+pub const MAX_REGIMES: usize = 9;
 /// Longest track-record window (decisions per model).
 pub const MAX_TRACK_WINDOW: usize = 1024;
 
@@ -54,9 +54,50 @@ pub struct StrategyParams {
     pub order: OrderParams,
 }
 
+/// Which part of the signals' regime selects the blend weight row.
+///
+/// The engine passes a regime *code* `3 * volatility + trend`, with volatility low/normal/high
+/// = 0/1/2 and trend down/flat/up = 0/1/2 (see [`crate::engine::regime_code`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RegimeKey {
+    /// One row for every regime.
+    #[default]
+    Single,
+    /// Three rows: low, normal, high volatility.
+    Volatility,
+    /// Three rows: down, flat, up trend.
+    Trend,
+    /// Nine rows: `3 * volatility + trend`.
+    VolatilityTrend,
+}
+
+impl RegimeKey {
+    /// Rows this key needs.
+    pub const fn rows(self) -> usize {
+        match self {
+            Self::Single => 1,
+            Self::Volatility | Self::Trend => 3,
+            Self::VolatilityTrend => 9,
+        }
+    }
+
+    /// The row of a regime code.
+    #[inline]
+    pub const fn row(self, code: usize) -> usize {
+        match self {
+            Self::Single => 0,
+            Self::Volatility => code / 3,
+            Self::Trend => code % 3,
+            Self::VolatilityTrend => code,
+        }
+    }
+}
+
 /// Blend weights per regime and model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BlendParams {
+    /// How regime codes map to rows.
+    pub regime_key: RegimeKey,
     /// Models per row (the alpha set's model count).
     pub model_count: usize,
     /// Regimes (rows).
@@ -68,10 +109,13 @@ pub struct BlendParams {
 }
 
 impl BlendParams {
-    /// The weights of `regime`; out-of-range regimes use the last row.
+    /// The weights for regime code `code`; out-of-range rows use the last row.
     #[inline]
-    pub fn weights(&self, regime: usize) -> &[f64; MAX_MODELS] {
-        let row = regime.min(self.regime_count.saturating_sub(1));
+    pub fn weights(&self, code: usize) -> &[f64; MAX_MODELS] {
+        let row = self
+            .regime_key
+            .row(code)
+            .min(self.regime_count.saturating_sub(1));
         &self.regime_weights[row.min(MAX_REGIMES - 1)]
     }
 }

@@ -13,8 +13,8 @@ use super::file::{
 };
 use super::{
     BlendParams, KellyParams, LimitParams, MAX_MODELS, MAX_REGIMES, MAX_TRACK_WINDOW, Money,
-    OrderParams, ParamsError, RiskModeParams, StrategyParams, TrackRecordParams, VarParams,
-    VolatilityParams,
+    OrderParams, ParamsError, RegimeKey, RiskModeParams, StrategyParams, TrackRecordParams,
+    VarParams, VolatilityParams,
 };
 use crate::harmonizer::risk_mode::RiskMode;
 
@@ -195,11 +195,27 @@ fn qty(path: &str, s: &str, allow_zero: bool) -> Result<Qty, ParamsError> {
 }
 
 fn blend(f: &BlendFile) -> Result<BlendParams, ParamsError> {
+    let regime_key = match f.regime_key.as_str() {
+        "single" => RegimeKey::Single,
+        "volatility" => RegimeKey::Volatility,
+        "trend" => RegimeKey::Trend,
+        "volatility_trend" => RegimeKey::VolatilityTrend,
+        other => {
+            return Err(ParamsError::field(
+                "blend.regime_key",
+                format!("{other:?}: expected single, volatility, trend or volatility_trend"),
+            ));
+        }
+    };
     let rows = f.regime_weights.len();
-    if rows == 0 || rows > MAX_REGIMES {
+    if rows != regime_key.rows() || rows > MAX_REGIMES {
         return Err(ParamsError::field(
             "blend.regime_weights",
-            format!("{rows} regime rows; expected 1..={MAX_REGIMES}"),
+            format!(
+                "{rows} regime rows; regime_key {:?} needs {}",
+                f.regime_key,
+                regime_key.rows()
+            ),
         ));
     }
     let model_count = f.regime_weights[0].len();
@@ -224,6 +240,7 @@ fn blend(f: &BlendFile) -> Result<BlendParams, ParamsError> {
     }
     Ok(BlendParams {
         model_count,
+        regime_key,
         regime_count: rows,
         regime_weights,
         min_confidence: range(
