@@ -129,6 +129,8 @@ pub struct Harmonizer {
     params_version: u64,
     derived: Derived,
     records: Vec<TrackRecord>,
+    /// Shrinkage weight of each model, refreshed when a record or the prior changes.
+    shrink: [f64; MAX_MODELS],
     pending: Vec<Pending>,
     cov: EwmaCovariance,
     positions: Positions,
@@ -163,7 +165,7 @@ impl Harmonizer {
             return Err(HarmonizerError::BadLot(i));
         }
         let n = lot_sizes.len();
-        Ok(Self {
+        let mut h = Self {
             params,
             params_version: 0,
             derived: Derived::of(&params),
@@ -181,7 +183,19 @@ impl Harmonizer {
             fill_mode,
             intent_seq: 0,
             stats: HarmonizerStats::default(),
-        })
+            shrink: [0.0; MAX_MODELS],
+        };
+        h.refresh_shrink();
+        Ok(h)
+    }
+
+    /// Recomputes the models' shrinkage weights from their records (after a score or a change
+    /// of the prior), so that a decision only reads them.
+    fn refresh_shrink(&mut self) {
+        let tr = &self.params.track_record;
+        for (m, r) in self.records.iter().enumerate().take(MAX_MODELS) {
+            self.shrink[m] = r.stats().shrink_weight(tr.ic_weight, tr.prior_strength);
+        }
     }
 
     /// Uses `kill` (shared with the ops thread) as this harmonizer's kill switch.
@@ -221,6 +235,7 @@ impl Harmonizer {
         self.params = *params;
         self.params_version = version;
         self.derived = Derived::of(params);
+        self.refresh_shrink();
         self.stats.params_applied += 1;
         Ok(changed)
     }
@@ -281,10 +296,7 @@ impl Harmonizer {
 
         // Blend.
         let model_count = self.params.blend.model_count.min(MAX_MODELS);
-        for (m, r) in self.records.iter().enumerate().take(model_count) {
-            let tr = &self.params.track_record;
-            rec.shrink[m] = r.stats().shrink_weight(tr.ic_weight, tr.prior_strength);
-        }
+        rec.shrink = self.shrink;
         let used = &edges[..edges.len().min(model_count)];
         let (b, bad) = blend(
             used,
@@ -370,6 +382,7 @@ impl Harmonizer {
                 self.stats.non_finite += 1;
             }
         }
+        self.refresh_shrink();
     }
 
     fn open_pending(&mut self, i: usize, mid: f64, now: u64, edges: &[ModelEdge]) {
@@ -683,6 +696,7 @@ impl Harmonizer {
         if let Some(r) = self.records.get_mut(m) {
             r.score(predicted_bps, realised_bps);
         }
+        self.refresh_shrink();
     }
 }
 
