@@ -100,3 +100,22 @@ pub struct Decision {
     /// Why.
     pub record: DecisionRecord,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_small_and_copy() {
+        // Three per-model arrays of 8 f64 plus ~130 bytes of scalars: one journal slot each.
+        assert!(
+            core::mem::size_of::<DecisionRecord>() <= 352,
+            "{}",
+            core::mem::size_of::<DecisionRecord>()
+        );
+        assert!(core::mem::size_of::<Decision>() <= 408);
+        let r = DecisionRecord::default();
+        let copy = r;
+        assert_eq!(r, copy);
+    }
+}
