@@ -6,8 +6,8 @@
 use kestrel_core::BookUpdate;
 
 use crate::edge::ModelEdge;
-use crate::signals::Quote;
 use crate::signals::ring::Ring;
+use crate::signals::{Quote, i128_to_f64};
 
 /// Simple moving average of `bid + ask` (raw) over a fixed window.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ impl MovingAverage {
     /// The average (raw units), `None` while empty.
     #[inline]
     pub fn mean(&self) -> Option<f64> {
-        (!self.ring.is_empty()).then(|| self.sum as f64 / self.ring.len() as f64)
+        (!self.ring.is_empty()).then(|| i128_to_f64(self.sum) / self.ring.len() as f64)
     }
 
     /// Whether the window is full.
@@ -75,7 +75,12 @@ impl Momentum {
     /// Folds in the mid of `u` (normal books only).
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, _u: &BookUpdate, q: &Quote) {
         if q.state.is_normal() {
             let m = q.mid_raw2();
             self.short.push(m);

@@ -9,7 +9,7 @@ use super::momentum::Momentum;
 use super::ofi::OfiEdge;
 use super::pairs::{Leg, PairConfig, PairsModel};
 use crate::edge::ModelEdge;
-use crate::signals::SignalValues;
+use crate::signals::{Quote, SignalValues};
 
 /// Index of the order-book pressure model.
 pub const BOOK_PRESSURE: usize = 0;
@@ -184,8 +184,9 @@ impl AlphaSet {
             self.unknown_instrument += 1;
             return out;
         };
-        inst.momentum.update(u);
-        inst.reversion.update(u);
+        let quote = Quote::of(&u.top);
+        inst.momentum.update_with(u, &quote);
+        inst.reversion.update_with(u, &quote);
         let pair = inst.pair.and_then(|(i, leg)| {
             let model = self.pairs.get_mut(i)?;
             if s.book.is_normal() {

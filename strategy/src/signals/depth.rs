@@ -52,7 +52,13 @@ impl DepthImbalance {
     /// Recomputes from the book after `u` (O(levels)).
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        if !Quote::of(&u.top).state.is_normal() {
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
+        if !q.state.is_normal() {
             self.value = None;
             return;
         }

@@ -20,7 +20,12 @@ impl TopImbalance {
     /// [`Normal`](super::quote::BookState::Normal) with some size at the top.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, _u: &BookUpdate, q: &Quote) {
         self.value = if q.state.is_normal() {
             imbalance(q.bid_qty.raw() as f64, q.ask_qty.raw() as f64)
         } else {

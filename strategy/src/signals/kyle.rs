@@ -8,11 +8,12 @@
 
 use kestrel_core::BookUpdate;
 
+use super::i128_to_f64;
 use super::quote::Quote;
 use super::ring::Ring;
 
 /// Scale from raw quantity (8 decimals) to the regression's `x` (4 decimals).
-const X_DIVISOR: i128 = 10_000;
+const X_DIVISOR: i64 = 10_000;
 /// Converts a slope in (raw mid2 units / x units) to price units per quantity unit.
 const SLOPE_TO_PRICE_PER_QTY: f64 = 0.5 * 1e-8 * 1e4;
 
@@ -32,42 +33,58 @@ pub struct RegressionSums {
 }
 
 impl RegressionSums {
-    /// Adds (`sign = 1`) or removes (`sign = -1`) a point; `None` on overflow.
-    fn apply(&self, x: i128, y: i128, sign: i128) -> Option<Self> {
+    /// Adds a point; `None` on overflow. Products of two `i64` cannot overflow `i128`.
+    #[inline]
+    fn add(&self, x: i64, y: i64) -> Option<Self> {
+        let (x, y) = (i128::from(x), i128::from(y));
         Some(Self {
-            n: self.n.checked_add(sign)?,
-            sx: self.sx.checked_add(x.checked_mul(sign)?)?,
-            sy: self.sy.checked_add(y.checked_mul(sign)?)?,
-            sxx: self.sxx.checked_add(x.checked_mul(x)?.checked_mul(sign)?)?,
-            sxy: self.sxy.checked_add(x.checked_mul(y)?.checked_mul(sign)?)?,
+            n: self.n.checked_add(1)?,
+            sx: self.sx.checked_add(x)?,
+            sy: self.sy.checked_add(y)?,
+            sxx: self.sxx.checked_add(x * x)?,
+            sxy: self.sxy.checked_add(x * y)?,
+        })
+    }
+
+    /// Removes a point added before; `None` on overflow.
+    #[inline]
+    fn remove(&self, x: i64, y: i64) -> Option<Self> {
+        let (x, y) = (i128::from(x), i128::from(y));
+        Some(Self {
+            n: self.n.checked_sub(1)?,
+            sx: self.sx.checked_sub(x)?,
+            sy: self.sy.checked_sub(y)?,
+            sxx: self.sxx.checked_sub(x * x)?,
+            sxy: self.sxy.checked_sub(x * y)?,
         })
     }
 
     /// The sums of a list of points (the direct reference); `None` on overflow.
-    pub fn direct(points: impl Iterator<Item = (i128, i128)>) -> Option<Self> {
+    pub fn direct(points: impl Iterator<Item = (i64, i64)>) -> Option<Self> {
         let mut s = Self::default();
         for (x, y) in points {
-            s = s.apply(x, y, 1)?;
+            s = s.add(x, y)?;
         }
         Some(s)
     }
 
     /// OLS slope `(n Sxy - Sx Sy) / (n Sxx - Sx^2)`; `None` when x has no variance.
     pub fn slope(&self) -> Option<f64> {
-        let exact = || -> Option<(i128, i128)> {
-            let num = self
-                .n
-                .checked_mul(self.sxy)?
-                .checked_sub(self.sx.checked_mul(self.sy)?)?;
-            let den = self
-                .n
-                .checked_mul(self.sxx)?
-                .checked_sub(self.sx.checked_mul(self.sx)?)?;
-            Some((num, den))
-        };
-        let (num, den) = match exact() {
-            Some((num, den)) => (num as f64, den as f64),
-            None => {
+        // Within these bounds every product below stays under 2^126: exact integer arithmetic
+        // without checked multiplications (a slow library call for i128).
+        const SMALL: i128 = 1 << 62;
+        const MEDIUM: i128 = 1 << 94;
+        let exact = self.n.abs() < (1 << 31)
+            && self.sx.abs() < SMALL
+            && self.sy.abs() < SMALL
+            && self.sxx.abs() < MEDIUM
+            && self.sxy.abs() < MEDIUM;
+        let (num, den) = match exact {
+            true => (
+                i128_to_f64(self.n * self.sxy - self.sx * self.sy),
+                i128_to_f64(self.n * self.sxx - self.sx * self.sx),
+            ),
+            false => {
                 let (n, sx, sy) = (self.n as f64, self.sx as f64, self.sy as f64);
                 (n * self.sxy as f64 - sx * sy, n * self.sxx as f64 - sx * sx)
             }
@@ -83,7 +100,7 @@ impl RegressionSums {
 /// Rolling Kyle's lambda.
 #[derive(Clone, Debug)]
 pub struct KyleLambda {
-    points: Ring<(i128, i128)>,
+    points: Ring<(i64, i64)>,
     sums: RegressionSums,
     prev_mid2: Option<i128>,
     overflows: u64,
@@ -103,28 +120,35 @@ impl KyleLambda {
     /// Adds the point of `u` when the books before and after it are normal.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
             self.prev_mid2 = None;
             return;
         }
         let mid2 = q.mid_raw2();
         if let Some(prev) = self.prev_mid2 {
-            let qty = i128::from(u.trade.qty.raw()).max(0) / X_DIVISOR;
-            let x = qty * i128::from(u.trade.aggressor.signum());
-            let y = mid2 - prev;
-            self.push(x, y);
+            let qty = u.trade.qty.raw().max(0) / X_DIVISOR;
+            let x = qty * i64::from(u.trade.aggressor.signum());
+            match i64::try_from(mid2 - prev) {
+                Ok(y) => self.push(x, y),
+                Err(_) => self.overflows += 1,
+            }
         }
         self.prev_mid2 = Some(mid2);
     }
 
-    fn push(&mut self, x: i128, y: i128) {
+    fn push(&mut self, x: i64, y: i64) {
         let evicted = self.points.push((x, y));
         let mut next = Some(self.sums);
         if let Some((ox, oy)) = evicted {
-            next = next.and_then(|s| s.apply(ox, oy, -1));
+            next = next.and_then(|s| s.remove(ox, oy));
         }
-        next = next.and_then(|s| s.apply(x, y, 1));
+        next = next.and_then(|s| s.add(x, y));
         match next {
             Some(s) => self.sums = s,
             None => {
@@ -150,11 +174,11 @@ impl KyleLambda {
     }
 
     /// The `(x, y)` points in the window, oldest first.
-    pub fn points(&self) -> impl Iterator<Item = (i128, i128)> + '_ {
+    pub fn points(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.points.iter()
     }
 
-    /// Times the window restarted because a sum would overflow.
+    /// Points dropped (mid change beyond 64 bits) or window restarts (a sum would overflow).
     #[inline]
     pub fn overflows(&self) -> u64 {
         self.overflows

@@ -5,6 +5,7 @@
 
 use kestrel_core::{BookUpdate, Side, TOP_LEVELS};
 
+use super::i128_to_f64;
 use super::quote::Quote;
 
 /// Liquidity score state and parameters.
@@ -36,7 +37,12 @@ impl LiquidityScore {
     /// Recomputes from the book after `u` (O(levels)).
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         self.levels = u32::from(u.top.bid_levels.min(TOP_LEVELS as u8))
             + u32::from(u.top.ask_levels.min(TOP_LEVELS as u8));
         if !q.state.is_normal() {
@@ -44,17 +50,18 @@ impl LiquidityScore {
             self.score = None;
             return;
         }
-        let mid2 = q.mid_raw2() as f64;
+        let mid2 = i128_to_f64(q.mid_raw2());
         let band2 = mid2 * self.band_bps / 1e4;
-        let mut depth = 0.0;
+        let mut depth_raw = 0i128;
         for side in [Side::Buy, Side::Sell] {
             for lvl in u.top.side(side) {
                 let dist2 = (2.0 * lvl.price.raw() as f64 - mid2).abs();
                 if dist2 <= band2 {
-                    depth += lvl.qty.to_f64();
+                    depth_raw += i128::from(lvl.qty.raw());
                 }
             }
         }
+        let depth = i128_to_f64(depth_raw) / kestrel_core::FIXED_SCALE as f64;
         self.depth = depth;
         let spread_bps = 2.0 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2 * 1e4;
         let depth_term = depth / (depth + self.depth_ref);

@@ -34,7 +34,12 @@ impl Microprice {
     /// Recomputes from the book after `u`.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
             self.micro = None;
             self.weighted_mid = None;
@@ -42,8 +47,9 @@ impl Microprice {
             return;
         }
         let (b, a) = (q.bid.to_f64(), q.ask.to_f64());
-        let (bq, aq) = (q.bid_qty.to_f64(), q.ask_qty.to_f64());
-        self.mid = Some(0.5 * (b + a));
+        // Only the ratio of the sizes matters: raw units avoid two divisions.
+        let (bq, aq) = (q.bid_qty.raw() as f64, q.ask_qty.raw() as f64);
+        self.mid = Some(q.mid());
         self.micro = microprice(b, bq, a, aq);
         let bv = vwap(u, Side::Buy, self.levels);
         let av = vwap(u, Side::Sell, self.levels);
@@ -95,15 +101,16 @@ pub fn microprice(bid: f64, bid_qty: f64, ask: f64, ask_qty: f64) -> Option<f64>
 
 /// Volume-weighted price of the first `levels` levels of one side.
 fn vwap(u: &BookUpdate, side: Side, levels: usize) -> Option<f64> {
+    // Raw units throughout, one scaling at the end.
     let mut pq = 0.0;
     let mut q = 0.0;
     for lvl in u.top.side(side).iter().take(levels) {
-        let qty = lvl.qty.to_f64();
-        pq += lvl.price.to_f64() * qty;
+        let qty = lvl.qty.raw() as f64;
+        pq += lvl.price.raw() as f64 * qty;
         q += qty;
     }
     if q > 0.0 {
-        let v = pq / q;
+        let v = pq / q / kestrel_core::FIXED_SCALE as f64;
         v.is_finite().then_some(v)
     } else {
         None

@@ -33,3 +33,13 @@ pub use vpin::VpinClassification;
 pub fn is_positive_finite(x: f64) -> bool {
     x.is_finite() && x > 0.0
 }
+
+/// `x as f64`, through `i64` when it fits (the common case; a full 128-bit conversion is a
+/// software routine).
+#[inline]
+pub fn i128_to_f64(x: i128) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
+    }
+}

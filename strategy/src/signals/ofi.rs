@@ -8,6 +8,7 @@
 
 use kestrel_core::{BookUpdate, FIXED_SCALE};
 
+use super::i128_to_f64;
 use super::quote::Quote;
 use super::ring::Ring;
 
@@ -70,7 +71,7 @@ impl OfiSums {
     /// OFI in quantity units.
     #[inline]
     pub fn ofi(&self) -> f64 {
-        self.e as f64 / FIXED_SCALE as f64
+        i128_to_f64(self.e) / FIXED_SCALE as f64
     }
 
     /// OFI divided by the mean top depth over the window; zero when there is no depth.
@@ -80,7 +81,7 @@ impl OfiSums {
             return 0.0;
         }
         // mean depth = depth2 / (2 n)
-        self.e as f64 * 2.0 * self.n as f64 / self.depth2 as f64
+        i128_to_f64(self.e) * 2.0 * self.n as f64 / i128_to_f64(self.depth2)
     }
 
     /// The sums recomputed from a list of entries (the direct reference).
@@ -124,9 +125,14 @@ impl OrderFlowImbalance {
     /// (the next normal book starts afresh); time still expires old entries.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, cur: &Quote) {
         let now = u.exch_ts.nanos();
         self.expire(now);
-        let cur = Quote::of(&u.top);
         if !cur.state.is_normal() {
             self.prev = None;
             return;
@@ -134,7 +140,7 @@ impl OrderFlowImbalance {
         if let Some(prev) = self.prev {
             let entry = OfiEntry {
                 ts: now,
-                e: ofi_contribution(&prev, &cur),
+                e: ofi_contribution(&prev, cur),
                 depth2: i128::from(cur.bid_qty.raw()) + i128::from(cur.ask_qty.raw()),
             };
             if let Some(old) = self.events.push(entry) {
@@ -147,7 +153,7 @@ impl OrderFlowImbalance {
             }
             self.time_sums.add(&entry);
         }
-        self.prev = Some(cur);
+        self.prev = Some(*cur);
     }
 
     fn expire(&mut self, now: u64) {

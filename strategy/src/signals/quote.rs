@@ -81,7 +81,7 @@ impl Quote {
     /// The mid price as `f64` (only meaningful for a [`BookState::Normal`] book).
     #[inline]
     pub fn mid(&self) -> f64 {
-        0.5 * (self.bid.to_f64() + self.ask.to_f64())
+        super::i128_to_f64(self.mid_raw2()) * (0.5 / kestrel_core::FIXED_SCALE as f64)
     }
 }
 

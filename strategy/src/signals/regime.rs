@@ -109,7 +109,12 @@ impl RegimeClassifier {
     /// per-event volatility the caller keeps, see [`super::volatility::EwmaVolatility`]).
     #[inline]
     pub fn update(&mut self, u: &BookUpdate, vol_bps: f64) {
-        let q = Quote::of(&u.top);
+        self.update_with(&Quote::of(&u.top), vol_bps);
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, q: &Quote, vol_bps: f64) {
         if !q.state.is_normal() {
             return;
         }

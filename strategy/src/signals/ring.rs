@@ -43,17 +43,24 @@ impl<T: Copy + Default> Ring<T> {
         self.len == self.buf.len()
     }
 
+    /// `i` wrapped into `0..capacity` for `i < 2 * capacity` (no integer division).
+    #[inline]
+    fn wrap(&self, i: usize) -> usize {
+        let cap = self.buf.len();
+        if i >= cap { i - cap } else { i }
+    }
+
     /// Appends `value`; returns the evicted oldest value when the ring was full.
     #[inline]
     pub fn push(&mut self, value: T) -> Option<T> {
         let cap = self.buf.len();
-        let tail = (self.head + self.len) % cap;
+        let tail = self.wrap(self.head + self.len);
         if self.len == cap {
             let evicted = self.buf.get(self.head).copied();
             if let Some(slot) = self.buf.get_mut(self.head) {
                 *slot = value;
             }
-            self.head = (self.head + 1) % cap;
+            self.head = self.wrap(self.head + 1);
             evicted
         } else {
             if let Some(slot) = self.buf.get_mut(tail) {
@@ -78,7 +85,7 @@ impl<T: Copy + Default> Ring<T> {
     #[inline]
     pub fn pop_oldest(&mut self) -> Option<T> {
         let v = self.oldest()?;
-        self.head = (self.head + 1) % self.buf.len();
+        self.head = self.wrap(self.head + 1);
         self.len -= 1;
         Some(v)
     }
@@ -116,6 +123,26 @@ mod tests {
         r.clear();
         assert!(r.is_empty());
         assert_eq!(r.pop_oldest(), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_a_bounded_deque(cap in 1usize..8, ops in proptest::collection::vec(proptest::option::of(0i32..100), 0..200)) {
+            let mut ring = Ring::<i32>::new(cap);
+            let mut reference = std::collections::VecDeque::new();
+            for op in ops {
+                match op {
+                    Some(v) => {
+                        let evicted = if reference.len() == cap { reference.pop_front() } else { None };
+                        reference.push_back(v);
+                        proptest::prop_assert_eq!(ring.push(v), evicted);
+                    }
+                    None => proptest::prop_assert_eq!(ring.pop_oldest(), reference.pop_front()),
+                }
+                proptest::prop_assert_eq!(ring.iter().collect::<Vec<_>>(), reference.iter().copied().collect::<Vec<_>>());
+                proptest::prop_assert_eq!(ring.oldest(), reference.front().copied());
+            }
+        }
     }
 
     #[test]

@@ -263,7 +263,9 @@ impl InstrumentSignals {
 
     /// Updates every signal with `u` and returns the new values. No allocation.
     pub fn update(&mut self, u: &BookUpdate) -> SignalValues {
-        let book = Quote::of(&u.top).state;
+        let quote = Quote::of(&u.top);
+        let q = &quote;
+        let book = quote.state;
         let st = &mut self.stats;
         st.updates += 1;
         match book {
@@ -281,17 +283,17 @@ impl InstrumentSignals {
         }
         let overflows_before = self.ofi.time_overflows();
 
-        self.top_imbalance.update(u);
-        self.depth_imbalance.update(u);
-        self.microprice.update(u);
-        self.spread.update(u);
-        self.ofi.update(u);
+        self.top_imbalance.update_with(u, q);
+        self.depth_imbalance.update_with(u, q);
+        self.microprice.update_with(u, q);
+        self.spread.update_with(u, q);
+        self.ofi.update_with(u, q);
         self.trade_flow.update(u);
         self.vpin.update(u);
-        self.volatility.update(u);
-        self.kyle.update(u);
-        self.liquidity.update(u);
-        self.regime.update(u, self.volatility.per_event_bps());
+        self.volatility.update_with(u, q);
+        self.kyle.update_with(u, q);
+        self.liquidity.update_with(u, q);
+        self.regime.update_with(q, self.volatility.per_event_bps());
 
         let st = &mut self.stats;
         st.time_window_overflows += self.ofi.time_overflows() - overflows_before;
@@ -397,5 +399,21 @@ impl SignalSet {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.instruments.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_small_and_copy() {
+        fn is_copy<T: Copy>() {}
+        is_copy::<SignalValues>();
+        assert_eq!(core::mem::size_of::<SignalValues>(), 192);
+        assert_eq!(
+            SignalValues::FEATURE_NAMES.len(),
+            SignalValues::default().features().len()
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use kestrel_core::{BookUpdate, Price};
 
+use super::i128_to_f64;
 use super::quote::Quote;
 
 /// Current spread of a normal book.
@@ -25,16 +26,21 @@ impl Spread {
     /// Recomputes from the book after `u`.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
-        let q = Quote::of(&u.top);
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, _u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
             self.ticks = None;
             self.bps = None;
             return;
         }
         let width = i128::from(q.ask.raw()) - i128::from(q.bid.raw());
-        self.ticks = (self.tick.raw() > 0).then(|| width as f64 / self.tick.raw() as f64);
+        self.ticks = (self.tick.raw() > 0).then(|| i128_to_f64(width) / self.tick.raw() as f64);
         let mid2 = q.mid_raw2();
-        self.bps = (mid2 > 0).then(|| 2.0 * width as f64 / mid2 as f64 * 1e4);
+        self.bps = (mid2 > 0).then(|| 2.0 * i128_to_f64(width) / i128_to_f64(mid2) * 1e4);
     }
 
     /// Spread in ticks.

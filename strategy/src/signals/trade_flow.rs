@@ -3,6 +3,7 @@
 
 use kestrel_core::{BookUpdate, FIXED_SCALE};
 
+use super::i128_to_f64;
 use super::ring::Ring;
 
 /// Signed-volume imbalance over a window of trades.
@@ -52,13 +53,13 @@ impl TradeFlowImbalance {
     /// The imbalance in `[-1, 1]`, `None` before the first trade.
     #[inline]
     pub fn value(&self) -> Option<f64> {
-        (self.total > 0).then(|| self.signed as f64 / self.total as f64)
+        (self.total > 0).then(|| i128_to_f64(self.signed) / i128_to_f64(self.total))
     }
 
     /// Net signed volume over the window, in quantity units.
     #[inline]
     pub fn net_volume(&self) -> f64 {
-        self.signed as f64 / FIXED_SCALE as f64
+        i128_to_f64(self.signed) / FIXED_SCALE as f64
     }
 
     /// Trades skipped for an unknown aggressor.

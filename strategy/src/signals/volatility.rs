@@ -8,8 +8,8 @@
 
 use kestrel_core::BookUpdate;
 
-use super::is_positive_finite;
 use super::quote::Quote;
+use super::{i128_to_f64, is_positive_finite};
 
 /// EWMA realised volatility.
 #[derive(Clone, Copy, Debug)]
@@ -52,12 +52,19 @@ impl EwmaVolatility {
     /// Folds in the log mid return since the previous normal book.
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
+        self.update_with(u, &Quote::of(&u.top));
+    }
+
+    /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
         let now = u.exch_ts.nanos();
         let dt = self.prev_ts.map_or(0, |p| now.saturating_sub(p));
         self.prev_ts = Some(now);
         // Time decays the time-scaled sum whatever the book looks like.
-        self.time_sum *= (-(dt as f64) / self.tau_ns).exp();
-        let q = Quote::of(&u.top);
+        if dt > 0 && self.time_sum != 0.0 {
+            self.time_sum *= (-(dt as f64) / self.tau_ns).exp();
+        }
         let mid2 = q.mid_raw2();
         if !q.state.is_normal() || mid2 <= 0 {
             self.prev_mid2 = None;
@@ -65,7 +72,11 @@ impl EwmaVolatility {
             return;
         }
         if let Some(prev) = self.prev_mid2 {
-            let r = (mid2 as f64 / prev as f64).ln();
+            let r = if mid2 == prev {
+                0.0
+            } else {
+                (i128_to_f64(mid2) / i128_to_f64(prev)).ln()
+            };
             if r.is_finite() {
                 let r2 = r * r;
                 self.var_event = self.lambda * self.var_event + (1.0 - self.lambda) * r2;

@@ -1,0 +1,103 @@
+//! Strategy step cost per book update on the LOBSTER AAPL sample: `SignalSet::update` alone and
+//! followed by `AlphaSet::evaluate` (criterion, mean per pass over the 999 updates), then
+//! per-update percentiles of the same step timed one update at a time with `Instant`
+//! (printed to stderr, with the timer's own overhead shown beside them).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group};
+use kestrel_core::{BookUpdate, InstrumentId};
+use kestrel_strategy::alpha::{AlphaConfig, AlphaSet};
+use kestrel_strategy::research::lobster::read_lobster;
+use kestrel_strategy::signals::{SignalConfig, SignalSet};
+
+fn updates() -> Vec<BookUpdate> {
+    let (ups, errors) = read_lobster(
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+        )),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+        )),
+        InstrumentId(0),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    ups
+}
+
+fn bench_step(c: &mut Criterion) {
+    let ups = updates();
+    let mut g = c.benchmark_group("strategy_step");
+    g.throughput(Throughput::Elements(ups.len() as u64));
+    g.bench_function("signals", |b| {
+        let mut signals = SignalSet::new(1, &SignalConfig::default());
+        b.iter(|| {
+            for u in &ups {
+                black_box(signals.update(black_box(u)));
+            }
+        })
+    });
+    g.bench_function("signals_and_alphas", |b| {
+        let mut signals = SignalSet::new(1, &SignalConfig::default());
+        let mut alphas = AlphaSet::new(1, &AlphaConfig::default());
+        b.iter(|| {
+            for u in &ups {
+                if let Some(v) = signals.update(black_box(u)) {
+                    black_box(alphas.evaluate(u, &v));
+                }
+            }
+        })
+    });
+    g.finish();
+}
+
+fn percentile(sorted: &[u64], q: f64) -> u64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(i).copied().unwrap_or(0)
+}
+
+/// Times each update of 200 passes over the sample separately and prints percentiles.
+fn percentiles() {
+    let ups = updates();
+    let mut signals = SignalSet::new(1, &SignalConfig::default());
+    let mut alphas = AlphaSet::new(1, &AlphaConfig::default());
+    let passes = 200;
+    let mut step = Vec::with_capacity(ups.len() * passes);
+    let mut empty = Vec::with_capacity(ups.len() * passes);
+    for _ in 0..passes {
+        for u in &ups {
+            let t0 = Instant::now();
+            if let Some(v) = signals.update(black_box(u)) {
+                black_box(alphas.evaluate(u, &v));
+            }
+            step.push(t0.elapsed().as_nanos() as u64);
+            let t0 = Instant::now();
+            black_box(u);
+            empty.push(t0.elapsed().as_nanos() as u64);
+        }
+    }
+    step.sort_unstable();
+    empty.sort_unstable();
+    eprintln!(
+        "strategy_step per update (SignalSet + AlphaSet, {} samples): p50 {} ns, p90 {} ns, p99 {} ns, p99.9 {} ns, max {} ns; timer overhead p50 {} ns, p99 {} ns",
+        step.len(),
+        percentile(&step, 0.5),
+        percentile(&step, 0.9),
+        percentile(&step, 0.99),
+        percentile(&step, 0.999),
+        step.last().copied().unwrap_or(0),
+        percentile(&empty, 0.5),
+        percentile(&empty, 0.99),
+    );
+}
+
+criterion_group!(benches, bench_step);
+
+fn main() {
+    percentiles();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,246 @@
+//! `kestrel research signals`: information coefficient and hit rate of every signal and alpha
+//! against future mid moves, over a capture (`.kcap` through the feed handler) or a LOBSTER
+//! sample read directly.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use kestrel_core::book::L3Books;
+use kestrel_core::{BookTop, BookUpdate, InstrumentId, TradingStatus};
+use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_feeds::kcap::KcapReader;
+use kestrel_strategy::alpha::AlphaConfig;
+use kestrel_strategy::research::lobster::read_lobster;
+use kestrel_strategy::research::{Horizon, SignalStudy, StudyReport};
+use kestrel_strategy::signals::SignalConfig;
+
+/// `kestrel research ...`
+#[derive(Debug, Args)]
+pub struct ResearchArgs {
+    #[command(subcommand)]
+    command: ResearchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ResearchCommand {
+    /// IC and hit rate of each signal and alpha against the future mid move.
+    Signals(SignalsArgs),
+}
+
+/// `kestrel research signals F [--horizons ...] [--time-horizons ...]`
+#[derive(Debug, Args)]
+struct SignalsArgs {
+    /// Input: a `.kcap` capture (replayed through the feed handler), or a LOBSTER
+    /// `*_orderbook_N.csv` (its `*_message_N.csv` beside it) read directly.
+    input: PathBuf,
+    /// Horizons in updates of the same instrument.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    horizons: Vec<usize>,
+    /// Horizons in exchange time (`500us`, `1ms`, `2s`, ...).
+    #[arg(long, value_delimiter = ',', default_value = "1ms,10ms,100ms,1s")]
+    time_horizons: Vec<String>,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `kestrel research`.
+pub fn run(args: ResearchArgs) -> anyhow::Result<()> {
+    match args.command {
+        ResearchCommand::Signals(a) => signals(a),
+    }
+}
+
+fn signals(args: SignalsArgs) -> anyhow::Result<()> {
+    let mut horizons: Vec<Horizon> = args.horizons.iter().map(|&h| Horizon::Events(h)).collect();
+    for t in &args.time_horizons {
+        horizons.push(Horizon::Nanos(parse_duration_ns(t)?));
+    }
+    let updates = load_updates(&args.input)?;
+    let instruments = updates
+        .iter()
+        .map(|u| u.instrument.index() + 1)
+        .max()
+        .unwrap_or(0);
+    let mut study = SignalStudy::new(
+        instruments,
+        &SignalConfig::default(),
+        &AlphaConfig::default(),
+    );
+    for u in &updates {
+        study.push(u);
+    }
+    let report = study.report(&horizons);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", table(&report, &args.input));
+    }
+    Ok(())
+}
+
+/// Reads the input into book updates.
+fn load_updates(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name.ends_with(".kcap") {
+        return load_kcap(path);
+    }
+    if name.contains("orderbook") && name.ends_with(".csv") {
+        let msg_path = path.with_file_name(name.replacen("orderbook", "message", 1));
+        let book =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let msgs = std::fs::read_to_string(&msg_path)
+            .with_context(|| format!("reading {}", msg_path.display()))?;
+        let (updates, errors) = read_lobster(&book, &msgs, InstrumentId(0));
+        for e in errors.iter().take(10) {
+            eprintln!("skipped: {e}");
+        }
+        if errors.len() > 10 {
+            eprintln!("skipped {} more rows", errors.len() - 10);
+        }
+        return Ok(updates);
+    }
+    bail!(
+        "{}: expected a .kcap capture or a LOBSTER *_orderbook_N.csv",
+        path.display()
+    )
+}
+
+/// Replays a capture through the feed handler and takes one update per applied event: the top
+/// of the touched book after it, the trade it reported, and the instrument's trading status.
+fn load_kcap(path: &Path) -> anyhow::Result<Vec<BookUpdate>> {
+    let reader =
+        KcapReader::open(path).with_context(|| format!("opening capture {}", path.display()))?;
+    let mut handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header())
+        .with_context(|| format!("replaying {}", path.display()))?;
+    let mut updates = Vec::new();
+    let mut sink = |ev: &FeedEvent, books: &L3Books| {
+        let Ok(applied) = ev.outcome else {
+            return;
+        };
+        let id = applied.instrument;
+        let mut top = BookTop::default();
+        books.fill_top(id, &mut top);
+        updates.push(BookUpdate {
+            instrument: id,
+            seq: ev.seq,
+            exch_ts: ev.event.exch_ts,
+            recv_ts: ev.recv_ts,
+            top,
+            trade: applied.trade.unwrap_or_default(),
+            trading: books.status(id) == TradingStatus::Trading,
+        });
+    };
+    handler.replay_kcap(&reader, &mut sink);
+    let stats = handler.stats();
+    if stats.anomalies() > 0 {
+        eprintln!(
+            "{}: {} feed anomalies while replaying (see `kestrel replay`)",
+            path.display(),
+            stats.anomalies()
+        );
+    }
+    Ok(updates)
+}
+
+/// `123`, `123ns`, `5us`, `1ms`, `2s` to nanoseconds.
+fn parse_duration_ns(s: &str) -> anyhow::Result<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("bad time horizon {s:?}"))?;
+    let scale = match unit {
+        "" | "ns" => 1,
+        "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        _ => bail!("bad time unit in {s:?} (ns, us, ms, s)"),
+    };
+    n.checked_mul(scale)
+        .with_context(|| format!("time horizon {s:?} too large"))
+}
+
+fn horizon_label(h: Horizon) -> String {
+    match h {
+        Horizon::Events(n) => format!("{n} ev"),
+        Horizon::Nanos(ns) if ns % 1_000_000_000 == 0 => format!("{}s", ns / 1_000_000_000),
+        Horizon::Nanos(ns) if ns % 1_000_000 == 0 => format!("{}ms", ns / 1_000_000),
+        Horizon::Nanos(ns) if ns % 1_000 == 0 => format!("{}us", ns / 1_000),
+        Horizon::Nanos(ns) => format!("{ns}ns"),
+    }
+}
+
+fn opt(x: Option<f64>, width: usize) -> String {
+    match x {
+        Some(v) => format!("{v:>width$.3}"),
+        None => format!("{:>width$}", "-"),
+    }
+}
+
+/// The report as a text table.
+fn table(r: &StudyReport, input: &Path) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} updates, {} with a usable book",
+        input.display(),
+        r.updates,
+        r.usable
+    );
+    let _ = writeln!(
+        out,
+        "IC = Spearman rank correlation with the future mid move (bps); hit = sign agreement where \
+         both are non-zero (hit n pairs); n = pairs. Pearson in --json."
+    );
+    let Some(first) = r.predictors.first() else {
+        return out;
+    };
+    let _ = write!(out, "{:<24}", "predictor");
+    for h in &first.horizons {
+        let _ = write!(out, " | {:^26}", horizon_label(h.horizon));
+    }
+    let _ = writeln!(out);
+    let _ = write!(out, "{:<24}", "");
+    for h in &first.horizons {
+        let _ = write!(out, " | {:>7} {:>6} {:>5} {:>5}", "IC", "hit", "hitn", "n");
+        let _ = h;
+    }
+    let _ = writeln!(out);
+    for p in &r.predictors {
+        let _ = write!(out, "{:<24}", p.name);
+        for h in &p.horizons {
+            let _ = write!(
+                out,
+                " | {} {} {:>5} {:>5}",
+                opt(h.spearman, 7),
+                opt(h.hit_rate, 6),
+                h.hit_n,
+                h.n
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ns("1ms").ok(), Some(1_000_000));
+        assert_eq!(parse_duration_ns("250us").ok(), Some(250_000));
+        assert_eq!(parse_duration_ns("2s").ok(), Some(2_000_000_000));
+        assert_eq!(parse_duration_ns("7").ok(), Some(7));
+        assert!(parse_duration_ns("1h").is_err());
+        assert!(parse_duration_ns("ms").is_err());
+    }
+}
