@@ -5,6 +5,21 @@
 //! One [`Harmonizer::decide`] call per book update; per-instrument state lives in vectors
 //! indexed by the dense instrument id; nothing allocates after construction; the same updates
 //! give the same intents.
+//!
+//! Order of work in `decide`: mark the instrument at its mid (exact P&L, equity peak, drawdown,
+//! daily loss), move the risk mode, update the EWMA covariance, score the instrument's pending
+//! prediction if its horizon has passed, blend the edges with the cached shrinkage weights,
+//! then either flatten (kill switch, daily loss, halt) or size (Kelly with the hedge term,
+//! VaR/ES bounds, mode scale, position/notional caps), and finally turn the change of target
+//! into an intent under the order-size limit, a last limit guard and the order-rate bucket.
+//!
+//! Track records are kept per model, pooled over instruments: each instrument samples one
+//! prediction per horizon (the first update after its previous one was scored) and scores it
+//! against the realised mid move at the first update at least one horizon later.
+//!
+//! Sizes: the covariance keeps two `n x n` matrices of `f64` (rates and mid snapshots), so it
+//! suits the tens to low thousands of instruments a strategy trades, not a whole-market feed
+//! (8,000 instruments would need about 1 GiB).
 
 pub mod blend;
 pub mod covariance;
