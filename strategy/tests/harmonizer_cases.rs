@@ -221,3 +221,44 @@ fn correlated_position_reduces_the_size() {
     let hedged_short = target(1_000, -0.3);
     assert!(hedged_short.target < alone_short.target);
 }
+
+#[test]
+fn construction_rejects_bad_shapes() {
+    use kestrel_strategy::harmonizer::HarmonizerError;
+    assert_eq!(
+        Harmonizer::new(base(), &[], FillMode::External).unwrap_err(),
+        HarmonizerError::NoInstruments
+    );
+    assert_eq!(
+        Harmonizer::new(base(), &[Qty::ONE, Qty::ZERO], FillMode::External).unwrap_err(),
+        HarmonizerError::BadLot(1)
+    );
+    let mut p = base();
+    p.blend.model_count = 9;
+    assert_eq!(
+        Harmonizer::new(p, &lots(1), FillMode::External).unwrap_err(),
+        HarmonizerError::ModelCount(9)
+    );
+}
+
+#[test]
+fn unknown_instrument_and_one_sided_book_decide_nothing() {
+    let mut h = Harmonizer::new(base(), &lots(1), FillMode::External).unwrap();
+    seed_perfect(&mut h, 0);
+    let e = [ModelEdge::new(30.0, 1.0)];
+    let d = h.decide(&update(5, 1, 1_000, 9_999, 10_001), &e, 0);
+    assert_eq!(
+        (d.intent, d.record.binding),
+        (None, Binding::UnknownInstrument)
+    );
+    let mut one_sided = update(0, 2, 2_000, 9_999, 10_001);
+    one_sided.top.ask_levels = 0;
+    let d = h.decide(&one_sided, &e, 0);
+    assert_eq!((d.intent, d.record.binding), (None, Binding::NoBook));
+    let mut halted = update(0, 3, 3_000, 9_999, 10_001);
+    halted.trading = false;
+    let d = h.decide(&halted, &e, 0);
+    assert_eq!((d.intent, d.record.binding), (None, Binding::NotTrading));
+    let s = h.stats();
+    assert_eq!((s.unknown_instrument, s.no_book, s.intents), (1, 1, 0));
+}

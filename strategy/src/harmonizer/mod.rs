@@ -93,6 +93,9 @@ pub enum HarmonizerError {
     /// A lot size is not positive.
     #[error("instrument {0} has a non-positive lot size")]
     BadLot(usize),
+    /// The parameters name no models or more than [`MAX_MODELS`].
+    #[error("{0} models; the harmonizer blends 1 to {MAX_MODELS}")]
+    ModelCount(usize),
 }
 
 /// A parameter set whose model count differs from the one in force.
@@ -178,6 +181,10 @@ impl Harmonizer {
         }
         if let Some(i) = lot_sizes.iter().position(|l| l.raw() <= 0) {
             return Err(HarmonizerError::BadLot(i));
+        }
+        let models = params.blend.model_count;
+        if models == 0 || models > MAX_MODELS {
+            return Err(HarmonizerError::ModelCount(models));
         }
         let n = lot_sizes.len();
         let mut h = Self {
