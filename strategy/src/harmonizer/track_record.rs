@@ -255,4 +255,54 @@ mod tests {
         assert!((inc.ic - full.ic).abs() < 1e-9);
         assert_eq!(inc.hit_rate, full.hit_rate);
     }
+
+    /// Direct statistics over the last `window` pairs, for comparison.
+    fn reference(pairs: &[(f64, f64)], window: usize) -> RecordStats {
+        let last = &pairs[pairs.len().saturating_sub(window)..];
+        let n = last.len() as f64;
+        let decisive: Vec<_> = last.iter().filter(|(x, y)| x * y != 0.0).collect();
+        let hit_rate = if decisive.is_empty() {
+            0.5
+        } else {
+            decisive.iter().filter(|(x, y)| x * y > 0.0).count() as f64 / decisive.len() as f64
+        };
+        let mx = last.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = last.iter().map(|p| p.1).sum::<f64>() / n;
+        let cov: f64 = last.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+        let vx: f64 = last.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+        let vy: f64 = last.iter().map(|(_, y)| (y - my).powi(2)).sum();
+        let ic = if last.len() < 2 || (vx * vy).sqrt() <= 1e-12 {
+            0.0
+        } else {
+            cov / (vx * vy).sqrt()
+        };
+        RecordStats {
+            n: last.len(),
+            hit_rate,
+            ic,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn incremental_matches_reference(
+            pairs in proptest::collection::vec((-50_i32..50, -50_i32..50), 1..1500),
+            window in 2_usize..300,
+        ) {
+            let pairs: Vec<(f64, f64)> =
+                pairs.iter().map(|&(x, y)| (f64::from(x) * 0.5, f64::from(y) * 0.25)).collect();
+            let mut r = TrackRecord::new(window);
+            for &(x, y) in &pairs {
+                r.score(x, y);
+            }
+            let got = r.stats();
+            let want = reference(&pairs, window);
+            proptest::prop_assert_eq!(got.n, want.n);
+            proptest::prop_assert!((got.hit_rate - want.hit_rate).abs() < 1e-12);
+            // Near-degenerate variance may fall on either side of the cut-off.
+            if want.ic != 0.0 && got.ic != 0.0 {
+                proptest::prop_assert!((got.ic - want.ic).abs() < 1e-6, "{} vs {}", got.ic, want.ic);
+            }
+        }
+    }
 }

@@ -196,4 +196,29 @@ mod tests {
         assert!((incremental_risk(lo2, 4e-6, 0.5, 2.0) - 1000.0).abs() < 1e-6);
         assert_eq!(position_bounds(0.0, 0.0, 1.0, 1.0), (0.0, 0.0));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn bounds_put_the_risk_exactly_at_the_budget(
+            sigma in 1e-5_f64..1e-1,
+            hedge in -1e3_f64..1e3,
+            budget in 1.0_f64..1e6,
+            conf in 0.9_f64..0.999,
+            inside in 0.0_f64..1.0,
+        ) {
+            let m = RiskMultipliers::at(conf);
+            let var = sigma * sigma;
+            for mult in [m.var_mult, m.es_mult] {
+                let (lo, hi) = position_bounds(var, hedge, budget, mult);
+                proptest::prop_assert!(lo < 0.0 && hi > 0.0);
+                for edge in [lo, hi] {
+                    let r = incremental_risk(edge, var, hedge, mult);
+                    proptest::prop_assert!((r - budget).abs() <= 1e-6 * budget, "{r} vs {budget}");
+                }
+                for x in [lo * inside, hi * inside] {
+                    proptest::prop_assert!(incremental_risk(x, var, hedge, mult) <= budget * (1.0 + 1e-9));
+                }
+            }
+        }
+    }
 }
