@@ -166,3 +166,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn spread_ticks_use_each_instruments_tick_size() {
+    let mut table = kestrel_core::InstrumentTable::new();
+    let _ = table.add(
+        "A",
+        Price::from_scaled(1, 2).unwrap_or_default(),
+        Qty::ONE,
+        2,
+    );
+    let _ = table.add(
+        "B",
+        Price::from_scaled(5, 2).unwrap_or_default(),
+        Qty::ONE,
+        2,
+    );
+    let mut set = SignalSet::for_table(&table, &SignalConfig::default());
+    assert_eq!(set.len(), 2);
+    let top = book(&[(10000, 5)], &[(10010, 5)]);
+    let mut u = update(1, top, true);
+    assert_eq!(set.update(&u).map(|v| v.spread_ticks), Some(10.0));
+    u.instrument = InstrumentId(1);
+    assert_eq!(set.update(&u).map(|v| v.spread_ticks), Some(2.0));
+}

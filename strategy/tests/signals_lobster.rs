@@ -127,6 +127,17 @@ fn book_shape_signals_match_direct_formulas() {
             .map(|(l, w)| w * l.qty.to_f64())
             .sum();
         assert!((v.depth_imbalance - (wb - wa) / (wb + wa)).abs() < 1e-12);
+        // Depth within the band: every visible level at most band_bps from the mid.
+        let mid = (bid + ask) / 2.0;
+        let band = mid * config().liquidity_band_bps / 1e4;
+        let in_band: f64 = u.top.bids[..u.top.bid_levels as usize]
+            .iter()
+            .chain(&u.top.asks[..u.top.ask_levels as usize])
+            .filter(|l| (l.price.to_f64() - mid).abs() <= band + 1e-9)
+            .map(|l| l.qty.to_f64())
+            .sum();
+        assert_eq!(v.depth_in_band, in_band);
+        assert_eq!(v.levels, u32::from(u.top.bid_levels) + u32::from(u.top.ask_levels));
     }
 }
 

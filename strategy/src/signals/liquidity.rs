@@ -34,7 +34,8 @@ impl LiquidityScore {
         }
     }
 
-    /// Recomputes from the book after `u` (O(levels)).
+    /// Recomputes from the book after `u` (O(levels); each side stops at its first level outside
+    /// the band, the levels being best first).
     #[inline]
     pub fn update(&mut self, u: &BookUpdate) {
         self.update_with(u, &Quote::of(&u.top));
@@ -50,16 +51,24 @@ impl LiquidityScore {
             self.score = None;
             return;
         }
-        let mid2 = i128_to_f64(q.mid_raw2());
-        let band2 = mid2 * self.band_bps / 1e4;
+        // Levels are best first (as `BookTop` promises), so each side stops at its first level
+        // outside the band. Distances are compared in raw units of twice the price.
+        let mid2_raw = q.mid_raw2();
+        let mid2 = i128_to_f64(mid2_raw);
+        let band2 = (mid2 * self.band_bps / 1e4).floor();
+        let band2 = if band2.is_finite() { band2 as i128 } else { 0 };
         let mut depth_raw = 0i128;
-        for side in [Side::Buy, Side::Sell] {
-            for lvl in u.top.side(side) {
-                let dist2 = (2.0 * lvl.price.raw() as f64 - mid2).abs();
-                if dist2 <= band2 {
-                    depth_raw += i128::from(lvl.qty.raw());
-                }
+        for lvl in u.top.side(Side::Buy) {
+            if mid2_raw - 2 * i128::from(lvl.price.raw()) > band2 {
+                break;
             }
+            depth_raw += i128::from(lvl.qty.raw());
+        }
+        for lvl in u.top.side(Side::Sell) {
+            if 2 * i128::from(lvl.price.raw()) - mid2_raw > band2 {
+                break;
+            }
+            depth_raw += i128::from(lvl.qty.raw());
         }
         let depth = i128_to_f64(depth_raw) / kestrel_core::FIXED_SCALE as f64;
         self.depth = depth;

@@ -1,6 +1,6 @@
 //! All signals of all instruments, updated together once per book update.
 
-use kestrel_core::{BookUpdate, InstrumentId, Price, TOP_LEVELS, Timestamp};
+use kestrel_core::{BookUpdate, InstrumentId, InstrumentTable, Price, TOP_LEVELS, Timestamp};
 
 use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
 use super::imbalance::TopImbalance;
@@ -345,7 +345,33 @@ impl SignalSet {
     /// State for instruments `0..instrument_count`, all windows allocated now.
     pub fn new(instrument_count: usize, config: &SignalConfig) -> Self {
         let instruments = (0..instrument_count)
-            .map(|i| InstrumentSignals::new(InstrumentId(i as u32), config))
+            .map(|i| {
+                InstrumentSignals::new(InstrumentId(u32::try_from(i).unwrap_or(u32::MAX)), config)
+            })
+            .collect();
+        Self {
+            instruments,
+            unknown_instrument: 0,
+        }
+    }
+
+    /// State for every instrument of `table`, each measuring its spread in its own tick size
+    /// (the configured tick where the table has none).
+    pub fn for_table(table: &InstrumentTable, config: &SignalConfig) -> Self {
+        let instruments = (0..table.len())
+            .map(|i| {
+                let id = InstrumentId(u32::try_from(i).unwrap_or(u32::MAX));
+                let tick = table
+                    .get(id)
+                    .map(|x| x.tick_size)
+                    .filter(|t| t.is_positive())
+                    .unwrap_or(config.tick);
+                let c = SignalConfig {
+                    tick,
+                    ..config.clone()
+                };
+                InstrumentSignals::new(id, &c)
+            })
             .collect();
         Self {
             instruments,
