@@ -7,8 +7,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use kestrel_core::{BookUpdate, InstrumentId};
+use kestrel_core::{BookUpdate, InstrumentId, Qty, Timestamp};
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet};
+use kestrel_strategy::engine::{SignalAlphaEdges, StrategyEngine};
+use kestrel_strategy::harmonizer::{FillMode, Harmonizer};
+use kestrel_strategy::params::parse_params;
 use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
 
@@ -48,6 +51,35 @@ fn bench_step(c: &mut Criterion) {
                 if let Some(v) = signals.update(black_box(u)) {
                     black_box(alphas.evaluate(u, &v));
                 }
+            }
+        })
+    });
+    // The whole step: signals, alphas and the risk harmonizer (example parameters, simulated
+    // fills), event times shifted each pass so they keep increasing. Per-update percentiles of
+    // this and of the harmonizer alone are in `benches/harmonizer.rs`.
+    g.bench_function("signals_alphas_harmonizer", |b| {
+        let params = parse_params(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/strategy.toml"
+        )))
+        .expect("valid example");
+        let source = SignalAlphaEdges::new(
+            SignalSet::new(1, &SignalConfig::default()),
+            AlphaSet::new(1, &AlphaConfig::default()),
+        );
+        let h = Harmonizer::new(params, &[Qty::ONE], FillMode::SimulatedImmediateFill)
+            .expect("harmonizer");
+        let mut engine = StrategyEngine::new(source, h).expect("engine");
+        let first = ups.first().map_or(0, |u| u.exch_ts.nanos());
+        let span = ups.last().map_or(0, |u| u.exch_ts.nanos()) - first + 1_000_000;
+        let mut pass = 0;
+        b.iter(|| {
+            pass += 1;
+            for u in &ups {
+                let mut u = *u;
+                u.exch_ts = Timestamp(u.exch_ts.nanos() + pass * span);
+                u.recv_ts = u.exch_ts;
+                black_box(engine.on_update(black_box(&u)));
             }
         })
     });

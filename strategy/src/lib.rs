@@ -2,5 +2,8 @@
 #![deny(unsafe_code)]
 pub mod alpha;
 pub mod edge;
+pub mod engine;
+pub mod harmonizer;
+pub mod params;
 pub mod research;
 pub mod signals;

@@ -1,0 +1,206 @@
+//! Harmonizer and whole-strategy-step cost per book update on the LOBSTER AAPL sample.
+//!
+//! - `harmonizer`: `Harmonizer::decide` alone, on edges and regimes precomputed by the real
+//!   signal and alpha sets;
+//! - `strategy_step`: `StrategyEngine::on_update` (SignalSet -> AlphaSet -> Harmonizer), with
+//!   the parameter-handoff check.
+//!
+//! Both run with the example parameters (`examples/strategy.toml`) and simulated immediate fills,
+//! so positions, P&L and risk modes evolve. The sample (999 updates, a few seconds) is replayed in
+//! passes with event times shifted to keep increasing. Per-update percentiles come from timing
+//! each call with `Instant` (printed to stderr with the timer's own overhead); criterion gives
+//! the mean per pass.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group};
+use kestrel_core::{BookUpdate, InstrumentId, Qty, Timestamp};
+use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
+use kestrel_strategy::edge::ModelEdge;
+use kestrel_strategy::engine::{EdgeSource, SignalAlphaEdges, StrategyEngine};
+use kestrel_strategy::harmonizer::{FillMode, Harmonizer};
+use kestrel_strategy::params::{StrategyParams, params_handoff, parse_params};
+use kestrel_strategy::research::lobster::read_lobster;
+use kestrel_strategy::signals::{SignalConfig, SignalSet};
+
+const PASSES: u64 = 200;
+
+fn updates() -> Vec<BookUpdate> {
+    let (ups, errors) = read_lobster(
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+        )),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+        )),
+        InstrumentId(0),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    ups
+}
+
+fn params() -> StrategyParams {
+    parse_params(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/strategy.toml"
+    )))
+    .expect("valid example")
+}
+
+fn source() -> SignalAlphaEdges {
+    SignalAlphaEdges::new(
+        SignalSet::new(1, &SignalConfig::default()),
+        AlphaSet::new(1, &AlphaConfig::default()),
+    )
+}
+
+fn harmonizer() -> Harmonizer {
+    Harmonizer::new(params(), &[Qty::ONE], FillMode::SimulatedImmediateFill).expect("harmonizer")
+}
+
+fn engine() -> StrategyEngine<SignalAlphaEdges> {
+    let (_publisher, receiver) = params_handoff(0);
+    StrategyEngine::new(source(), harmonizer())
+        .expect("engine")
+        .with_params(receiver)
+}
+
+/// Update `u` of pass `pass`, with times shifted by whole sample spans.
+#[inline]
+fn shifted(u: &BookUpdate, pass: u64, span: u64, seq: u64) -> BookUpdate {
+    let mut v = *u;
+    v.exch_ts = Timestamp(u.exch_ts.nanos() + pass * span);
+    v.recv_ts = v.exch_ts;
+    v.seq = seq;
+    v
+}
+
+fn span(ups: &[BookUpdate]) -> u64 {
+    ups.last().map_or(0, |l| l.exch_ts.nanos()) - ups.first().map_or(0, |f| f.exch_ts.nanos())
+        + 1_000_000
+}
+
+/// Edges and regimes from the real signal and alpha sets, for the harmonizer alone.
+fn precomputed(ups: &[BookUpdate]) -> Vec<([ModelEdge; MODEL_COUNT], usize)> {
+    let mut s = source();
+    ups.iter()
+        .map(|u| {
+            let mut e = [ModelEdge::NONE; MODEL_COUNT];
+            let r = s.edges(u, &mut e);
+            (e, r)
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let ups = updates();
+    let sp = span(&ups);
+    let edges = precomputed(&ups);
+    let mut g = c.benchmark_group("strategy");
+    g.throughput(Throughput::Elements(ups.len() as u64));
+    g.bench_function("harmonizer", |b| {
+        let mut h = harmonizer();
+        let mut pass = 0;
+        b.iter(|| {
+            pass += 1;
+            for (k, (u, (e, r))) in ups.iter().zip(&edges).enumerate() {
+                let u = shifted(u, pass, sp, pass * 1_000 + k as u64);
+                black_box(h.decide(black_box(&u), e, *r));
+            }
+        })
+    });
+    g.bench_function("strategy_step", |b| {
+        let mut e = engine();
+        let mut pass = 0;
+        b.iter(|| {
+            pass += 1;
+            for (k, u) in ups.iter().enumerate() {
+                let u = shifted(u, pass, sp, pass * 1_000 + k as u64);
+                black_box(e.on_update(black_box(&u)));
+            }
+        })
+    });
+    g.finish();
+}
+
+fn percentile(sorted: &[u64], q: f64) -> u64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(i).copied().unwrap_or(0)
+}
+
+fn report(name: &str, mut samples: Vec<u64>, mut empty: Vec<u64>, extra: &str) {
+    samples.sort_unstable();
+    empty.sort_unstable();
+    eprintln!(
+        "{name} per update ({} samples{extra}): p50 {} ns, p90 {} ns, p99 {} ns, p99.9 {} ns, max {} ns; timer overhead p50 {} ns, p99 {} ns",
+        samples.len(),
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.9),
+        percentile(&samples, 0.99),
+        percentile(&samples, 0.999),
+        samples.last().copied().unwrap_or(0),
+        percentile(&empty, 0.5),
+        percentile(&empty, 0.99),
+    );
+}
+
+/// Times each update of `PASSES` passes separately and prints percentiles.
+fn percentiles() {
+    let ups = updates();
+    let sp = span(&ups);
+    let edges = precomputed(&ups);
+    let n = ups.len() * PASSES as usize;
+
+    let mut h = harmonizer();
+    let (mut step, mut empty) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for pass in 0..PASSES {
+        for (k, (u, (e, r))) in ups.iter().zip(&edges).enumerate() {
+            let u = shifted(u, pass, sp, pass * 1_000 + k as u64);
+            let t0 = Instant::now();
+            black_box(h.decide(black_box(&u), e, *r));
+            step.push(t0.elapsed().as_nanos() as u64);
+            let t0 = Instant::now();
+            black_box(&u);
+            empty.push(t0.elapsed().as_nanos() as u64);
+        }
+    }
+    let s = h.stats();
+    report(
+        "harmonizer (decide)",
+        step,
+        empty,
+        &format!(", {} intents", s.intents),
+    );
+
+    let mut e = engine();
+    let (mut step, mut empty) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for pass in 0..PASSES {
+        for (k, u) in ups.iter().enumerate() {
+            let u = shifted(u, pass, sp, pass * 1_000 + k as u64);
+            let t0 = Instant::now();
+            black_box(e.on_update(black_box(&u)));
+            step.push(t0.elapsed().as_nanos() as u64);
+            let t0 = Instant::now();
+            black_box(&u);
+            empty.push(t0.elapsed().as_nanos() as u64);
+        }
+    }
+    let s = e.stats();
+    report(
+        "strategy_step (signals + alphas + harmonizer)",
+        step,
+        empty,
+        &format!(", {} intents", s.intents),
+    );
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    percentiles();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

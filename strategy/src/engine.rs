@@ -1,0 +1,237 @@
+//! The strategy engine: one call per book update composing the edge source (signals and alpha
+//! models) with the risk harmonizer, and applying new parameters between two updates.
+//!
+//! The engine is generic over [`EdgeSource`], the small trait for "the models' edges and the
+//! regime for this update"; [`SignalAlphaEdges`] is the real one (the [`SignalSet`] feeding the
+//! [`AlphaSet`]); a replayed journal of edges or a test double fit as well.
+
+use kestrel_core::{BookUpdate, OrderIntent};
+
+use crate::alpha::{AlphaSet, MODEL_COUNT};
+use crate::edge::ModelEdge;
+use crate::harmonizer::{Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time};
+use crate::params::{MAX_MODELS, ParamsChange, ParamsReceiver};
+use crate::signals::{SignalSet, SignalValues, TrendRegime, VolRegime};
+
+/// Produces the models' edges for one update.
+pub trait EdgeSource {
+    /// Number of models (fixed for the source's lifetime; at most [`MAX_MODELS`]).
+    fn model_count(&self) -> usize;
+
+    /// Updates internal state with `update` and writes one edge per model into
+    /// `edges[..model_count()]`; returns the regime code (see [`regime_code`]).
+    fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize;
+}
+
+/// The regime code of a signal snapshot: `3 * volatility + trend`, volatility low/normal/high =
+/// 0/1/2, trend down/flat/up = 0/1/2. [`crate::params::RegimeKey`] maps it to a weight row.
+#[inline]
+pub fn regime_code(v: &SignalValues) -> usize {
+    let vol = match v.vol_regime {
+        VolRegime::Low => 0,
+        VolRegime::Normal => 1,
+        VolRegime::High => 2,
+    };
+    let trend = match v.trend_regime {
+        TrendRegime::Down => 0,
+        TrendRegime::Flat => 1,
+        TrendRegime::Up => 2,
+    };
+    3 * vol + trend
+}
+
+/// Regime code of normal volatility and no trend (used when there are no signals).
+pub const NEUTRAL_REGIME: usize = 4;
+
+/// The production edge source: signals, then every alpha model on them.
+#[derive(Debug, Clone)]
+pub struct SignalAlphaEdges {
+    signals: SignalSet,
+    alphas: AlphaSet,
+}
+
+impl SignalAlphaEdges {
+    /// Composes a signal set and an alpha set built for the same instruments.
+    pub fn new(signals: SignalSet, alphas: AlphaSet) -> Self {
+        Self { signals, alphas }
+    }
+
+    /// The signal set.
+    pub fn signals(&self) -> &SignalSet {
+        &self.signals
+    }
+
+    /// The alpha set.
+    pub fn alphas(&self) -> &AlphaSet {
+        &self.alphas
+    }
+
+    /// The alpha set, e.g. to hand it the ML sidecar's edge through `set_external`.
+    pub fn alphas_mut(&mut self) -> &mut AlphaSet {
+        &mut self.alphas
+    }
+}
+
+impl EdgeSource for SignalAlphaEdges {
+    fn model_count(&self) -> usize {
+        MODEL_COUNT
+    }
+
+    #[inline]
+    fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize {
+        let Some(values) = self.signals.update(update) else {
+            return NEUTRAL_REGIME;
+        };
+        let out = self.alphas.evaluate(update, &values);
+        for (slot, e) in edges.iter_mut().zip(out.iter()) {
+            *slot = *e;
+        }
+        regime_code(&values)
+    }
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The edge source and the blend parameters disagree on the number of models.
+    #[error("the edge source has {source_models} models, the parameters blend {params_models}")]
+    ModelCount {
+        /// Models in the source.
+        source_models: usize,
+        /// Models in the parameters.
+        params_models: usize,
+    },
+}
+
+/// Engine counters (the harmonizer's are in [`HarmonizerStats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Updates processed.
+    pub updates: u64,
+    /// Intents emitted.
+    pub intents: u64,
+    /// Parameter sets applied.
+    pub params_applied: u64,
+    /// Parameter sets refused at apply time.
+    pub params_rejected: u64,
+}
+
+/// Signals -> alphas -> harmonizer, per update.
+#[derive(Debug)]
+pub struct StrategyEngine<S> {
+    source: S,
+    harmonizer: Harmonizer,
+    params_rx: Option<ParamsReceiver>,
+    edges: [ModelEdge; MAX_MODELS],
+    last: Option<DecisionRecord>,
+    last_change: Option<ParamsChange>,
+    stats: EngineStats,
+}
+
+impl<S: EdgeSource> StrategyEngine<S> {
+    /// An engine over `source` and `harmonizer`, whose model counts must agree.
+    pub fn new(source: S, harmonizer: Harmonizer) -> Result<Self, EngineError> {
+        let source_models = source.model_count();
+        let params_models = harmonizer.params().blend.model_count;
+        if source_models != params_models || source_models > MAX_MODELS {
+            return Err(EngineError::ModelCount {
+                source_models,
+                params_models,
+            });
+        }
+        Ok(Self {
+            source,
+            harmonizer,
+            params_rx: None,
+            edges: [ModelEdge::NONE; MAX_MODELS],
+            last: None,
+            last_change: None,
+            stats: EngineStats::default(),
+        })
+    }
+
+    /// Receives new parameter sets from `rx` (the other end is a
+    /// [`crate::params::ParamsWatcher`] or a [`crate::params::ParamsPublisher`]).
+    pub fn with_params(mut self, rx: ParamsReceiver) -> Self {
+        self.params_rx = Some(rx);
+        self
+    }
+
+    /// Processes one update: applies a pending parameter set first (so the change falls exactly
+    /// between the previous update and this one), then edges -> harmonizer.
+    #[inline]
+    pub fn on_update(&mut self, update: &BookUpdate) -> Option<OrderIntent> {
+        self.on_update_decision(update).intent
+    }
+
+    /// Like [`Self::on_update`], returning the whole decision.
+    pub fn on_update_decision(&mut self, update: &BookUpdate) -> Decision {
+        self.apply_pending_params(update);
+        self.stats.updates += 1;
+        let n = self.source.model_count().min(MAX_MODELS);
+        self.edges = [ModelEdge::NONE; MAX_MODELS];
+        let regime = self.source.edges(update, &mut self.edges[..n]);
+        let decision = self.harmonizer.decide(update, &self.edges[..n], regime);
+        if decision.intent.is_some() {
+            self.stats.intents += 1;
+        }
+        self.last = Some(decision.record);
+        decision
+    }
+
+    fn apply_pending_params(&mut self, update: &BookUpdate) {
+        let Some(rx) = &self.params_rx else {
+            return;
+        };
+        let Some(new) = rx.try_take() else {
+            return;
+        };
+        match self.harmonizer.apply_params(new.version, &new.params) {
+            Ok(changed) => {
+                self.stats.params_applied += 1;
+                self.last_change = Some(ParamsChange {
+                    version: new.version,
+                    applied_at: kestrel_core::Timestamp(event_time(update)),
+                    first_seq: update.seq,
+                    changed,
+                });
+            }
+            Err(_) => self.stats.params_rejected += 1,
+        }
+    }
+
+    /// The record of the last decision.
+    pub fn last_record(&self) -> Option<&DecisionRecord> {
+        self.last.as_ref()
+    }
+
+    /// The last parameter change applied.
+    pub fn last_params_change(&self) -> Option<&ParamsChange> {
+        self.last_change.as_ref()
+    }
+
+    /// Engine counters.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Harmonizer counters.
+    pub fn harmonizer_stats(&self) -> HarmonizerStats {
+        self.harmonizer.stats()
+    }
+
+    /// The harmonizer (positions, mode, parameters).
+    pub fn harmonizer(&self) -> &Harmonizer {
+        &self.harmonizer
+    }
+
+    /// The harmonizer, for fills and operator actions.
+    pub fn harmonizer_mut(&mut self) -> &mut Harmonizer {
+        &mut self.harmonizer
+    }
+
+    /// The edge source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+}
