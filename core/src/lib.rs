@@ -2,10 +2,12 @@
 //! crate shares. `core` knows nothing of feeds, strategy or gateway.
 #![deny(unsafe_code)]
 
+pub mod clock;
 pub mod event;
 pub mod fixed;
 pub mod ids;
 pub mod instrument;
+pub mod latency;
 pub mod order;
 pub mod side;
 pub mod time;
