@@ -2,6 +2,7 @@
 //! crate shares. `core` knows nothing of feeds, strategy or gateway.
 #![deny(unsafe_code)]
 
+pub mod book;
 pub mod clock;
 pub mod cpu;
 pub mod event;

@@ -1,2 +1,8 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
+
+pub mod handler;
+pub mod itch;
+pub mod kcap;
+pub mod lobster;
+pub mod moldudp64;

@@ -1,0 +1,419 @@
+//! Price-level (L2) books for venues that publish levels only (Binance depth, MBP feeds).
+//!
+//! Each side is a [`Ladder`] of `(price key, total quantity)` sorted best-last; a level update
+//! sets a level's quantity (zero removes it). Sized at start; no allocation per event unless a
+//! side grows past `levels_per_side` (counted).
+
+use crate::event::{BookEventKind, MarketEvent, TradingStatus};
+use crate::fixed::{Price, Qty};
+use crate::ids::InstrumentId;
+use crate::side::Side;
+use crate::top::{BookTop, LevelView, TradePrint};
+
+use super::config::BookConfig;
+use super::error::{BookError, BookKind};
+use super::hash::StableHasher;
+use super::l3::fill_side;
+use super::ladder::{Ladder, key_price, side_key};
+use super::outcome::{Applied, aggressor_of};
+use super::stats::BookStats;
+
+/// One instrument's two sides and status.
+#[derive(Clone, Debug)]
+struct L2Book {
+    /// `[bids, asks]`, each best-last, holding the level quantity.
+    sides: [Ladder<Qty>; 2],
+    status: TradingStatus,
+    crossed: bool,
+}
+
+impl L2Book {
+    fn new(levels_per_side: usize) -> Self {
+        Self {
+            sides: [
+                Ladder::with_capacity(levels_per_side),
+                Ladder::with_capacity(levels_per_side),
+            ],
+            status: TradingStatus::Trading,
+            crossed: false,
+        }
+    }
+}
+
+/// Price-level books, one per dense [`InstrumentId`].
+#[derive(Clone, Debug)]
+pub struct L2Books {
+    books: Vec<L2Book>,
+    levels_per_side: usize,
+    stats: BookStats,
+}
+
+impl L2Books {
+    /// Books for `config.instruments` instruments (`order_capacity` is not used).
+    pub fn new(config: BookConfig) -> Self {
+        Self {
+            books: (0..config.instruments)
+                .map(|_| L2Book::new(config.levels_per_side))
+                .collect(),
+            levels_per_side: config.levels_per_side,
+            stats: BookStats::default(),
+        }
+    }
+
+    /// Makes sure `id` has a book (allocates; counted). Call off the hot path.
+    pub fn ensure_instrument(&mut self, id: InstrumentId) {
+        let wanted = id.index().saturating_add(1);
+        if wanted > self.books.len() {
+            let per_side = self.levels_per_side;
+            self.books.resize_with(wanted, || L2Book::new(per_side));
+            self.stats.instrument_growths += 1;
+        }
+    }
+
+    /// Applies one event: `Level` (quantity zero removes the level), `Clear`, `Trade` and
+    /// `Status`. Order events are rejected with [`BookError::WrongBookType`].
+    pub fn apply(&mut self, ev: &MarketEvent) -> Result<Applied, BookError> {
+        self.stats.events += 1;
+        let instrument = ev.instrument;
+        let book = instrument.index();
+        if book >= self.books.len() {
+            self.stats.unknown_instruments += 1;
+            return Err(BookError::UnknownInstrument {
+                instrument,
+                configured: self.books.len(),
+            });
+        }
+        match ev.kind {
+            BookEventKind::Level { side, price, qty } => {
+                if qty.raw() < 0 {
+                    self.stats.invalid_qty += 1;
+                    return Err(BookError::InvalidQty {
+                        instrument,
+                        order_id: None,
+                        qty,
+                    });
+                }
+                Ok(self.set_level(instrument, side, price, qty))
+            }
+            BookEventKind::Trade { side, price, qty } => {
+                if !qty.is_positive() {
+                    self.stats.invalid_qty += 1;
+                    return Err(BookError::InvalidQty {
+                        instrument,
+                        order_id: None,
+                        qty,
+                    });
+                }
+                self.stats.trades += 1;
+                Ok(Applied {
+                    instrument,
+                    side,
+                    price: Some(price),
+                    top_changed: false,
+                    trade: Some(TradePrint {
+                        price,
+                        qty,
+                        aggressor: aggressor_of(side),
+                    }),
+                })
+            }
+            BookEventKind::Clear => {
+                let before = self.tops(book);
+                if let Some(b) = self.books.get_mut(book) {
+                    b.sides.iter_mut().for_each(Ladder::clear);
+                    b.crossed = false;
+                }
+                self.stats.clears += 1;
+                Ok(Applied {
+                    top_changed: before != self.tops(book),
+                    ..Applied::quiet(instrument)
+                })
+            }
+            BookEventKind::Status(status) => {
+                if let Some(b) = self.books.get_mut(book) {
+                    b.status = status;
+                }
+                self.stats.status_changes += 1;
+                Ok(Applied::quiet(instrument))
+            }
+            BookEventKind::Add { .. }
+            | BookEventKind::Execute { .. }
+            | BookEventKind::ExecuteAtPrice { .. }
+            | BookEventKind::Cancel { .. }
+            | BookEventKind::Delete { .. }
+            | BookEventKind::Replace { .. } => {
+                self.stats.wrong_book_type += 1;
+                Err(BookError::WrongBookType {
+                    instrument,
+                    book: BookKind::L2,
+                })
+            }
+        }
+    }
+
+    fn set_level(
+        &mut self,
+        instrument: InstrumentId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Applied {
+        let book = instrument.index();
+        let before = self.tops(book);
+        self.stats.level_updates += 1;
+        if let Some(b) = self.books.get_mut(book) {
+            let ladder = &mut b.sides[side.index()];
+            let key = side_key(side, price);
+            match ladder.locate(key) {
+                Ok(index) if qty.is_zero() => {
+                    ladder.remove(index);
+                }
+                Ok(index) => {
+                    if let Some(level_qty) = ladder.val_mut(index) {
+                        *level_qty = qty;
+                    }
+                }
+                Err(_) if qty.is_zero() => self.stats.absent_level_removals += 1,
+                Err(index) => {
+                    if ladder.insert(index, key, qty) {
+                        self.stats.level_growths += 1;
+                    }
+                }
+            }
+        }
+        let top_changed = before != self.tops(book);
+        if top_changed {
+            let crossed = self.is_crossed(instrument);
+            if let Some(b) = self.books.get_mut(book) {
+                if crossed && !b.crossed {
+                    self.stats.crossed_events += 1;
+                }
+                b.crossed = crossed;
+            }
+        }
+        Applied {
+            instrument,
+            side: Some(side),
+            price: Some(price),
+            top_changed,
+            trade: None,
+        }
+    }
+
+    fn tops(&self, book: usize) -> [Option<(i64, Qty)>; 2] {
+        let top = |side: Side| {
+            self.books
+                .get(book)
+                .and_then(|b| b.sides[side.index()].best())
+                .map(|r| (r.key, r.val))
+        };
+        [top(Side::Buy), top(Side::Sell)]
+    }
+
+    fn best(&self, id: InstrumentId, side: Side) -> Option<LevelView> {
+        let rung = self.books.get(id.index())?.sides[side.index()].best()?;
+        Some(LevelView {
+            price: key_price(side, rung.key),
+            qty: rung.val,
+        })
+    }
+
+    /// Best bid level.
+    pub fn best_bid(&self, id: InstrumentId) -> Option<LevelView> {
+        self.best(id, Side::Buy)
+    }
+
+    /// Best ask level.
+    pub fn best_ask(&self, id: InstrumentId) -> Option<LevelView> {
+        self.best(id, Side::Sell)
+    }
+
+    /// All levels of one side, best first (empty for an unknown instrument).
+    pub fn levels(&self, id: InstrumentId, side: Side) -> impl Iterator<Item = LevelView> + '_ {
+        self.books
+            .get(id.index())
+            .into_iter()
+            .flat_map(move |b| b.sides[side.index()].iter_best_first())
+            .map(move |r| LevelView {
+                price: key_price(side, r.key),
+                qty: r.val,
+            })
+    }
+
+    /// The quantity at one level.
+    pub fn level_qty(&self, id: InstrumentId, side: Side, price: Price) -> Option<Qty> {
+        self.books.get(id.index())?.sides[side.index()].get(side_key(side, price))
+    }
+
+    /// Writes the best levels of each side into `out`.
+    pub fn fill_top(&self, id: InstrumentId, out: &mut BookTop) {
+        out.bid_levels = fill_side(&mut out.bids, self.levels(id, Side::Buy));
+        out.ask_levels = fill_side(&mut out.asks, self.levels(id, Side::Sell));
+    }
+
+    /// A fingerprint of one instrument's levels, stable across runs and machines.
+    pub fn book_hash(&self, id: InstrumentId) -> u64 {
+        let mut h = StableHasher::new();
+        for side in [Side::Buy, Side::Sell] {
+            h.write_u64(side as u64);
+            for level in self.levels(id, side) {
+                h.write_i64(level.price.raw());
+                h.write_i64(level.qty.raw());
+            }
+        }
+        h.finish()
+    }
+
+    /// The instrument's last announced status ([`TradingStatus::Trading`] until one arrives).
+    pub fn status(&self, id: InstrumentId) -> TradingStatus {
+        self.books
+            .get(id.index())
+            .map_or(TradingStatus::Trading, |b| b.status)
+    }
+
+    /// Whether the best bid is at or above the best ask.
+    pub fn is_crossed(&self, id: InstrumentId) -> bool {
+        match (self.best_bid(id), self.best_ask(id)) {
+            (Some(bid), Some(ask)) => bid.price >= ask.price,
+            _ => false,
+        }
+    }
+
+    /// Number of instruments with a book.
+    pub fn instruments(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> BookStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::OrderId;
+    use crate::time::Timestamp;
+
+    const I0: InstrumentId = InstrumentId(0);
+
+    fn px(units: i64) -> Price {
+        Price::from_units(units).unwrap()
+    }
+    fn q(units: i64) -> Qty {
+        Qty::from_units(units).unwrap()
+    }
+    fn ev(kind: BookEventKind) -> MarketEvent {
+        MarketEvent {
+            instrument: I0,
+            exch_ts: Timestamp(1),
+            kind,
+        }
+    }
+    fn level(side: Side, price: i64, qty: i64) -> MarketEvent {
+        ev(BookEventKind::Level {
+            side,
+            price: px(price),
+            qty: q(qty),
+        })
+    }
+    fn lv(price: i64, qty: i64) -> LevelView {
+        LevelView {
+            price: px(price),
+            qty: q(qty),
+        }
+    }
+
+    #[test]
+    fn levels_set_replace_and_remove() {
+        let mut b = L2Books::new(BookConfig::default());
+        assert!(b.apply(&level(Side::Buy, 100, 5)).unwrap().top_changed);
+        assert!(!b.apply(&level(Side::Buy, 99, 5)).unwrap().top_changed);
+        b.apply(&level(Side::Sell, 102, 1)).unwrap();
+        b.apply(&level(Side::Sell, 101, 2)).unwrap();
+        assert!(b.apply(&level(Side::Buy, 100, 7)).unwrap().top_changed);
+        assert_eq!(
+            b.levels(I0, Side::Buy).collect::<Vec<_>>(),
+            [lv(100, 7), lv(99, 5)]
+        );
+        assert_eq!(
+            b.levels(I0, Side::Sell).collect::<Vec<_>>(),
+            [lv(101, 2), lv(102, 1)]
+        );
+        assert_eq!(b.level_qty(I0, Side::Sell, px(102)), Some(q(1)));
+        assert!(b.apply(&level(Side::Buy, 100, 0)).unwrap().top_changed);
+        assert_eq!(b.best_bid(I0), Some(lv(99, 5)));
+        b.apply(&level(Side::Buy, 50, 0)).unwrap();
+        let mut top = BookTop::default();
+        b.fill_top(I0, &mut top);
+        assert_eq!(top.side(Side::Sell), [lv(101, 2), lv(102, 1)]);
+        let s = b.stats();
+        assert_eq!((s.level_updates, s.absent_level_removals), (7, 1));
+    }
+
+    #[test]
+    fn rejects_order_events_and_negative_qty() {
+        let mut b = L2Books::new(BookConfig::default());
+        assert_eq!(
+            b.apply(&ev(BookEventKind::Delete {
+                order_id: OrderId(1)
+            })),
+            Err(BookError::WrongBookType {
+                instrument: I0,
+                book: BookKind::L2
+            })
+        );
+        assert!(matches!(
+            b.apply(&level(Side::Buy, 1, -1)),
+            Err(BookError::InvalidQty { .. })
+        ));
+        assert!(matches!(
+            b.apply(&MarketEvent {
+                instrument: InstrumentId(3),
+                ..level(Side::Buy, 1, 1)
+            }),
+            Err(BookError::UnknownInstrument { .. })
+        ));
+        b.ensure_instrument(InstrumentId(3));
+        assert!(
+            b.apply(&MarketEvent {
+                instrument: InstrumentId(3),
+                ..level(Side::Buy, 1, 1)
+            })
+            .is_ok()
+        );
+        let s = b.stats();
+        assert_eq!(
+            (s.wrong_book_type, s.invalid_qty, s.unknown_instruments),
+            (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn trade_status_clear_cross_and_hash() {
+        let mut b = L2Books::new(BookConfig::default());
+        let empty = b.book_hash(I0);
+        b.apply(&level(Side::Buy, 100, 5)).unwrap();
+        let one = b.book_hash(I0);
+        assert_ne!(one, empty);
+        b.apply(&level(Side::Sell, 100, 5)).unwrap();
+        assert!(b.is_crossed(I0));
+        assert_eq!(b.stats().crossed_events, 1);
+        let t = b
+            .apply(&ev(BookEventKind::Trade {
+                side: Some(Side::Buy),
+                price: px(100),
+                qty: q(1),
+            }))
+            .unwrap();
+        assert_eq!(t.trade.map(|t| t.aggressor), Some(-1));
+        b.apply(&ev(BookEventKind::Status(TradingStatus::Paused)))
+            .unwrap();
+        assert_eq!(b.status(I0), TradingStatus::Paused);
+        assert!(b.apply(&ev(BookEventKind::Clear)).unwrap().top_changed);
+        assert_eq!(b.book_hash(I0), empty);
+        b.apply(&level(Side::Buy, 100, 5)).unwrap();
+        assert_eq!(b.book_hash(I0), one);
+    }
+}

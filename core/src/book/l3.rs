@@ -1,0 +1,1213 @@
+//! Market-wide order-by-order (L3) books.
+//!
+//! One [`L3Books`] holds the books of every instrument of a venue. Orders of all instruments
+//! share one order pool, one level pool and one id map (venue order ids are unique across
+//! instruments). Each instrument's side is a [`Ladder`] of level indices sorted best-last.
+//! Pools and the map are sized at start ([`BookConfig`]); after warm-up, applying an event
+//! allocates nothing.
+//!
+//! Slab indices (`u32` slots) come only from the book's own structures, never from input, so
+//! indexing with them cannot be steered by bad data.
+
+use crate::event::{BookEventKind, MarketEvent, TradingStatus};
+use crate::fixed::{Price, Qty};
+use crate::ids::{InstrumentId, OrderId};
+use crate::side::Side;
+use crate::top::{BookTop, LevelView, TOP_LEVELS, TradePrint};
+
+use super::config::BookConfig;
+use super::error::{BookError, BookKind};
+use super::hash::StableHasher;
+use super::ladder::{Ladder, side_key};
+use super::levels::LevelPool;
+use super::order_map::{OrderMap, Probe};
+use super::orders::{NIL, OrderPool};
+use super::outcome::{Applied, OrderView, aggressor_against, aggressor_of};
+use super::stats::BookStats;
+
+/// Best level of a side as (sort key, quantity): what "top changed" compares.
+type SideTop = Option<(i64, Qty)>;
+
+/// One instrument's two sides and status.
+#[derive(Clone, Debug)]
+struct L3Book {
+    /// `[bids, asks]`, each best-last, holding level-pool indices.
+    sides: [Ladder<u32>; 2],
+    status: TradingStatus,
+    crossed: bool,
+}
+
+impl L3Book {
+    fn new(levels_per_side: usize) -> Self {
+        Self {
+            sides: [
+                Ladder::with_capacity(levels_per_side),
+                Ladder::with_capacity(levels_per_side),
+            ],
+            status: TradingStatus::Trading,
+            crossed: false,
+        }
+    }
+}
+
+/// A live order found for an event: its map position, pool slot and level.
+#[derive(Clone, Copy, Debug)]
+struct Found {
+    pos: usize,
+    slot: u32,
+    level: u32,
+}
+
+/// Market-wide L3 (order-by-order) books: one per dense [`InstrumentId`], sharing one order
+/// store. See the [module docs](self) for the layout.
+#[derive(Clone, Debug)]
+pub struct L3Books {
+    books: Vec<L3Book>,
+    orders: OrderPool,
+    levels: LevelPool,
+    map: OrderMap,
+    levels_per_side: usize,
+    stats: BookStats,
+}
+
+impl L3Books {
+    /// Books for `config.instruments` instruments with pools sized from `config`.
+    pub fn new(config: BookConfig) -> Self {
+        Self {
+            books: (0..config.instruments)
+                .map(|_| L3Book::new(config.levels_per_side))
+                .collect(),
+            orders: OrderPool::with_capacity(config.order_capacity),
+            // A level holds at least one order, so there are never more levels than orders.
+            levels: LevelPool::with_capacity(config.order_capacity),
+            map: OrderMap::with_capacity(config.order_capacity),
+            levels_per_side: config.levels_per_side,
+            stats: BookStats::default(),
+        }
+    }
+
+    /// Makes sure `id` has a book, adding empty books up to it (allocates; counted in
+    /// [`BookStats::instrument_growths`]). Call off the hot path.
+    pub fn ensure_instrument(&mut self, id: InstrumentId) {
+        let wanted = id.index().saturating_add(1);
+        if wanted > self.books.len() {
+            let per_side = self.levels_per_side;
+            self.books.resize_with(wanted, || L3Book::new(per_side));
+            self.stats.instrument_growths += 1;
+        }
+    }
+
+    /// Applies one event. See [`BookEventKind`] for what each kind does; errors are counted in
+    /// [`BookStats`] and leave the book consistent.
+    pub fn apply(&mut self, ev: &MarketEvent) -> Result<Applied, BookError> {
+        self.stats.events += 1;
+        let instrument = ev.instrument;
+        let book = instrument.index();
+        if book >= self.books.len() {
+            self.stats.unknown_instruments += 1;
+            return Err(BookError::UnknownInstrument {
+                instrument,
+                configured: self.books.len(),
+            });
+        }
+        match ev.kind {
+            BookEventKind::Add {
+                order_id,
+                side,
+                price,
+                qty,
+            } => self.add(instrument, order_id, side, price, qty),
+            BookEventKind::Execute { order_id, qty } => {
+                self.execute(instrument, order_id, qty, None)
+            }
+            BookEventKind::ExecuteAtPrice {
+                order_id,
+                qty,
+                price,
+            } => self.execute(instrument, order_id, qty, Some(price)),
+            BookEventKind::Cancel { order_id, qty } => self.cancel(instrument, order_id, qty),
+            BookEventKind::Delete { order_id } => self.delete(instrument, order_id),
+            BookEventKind::Replace {
+                old_order_id,
+                new_order_id,
+                price,
+                qty,
+            } => self.replace(instrument, old_order_id, new_order_id, price, qty),
+            BookEventKind::Trade { side, price, qty } => {
+                if !qty.is_positive() {
+                    return Err(self.invalid_qty(instrument, None, qty));
+                }
+                self.stats.trades += 1;
+                Ok(Applied {
+                    instrument,
+                    side,
+                    price: Some(price),
+                    top_changed: false,
+                    trade: Some(TradePrint {
+                        price,
+                        qty,
+                        aggressor: aggressor_of(side),
+                    }),
+                })
+            }
+            BookEventKind::Level { .. } => {
+                self.stats.wrong_book_type += 1;
+                Err(BookError::WrongBookType {
+                    instrument,
+                    book: BookKind::L3,
+                })
+            }
+            BookEventKind::Clear => Ok(self.clear(instrument)),
+            BookEventKind::Status(status) => {
+                self.books[book].status = status;
+                self.stats.status_changes += 1;
+                Ok(Applied::quiet(instrument))
+            }
+        }
+    }
+
+    fn invalid_qty(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: Option<OrderId>,
+        qty: Qty,
+    ) -> BookError {
+        self.stats.invalid_qty += 1;
+        BookError::InvalidQty {
+            instrument,
+            order_id,
+            qty,
+        }
+    }
+
+    fn add(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Applied, BookError> {
+        if !qty.is_positive() {
+            return Err(self.invalid_qty(instrument, Some(order_id), qty));
+        }
+        if !self.map.has_room() {
+            self.map.grow();
+            self.stats.order_map_growths += 1;
+        }
+        let pos = match self.map.probe(order_id.0) {
+            Probe::Vacant { pos } => pos,
+            Probe::Found { .. } => {
+                self.stats.duplicate_orders += 1;
+                return Err(BookError::DuplicateOrder { order_id });
+            }
+        };
+        let book = instrument.index();
+        let before = self.side_top(book, side);
+        self.insert_order(instrument, pos, order_id, side, price, qty)?;
+        self.stats.adds += 1;
+        Ok(Applied {
+            instrument,
+            side: Some(side),
+            price: Some(price),
+            top_changed: self.after(book, side, before),
+            trade: None,
+        })
+    }
+
+    fn execute(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+        qty: Qty,
+        trade_price: Option<Price>,
+    ) -> Result<Applied, BookError> {
+        if !qty.is_positive() {
+            return Err(self.invalid_qty(instrument, Some(order_id), qty));
+        }
+        let found = self.find_live(instrument, order_id)?;
+        self.stats.executions += 1;
+        let level = self.levels.level(found.level);
+        let (side, price) = (level.side, level.price);
+        let book = instrument.index();
+        let before = self.side_top(book, side);
+        let remaining = self.orders.node(found.slot).qty;
+        if qty > remaining {
+            self.remove_order(found);
+            self.after(book, side, before);
+            self.stats.excess_executions += 1;
+            return Err(BookError::ExcessQty {
+                order_id,
+                requested: qty,
+                remaining,
+            });
+        }
+        self.reduce_or_remove(found, qty, remaining);
+        Ok(Applied {
+            instrument,
+            side: Some(side),
+            price: Some(price),
+            top_changed: self.after(book, side, before),
+            trade: Some(TradePrint {
+                price: trade_price.unwrap_or(price),
+                qty,
+                aggressor: aggressor_against(side),
+            }),
+        })
+    }
+
+    fn cancel(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+        qty: Qty,
+    ) -> Result<Applied, BookError> {
+        if !qty.is_positive() {
+            return Err(self.invalid_qty(instrument, Some(order_id), qty));
+        }
+        let found = self.find_live(instrument, order_id)?;
+        self.stats.cancels += 1;
+        let level = self.levels.level(found.level);
+        let (side, price) = (level.side, level.price);
+        let book = instrument.index();
+        let before = self.side_top(book, side);
+        let remaining = self.orders.node(found.slot).qty;
+        if qty > remaining {
+            self.stats.excess_cancels += 1;
+        }
+        self.reduce_or_remove(found, qty.min(remaining), remaining);
+        Ok(Applied {
+            instrument,
+            side: Some(side),
+            price: Some(price),
+            top_changed: self.after(book, side, before),
+            trade: None,
+        })
+    }
+
+    fn delete(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+    ) -> Result<Applied, BookError> {
+        let found = self.find_live(instrument, order_id)?;
+        self.stats.deletes += 1;
+        let level = self.levels.level(found.level);
+        let (side, price) = (level.side, level.price);
+        let book = instrument.index();
+        let before = self.side_top(book, side);
+        self.remove_order(found);
+        Ok(Applied {
+            instrument,
+            side: Some(side),
+            price: Some(price),
+            top_changed: self.after(book, side, before),
+            trade: None,
+        })
+    }
+
+    fn replace(
+        &mut self,
+        instrument: InstrumentId,
+        old_order_id: OrderId,
+        new_order_id: OrderId,
+        price: Price,
+        qty: Qty,
+    ) -> Result<Applied, BookError> {
+        if !qty.is_positive() {
+            return Err(self.invalid_qty(instrument, Some(old_order_id), qty));
+        }
+        let found = self.find_live(instrument, old_order_id)?;
+        if self.map.get(new_order_id.0).is_some() {
+            self.stats.duplicate_orders += 1;
+            return Err(BookError::DuplicateOrder {
+                order_id: new_order_id,
+            });
+        }
+        self.stats.replaces += 1;
+        let side = self.levels.level(found.level).side;
+        let book = instrument.index();
+        let before = self.side_top(book, side);
+        self.remove_order(found);
+        // One order left the map, so the new one fits without growing; probe after the removal
+        // because backward-shift deletion moves entries.
+        let result = match self.map.probe(new_order_id.0) {
+            Probe::Vacant { pos } => {
+                self.insert_order(instrument, pos, new_order_id, side, price, qty)
+            }
+            Probe::Found { .. } => Err(BookError::DuplicateOrder {
+                order_id: new_order_id,
+            }),
+        };
+        let top_changed = self.after(book, side, before);
+        result.map(|()| Applied {
+            instrument,
+            side: Some(side),
+            price: Some(price),
+            top_changed,
+            trade: None,
+        })
+    }
+
+    fn clear(&mut self, instrument: InstrumentId) -> Applied {
+        let book = instrument.index();
+        let before = (
+            self.side_top(book, Side::Buy),
+            self.side_top(book, Side::Sell),
+        );
+        let Self {
+            books,
+            orders,
+            levels,
+            map,
+            ..
+        } = self;
+        if let Some(b) = books.get_mut(book) {
+            for ladder in &mut b.sides {
+                for rung in ladder.iter_best_first() {
+                    let mut slot = levels.level(rung.val).head;
+                    while slot != NIL {
+                        let node = *orders.node(slot);
+                        if let Probe::Found { pos, .. } = map.probe(node.id) {
+                            map.remove_at(pos);
+                        }
+                        orders.free(slot);
+                        slot = node.next;
+                    }
+                    levels.free(rung.val);
+                }
+                ladder.clear();
+            }
+            b.crossed = false;
+        }
+        self.stats.clears += 1;
+        let after = (
+            self.side_top(book, Side::Buy),
+            self.side_top(book, Side::Sell),
+        );
+        Applied {
+            top_changed: before != after,
+            ..Applied::quiet(instrument)
+        }
+    }
+
+    /// The live order `order_id` in `instrument`'s book, or the (counted) error.
+    #[inline]
+    fn find_live(
+        &mut self,
+        instrument: InstrumentId,
+        order_id: OrderId,
+    ) -> Result<Found, BookError> {
+        let Probe::Found { pos, slot } = self.map.probe(order_id.0) else {
+            self.stats.unknown_orders += 1;
+            return Err(BookError::UnknownOrder { order_id });
+        };
+        let level = self.orders.node(slot).level;
+        let resting = self.levels.level(level).instrument;
+        if resting != instrument.0 {
+            self.stats.instrument_mismatches += 1;
+            return Err(BookError::InstrumentMismatch {
+                order_id,
+                instrument,
+                resting: InstrumentId(resting),
+            });
+        }
+        Ok(Found { pos, slot, level })
+    }
+
+    /// Puts a new order at the back of its level (creating the level), and `order_id` into the
+    /// map at `pos`. On error nothing changed.
+    fn insert_order(
+        &mut self,
+        instrument: InstrumentId,
+        pos: usize,
+        order_id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Result<(), BookError> {
+        let book = instrument.index();
+        let key = side_key(side, price);
+        let located = self.books[book].sides[side.index()].locate(key);
+        let existing = match located {
+            Ok(index) => {
+                let level = self.books[book].sides[side.index()]
+                    .val_mut(index)
+                    .map_or(NIL, |l| *l);
+                if self.levels.level(level).qty.checked_add(qty).is_none() {
+                    self.stats.qty_overflows += 1;
+                    return Err(BookError::QtyOverflow { instrument });
+                }
+                Some(level)
+            }
+            Err(_) => None,
+        };
+        let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, NIL) else {
+            self.stats.capacity_exhausted += 1;
+            return Err(BookError::CapacityExhausted { instrument });
+        };
+        self.stats.order_pool_growths += u64::from(pool_grew);
+        let level = match (existing, located) {
+            (Some(level), _) => level,
+            (None, Ok(index) | Err(index)) => {
+                let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
+                    self.orders.free(slot);
+                    self.stats.capacity_exhausted += 1;
+                    return Err(BookError::CapacityExhausted { instrument });
+                };
+                let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
+                self.stats.level_growths += u64::from(pool_grew) + u64::from(ladder_grew);
+                level
+            }
+        };
+        let lvl = self.levels.level_mut(level);
+        let tail = lvl.tail;
+        lvl.tail = slot;
+        if tail == NIL {
+            lvl.head = slot;
+        }
+        lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
+        lvl.count += 1;
+        if tail != NIL {
+            self.orders.node_mut(tail).next = slot;
+        }
+        let node = self.orders.node_mut(slot);
+        node.prev = tail;
+        node.level = level;
+        self.map.fill(pos, order_id.0, slot);
+        Ok(())
+    }
+
+    /// Takes `qty` (at most `remaining`) off an order, removing it when nothing is left.
+    #[inline]
+    fn reduce_or_remove(&mut self, found: Found, qty: Qty, remaining: Qty) {
+        if qty >= remaining {
+            self.remove_order(found);
+        } else {
+            let node = self.orders.node_mut(found.slot);
+            node.qty = Qty::from_raw(remaining.raw().wrapping_sub(qty.raw()));
+            let lvl = self.levels.level_mut(found.level);
+            lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(qty.raw()));
+        }
+    }
+
+    /// Unlinks an order from its queue, the map and the pool; drops its level when empty.
+    fn remove_order(&mut self, found: Found) {
+        self.map.remove_at(found.pos);
+        let node = *self.orders.node(found.slot);
+        let lvl = self.levels.level_mut(found.level);
+        lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(node.qty.raw()));
+        lvl.count = lvl.count.saturating_sub(1);
+        if node.prev == NIL {
+            lvl.head = node.next;
+        }
+        if node.next == NIL {
+            lvl.tail = node.prev;
+        }
+        let (empty, instrument, side, price) =
+            (lvl.count == 0, lvl.instrument, lvl.side, lvl.price);
+        if node.prev != NIL {
+            self.orders.node_mut(node.prev).next = node.next;
+        }
+        if node.next != NIL {
+            self.orders.node_mut(node.next).prev = node.prev;
+        }
+        self.orders.free(found.slot);
+        if empty {
+            if let Some(book) = self.books.get_mut(instrument as usize) {
+                book.sides[side.index()].remove_key(side_key(side, price));
+            }
+            self.levels.free(found.level);
+        }
+    }
+
+    #[inline]
+    fn side_top(&self, book: usize, side: Side) -> SideTop {
+        self.books
+            .get(book)
+            .and_then(|b| b.sides[side.index()].best())
+            .map(|r| (r.key, self.levels.level(r.val).qty))
+    }
+
+    /// Whether `side`'s top differs from `before`; when it does, re-checks the cross.
+    #[inline]
+    fn after(&mut self, book: usize, side: Side, before: SideTop) -> bool {
+        let changed = self.side_top(book, side) != before;
+        if changed {
+            self.note_cross(book);
+        }
+        changed
+    }
+
+    fn note_cross(&mut self, book: usize) {
+        let crossed = self.is_crossed(InstrumentId(book as u32));
+        if let Some(b) = self.books.get_mut(book) {
+            if crossed && !b.crossed {
+                self.stats.crossed_events += 1;
+            }
+            b.crossed = crossed;
+        }
+    }
+
+    #[inline]
+    fn level_view(&self, level: u32) -> LevelView {
+        let l = self.levels.level(level);
+        LevelView {
+            price: l.price,
+            qty: l.qty,
+        }
+    }
+
+    fn best(&self, id: InstrumentId, side: Side) -> Option<LevelView> {
+        let rung = self.books.get(id.index())?.sides[side.index()].best()?;
+        Some(self.level_view(rung.val))
+    }
+
+    /// Best bid level.
+    pub fn best_bid(&self, id: InstrumentId) -> Option<LevelView> {
+        self.best(id, Side::Buy)
+    }
+
+    /// Best ask level.
+    pub fn best_ask(&self, id: InstrumentId) -> Option<LevelView> {
+        self.best(id, Side::Sell)
+    }
+
+    /// All levels of one side, best first (empty for an unknown instrument).
+    pub fn levels(&self, id: InstrumentId, side: Side) -> impl Iterator<Item = LevelView> + '_ {
+        self.books
+            .get(id.index())
+            .into_iter()
+            .flat_map(move |b| b.sides[side.index()].iter_best_first())
+            .map(move |r| self.level_view(r.val))
+    }
+
+    /// The orders resting at one level, front of the queue first.
+    pub fn level_orders(&self, id: InstrumentId, side: Side, price: Price) -> FifoIter<'_> {
+        let head = self
+            .books
+            .get(id.index())
+            .and_then(|b| b.sides[side.index()].get(side_key(side, price)))
+            .map_or(NIL, |level| self.levels.level(level).head);
+        FifoIter {
+            orders: &self.orders,
+            next: head,
+        }
+    }
+
+    /// A live order by venue id.
+    pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
+        let slot = self.map.get(order_id.0)?;
+        let node = self.orders.node(slot);
+        let level = self.levels.level(node.level);
+        Some(OrderView {
+            instrument: InstrumentId(level.instrument),
+            side: level.side,
+            price: level.price,
+            qty: node.qty,
+        })
+    }
+
+    /// Writes the best [`TOP_LEVELS`] levels of each side into `out`.
+    pub fn fill_top(&self, id: InstrumentId, out: &mut BookTop) {
+        out.bid_levels = fill_side(&mut out.bids, self.levels(id, Side::Buy));
+        out.ask_levels = fill_side(&mut out.asks, self.levels(id, Side::Sell));
+    }
+
+    /// A fingerprint of one instrument's book (levels, quantities and every queue in order),
+    /// stable across runs and machines. Computed on demand: O(orders in the book).
+    pub fn book_hash(&self, id: InstrumentId) -> u64 {
+        let mut h = StableHasher::new();
+        for side in [Side::Buy, Side::Sell] {
+            h.write_u64(side as u64);
+            for level in self.levels(id, side) {
+                h.write_i64(level.price.raw());
+                h.write_i64(level.qty.raw());
+                for (order_id, qty) in self.level_orders(id, side, level.price) {
+                    h.write_u64(order_id.0);
+                    h.write_i64(qty.raw());
+                }
+            }
+        }
+        h.finish()
+    }
+
+    /// The instrument's last announced status ([`TradingStatus::Trading`] until one arrives).
+    pub fn status(&self, id: InstrumentId) -> TradingStatus {
+        self.books
+            .get(id.index())
+            .map_or(TradingStatus::Trading, |b| b.status)
+    }
+
+    /// Whether the best bid is at or above the best ask (bad or missing data).
+    pub fn is_crossed(&self, id: InstrumentId) -> bool {
+        match (self.best_bid(id), self.best_ask(id)) {
+            (Some(bid), Some(ask)) => bid.price >= ask.price,
+            _ => false,
+        }
+    }
+
+    /// Number of instruments with a book.
+    pub fn instruments(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Live orders across all instruments.
+    pub fn live_orders(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> BookStats {
+        self.stats
+    }
+}
+
+/// Copies up to [`TOP_LEVELS`] levels into `dst`; returns how many.
+pub(crate) fn fill_side(
+    dst: &mut [LevelView; TOP_LEVELS],
+    levels: impl Iterator<Item = LevelView>,
+) -> u8 {
+    let mut n = 0u8;
+    for (slot, level) in dst.iter_mut().zip(levels) {
+        *slot = level;
+        n += 1;
+    }
+    n
+}
+
+/// The orders of one level, front of the queue first: `(order id, remaining qty)`.
+#[derive(Clone, Debug)]
+pub struct FifoIter<'a> {
+    orders: &'a OrderPool,
+    next: u32,
+}
+
+impl Iterator for FifoIter<'_> {
+    type Item = (OrderId, Qty);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next == NIL {
+            return None;
+        }
+        let node = self.orders.try_node(self.next)?;
+        self.next = node.next;
+        Some((OrderId(node.id), node.qty))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    const I0: InstrumentId = InstrumentId(0);
+    const I1: InstrumentId = InstrumentId(1);
+
+    fn px(units: i64) -> Price {
+        Price::from_units(units).unwrap()
+    }
+    fn q(units: i64) -> Qty {
+        Qty::from_units(units).unwrap()
+    }
+    fn ev(instrument: InstrumentId, kind: BookEventKind) -> MarketEvent {
+        MarketEvent {
+            instrument,
+            exch_ts: Timestamp(1),
+            kind,
+        }
+    }
+    fn add(id: u64, side: Side, price: i64, qty: i64) -> BookEventKind {
+        BookEventKind::Add {
+            order_id: OrderId(id),
+            side,
+            price: px(price),
+            qty: q(qty),
+        }
+    }
+    fn books() -> L3Books {
+        L3Books::new(BookConfig {
+            instruments: 2,
+            order_capacity: 8,
+            levels_per_side: 4,
+        })
+    }
+    fn queue(b: &L3Books, side: Side, price: i64) -> Vec<(u64, i64)> {
+        b.level_orders(I0, side, px(price))
+            .map(|(id, qty)| (id.0, qty.raw() / Qty::ONE.raw()))
+            .collect()
+    }
+    fn lv(price: i64, qty: i64) -> LevelView {
+        LevelView {
+            price: px(price),
+            qty: q(qty),
+        }
+    }
+
+    #[test]
+    fn add_builds_levels_and_fifo() {
+        let mut b = books();
+        let a = b.apply(&ev(I0, add(1, Side::Buy, 100, 5))).unwrap();
+        assert_eq!(
+            (a.side, a.price, a.top_changed),
+            (Some(Side::Buy), Some(px(100)), true)
+        );
+        assert!(
+            b.apply(&ev(I0, add(2, Side::Buy, 100, 3)))
+                .unwrap()
+                .top_changed
+        );
+        assert!(
+            !b.apply(&ev(I0, add(3, Side::Buy, 99, 1)))
+                .unwrap()
+                .top_changed
+        );
+        b.apply(&ev(I0, add(4, Side::Sell, 102, 2))).unwrap();
+        b.apply(&ev(I0, add(5, Side::Sell, 101, 7))).unwrap();
+        assert_eq!(b.best_bid(I0), Some(lv(100, 8)));
+        assert_eq!(b.best_ask(I0), Some(lv(101, 7)));
+        assert_eq!(
+            b.levels(I0, Side::Buy).collect::<Vec<_>>(),
+            [lv(100, 8), lv(99, 1)]
+        );
+        assert_eq!(
+            b.levels(I0, Side::Sell).collect::<Vec<_>>(),
+            [lv(101, 7), lv(102, 2)]
+        );
+        assert_eq!(queue(&b, Side::Buy, 100), [(1, 5), (2, 3)]);
+        assert_eq!(b.live_orders(), 5);
+        assert_eq!(
+            b.order(OrderId(4)),
+            Some(OrderView {
+                instrument: I0,
+                side: Side::Sell,
+                price: px(102),
+                qty: q(2)
+            })
+        );
+        let mut top = BookTop::default();
+        b.fill_top(I0, &mut top);
+        assert_eq!((top.bid_levels, top.ask_levels), (2, 2));
+        assert_eq!(top.best_bid(), Some(lv(100, 8)));
+        assert_eq!(top.side(Side::Sell), [lv(101, 7), lv(102, 2)]);
+        assert!(!b.is_crossed(I0));
+        assert_eq!(b.stats().adds, 5);
+    }
+
+    #[test]
+    fn add_errors_leave_the_book_unchanged() {
+        let mut b = books();
+        b.apply(&ev(I0, add(1, Side::Buy, 100, 5))).unwrap();
+        let hash = b.book_hash(I0);
+        assert_eq!(
+            b.apply(&ev(I0, add(1, Side::Sell, 101, 5))),
+            Err(BookError::DuplicateOrder {
+                order_id: OrderId(1)
+            })
+        );
+        assert_eq!(
+            b.apply(&ev(I0, add(2, Side::Buy, 100, 0))),
+            Err(BookError::InvalidQty {
+                instrument: I0,
+                order_id: Some(OrderId(2)),
+                qty: Qty::ZERO
+            })
+        );
+        assert!(matches!(
+            b.apply(&ev(InstrumentId(7), add(3, Side::Buy, 100, 1))),
+            Err(BookError::UnknownInstrument { configured: 2, .. })
+        ));
+        assert_eq!(b.book_hash(I0), hash);
+        let s = b.stats();
+        assert_eq!(
+            (
+                s.duplicate_orders,
+                s.invalid_qty,
+                s.unknown_instruments,
+                s.events
+            ),
+            (1, 1, 1, 4)
+        );
+    }
+
+    #[test]
+    fn execute_partial_full_and_excess() {
+        let mut b = books();
+        b.apply(&ev(I0, add(1, Side::Sell, 101, 5))).unwrap();
+        b.apply(&ev(I0, add(2, Side::Sell, 101, 4))).unwrap();
+        let a = b
+            .apply(&ev(
+                I0,
+                BookEventKind::Execute {
+                    order_id: OrderId(1),
+                    qty: q(2),
+                },
+            ))
+            .unwrap();
+        assert_eq!(
+            a.trade,
+            Some(TradePrint {
+                price: px(101),
+                qty: q(2),
+                aggressor: 1
+            })
+        );
+        assert!(a.top_changed);
+        assert_eq!(queue(&b, Side::Sell, 101), [(1, 3), (2, 4)]);
+        let a = b
+            .apply(&ev(
+                I0,
+                BookEventKind::ExecuteAtPrice {
+                    order_id: OrderId(1),
+                    qty: q(3),
+                    price: px(100),
+                },
+            ))
+            .unwrap();
+        assert_eq!(a.trade.map(|t| t.price), Some(px(100)));
+        assert_eq!(a.price, Some(px(101)));
+        assert_eq!(queue(&b, Side::Sell, 101), [(2, 4)]);
+        assert_eq!(b.order(OrderId(1)), None);
+        assert_eq!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Execute {
+                    order_id: OrderId(2),
+                    qty: q(9)
+                }
+            )),
+            Err(BookError::ExcessQty {
+                order_id: OrderId(2),
+                requested: q(9),
+                remaining: q(4)
+            })
+        );
+        assert_eq!(b.best_ask(I0), None);
+        assert_eq!(b.live_orders(), 0);
+        assert_eq!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Execute {
+                    order_id: OrderId(2),
+                    qty: q(1)
+                }
+            )),
+            Err(BookError::UnknownOrder {
+                order_id: OrderId(2)
+            })
+        );
+        b.apply(&ev(I0, add(3, Side::Buy, 99, 1))).unwrap();
+        let a = b
+            .apply(&ev(
+                I0,
+                BookEventKind::Execute {
+                    order_id: OrderId(3),
+                    qty: q(1),
+                },
+            ))
+            .unwrap();
+        assert_eq!(a.trade.map(|t| t.aggressor), Some(-1));
+        let s = b.stats();
+        assert_eq!(
+            (s.executions, s.excess_executions, s.unknown_orders),
+            (4, 1, 1)
+        );
+    }
+
+    #[test]
+    fn cancel_keeps_queue_position_and_counts_excess() {
+        let mut b = books();
+        b.apply(&ev(I0, add(1, Side::Buy, 100, 5))).unwrap();
+        b.apply(&ev(I0, add(2, Side::Buy, 100, 4))).unwrap();
+        b.apply(&ev(
+            I0,
+            BookEventKind::Cancel {
+                order_id: OrderId(1),
+                qty: q(2),
+            },
+        ))
+        .unwrap();
+        assert_eq!(queue(&b, Side::Buy, 100), [(1, 3), (2, 4)]);
+        assert_eq!(b.best_bid(I0), Some(lv(100, 7)));
+        b.apply(&ev(
+            I0,
+            BookEventKind::Cancel {
+                order_id: OrderId(2),
+                qty: q(4),
+            },
+        ))
+        .unwrap();
+        b.apply(&ev(
+            I0,
+            BookEventKind::Cancel {
+                order_id: OrderId(1),
+                qty: q(10),
+            },
+        ))
+        .unwrap();
+        assert_eq!(b.best_bid(I0), None);
+        assert!(matches!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Cancel {
+                    order_id: OrderId(1),
+                    qty: q(1)
+                }
+            )),
+            Err(BookError::UnknownOrder { .. })
+        ));
+        assert!(matches!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Cancel {
+                    order_id: OrderId(1),
+                    qty: q(-1)
+                }
+            )),
+            Err(BookError::InvalidQty { .. })
+        ));
+        let s = b.stats();
+        assert_eq!(
+            (s.cancels, s.excess_cancels, s.unknown_orders, s.invalid_qty),
+            (3, 1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn delete_from_middle_front_and_back() {
+        let mut b = books();
+        for id in 1..=4 {
+            b.apply(&ev(I0, add(id, Side::Sell, 101, id as i64)))
+                .unwrap();
+        }
+        for (id, left) in [
+            (2, vec![(1, 1), (3, 3), (4, 4)]),
+            (1, vec![(3, 3), (4, 4)]),
+            (4, vec![(3, 3)]),
+        ] {
+            b.apply(&ev(
+                I0,
+                BookEventKind::Delete {
+                    order_id: OrderId(id),
+                },
+            ))
+            .unwrap();
+            assert_eq!(queue(&b, Side::Sell, 101), left);
+        }
+        b.apply(&ev(I0, add(5, Side::Sell, 101, 5))).unwrap();
+        assert_eq!(queue(&b, Side::Sell, 101), [(3, 3), (5, 5)]);
+        assert_eq!(b.best_ask(I0), Some(lv(101, 8)));
+        assert!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Delete {
+                    order_id: OrderId(9)
+                }
+            ))
+            .is_err()
+        );
+        assert_eq!(b.stats().deletes, 3);
+    }
+
+    #[test]
+    fn replace_moves_to_back_with_old_side() {
+        let mut b = books();
+        b.apply(&ev(I0, add(1, Side::Buy, 100, 5))).unwrap();
+        b.apply(&ev(I0, add(2, Side::Buy, 100, 4))).unwrap();
+        let replace = |old, new, price, qty| BookEventKind::Replace {
+            old_order_id: OrderId(old),
+            new_order_id: OrderId(new),
+            price: px(price),
+            qty: q(qty),
+        };
+        let a = b.apply(&ev(I0, replace(1, 3, 100, 6))).unwrap();
+        assert_eq!(
+            (a.side, a.price, a.top_changed),
+            (Some(Side::Buy), Some(px(100)), true)
+        );
+        assert_eq!(queue(&b, Side::Buy, 100), [(2, 4), (3, 6)]);
+        b.apply(&ev(I0, replace(2, 4, 98, 1))).unwrap();
+        assert_eq!(
+            b.levels(I0, Side::Buy).collect::<Vec<_>>(),
+            [lv(100, 6), lv(98, 1)]
+        );
+        let hash = b.book_hash(I0);
+        assert_eq!(
+            b.apply(&ev(I0, replace(3, 4, 97, 1))),
+            Err(BookError::DuplicateOrder {
+                order_id: OrderId(4)
+            })
+        );
+        assert_eq!(
+            b.apply(&ev(I0, replace(9, 10, 97, 1))),
+            Err(BookError::UnknownOrder {
+                order_id: OrderId(9)
+            })
+        );
+        assert!(matches!(
+            b.apply(&ev(I0, replace(3, 11, 97, 0))),
+            Err(BookError::InvalidQty { .. })
+        ));
+        assert_eq!(b.book_hash(I0), hash);
+        assert_eq!(b.stats().replaces, 2);
+    }
+
+    #[test]
+    fn trade_status_level_and_clear() {
+        let mut b = books();
+        let a = b
+            .apply(&ev(
+                I0,
+                BookEventKind::Trade {
+                    side: None,
+                    price: px(5),
+                    qty: q(1),
+                },
+            ))
+            .unwrap();
+        assert_eq!(
+            a.trade,
+            Some(TradePrint {
+                price: px(5),
+                qty: q(1),
+                aggressor: 0
+            })
+        );
+        assert!(!a.top_changed);
+        b.apply(&ev(I1, BookEventKind::Status(TradingStatus::Halted)))
+            .unwrap();
+        assert_eq!(b.status(I1), TradingStatus::Halted);
+        assert_eq!(b.status(I0), TradingStatus::Trading);
+        assert_eq!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Level {
+                    side: Side::Buy,
+                    price: px(1),
+                    qty: q(1)
+                }
+            )),
+            Err(BookError::WrongBookType {
+                instrument: I0,
+                book: BookKind::L3
+            })
+        );
+        b.apply(&ev(I0, add(1, Side::Buy, 100, 5))).unwrap();
+        b.apply(&ev(I0, add(2, Side::Sell, 101, 5))).unwrap();
+        b.apply(&ev(I1, add(3, Side::Sell, 101, 5))).unwrap();
+        assert!(b.apply(&ev(I0, BookEventKind::Clear)).unwrap().top_changed);
+        assert_eq!(b.best_bid(I0), None);
+        assert_eq!(b.live_orders(), 1);
+        assert_eq!(b.order(OrderId(3)).map(|o| o.instrument), Some(I1));
+        // Ids freed by the clear can be reused.
+        b.apply(&ev(I0, add(1, Side::Buy, 100, 5))).unwrap();
+        let s = b.stats();
+        assert_eq!(
+            (s.trades, s.status_changes, s.wrong_book_type, s.clears),
+            (1, 1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn instrument_mismatch_and_growth() {
+        let mut b = books();
+        b.apply(&ev(I1, add(1, Side::Buy, 100, 5))).unwrap();
+        assert_eq!(
+            b.apply(&ev(
+                I0,
+                BookEventKind::Delete {
+                    order_id: OrderId(1)
+                }
+            )),
+            Err(BookError::InstrumentMismatch {
+                order_id: OrderId(1),
+                instrument: I0,
+                resting: I1
+            })
+        );
+        assert_eq!(b.live_orders(), 1);
+        b.ensure_instrument(InstrumentId(5));
+        b.ensure_instrument(InstrumentId(3));
+        assert_eq!(b.instruments(), 6);
+        b.apply(&ev(InstrumentId(5), add(2, Side::Buy, 1, 1)))
+            .unwrap();
+        let s = b.stats();
+        assert_eq!((s.instrument_mismatches, s.instrument_growths), (1, 1));
+    }
+
+    #[test]
+    fn crossed_books_are_counted_not_fatal() {
+        let mut b = books();
+        b.apply(&ev(I0, add(1, Side::Sell, 100, 1))).unwrap();
+        b.apply(&ev(I0, add(2, Side::Buy, 101, 1))).unwrap();
+        assert!(b.is_crossed(I0));
+        b.apply(&ev(I0, add(3, Side::Buy, 102, 1))).unwrap();
+        assert_eq!(b.stats().crossed_events, 1);
+        b.apply(&ev(
+            I0,
+            BookEventKind::Delete {
+                order_id: OrderId(1),
+            },
+        ))
+        .unwrap();
+        assert!(!b.is_crossed(I0));
+        b.apply(&ev(I0, add(4, Side::Sell, 90, 1))).unwrap();
+        assert_eq!(b.stats().crossed_events, 2);
+    }
+
+    #[test]
+    fn pools_grow_and_count_when_undersized() {
+        let mut b = L3Books::new(BookConfig {
+            instruments: 1,
+            order_capacity: 2,
+            levels_per_side: 1,
+        });
+        for id in 0..100u64 {
+            b.apply(&ev(I0, add(id + 1, Side::Buy, id as i64 + 1, 1)))
+                .unwrap();
+        }
+        assert_eq!(b.live_orders(), 100);
+        assert_eq!(b.levels(I0, Side::Buy).count(), 100);
+        let s = b.stats();
+        assert!(s.order_pool_growths > 0 && s.order_map_growths > 0 && s.level_growths > 0);
+        for id in 0..100u64 {
+            assert_eq!(
+                b.order(OrderId(id + 1)).map(|o| o.price),
+                Some(px(id as i64 + 1))
+            );
+        }
+    }
+
+    #[test]
+    fn qty_overflow_is_rejected() {
+        let mut b = books();
+        b.apply(&ev(
+            I0,
+            BookEventKind::Add {
+                order_id: OrderId(1),
+                side: Side::Buy,
+                price: px(1),
+                qty: Qty::MAX,
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            b.apply(&ev(I0, add(2, Side::Buy, 1, 1))),
+            Err(BookError::QtyOverflow { instrument: I0 })
+        );
+        assert_eq!(b.live_orders(), 1);
+        assert_eq!(b.stats().qty_overflows, 1);
+    }
+
+    #[test]
+    fn views_of_unknown_instruments_are_empty() {
+        let b = books();
+        let none = InstrumentId(99);
+        assert_eq!(b.best_bid(none), None);
+        assert_eq!(b.levels(none, Side::Buy).count(), 0);
+        assert_eq!(b.level_orders(none, Side::Buy, px(1)).count(), 0);
+        assert!(!b.is_crossed(none));
+        assert_eq!(b.book_hash(none), b.book_hash(I0));
+    }
+}

@@ -1,0 +1,181 @@
+//! One side of one book: its price levels sorted so that the best is at the end.
+//!
+//! Levels are keyed by an `i64` that grows toward the best price on both sides (the raw price
+//! for bids, its bitwise complement for asks), so changes near the touch insert or remove near
+//! the end of the vector and move few elements. Look-ups scan linearly from the best end for a
+//! few steps (most events touch the first levels) and fall back to a binary search.
+
+use crate::fixed::Price;
+use crate::side::Side;
+
+/// Levels scanned linearly from the best end before the binary search.
+const LINEAR_SCAN: usize = 8;
+
+/// The sort key of a price on a side: larger is better on both sides.
+#[inline]
+pub(crate) const fn side_key(side: Side, price: Price) -> i64 {
+    match side {
+        Side::Buy => price.raw(),
+        Side::Sell => !price.raw(),
+    }
+}
+
+/// The price a sort key stands for.
+#[inline]
+pub(crate) const fn key_price(side: Side, key: i64) -> Price {
+    match side {
+        Side::Buy => Price::from_raw(key),
+        Side::Sell => Price::from_raw(!key),
+    }
+}
+
+/// A level's key and its payload (a level-pool index for L3, the quantity for L2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rung<V> {
+    pub(crate) key: i64,
+    pub(crate) val: V,
+}
+
+/// The sorted levels of one side, best last.
+#[derive(Clone, Debug)]
+pub(crate) struct Ladder<V> {
+    rungs: Vec<Rung<V>>,
+}
+
+impl<V: Copy> Ladder<V> {
+    /// An empty side with room for `capacity` levels.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            rungs: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Number of levels.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.rungs.len()
+    }
+
+    /// The best level.
+    #[inline]
+    pub(crate) fn best(&self) -> Option<Rung<V>> {
+        self.rungs.last().copied()
+    }
+
+    /// Levels, best first.
+    #[inline]
+    pub(crate) fn iter_best_first(&self) -> impl Iterator<Item = &Rung<V>> + '_ {
+        self.rungs.iter().rev()
+    }
+
+    /// `Ok(index)` of the level with `key`, or `Err(index)` where it would be inserted.
+    #[inline]
+    pub(crate) fn locate(&self, key: i64) -> Result<usize, usize> {
+        let len = self.rungs.len();
+        for (back, rung) in self.rungs.iter().rev().take(LINEAR_SCAN).enumerate() {
+            let index = len - 1 - back;
+            if rung.key == key {
+                return Ok(index);
+            }
+            if rung.key < key {
+                return Err(index + 1);
+            }
+        }
+        let scanned = len.saturating_sub(LINEAR_SCAN);
+        self.rungs
+            .get(..scanned)
+            .map_or(Err(0), |head| head.binary_search_by(|r| r.key.cmp(&key)))
+    }
+
+    /// The payload of the level with `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: i64) -> Option<V> {
+        self.locate(key)
+            .ok()
+            .and_then(|i| self.rungs.get(i))
+            .map(|r| r.val)
+    }
+
+    /// Mutable payload at `index`.
+    #[inline]
+    pub(crate) fn val_mut(&mut self, index: usize) -> Option<&mut V> {
+        self.rungs.get_mut(index).map(|r| &mut r.val)
+    }
+
+    /// Inserts a level at `index` (from [`Ladder::locate`]); returns whether the vector had to
+    /// grow past its capacity.
+    #[inline]
+    pub(crate) fn insert(&mut self, index: usize, key: i64, val: V) -> bool {
+        let grew = self.rungs.len() == self.rungs.capacity();
+        self.rungs.insert(index, Rung { key, val });
+        grew
+    }
+
+    /// Removes the level at `index`.
+    #[inline]
+    pub(crate) fn remove(&mut self, index: usize) -> Option<Rung<V>> {
+        (index < self.rungs.len()).then(|| self.rungs.remove(index))
+    }
+
+    /// Removes the level with `key`, if present.
+    #[inline]
+    pub(crate) fn remove_key(&mut self, key: i64) -> Option<Rung<V>> {
+        self.locate(key).ok().and_then(|i| self.remove(i))
+    }
+
+    /// Removes every level (keeps the capacity).
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.rungs.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_order_best_last_on_both_sides() {
+        let p = |r| Price::from_raw(r);
+        assert!(side_key(Side::Buy, p(101)) > side_key(Side::Buy, p(100)));
+        assert!(side_key(Side::Sell, p(100)) > side_key(Side::Sell, p(101)));
+        assert!(side_key(Side::Sell, Price::MIN) > side_key(Side::Sell, Price::MAX));
+        for raw in [i64::MIN, -5, 0, 7, i64::MAX] {
+            for side in [Side::Buy, Side::Sell] {
+                assert_eq!(key_price(side, side_key(side, p(raw))), p(raw));
+            }
+        }
+    }
+
+    #[test]
+    fn locate_agrees_with_binary_search_at_every_depth() {
+        let mut ladder = Ladder::with_capacity(4);
+        let keys: Vec<i64> = (0..40).map(|k| k * 3).collect();
+        for &k in &keys {
+            let pos = ladder.locate(k).unwrap_err();
+            ladder.insert(pos, k, k);
+        }
+        assert_eq!(ladder.len(), 40);
+        for probe in -2..125 {
+            assert_eq!(
+                ladder.locate(probe),
+                keys.binary_search(&probe),
+                "probe {probe}"
+            );
+        }
+        assert_eq!(ladder.best().map(|r| r.key), Some(117));
+        assert_eq!(ladder.get(9), Some(9));
+        assert_eq!(ladder.remove_key(9).map(|r| r.val), Some(9));
+        assert_eq!(ladder.get(9), None);
+        assert!(ladder.remove(1000).is_none());
+        ladder.clear();
+        assert_eq!(ladder.locate(5), Err(0));
+    }
+
+    #[test]
+    fn insert_reports_growth() {
+        let mut ladder = Ladder::with_capacity(1);
+        assert!(!ladder.insert(0, 1, ()));
+        assert!(ladder.insert(1, 2, ()));
+    }
+}

@@ -1,0 +1,34 @@
+//! Order books.
+//!
+//! - [`L3Books`]: market-wide order-by-order books (ITCH, LOBSTER, MBO), one per dense
+//!   [`InstrumentId`](crate::InstrumentId), sharing one order store.
+//! - [`L2Books`]: price-level books for venues that publish levels only (Binance depth, MBP).
+//! - [`ReferenceBook`]: a deliberately naive L3 book (`BTreeMap` + `HashMap` + `VecDeque`) with the
+//!   same semantics, used by the property tests and as the benchmark baseline.
+//!
+//! Every book applies [`MarketEvent`](crate::MarketEvent)s through `apply`, which returns what
+//! changed ([`Applied`]) or a typed [`BookError`]. Bad input (unknown or duplicate order ids,
+//! excess quantities, crossed books) is counted in [`BookStats`] and never panics; the book stays
+//! usable.
+
+mod config;
+mod error;
+mod hash;
+mod l2;
+mod l3;
+mod ladder;
+mod levels;
+mod order_map;
+mod orders;
+mod outcome;
+pub mod reference;
+mod stats;
+
+pub use config::BookConfig;
+pub use error::{BookError, BookKind};
+pub use hash::StableHasher;
+pub use l2::L2Books;
+pub use l3::{FifoIter, L3Books};
+pub use outcome::{Applied, OrderView};
+pub use reference::ReferenceBook;
+pub use stats::BookStats;

@@ -1,0 +1,517 @@
+//! Decoded ITCH messages -> normalised [`MarketEvent`]s for the order books.
+//!
+//! Locate codes become dense [`InstrumentId`]s through a 65,536-entry table filled by `R`
+//! (Stock Directory) messages; symbols get their ids from an [`InstrumentTable`] that can be
+//! preloaded, so known symbols keep their ids across sessions. Everything after warm-up is a
+//! table load and a few shifts: no allocation per message (only the first message of a new
+//! instrument allocates its table entry).
+
+use kestrel_core::{
+    BookEventKind, InstrumentId, InstrumentTable, MarketEvent, OrderId, Price, Qty, Timestamp,
+    TradingStatus,
+};
+
+use super::decode;
+use super::encode::stock_field;
+use super::error::ItchError;
+use super::messages::{Message, StockDirectory, side_from_code};
+use super::msg_type::{MESSAGE_TYPE_COUNT, MessageType};
+
+/// Number of distinct stock locate codes.
+pub const LOCATE_CODES: usize = 1 << 16;
+
+/// Locate table entry: no `R` message and no placeholder yet.
+const UNMAPPED: u32 = u32::MAX;
+/// Locate table entry: the instrument is outside the symbol filter.
+const FILTERED: u32 = u32::MAX - 1;
+
+/// Decimals of ITCH `Price(4)` fields.
+pub const PRICE_DECIMALS: u32 = 4;
+
+/// Counters kept by an [`ItchNormalizer`]. `Copy`, so a snapshot costs nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NormalizerStats {
+    /// Messages seen.
+    pub messages: u64,
+    /// Messages seen per type, indexed by [`MessageType::index`].
+    pub per_type: [u64; MESSAGE_TYPE_COUNT],
+    /// Book events produced.
+    pub events: u64,
+    /// Instruments added to the table by `R` messages.
+    pub instruments_registered: u64,
+    /// Placeholder instruments registered for locates seen before (or without) an `R`.
+    pub placeholders: u64,
+    /// Messages dropped because their instrument is outside the symbol filter.
+    pub filtered: u64,
+    /// `R` messages whose locate was already bound to another instrument.
+    pub locate_rebound: u64,
+    /// Add or trade messages with a side byte other than `B`/`S`.
+    pub bad_side: u64,
+    /// `H` messages with an unknown trading state.
+    pub bad_trading_state: u64,
+    /// `R` messages whose symbol is empty or not ASCII, or that the table refused.
+    pub bad_symbol: u64,
+    /// Share counts too large for a [`Qty`].
+    pub qty_overflow: u64,
+    /// Byte strings given to [`ItchNormalizer::normalize_bytes`] that did not decode.
+    pub decode_errors: u64,
+}
+
+impl NormalizerStats {
+    /// Messages seen of type `t`.
+    pub fn count(&self, t: MessageType) -> u64 {
+        self.per_type.get(t.index()).copied().unwrap_or(0)
+    }
+
+    /// Messages that were malformed in content (sum of the anomaly counters).
+    pub fn anomalies(&self) -> u64 {
+        self.bad_side
+            + self.bad_trading_state
+            + self.bad_symbol
+            + self.qty_overflow
+            + self.decode_errors
+    }
+}
+
+/// Turns decoded ITCH messages into [`MarketEvent`]s; see the module docs.
+#[derive(Debug)]
+pub struct ItchNormalizer {
+    instruments: InstrumentTable,
+    /// Locate code -> instrument id, [`UNMAPPED`] or [`FILTERED`].
+    locate_map: Vec<u32>,
+    /// Wanted symbols as space-padded `Alpha(8)` fields; `None` keeps everything.
+    filter: Option<Vec<[u8; 8]>>,
+    stats: NormalizerStats,
+}
+
+impl Default for ItchNormalizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ItchNormalizer {
+    /// A normaliser with an empty instrument table and no filter.
+    pub fn new() -> Self {
+        Self::with_instruments(InstrumentTable::new())
+    }
+
+    /// A normaliser starting from `instruments`: symbols already there keep their ids when
+    /// their `R` message arrives.
+    pub fn with_instruments(instruments: InstrumentTable) -> Self {
+        Self {
+            instruments,
+            locate_map: vec![UNMAPPED; LOCATE_CODES],
+            filter: None,
+            stats: NormalizerStats::default(),
+        }
+    }
+
+    /// Keeps only instruments whose symbol is in `symbols`: other instruments get no id and
+    /// their messages are dropped (counted in [`NormalizerStats::filtered`]); messages for
+    /// locates with no `R` are dropped too instead of getting a placeholder. Symbols that are
+    /// not valid ITCH symbols (longer than 8 bytes, not ASCII) can never match.
+    pub fn with_symbol_filter<S: AsRef<str>>(
+        mut self,
+        symbols: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let wanted = symbols
+            .into_iter()
+            .filter_map(|s| stock_field(s.as_ref()))
+            .collect();
+        self.filter = Some(wanted);
+        self
+    }
+
+    /// The instrument table (grows as `R` messages and placeholders register instruments).
+    pub fn instruments(&self) -> &InstrumentTable {
+        &self.instruments
+    }
+
+    /// The instrument bound to a locate code, if any.
+    pub fn instrument_for_locate(&self, locate: u16) -> Option<InstrumentId> {
+        match self.locate_map.get(usize::from(locate)).copied() {
+            Some(id) if id < FILTERED => Some(InstrumentId(id)),
+            _ => None,
+        }
+    }
+
+    /// The counters so far.
+    #[inline]
+    pub fn stats(&self) -> NormalizerStats {
+        self.stats
+    }
+
+    /// Decodes `bytes` (exactly one message) and normalises it. Decode errors are counted.
+    pub fn normalize_bytes(&mut self, bytes: &[u8]) -> Result<Option<MarketEvent>, ItchError> {
+        match decode(bytes) {
+            Ok(msg) => Ok(self.normalize(&msg)),
+            Err(e) => {
+                self.stats.decode_errors += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// The book event for one message, or `None` for messages that do not change a book
+    /// (`S`, `R`, `Y`, `L`, `V`, `W`, `K`, `J`, `h`, `B`, `I`, `N`, `O`), for messages outside the
+    /// symbol filter, and for malformed content (counted in the stats).
+    ///
+    /// `A`/`F` -> Add, `E` -> Execute, `C` -> ExecuteAtPrice, `X` -> Cancel, `D` -> Delete,
+    /// `U` -> Replace, `P` -> Trade with the resting order's side, `Q` -> Trade without a side,
+    /// `H` -> Status. `R` binds its locate code to the symbol's instrument.
+    #[inline]
+    pub fn normalize(&mut self, msg: &Message<'_>) -> Option<MarketEvent> {
+        self.stats.messages += 1;
+        if let Some(count) = self.stats.per_type.get_mut(msg.msg_type().index()) {
+            *count += 1;
+        }
+        let kind = match *msg {
+            Message::AddOrder(m) => {
+                self.add(m.order_ref(), m.side_code(), m.shares(), m.price())?
+            }
+            Message::AddOrderMpid(m) => {
+                self.add(m.order_ref(), m.side_code(), m.shares(), m.price())?
+            }
+            Message::OrderExecuted(m) => BookEventKind::Execute {
+                order_id: OrderId(m.order_ref()),
+                qty: qty32(m.executed_shares()),
+            },
+            Message::OrderExecutedWithPrice(m) => BookEventKind::ExecuteAtPrice {
+                order_id: OrderId(m.order_ref()),
+                qty: qty32(m.executed_shares()),
+                price: price4(m.execution_price()),
+            },
+            Message::OrderCancel(m) => BookEventKind::Cancel {
+                order_id: OrderId(m.order_ref()),
+                qty: qty32(m.cancelled_shares()),
+            },
+            Message::OrderDelete(m) => BookEventKind::Delete {
+                order_id: OrderId(m.order_ref()),
+            },
+            Message::OrderReplace(m) => BookEventKind::Replace {
+                old_order_id: OrderId(m.original_order_ref()),
+                new_order_id: OrderId(m.new_order_ref()),
+                price: price4(m.price()),
+                qty: qty32(m.shares()),
+            },
+            Message::Trade(m) => {
+                let Some(side) = side_from_code(m.side_code()) else {
+                    self.stats.bad_side += 1;
+                    return None;
+                };
+                BookEventKind::Trade {
+                    side: Some(side),
+                    price: price4(m.price()),
+                    qty: qty32(m.shares()),
+                }
+            }
+            Message::CrossTrade(m) => {
+                let Some(qty) = i64::try_from(m.shares()).ok().and_then(Qty::from_units) else {
+                    self.stats.qty_overflow += 1;
+                    return None;
+                };
+                BookEventKind::Trade {
+                    side: None,
+                    price: price4(m.cross_price()),
+                    qty,
+                }
+            }
+            Message::StockTradingAction(m) => {
+                let Some(status) = trading_status(m.trading_state()) else {
+                    self.stats.bad_trading_state += 1;
+                    return None;
+                };
+                BookEventKind::Status(status)
+            }
+            Message::StockDirectory(r) => {
+                self.register_directory(&r);
+                return None;
+            }
+            _ => return None,
+        };
+        let instrument = self.resolve(msg.stock_locate())?;
+        self.stats.events += 1;
+        Some(MarketEvent {
+            instrument,
+            exch_ts: Timestamp(msg.timestamp()),
+            kind,
+        })
+    }
+
+    #[inline]
+    fn add(&mut self, order_ref: u64, side: u8, shares: u32, price: u32) -> Option<BookEventKind> {
+        let Some(side) = side_from_code(side) else {
+            self.stats.bad_side += 1;
+            return None;
+        };
+        Some(BookEventKind::Add {
+            order_id: OrderId(order_ref),
+            side,
+            price: price4(price),
+            qty: qty32(shares),
+        })
+    }
+
+    /// The instrument of a locate code, registering a placeholder for an unknown one.
+    #[inline]
+    fn resolve(&mut self, locate: u16) -> Option<InstrumentId> {
+        match self.locate_map.get(usize::from(locate)).copied() {
+            Some(id) if id < FILTERED => Some(InstrumentId(id)),
+            Some(FILTERED) => {
+                self.stats.filtered += 1;
+                None
+            }
+            _ => self.register_placeholder(locate),
+        }
+    }
+
+    /// First message for a locate code with no `R`: a placeholder instrument named `?<locate>`
+    /// (a name no ITCH symbol can have), or, under a symbol filter, a drop.
+    #[cold]
+    #[inline(never)]
+    fn register_placeholder(&mut self, locate: u16) -> Option<InstrumentId> {
+        if self.filter.is_some() {
+            self.bind(locate, FILTERED);
+            self.stats.filtered += 1;
+            return None;
+        }
+        let name = format!("?{locate}");
+        let id = match self.instruments.id_of(&name) {
+            Some(id) => id,
+            None => match self.add_instrument(&name) {
+                Some(id) => id,
+                None => {
+                    self.stats.bad_symbol += 1;
+                    return None;
+                }
+            },
+        };
+        self.stats.placeholders += 1;
+        self.bind(locate, id.0);
+        Some(id)
+    }
+
+    /// An `R` message: bind its locate code to the symbol's instrument (adding it if new).
+    #[cold]
+    fn register_directory(&mut self, r: &StockDirectory<'_>) {
+        let stock = r.stock();
+        let locate = r.stock_locate();
+        if let Some(filter) = &self.filter
+            && !filter.contains(&stock)
+        {
+            self.bind(locate, FILTERED);
+            return;
+        }
+        let Some(symbol) = symbol_text(&stock) else {
+            self.stats.bad_symbol += 1;
+            return;
+        };
+        let id = match self.instruments.id_of(symbol) {
+            Some(id) => id,
+            None => match self.add_instrument(symbol) {
+                Some(id) => {
+                    self.stats.instruments_registered += 1;
+                    id
+                }
+                None => {
+                    self.stats.bad_symbol += 1;
+                    return;
+                }
+            },
+        };
+        if let Some(previous) = self.locate_map.get(usize::from(locate)).copied()
+            && previous < FILTERED
+            && previous != id.0
+        {
+            self.stats.locate_rebound += 1;
+        }
+        self.bind(locate, id.0);
+    }
+
+    fn add_instrument(&mut self, symbol: &str) -> Option<InstrumentId> {
+        let tick = Price::from_raw(10_000); // 0.0001, the Price(4) resolution
+        let id = self
+            .instruments
+            .add(symbol, tick, Qty::ONE, PRICE_DECIMALS as u8)
+            .ok()?;
+        // Ids at or above FILTERED would collide with the table's markers.
+        (id.0 < FILTERED).then_some(id)
+    }
+
+    fn bind(&mut self, locate: u16, entry: u32) {
+        if let Some(slot) = self.locate_map.get_mut(usize::from(locate)) {
+            *slot = entry;
+        }
+    }
+}
+
+/// A space-padded `Alpha(8)` symbol as text: trailing spaces removed; `None` when empty or not
+/// printable ASCII.
+fn symbol_text(stock: &[u8; 8]) -> Option<&str> {
+    let len = stock.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
+    let text = stock.get(..len)?;
+    if text.is_empty() || !text.iter().all(u8::is_ascii_graphic) {
+        return None;
+    }
+    core::str::from_utf8(text).ok()
+}
+
+/// ITCH trading state -> status: `T` trading, `H` halted, `P` paused, `Q` quotation only.
+const fn trading_status(code: u8) -> Option<TradingStatus> {
+    match code {
+        b'T' => Some(TradingStatus::Trading),
+        b'H' => Some(TradingStatus::Halted),
+        b'P' => Some(TradingStatus::Paused),
+        b'Q' => Some(TradingStatus::QuotationOnly),
+        _ => None,
+    }
+}
+
+/// A Price(4) field: `u32::MAX * 10^4` fits an `i64`, so this never saturates.
+#[inline(always)]
+fn price4(raw: u32) -> Price {
+    Price::from_scaled(i64::from(raw), PRICE_DECIMALS).unwrap_or(Price::MAX)
+}
+
+/// A 4-byte share count: `u32::MAX * 10^8` fits an `i64`, so this never saturates.
+#[inline(always)]
+fn qty32(shares: u32) -> Qty {
+    Qty::from_units(i64::from(shares)).unwrap_or(Qty::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::itch::messages::{
+        AddOrderMsg, CrossTradeMsg, StockDirectoryMsg, StockTradingActionMsg, SystemEventMsg,
+    };
+    use kestrel_core::Side;
+
+    fn run(n: &mut ItchNormalizer, bytes: &[u8]) -> Option<MarketEvent> {
+        n.normalize_bytes(bytes).unwrap()
+    }
+
+    fn directory(locate: u16, symbol: &str) -> [u8; 39] {
+        StockDirectoryMsg {
+            stock_locate: locate,
+            stock: stock_field(symbol).unwrap(),
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+    }
+
+    fn add(locate: u16, side: u8) -> [u8; 36] {
+        AddOrderMsg {
+            stock_locate: locate,
+            timestamp: 99,
+            order_ref: 5,
+            side_code: side,
+            shares: 100,
+            stock: *b"ZZZ     ",
+            price: 1_234_500,
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+    }
+
+    #[test]
+    fn preloaded_symbols_keep_their_ids() {
+        let mut table = InstrumentTable::new();
+        table.add("AAA", Price::ONE, Qty::ONE, 4).unwrap();
+        table.add("BOB", Price::ONE, Qty::ONE, 4).unwrap();
+        let mut n = ItchNormalizer::with_instruments(table);
+        assert_eq!(run(&mut n, &directory(9, "BOB")), None);
+        assert_eq!(run(&mut n, &directory(3, "NEW")), None);
+        assert_eq!(n.instrument_for_locate(9), Some(InstrumentId(1)));
+        assert_eq!(n.instrument_for_locate(3), Some(InstrumentId(2)));
+        let ev = run(&mut n, &add(9, b'B')).unwrap();
+        assert_eq!(ev.instrument, InstrumentId(1));
+        assert_eq!(ev.exch_ts, Timestamp(99));
+        assert_eq!(
+            ev.kind,
+            BookEventKind::Add {
+                order_id: OrderId(5),
+                side: Side::Buy,
+                price: "123.45".parse().unwrap(),
+                qty: Qty::from_units(100).unwrap(),
+            }
+        );
+        assert_eq!(n.stats().instruments_registered, 1);
+        assert_eq!(n.stats().count(MessageType::StockDirectory), 2);
+    }
+
+    #[test]
+    fn unknown_locates_get_a_counted_placeholder() {
+        let mut n = ItchNormalizer::new();
+        let first = run(&mut n, &add(77, b'S')).unwrap();
+        let second = run(&mut n, &add(77, b'S')).unwrap();
+        assert_eq!(first.instrument, second.instrument);
+        assert_eq!(n.stats().placeholders, 1);
+        assert_eq!(n.instruments().get(first.instrument).unwrap().symbol, "?77");
+        // A later directory message rebinds the locate to the real symbol.
+        run(&mut n, &directory(77, "REAL"));
+        assert_eq!(n.stats().locate_rebound, 1);
+        assert_ne!(n.instrument_for_locate(77), Some(first.instrument));
+    }
+
+    #[test]
+    fn symbol_filter_drops_other_instruments() {
+        let mut n = ItchNormalizer::new().with_symbol_filter(["BOB"]);
+        run(&mut n, &directory(1, "ALC"));
+        run(&mut n, &directory(2, "BOB"));
+        assert_eq!(run(&mut n, &add(1, b'B')), None);
+        assert!(run(&mut n, &add(2, b'B')).is_some());
+        assert_eq!(run(&mut n, &add(3, b'B')), None);
+        let s = n.stats();
+        assert_eq!((s.filtered, s.placeholders, s.events), (2, 0, 1));
+    }
+
+    #[test]
+    fn anomalies_are_counted_not_emitted() {
+        let mut n = ItchNormalizer::new();
+        assert_eq!(run(&mut n, &add(1, b'?')), None);
+        let halt = StockTradingActionMsg {
+            stock_locate: 1,
+            trading_state: b'Z',
+            ..Default::default()
+        };
+        assert_eq!(run(&mut n, &halt.to_bytes().unwrap()), None);
+        let cross = CrossTradeMsg {
+            stock_locate: 1,
+            shares: u64::MAX,
+            ..Default::default()
+        };
+        assert_eq!(run(&mut n, &cross.to_bytes().unwrap()), None);
+        assert!(n.normalize_bytes(&[b'Z', 0, 0]).is_err());
+        let bad_dir = StockDirectoryMsg::default().to_bytes().unwrap();
+        run(&mut n, &bad_dir);
+        let s = n.stats();
+        assert_eq!(
+            (
+                s.bad_side,
+                s.bad_trading_state,
+                s.qty_overflow,
+                s.decode_errors,
+                s.bad_symbol
+            ),
+            (1, 1, 1, 1, 1)
+        );
+        assert_eq!(s.anomalies(), 5);
+        assert_eq!(s.events, 0);
+    }
+
+    #[test]
+    fn non_book_messages_are_counted_only() {
+        let mut n = ItchNormalizer::new();
+        let s = SystemEventMsg {
+            event_code: b'O',
+            ..Default::default()
+        };
+        assert_eq!(run(&mut n, &s.to_bytes().unwrap()), None);
+        assert_eq!(n.stats().count(MessageType::SystemEvent), 1);
+        assert_eq!(n.stats().events, 0);
+    }
+}

@@ -1,0 +1,22 @@
+//! MoldUDP64: NASDAQ's sequenced, session-based framing for multicast market data.
+//!
+//! - [`packet`]: zero-copy parsing of downstream packets and their message blocks.
+//! - [`builder`]: filling MTU-sized packets from messages (publisher side, tests, the simulator).
+//! - [`request`]: the 20-byte retransmission request.
+//! - [`sequencer`]: exactly-once, in-order delivery with duplicate drop, a bounded reorder buffer and
+//!   gap reporting.
+
+pub mod builder;
+pub mod packet;
+pub mod request;
+pub mod sequencer;
+
+pub use builder::{DEFAULT_MAX_PACKET, MoldPacketBuilder};
+pub use packet::{
+    END_OF_SESSION_COUNT, HEADER_LEN, MoldError, MoldMessages, MoldPacket, MoldSession, PacketKind,
+    SESSION_LEN,
+};
+pub use request::{MoldRequest, REQUEST_LEN};
+pub use sequencer::{
+    MoldSequencer, PacketOutcome, SeqEvent, SeqRange, SequencerConfig, SequencerStats,
+};
