@@ -14,5 +14,5 @@ pub use check::{IsolationError, IsolationWarning, StagePlacement, check_placemen
 pub use config::CpuConfig;
 pub use cpulist::{CpuListError, parse_cpu_list};
 pub use memlock::{MemlockError, lock_all_memory, prefault};
-pub use pin::pin_current_thread;
+pub use pin::{allowed_cores, pin_current_thread};
 pub use sysfs::{CpuInfo, SysRoot};

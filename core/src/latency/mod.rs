@@ -24,7 +24,7 @@ pub use snapshot::{
 pub use summary::{PERCENTILES, StageSummary, summarize};
 pub use tag::{LatencyTag, UnknownTag};
 
-use hdrhistogram::Histogram;
+pub use hdrhistogram::Histogram;
 
 /// Largest value a latency histogram holds: 60 s in nanoseconds. Larger values are clamped.
 pub const MAX_LATENCY_NS: u64 = 60_000_000_000;

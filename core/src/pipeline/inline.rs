@@ -101,7 +101,7 @@ where
     recorder.hand_off(end, &mut collector);
     if let Some(p) = progress {
         p.set_events(events);
-        p.finish();
+        p.set_finished();
     }
     let report = RunReport {
         mode: RunMode::Inline,

@@ -30,7 +30,8 @@ impl Progress {
         self.events.store(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn finish(&self) {
+    /// Marks the run finished (the runners do this; a caller whose run failed may too).
+    pub fn set_finished(&self) {
         self.finished.store(true, Ordering::Release);
     }
 }

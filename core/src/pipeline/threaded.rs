@@ -335,7 +335,7 @@ where
     let (feed, consumer, ops) = (feed?, consumer?, ops?);
     let end = clock.now().nanos();
     if let Some(p) = progress {
-        p.finish();
+        p.set_finished();
     }
     let report = RunReport {
         mode: RunMode::Threaded,

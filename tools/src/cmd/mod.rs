@@ -1,0 +1,4 @@
+//! One module per `kestrel` command.
+
+pub mod hist;
+pub mod sysinfo;
