@@ -92,6 +92,11 @@ impl<I> CaptureSource<I> {
         &self.handler
     }
 
+    /// The handler, with its final books and counters.
+    pub fn into_handler(self) -> FeedHandler {
+        self.handler
+    }
+
     /// Book updates emitted so far.
     pub fn updates(&self) -> u64 {
         self.seq

@@ -7,3 +7,4 @@ pub mod itch;
 pub mod kcap;
 pub mod lobster;
 pub mod moldudp64;
+pub mod pcap;

@@ -17,6 +17,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Convert market data into a `.kcap` capture.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCommand),
+    /// Check an importer's reconstruction against its source.
+    #[command(subcommand)]
+    Verify(cmd::verify::VerifyCommand),
+    /// Decode and book-build a whole capture (.kcap or .pcap).
+    Replay(cmd::replay::ReplayArgs),
+    /// Inspect captures.
+    #[command(subcommand)]
+    Capture(cmd::capture::CaptureCommand),
     /// Read session latency histograms.
     #[command(subcommand)]
     Hist(cmd::hist::HistCommand),
@@ -24,10 +35,24 @@ enum Command {
     Sysinfo(cmd::sysinfo::SysinfoArgs),
 }
 
-fn main() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Import(c) => c.run(),
+        Command::Verify(c) => c.run(),
+        Command::Replay(a) => a.run(),
+        Command::Capture(c) => c.run(),
         Command::Hist(c) => c.run(),
         Command::Sysinfo(a) => a.run(),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            // `{:#}` prints the whole context chain on one line: "opening x: No such file".
+            eprintln!("kestrel: error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -6,6 +6,7 @@ use kestrel_core::{InstrumentError, InstrumentTable};
 use super::feed::{FeedHandler, HandlerConfig};
 use super::sink::EventSink;
 use crate::kcap::{KcapHeader, KcapReader, PayloadKind, Record};
+use crate::pcap::{ChannelMap, PcapCapture};
 
 /// Why a capture cannot be replayed by the ITCH feed handler.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,5 +59,24 @@ impl FeedHandler {
     /// Replays a whole `.kcap`: see [`replay_records`](Self::replay_records).
     pub fn replay_kcap<S: EventSink + ?Sized>(&mut self, reader: &KcapReader, sink: &mut S) {
         self.replay_records(reader.records(), sink);
+    }
+
+    /// Replays a pcap / pcapng of MoldUDP64 datagrams (every UDP port): frames that are not
+    /// IPv4/UDP (or are fragments, or on an unknown link) are counted as skipped records,
+    /// unreadable frames as capture errors.
+    pub fn replay_pcap<S: EventSink + ?Sized>(&mut self, capture: &PcapCapture, sink: &mut S) {
+        let channels = ChannelMap::by_port();
+        let mut records = capture.records(&channels);
+        for record in records.by_ref() {
+            match record {
+                Ok(r) => self.on_datagram(r.recv_ts, r.payload, sink),
+                Err(_) => self.count_capture_error(),
+            }
+        }
+        let st = records.stats();
+        self.count_skipped_records(
+            st.not_ipv4 + st.not_udp + st.fragments + st.unsupported_link + st.unmapped_port,
+        );
+        self.finish(sink);
     }
 }

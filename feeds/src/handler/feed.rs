@@ -139,9 +139,9 @@ impl FeedHandler {
         self.stages.stats.capture_errors += 1;
     }
 
-    /// Counts one record that was skipped as not carrying a usable datagram.
-    pub fn count_skipped_record(&mut self) {
-        self.stages.stats.skipped_records += 1;
+    /// Counts `n` records skipped as not carrying a usable datagram.
+    pub fn count_skipped_records(&mut self, n: u64) {
+        self.stages.stats.skipped_records += n;
     }
 
     /// End of input: declares open gaps lost and delivers every held packet.
@@ -196,6 +196,15 @@ impl FeedHandler {
     pub fn books_hash(&self) -> u64 {
         combined_book_hash(&self.stages.books)
     }
+}
+
+/// The ITCH header timestamp (bytes 5..11, 48-bit big-endian nanoseconds after midnight) of
+/// one message, without decoding the rest.
+pub fn itch_timestamp(message: &[u8]) -> Option<Timestamp> {
+    let bytes = message.get(5..11)?;
+    Some(Timestamp(
+        bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    ))
 }
 
 /// Combines every instrument's [`L3Books::book_hash`] in id order into one stable hash.

@@ -9,10 +9,12 @@
 
 mod capture;
 mod feed;
+mod itch_file;
 mod sink;
 mod stats;
 
 pub use capture::{ReplayError, header_instruments};
-pub use feed::{FeedHandler, HandlerConfig, combined_book_hash};
+pub use feed::{FeedHandler, HandlerConfig, combined_book_hash, itch_timestamp};
+pub use itch_file::{ITCH_FILE_SESSION, ItchPackError, ItchPackReport, write_itch_capture};
 pub use sink::{EventSink, FeedEvent};
 pub use stats::HandlerStats;

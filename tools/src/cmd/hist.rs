@@ -273,17 +273,35 @@ mod tests {
 
         let rows = diff(&base, &slow, 99.0, 10.0).unwrap();
         let e2e = rows.iter().find(|r| r.tag == LatencyTag::EndToEnd).unwrap();
-        assert!(e2e.regressed && (e2e.change_pct - 100.0).abs() < 1.0, "{e2e:?}");
+        assert!(
+            e2e.regressed && (e2e.change_pct - 100.0).abs() < 1.0,
+            "{e2e:?}"
+        );
         let hop = rows.iter().find(|r| r.tag == LatencyTag::Hop).unwrap();
         assert!(!hop.regressed, "{hop:?}");
         let table = diff_table(&rows, 99.0, 10.0);
         assert!(table.contains("regressed: e2e"), "{table}");
 
         // A generous threshold lets it pass; identical sessions never regress.
-        assert!(diff(&base, &slow, 99.0, 150.0).unwrap().iter().all(|r| !r.regressed));
-        assert!(diff(&base, &same, 99.9, 0.0).unwrap().iter().all(|r| !r.regressed));
+        assert!(
+            diff(&base, &slow, 99.0, 150.0)
+                .unwrap()
+                .iter()
+                .all(|r| !r.regressed)
+        );
+        assert!(
+            diff(&base, &same, 99.9, 0.0)
+                .unwrap()
+                .iter()
+                .all(|r| !r.regressed)
+        );
         // An improvement is not a regression.
-        assert!(diff(&slow, &base, 99.0, 0.0).unwrap().iter().all(|r| !r.regressed));
+        assert!(
+            diff(&slow, &base, 99.0, 0.0)
+                .unwrap()
+                .iter()
+                .all(|r| !r.regressed)
+        );
         assert!(diff(&base, &slow, 101.0, 1.0).is_err());
     }
 
@@ -296,7 +314,12 @@ mod tests {
         planted_session(&b, 3);
         let table = show_table(&SessionData::load(&a).unwrap());
         assert!(table.contains("e2e"), "{table}");
-        assert!(table.lines().any(|l| l.starts_with("hop") && l.contains("10000")), "{table}");
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("hop") && l.contains("10000")),
+            "{table}"
+        );
         let out = root.path().join("p.svg");
         plot(&[a, b], "e2e", &out).unwrap();
         let svg = std::fs::read_to_string(&out).unwrap();

@@ -1,4 +1,25 @@
 //! One module per `kestrel` command.
 
+pub mod capture;
 pub mod hist;
+pub mod import;
+pub mod replay;
 pub mod sysinfo;
+pub mod verify;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Reads a whole text file, naming it in the error.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Nanoseconds since the Unix epoch now (0 if the clock is before 1970).
+pub fn now_ns() -> kestrel_core::Timestamp {
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    kestrel_core::Timestamp(ns)
+}

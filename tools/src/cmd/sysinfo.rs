@@ -116,7 +116,12 @@ impl SysinfoArgs {
         let allowed = allowed_cores();
         print!(
             "{}",
-            report(&info, allowed.as_deref(), &config, tsc_ratio(Duration::from_millis(100)))
+            report(
+                &info,
+                allowed.as_deref(),
+                &config,
+                tsc_ratio(Duration::from_millis(100))
+            )
         );
         Ok(ExitCode::SUCCESS)
     }
@@ -143,10 +148,24 @@ mod tests {
         .unwrap();
         let text = report(&info, Some(&[0, 1, 2, 3]), &config, 1.0);
         assert!(text.contains("isolated          2,3"), "{text}");
-        assert!(text.contains("consumer  -> core 3   isolated=true nohz_full=true busy_spin=true"), "{text}");
-        assert!(text.contains("feed      -> core 1   isolated=false"), "{text}");
-        assert!(text.contains("warning           stage feed is pinned to core 1, which is not isolated"), "{text}");
-        assert!(text.contains("governor          performance on 2"), "{text}");
+        assert!(
+            text.contains("consumer  -> core 3   isolated=true nohz_full=true busy_spin=true"),
+            "{text}"
+        );
+        assert!(
+            text.contains("feed      -> core 1   isolated=false"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "warning           stage feed is pinned to core 1, which is not isolated"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("governor          performance on 2"),
+            "{text}"
+        );
     }
 
     #[test]

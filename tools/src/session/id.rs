@@ -55,7 +55,7 @@ mod tests {
     fn formats_utc_stamps() {
         assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_795_282_332);
-        assert_eq!(utc_stamp(t), "20261121T161212Z");
+        assert_eq!(utc_stamp(t), "20261121T173212Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(utc_stamp(leap), "20000229T000000Z");
     }

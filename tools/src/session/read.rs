@@ -29,9 +29,9 @@ impl SessionData {
         let mut totals: BTreeMap<LatencyTag, Histogram<u64>> = BTreeMap::new();
         for iv in intervals {
             let total = totals.entry(iv.tag).or_insert_with(new_histogram);
-            total
-                .add(&iv.hist)
-                .map_err(|e| anyhow::anyhow!("{}: adding a {} interval: {e:?}", hlog.display(), iv.tag))?;
+            total.add(&iv.hist).map_err(|e| {
+                anyhow::anyhow!("{}: adding a {} interval: {e:?}", hlog.display(), iv.tag)
+            })?;
         }
         let summary_path = dir.join("summary.json");
         let summary = match std::fs::read(&summary_path) {
@@ -50,8 +50,9 @@ impl SessionData {
 
     /// A display name: the directory's last component.
     pub fn name(&self) -> String {
-        self.dir
-            .file_name()
-            .map_or_else(|| self.dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+        self.dir.file_name().map_or_else(
+            || self.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 }

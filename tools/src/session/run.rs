@@ -15,10 +15,10 @@ use kestrel_feeds::feed_stage::CaptureSource;
 use kestrel_feeds::handler::{FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
 
+use super::RunConfig;
 use super::id::fresh_session_dir;
 use super::summary::{Summary, ThreadSummary};
 use super::write::SessionDir;
-use super::RunConfig;
 
 /// What to replay and how.
 #[derive(Clone, Debug)]
@@ -79,13 +79,13 @@ fn prepare_host(config: &RunConfig, mode: RunMode) -> anyhow::Result<Vec<String>
         let found = check_placement(&placement_plan(config), &info, config.cpu.require_isolated)?;
         warnings.extend(found.iter().map(ToString::to_string));
     }
-    if config.cpu.mlockall {
-        if let Err(e) = cpu::lock_all_memory() {
-            if config.cpu.require_isolated {
-                return Err(e.into());
-            }
-            warnings.push(e.to_string());
+    if config.cpu.mlockall
+        && let Err(e) = cpu::lock_all_memory()
+    {
+        if config.cpu.require_isolated {
+            return Err(e.into());
         }
+        warnings.push(e.to_string());
     }
     Ok(warnings)
 }
@@ -103,8 +103,11 @@ fn spawn_progress(progress: &Progress) -> impl FnOnce() + '_ {
     }
 }
 
-/// Runs the replay, writes the session directory, and returns its summary and path.
-pub fn run_pipeline_replay(args: &PipelineReplay) -> anyhow::Result<(Summary, PathBuf)> {
+/// Runs the replay, writes the session directory, and returns the feed handler (final books and
+/// counters), the summary and the directory.
+pub fn run_pipeline_replay(
+    args: &PipelineReplay,
+) -> anyhow::Result<(FeedHandler, Summary, PathBuf)> {
     let config = RunConfig::load(args.config.as_deref())?;
     let mut warnings = prepare_host(&config, args.mode)?;
     let reader = KcapReader::open(&args.input)
@@ -171,10 +174,43 @@ pub fn run_pipeline_replay(args: &PipelineReplay) -> anyhow::Result<(Summary, Pa
     session.write_config(&config.resolved_toml(&[("session", table)])?)?;
     session.write_latency(
         &out.latency,
-        &format!("kestrel replay {} --mode {}", args.input.display(), mode_label(args.mode)),
+        &format!(
+            "kestrel replay {} --mode {}",
+            args.input.display(),
+            mode_label(args.mode)
+        ),
     )?;
     session.write_summary(&summary)?;
-    Ok((summary, dir))
+    Ok((out.source.into_handler(), summary, dir))
+}
+
+/// Prints where the session went and its headline figures.
+pub fn print_session(summary: &Summary, dir: &Path) {
+    println!(
+        "session={} mode={} pace={} updates={} throughput={:.0}/s drops={} output_hash={}",
+        dir.display(),
+        mode_label(summary.mode),
+        summary.pace,
+        summary.events,
+        summary.throughput_eps,
+        summary.drops,
+        summary.output_hash
+    );
+    for s in &summary.stages {
+        if s.count > 0 {
+            println!(
+                "latency {:<12} p50={:.3}us p99={:.3}us p99.9={:.3}us max={:.3}us",
+                s.stage,
+                s.p50_ns as f64 / 1e3,
+                s.p99_ns as f64 / 1e3,
+                s.p999_ns as f64 / 1e3,
+                s.max_ns as f64 / 1e3
+            );
+        }
+    }
+    for w in &summary.warnings {
+        eprintln!("kestrel: warning: {w}");
+    }
 }
 
 fn mode_label(mode: RunMode) -> &'static str {

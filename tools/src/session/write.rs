@@ -31,11 +31,6 @@ impl SessionDir {
         })
     }
 
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
     fn create_file(&self, name: &str) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
         let p = self.dir.join(name);
         let f = std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?;

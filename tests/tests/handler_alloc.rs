@@ -1,0 +1,96 @@
+//! The feed handler allocates nothing per message: a whole capture replay (records, MoldUDP64,
+//! sequencer, ITCH decode, normaliser, L3 books, sink) with books sized at start and the
+//! capture's instruments preloaded.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use kestrel_core::Timestamp;
+use kestrel_core::book::{BookConfig, L3Books};
+use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, write_itch_capture};
+use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::lobster::verify_lobster;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts calls on the current thread.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+const ITCH_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/itch/ex20101224.TEST_ITCH_50"
+);
+const MESSAGES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+);
+const ORDERBOOK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+);
+
+/// Replays `capture`, returning (events, allocations during the replay).
+fn measured_replay(capture: Vec<u8>) -> (u64, u64) {
+    let reader = KcapReader::from_vec(capture).expect("capture");
+    let config = HandlerConfig {
+        books: BookConfig {
+            instruments: 8,
+            order_capacity: 1 << 16,
+            levels_per_side: 1024,
+        },
+        ..HandlerConfig::default()
+    };
+    let mut handler = FeedHandler::for_capture(config, reader.header()).expect("ITCH capture");
+    let mut events = 0u64;
+    let mut sink = |_: &FeedEvent, _: &L3Books| events += 1;
+    let before = allocations();
+    handler.replay_kcap(&reader, &mut sink);
+    let allocated = allocations() - before;
+    assert_eq!(handler.stats().decode_errors, 0);
+    (events, allocated)
+}
+
+#[test]
+fn replay_allocates_nothing_per_message() {
+    let raw = std::fs::read(ITCH_FILE).expect("bundled ITCH file");
+    let (itch, _) = write_itch_capture(&raw, Timestamp(0), Vec::new()).expect("pack");
+    let (events, allocated) = measured_replay(itch);
+    assert!(events > 12_000);
+    assert_eq!(allocated, 0, "{allocated} allocations over {events} events");
+
+    let messages = std::fs::read_to_string(MESSAGES).unwrap();
+    let orderbook = std::fs::read_to_string(ORDERBOOK).unwrap();
+    let (_, lobster, _) = verify_lobster(&messages, &orderbook, "AAPL").expect("import");
+    let (events, allocated) = measured_replay(lobster);
+    assert!(events > 1_000);
+    assert_eq!(allocated, 0, "{allocated} allocations over {events} events");
+}

@@ -1,0 +1,166 @@
+//! The `kestrel` binary end to end on the bundled data.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+
+fn lobster(kind: &str) -> String {
+    format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv")
+}
+
+fn kestrel(args: &[&str]) -> Output {
+    Command::new(KESTREL)
+        .args(args)
+        .output()
+        .expect("run kestrel")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn last_line(o: &Output) -> String {
+    stdout(o).lines().last().unwrap_or("").to_owned()
+}
+
+#[test]
+fn verify_lobster_reports_the_expected_counts() {
+    let o = kestrel(&[
+        "verify",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        &lobster("orderbook"),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(last_line(&o), "checks=1996 mismatched=0 learned=318");
+}
+
+#[test]
+fn verify_fails_with_the_mismatches_when_a_row_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = std::fs::read_to_string(lobster("orderbook")).unwrap();
+    let mut rows: Vec<String> = book.lines().map(str::to_owned).collect();
+    // Row 10: best ask size 200 -> 201 (no message explains it).
+    let mut fields: Vec<String> = rows[9].split(',').map(str::to_owned).collect();
+    let size: u64 = fields[1].parse().unwrap();
+    fields[1] = (size + 1).to_string();
+    rows[9] = fields.join(",");
+    let path = dir.path().join("AAPL_orderbook.csv");
+    std::fs::write(&path, rows.join("\n")).unwrap();
+    let o = kestrel(&[
+        "verify",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        path.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("mismatch row=10 side=Sell level=1"), "{out}");
+    let last = last_line(&o);
+    assert!(last.starts_with("checks=1996 mismatched="), "{last}");
+    assert!(!last.contains("mismatched=0 "), "{last}");
+}
+
+fn replay_line(path: &Path) -> String {
+    let o = kestrel(&["replay", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    last_line(&o)
+}
+
+#[test]
+fn import_replay_and_info_on_lobster_and_itch() {
+    let dir = tempfile::tempdir().unwrap();
+    let aapl = dir.path().join("aapl.kcap");
+    let o = kestrel(&[
+        "import",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        &lobster("orderbook"),
+        "--symbol",
+        "AAPL",
+        "--out",
+        aapl.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let line = replay_line(&aapl);
+    assert!(
+        line.starts_with("events=") && line.contains(" anomalies=0 book_hash="),
+        "{line}"
+    );
+    assert_eq!(line, replay_line(&aapl), "replay is deterministic");
+
+    let itch = dir.path().join("itch.kcap");
+    let o = kestrel(&[
+        "import",
+        "itch",
+        "--in",
+        &format!("{DATA}/itch/ex20101224.TEST_ITCH_50"),
+        "--out",
+        itch.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("messages=12012 "), "{}", stdout(&o));
+    let o = kestrel(&["replay", itch.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("itch_messages=12012 decode_errors=0 "),
+        "{out}"
+    );
+    let hash = |line: &str| line.rsplit("book_hash=").next().map(str::to_owned);
+    assert_ne!(hash(&last_line(&o)), hash(&line));
+
+    let o = kestrel(&["capture", "info", itch.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        stdout(&o).contains("MoldUDP64 / ITCH 5.0"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn bad_inputs_fail_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.kcap");
+    for args in [
+        vec!["replay", missing.to_str().unwrap()],
+        vec!["capture", "info", missing.to_str().unwrap()],
+    ] {
+        let o = kestrel(&args);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("missing.kcap") && err.contains("No such file"),
+            "{err}"
+        );
+    }
+    let not_capture = dir.path().join("notes.txt");
+    std::fs::write(&not_capture, "hello, world").unwrap();
+    let o = kestrel(&["replay", not_capture.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a kcap or pcap"));
+    let o = kestrel(&["import", "lobster", "--messages", "x.csv"]);
+    assert!(!o.status.success());
+    let o = kestrel(&[
+        "import",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        &lobster("orderbook"),
+        "--symbol",
+        "TOOLONGSYMBOL",
+        "--out",
+        dir.path().join("x.kcap").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("TOOLONGSYMBOL"));
+}
