@@ -1,2 +1,4 @@
 //! Kestrel benchmarks: stream builders and latency harnesses shared by the benches in `benches/`.
 #![deny(unsafe_code)]
+
+pub mod hop;

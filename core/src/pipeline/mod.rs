@@ -27,7 +27,7 @@ pub use hash::{OutputHash, UpdateHasher};
 pub use inline::run_inline;
 pub use progress::Progress;
 pub use report::{RunOutput, RunReport};
-pub use ring::{RingReceiver, RingSender, ring};
+pub use ring::{Received, RingReceiver, RingSender, ring};
 pub use stage::{Discard, Emit, Source, SourceStatus, Stage};
 pub use synthetic::SyntheticSource;
 pub use threaded::{StageCores, run_threaded};
