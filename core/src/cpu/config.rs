@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 /// consumer = 3
 /// require_isolated = false
 /// mlockall = false
-/// prefault = true
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -21,8 +20,6 @@ pub struct CpuConfig {
     /// Lock all current and future memory (`mlockall`) so the hot path never page-faults on
     /// swapped-out pages.
     pub mlockall: bool,
-    /// Touch every page of rings and pools before the run.
-    pub prefault: bool,
     /// Stage name (`feed`, `consumer`, `ops`, ...) to core number.
     #[serde(flatten)]
     pub pins: BTreeMap<String, usize>,
