@@ -130,3 +130,43 @@ fn invalid_ring_size_is_refused_before_any_thread_starts() {
     );
     assert!(err.is_err());
 }
+
+/// A consumer stage that panics on its `n`th event.
+struct PanicsAt(u64);
+
+impl kestrel_core::pipeline::Stage for PanicsAt {
+    type In = kestrel_core::BookUpdate;
+    type Out = ();
+
+    fn on_event<E: kestrel_core::pipeline::Emit<()>>(
+        &mut self,
+        _event: &kestrel_core::BookUpdate,
+        _out: &mut E,
+    ) {
+        self.0 -= 1;
+        assert!(self.0 > 0, "planted stage failure");
+    }
+}
+
+#[test]
+fn a_panicking_stage_fails_the_run_instead_of_hanging_it() {
+    let result = with_timeout(Duration::from_secs(60), || {
+        let clock = TscClock::new();
+        run_threaded(
+            SyntheticSource::new(11, 100_000, 2, clock.clone()),
+            PanicsAt(100),
+            Discard,
+            &test_config(16),
+            StageCores::default(),
+            &clock,
+            None,
+        )
+        .map(|out| out.report)
+    });
+    match result {
+        Err(kestrel_core::pipeline::PipelineError::Panicked { stage }) => {
+            assert_eq!(stage, "consumer")
+        }
+        other => panic!("expected a consumer panic, got {other:?}"),
+    }
+}

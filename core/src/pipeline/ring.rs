@@ -6,6 +6,8 @@ use disruptor::{
     SingleProducerBarrier,
 };
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::{ConfigError, WaitStrategy, Waiter};
 use crate::clock::TscClock;
 
@@ -101,20 +103,31 @@ impl<E: Copy> RingSender<E> {
     /// (0 when there was room at once).
     #[inline]
     pub fn send(&mut self, event: E) -> u64 {
+        let never = AtomicBool::new(false);
+        self.send_unless(event, &never).unwrap_or(0)
+    }
+
+    /// Like [`send`](Self::send), but gives up (returning `None`, the event unpublished) if
+    /// `abort` becomes true while the ring is full: a consumer that died will never make room.
+    #[inline]
+    pub fn send_unless(&mut self, event: E, abort: &AtomicBool) -> Option<u64> {
         if self.producer.try_publish(|slot| *slot = event).is_ok() {
             self.published += 1;
-            return 0;
+            return Some(0);
         }
         let start = self.clock.elapsed_ns();
         self.waiter.reset();
         while self.producer.try_publish(|slot| *slot = event).is_err() {
+            if abort.load(Ordering::Relaxed) {
+                return None;
+            }
             self.waiter.idle();
         }
         self.published += 1;
         let waited = self.clock.elapsed_ns().saturating_sub(start).max(1);
         self.full_waits += 1;
         self.full_wait_ns = self.full_wait_ns.saturating_add(waited);
-        waited
+        Some(waited)
     }
 }
 

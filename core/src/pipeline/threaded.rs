@@ -2,6 +2,7 @@
 //! ops thread that consumes the same ring (progress, journal counters) and collects latency
 //! snapshots.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use super::report::{RunOutput, RunReport, ThreadPlacement};
@@ -40,6 +41,7 @@ struct RingEmit<'a, E> {
     tx: RingSender<E>,
     recorder: &'a mut LatencyRecorder,
     clock: &'a TscClock,
+    abort: &'a AtomicBool,
 }
 
 impl<E: Copy + Stamped> Emit<E> for RingEmit<'_, E> {
@@ -50,9 +52,23 @@ impl<E: Copy + Stamped> Emit<E> for RingEmit<'_, E> {
         event.stamps_mut().published = published;
         self.recorder
             .record(LatencyTag::Feed, published.saturating_since(recv));
-        let waited = self.tx.send(event);
-        if waited > 0 {
-            self.recorder.record(LatencyTag::Backpressure, waited);
+        match self.tx.send_unless(event, self.abort) {
+            Some(0) => {}
+            Some(waited) => self.recorder.record(LatencyTag::Backpressure, waited),
+            // A consumer died: the run is failing; the event goes nowhere.
+            None => {}
+        }
+    }
+}
+
+/// Raises the abort flag if its thread unwinds, so a producer waiting on a full ring the
+/// thread will never drain gives up instead of hanging.
+struct AbortOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for AbortOnPanic<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -63,9 +79,18 @@ fn pin(core: Option<usize>) -> bool {
 
 /// Hands the recorder's last interval to its snapshot ring, waiting for room (the ops thread
 /// is draining it).
-fn final_hand_off(recorder: &mut LatencyRecorder, tx: &mut SnapshotSender, now: u64) {
+/// Gives up if `abort` is raised (the ops thread died and will never drain the ring).
+fn final_hand_off(
+    recorder: &mut LatencyRecorder,
+    tx: &mut SnapshotSender,
+    now: u64,
+    abort: &AtomicBool,
+) {
     let mut waiter = super::WaitStrategy::SpinYield { spins: 100 }.waiter();
     while !recorder.hand_off(now, tx) {
+        if abort.load(Ordering::Relaxed) {
+            return;
+        }
         waiter.idle();
     }
 }
@@ -100,6 +125,7 @@ fn feed_loop<S>(
     config: &PipelineConfig,
     clock: &TscClock,
     core: Option<usize>,
+    abort: &AtomicBool,
 ) -> FeedDone<S>
 where
     S: Source,
@@ -111,6 +137,7 @@ where
         tx,
         recorder: &mut recorder,
         clock,
+        abort,
     };
     let mut waiter = config.producer_wait.waiter();
     let mut polls: u32 = 0;
@@ -119,6 +146,9 @@ where
             SourceStatus::Busy => waiter.reset(),
             SourceStatus::Idle => waiter.idle(),
             SourceStatus::Done => break,
+        }
+        if abort.load(Ordering::Relaxed) {
+            break;
         }
         polls = polls.wrapping_add(1);
         if polls.is_multiple_of(256) {
@@ -133,7 +163,7 @@ where
         (tx.published(), tx.full_waits(), tx.full_wait_ns());
     // Dropping the sender closes the ring: consumers drain what is left, then stop.
     drop(tx);
-    final_hand_off(&mut recorder, &mut snap_tx, clock.now().nanos());
+    final_hand_off(&mut recorder, &mut snap_tx, clock.now().nanos(), abort);
     FeedDone {
         source,
         published,
@@ -152,6 +182,7 @@ fn consumer_loop<C, K>(
     config: &PipelineConfig,
     clock: &TscClock,
     core: Option<usize>,
+    abort: &AtomicBool,
 ) -> ConsumerDone<C, K>
 where
     C: Stage,
@@ -186,7 +217,7 @@ where
             Received::Closed => break,
         }
     }
-    final_hand_off(&mut recorder, &mut snap_tx, clock.now().nanos());
+    final_hand_off(&mut recorder, &mut snap_tx, clock.now().nanos(), abort);
     ConsumerDone {
         stage,
         sink,
@@ -252,8 +283,14 @@ fn join_stage<T>(
     handle.join().map_err(|_| PipelineError::Panicked { stage })
 }
 
-fn spawn_error(stage: &'static str) -> impl FnOnce(std::io::Error) -> PipelineError {
-    move |source| PipelineError::Spawn { stage, source }
+fn spawn_error<'a>(
+    stage: &'static str,
+    abort: &'a AtomicBool,
+) -> impl FnOnce(std::io::Error) -> PipelineError + 'a {
+    move |source| {
+        abort.store(true, Ordering::Relaxed);
+        PipelineError::Spawn { stage, source }
+    }
 }
 
 /// Runs `source` into `stage` (whose output goes to `sink`) with one thread per stage: the
@@ -291,10 +328,13 @@ where
     let (cons_snap_tx, cons_snap_rx) = snapshot_ring(config.snapshot_slots);
     let start = clock.now().nanos();
 
+    let abort = AtomicBool::new(false);
+    let abort = &abort;
     let (feed, consumer, ops) = thread::scope(|s| {
         let ops = thread::Builder::new()
             .name(OPS.to_owned())
-            .spawn_scoped(s, || {
+            .spawn_scoped(s, move || {
+                let _guard = AbortOnPanic(abort);
                 ops_loop(
                     ops_rx,
                     [feed_snap_rx, cons_snap_rx],
@@ -303,10 +343,11 @@ where
                     cores.ops,
                 )
             })
-            .map_err(spawn_error(OPS));
+            .map_err(spawn_error(OPS, abort));
         let consumer = thread::Builder::new()
             .name(CONSUMER.to_owned())
-            .spawn_scoped(s, || {
+            .spawn_scoped(s, move || {
+                let _guard = AbortOnPanic(abort);
                 consumer_loop(
                     stage,
                     sink,
@@ -315,17 +356,20 @@ where
                     config,
                     clock,
                     cores.consumer,
+                    abort,
                 )
             })
-            .map_err(spawn_error(CONSUMER));
+            .map_err(spawn_error(CONSUMER, abort));
         let feed = thread::Builder::new()
             .name(FEED.to_owned())
-            .spawn_scoped(s, || {
-                feed_loop(source, tx, feed_snap_tx, config, clock, cores.feed)
+            .spawn_scoped(s, move || {
+                let _guard = AbortOnPanic(abort);
+                feed_loop(source, tx, feed_snap_tx, config, clock, cores.feed, abort)
             })
-            .map_err(spawn_error(FEED));
-        // A failed spawn drops that thread's ring ends, which closes the rings the others wait
-        // on, so every thread that did start still ends.
+            .map_err(spawn_error(FEED, abort));
+        // A failed spawn or a panic raises `abort`: the feed stops publishing (a dead consumer
+        // never frees ring slots) and drops its sender, which closes the ring for the others,
+        // so every thread that did start still ends.
         (
             feed.and_then(|h| join_stage(h, FEED)),
             consumer.and_then(|h| join_stage(h, CONSUMER)),
