@@ -95,6 +95,15 @@ fn final_hand_off(
     }
 }
 
+/// What every stage thread is given besides its stage and ring ends.
+#[derive(Clone, Copy)]
+struct ThreadCtx<'a> {
+    config: &'a PipelineConfig,
+    clock: &'a TscClock,
+    core: Option<usize>,
+    abort: &'a AtomicBool,
+}
+
 struct FeedDone<S> {
     source: S,
     published: u64,
@@ -122,15 +131,18 @@ fn feed_loop<S>(
     mut source: S,
     tx: RingSender<S::Out>,
     mut snap_tx: SnapshotSender,
-    config: &PipelineConfig,
-    clock: &TscClock,
-    core: Option<usize>,
-    abort: &AtomicBool,
+    ctx: ThreadCtx<'_>,
 ) -> FeedDone<S>
 where
     S: Source,
     S::Out: Stamped,
 {
+    let ThreadCtx {
+        config,
+        clock,
+        core,
+        abort,
+    } = ctx;
     let pinned = pin(core);
     let mut recorder = LatencyRecorder::new(clock.now().nanos(), config.interval_ns());
     let mut out = RingEmit {
@@ -179,16 +191,19 @@ fn consumer_loop<C, K>(
     mut sink: K,
     mut rx: RingReceiver<C::In>,
     mut snap_tx: SnapshotSender,
-    config: &PipelineConfig,
-    clock: &TscClock,
-    core: Option<usize>,
-    abort: &AtomicBool,
+    ctx: ThreadCtx<'_>,
 ) -> ConsumerDone<C, K>
 where
     C: Stage,
     C::In: Stamped,
     K: Emit<C::Out>,
 {
+    let ThreadCtx {
+        config,
+        clock,
+        core,
+        abort,
+    } = ctx;
     let pinned = pin(core);
     let mut recorder = LatencyRecorder::new(clock.now().nanos(), config.interval_ns());
     let mut waiter = config.consumer_wait.waiter();
@@ -353,10 +368,12 @@ where
                     sink,
                     consumer_rx,
                     cons_snap_tx,
-                    config,
-                    clock,
-                    cores.consumer,
-                    abort,
+                    ThreadCtx {
+                        config,
+                        clock,
+                        core: cores.consumer,
+                        abort,
+                    },
                 )
             })
             .map_err(spawn_error(CONSUMER, abort));
@@ -364,7 +381,17 @@ where
             .name(FEED.to_owned())
             .spawn_scoped(s, move || {
                 let _guard = AbortOnPanic(abort);
-                feed_loop(source, tx, feed_snap_tx, config, clock, cores.feed, abort)
+                feed_loop(
+                    source,
+                    tx,
+                    feed_snap_tx,
+                    ThreadCtx {
+                        config,
+                        clock,
+                        core: cores.feed,
+                        abort,
+                    },
+                )
             })
             .map_err(spawn_error(FEED, abort));
         // A failed spawn or a panic raises `abort`: the feed stops publishing (a dead consumer
