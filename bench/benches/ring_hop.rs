@@ -2,9 +2,12 @@
 //! against `crossbeam_channel` and `std::sync::mpsc`, all in the same run.
 //!
 //! `cargo bench -p kestrel-bench --bench ring_hop -- [iters] [stream] [main_core] [other_core]`
-//! (defaults: 200000 round trips, 5000000 streamed messages, cores 0 and 1).
+//! (defaults: 200000 round trips, 5000000 streamed messages, cores 0 and 1). The queues take
+//! turns in 5 rounds; latency histograms are merged over the rounds, throughput is the median
+//! round.
 
 use kestrel_bench::hop::{Cores, Queue, ping_pong, throughput};
+use kestrel_core::latency::new_histogram;
 
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()
@@ -28,12 +31,29 @@ fn main() {
     );
     println!(
         "{:<14} {:>10} {:>10} {:>10} {:>10} {:>12} {:>14}",
-        "queue", "hop p50", "hop p99", "hop p99.9", "rtt max", "rtt count", "throughput/s"
+        "queue", "hop p50", "hop p99", "hop p99.9", "rtt max", "rtt count", "median msg/s"
     );
+    // Interleave the queues in rounds so that a noisy neighbour or a hypervisor pause lands on
+    // all of them alike rather than on whichever ran at that moment.
+    const ROUNDS: u64 = 5;
+    let mut rtts: Vec<_> = Queue::ALL.iter().map(|_| new_histogram()).collect();
+    let mut tputs: Vec<Vec<f64>> = Queue::ALL.iter().map(|_| Vec::new()).collect();
+    for _ in 0..ROUNDS {
+        for (i, q) in Queue::ALL.into_iter().enumerate() {
+            let per_round = (iters / ROUNDS).max(1);
+            let rtt = ping_pong(q, per_round, per_round / 10, cores);
+            if let Some(total) = rtts.get_mut(i) {
+                let _ = total.add(&rtt);
+            }
+            if let Some(t) = tputs.get_mut(i) {
+                t.push(throughput(q, (stream / ROUNDS).max(1), 1024, cores));
+            }
+        }
+    }
     let mut p50 = Vec::new();
-    for q in Queue::ALL {
-        let rtt = ping_pong(q, iters, iters / 10, cores);
-        let tput = throughput(q, stream, 1024, cores);
+    for ((q, rtt), tput) in Queue::ALL.into_iter().zip(&rtts).zip(&mut tputs) {
+        tput.sort_by(f64::total_cmp);
+        let median_tput = tput.get(tput.len() / 2).copied().unwrap_or(0.0);
         let hop = |p: f64| rtt.value_at_percentile(p) as f64 / 2.0;
         p50.push((q, hop(50.0)));
         println!(
@@ -44,7 +64,7 @@ fn main() {
             hop(99.9),
             rtt.max() as f64,
             rtt.len(),
-            tput
+            median_tput
         );
     }
     let ours = p50
