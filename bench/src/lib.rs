@@ -1,4 +1,5 @@
 //! Kestrel benchmarks: stream builders and latency harnesses shared by the benches in `benches/`.
 #![deny(unsafe_code)]
 
+pub mod flow;
 pub mod hop;

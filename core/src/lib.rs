@@ -16,6 +16,7 @@ pub mod side;
 pub mod time;
 pub mod top;
 
+pub use book::{BookConfig, BookError, BookStats, L2Books, L3Books};
 pub use event::{BookEventKind, MarketEvent, TradingStatus};
 pub use fixed::{FIXED_DECIMALS, FIXED_SCALE, FixedError, Price, Qty};
 pub use ids::{InstrumentId, OrderId};

@@ -124,7 +124,10 @@ fn file_round_trip_and_capture_info() {
     assert_eq!(info.payload_bytes, payload);
     let text = info.to_string();
     assert!(text.contains("MoldUDP64 / ITCH 5.0"), "{text}");
-    assert!(text.contains("AAPL"), "{text}");
+    assert!(
+        text.contains("AAPL         tick 0.01 lot 1 decimals 4"),
+        "{text}"
+    );
     assert!(text.contains("26401: 1667 records"), "{text}");
 }
 
@@ -146,6 +149,22 @@ fn empty_capture_and_oversized_record() {
     let bytes = write(&all, 128);
     let reader = KcapReader::from_bytes(&bytes).unwrap();
     assert_eq!(read_all(&reader), all);
+}
+
+#[test]
+fn dropped_writer_still_writes_its_open_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dropped.kcap");
+    let records = sample(10);
+    {
+        let mut w = KcapWriter::create(&path, &header()).unwrap();
+        for r in &records {
+            w.write_record(&r.record()).unwrap();
+        }
+        // No finish: e.g. the receiver returned early on an error.
+    }
+    let reader = KcapReader::open(&path).unwrap();
+    assert_eq!(read_all(&reader), records);
 }
 
 #[test]

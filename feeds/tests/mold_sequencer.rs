@@ -342,3 +342,31 @@ proptest! {
         prop_assert!(sink.lost.is_empty());
     }
 }
+
+#[test]
+fn huge_sequence_jumps_saturate_counters_instead_of_panicking() {
+    let mut s = seqr(1);
+    let mut lost = Vec::new();
+    let mut sink = |e: SeqEvent<'_>| {
+        if let SeqEvent::Lost(r) = e {
+            lost.push(r);
+        }
+    };
+    for name in ["A", "B", "C"] {
+        for first in [u64::MAX - 10, u64::MAX - 5] {
+            let p = packets(name, first, &[1]);
+            s.on_packet(&p[0], &mut sink).unwrap();
+        }
+    }
+    s.flush(&mut sink);
+    assert_eq!(s.stats().messages_lost, u64::MAX);
+    assert_eq!(s.stats().session_changes, 2);
+    assert_eq!(lost.len(), 6);
+    assert_eq!(
+        lost[0],
+        SeqRange {
+            first: 1,
+            end: u64::MAX - 10
+        }
+    );
+}

@@ -56,10 +56,10 @@ fn check(link: LinkType, frame: &[u8]) -> Result<(), TestCaseError> {
 
 /// A pcapng section header and an Ethernet interface, ready for random blocks.
 fn pcapng_prefix() -> Vec<u8> {
-    use pcap_file::DataLink;
     use pcap_file::pcapng::PcapNgWriter;
     use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
-    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+    use pcap_file::{DataLink, Endianness};
+    let mut w = PcapNgWriter::with_endianness(Vec::new(), Endianness::Big).unwrap();
     w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 65535))
         .unwrap();
     w.into_inner()
@@ -98,16 +98,31 @@ proptest! {
         }
     }
 
-    /// Well-framed pcapng blocks (enhanced / simple packet, random type) with random bodies.
+    /// Well-framed pcapng blocks (enhanced / simple / obsolete packet, others) with random
+    /// bodies; enhanced packets name interface 0 or 1 and a random captured length, and carry
+    /// either random bytes or an Ethernet/IPv4/UDP-looking frame.
     #[test]
     fn pcapng_framed_random_blocks(
         blocks in prop::collection::vec(
-            (prop::sample::select(vec![6u32, 3, 2, 5, 77]), prop::collection::vec(any::<u8>(), 0..120)),
+            (
+                prop::sample::select(vec![6u32, 6, 6, 3, 2, 5, 77]),
+                0u32..2,
+                0u32..160,
+                prop_oneof![prop::collection::vec(any::<u8>(), 0..120), plausible_frame()],
+            ),
             0..6,
         ),
     ) {
         let mut bytes = pcapng_prefix();
-        for (kind, mut body) in blocks {
+        for (kind, iface, caplen, data) in blocks {
+            let mut body = Vec::new();
+            if kind == 6 {
+                body.extend_from_slice(&iface.to_be_bytes());
+                body.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 2]);
+                body.extend_from_slice(&caplen.min(data.len() as u32 + 8).to_be_bytes());
+                body.extend_from_slice(&caplen.to_be_bytes());
+            }
+            body.extend_from_slice(&data);
             body.resize(body.len().div_ceil(4) * 4, 0);
             let len = (body.len() + 12) as u32;
             bytes.extend_from_slice(&kind.to_be_bytes());
@@ -121,6 +136,24 @@ proptest! {
         let mut records = capture.records(&channels);
         for r in records.by_ref().flatten() {
             prop_assert!(r.payload.len() <= len);
+        }
+        prop_assert!(!records.stats().stopped_early);
+    }
+
+    /// Garbage after a pcapng section-header type, with either byte-order magic in place.
+    #[test]
+    fn pcapng_garbage_section_headers(
+        len in 0u32..64,
+        bom in prop::sample::select(vec![[0x1au8, 0x2b, 0x3c, 0x4d], [0x4d, 0x3c, 0x2b, 0x1a], [0, 0, 0, 0]]),
+        tail in prop::collection::vec(any::<u8>(), 0..120),
+    ) {
+        let mut bytes = vec![0x0a, 0x0d, 0x0d, 0x0a];
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(&bom);
+        bytes.extend_from_slice(&tail);
+        if let Ok(capture) = PcapCapture::from_bytes(bytes) {
+            let channels = ChannelMap::by_port();
+            for _ in capture.records(&channels) {}
         }
     }
 }

@@ -317,39 +317,42 @@ fn garbage_and_unknown_files_are_clear_errors() {
 
 #[test]
 fn pcapng_with_resolution_options_and_two_interfaces() {
-    let mold = mold_packets();
-    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
-    let mut nanos = InterfaceDescriptionBlock::new(DataLink::ETHERNET, 65535);
-    nanos.options.push(InterfaceDescriptionOption::IfTsResol(9));
-    w.write_pcapng_block(nanos).unwrap();
-    // Interface 1: default microsecond resolution, Linux cooked.
-    w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::LINUX_SLL, 65535))
-        .unwrap();
-    let eth = mold_udp_frame(&[5], &[], PORT, &mold[0]);
-    let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
-    sll.extend_from_slice(&ipv4(17, &[], 0, &udp(PORT + 2, &mold[1])));
-    // The writer stores the Duration's nanoseconds as the raw timestamp units.
-    for (iface, raw_units, data) in [(0u32, 1_234_567_891u64, &eth), (1, 1_500_000, &sll)] {
-        w.write_pcapng_block(EnhancedPacketBlock {
-            interface_id: iface,
-            timestamp: Duration::from_nanos(raw_units),
-            original_len: data.len() as u32,
-            data: Cow::Borrowed(data),
-            options: vec![],
-        })
-        .unwrap();
+    for endianness in [Endianness::Big, Endianness::Little] {
+        let mold = mold_packets();
+        let mut w = PcapNgWriter::with_endianness(Vec::new(), endianness).unwrap();
+        let mut nanos = InterfaceDescriptionBlock::new(DataLink::ETHERNET, 65535);
+        nanos.options.push(InterfaceDescriptionOption::IfTsResol(9));
+        w.write_pcapng_block(nanos).unwrap();
+        // Interface 1: default microsecond resolution, Linux cooked.
+        w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::LINUX_SLL, 65535))
+            .unwrap();
+        let eth = mold_udp_frame(&[5], &[], PORT, &mold[0]);
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
+        sll.extend_from_slice(&ipv4(17, &[], 0, &udp(PORT + 2, &mold[1])));
+        // The writer stores the Duration's nanoseconds as the raw timestamp units.
+        for (iface, raw_units, data) in [(0u32, 1_234_567_891u64, &eth), (1, 1_500_000, &sll)] {
+            w.write_pcapng_block(EnhancedPacketBlock {
+                interface_id: iface,
+                timestamp: Duration::from_nanos(raw_units),
+                original_len: data.len() as u32,
+                data: Cow::Borrowed(data),
+                options: vec![],
+            })
+            .unwrap();
+        }
+        let capture = PcapCapture::from_bytes(w.into_inner()).unwrap();
+        let (records, errors, stats) = collect(&capture, &ChannelMap::by_port());
+        assert!(errors.is_empty(), "{endianness:?}: {errors:?}");
+        assert_eq!(
+            records,
+            vec![
+                (1_234_567_891, 0, PORT, mold[0].clone()),
+                (1_500_000_000, 1, PORT + 2, mold[1].clone()),
+            ],
+            "{endianness:?}"
+        );
+        assert_eq!(stats.frames, 2);
     }
-    let capture = PcapCapture::from_bytes(w.into_inner()).unwrap();
-    let (records, errors, stats) = collect(&capture, &ChannelMap::by_port());
-    assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(
-        records,
-        vec![
-            (1_234_567_891, 0, PORT, mold[0].clone()),
-            (1_500_000_000, 1, PORT + 2, mold[1].clone()),
-        ]
-    );
-    assert_eq!(stats.frames, 2);
 }
 
 #[test]
@@ -385,4 +388,51 @@ fn pcap_to_kcap_keeps_every_record() {
     let info = capture_info(&output).unwrap();
     assert_eq!(info.records, 5);
     assert_eq!(info.channels.len(), 2);
+}
+
+#[test]
+fn pcapng_truncated_tail_and_undeclared_interface() {
+    let mold = mold_packets();
+    let mut w = PcapNgWriter::with_endianness(Vec::new(), Endianness::Big).unwrap();
+    w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 65535))
+        .unwrap();
+    let frame = mold_udp_frame(&[], &[], PORT, &mold[0]);
+    for _ in 0..2 {
+        w.write_pcapng_block(EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: Duration::from_nanos(10),
+            original_len: frame.len() as u32,
+            data: Cow::Borrowed(&frame),
+            options: vec![],
+        })
+        .unwrap();
+    }
+    let mut bytes = w.into_inner();
+    // An enhanced packet block naming interface 7, which was never declared.
+    let mut bad = Vec::new();
+    bad.extend_from_slice(&6u32.to_be_bytes());
+    bad.extend_from_slice(&32u32.to_be_bytes());
+    bad.extend_from_slice(&7u32.to_be_bytes());
+    bad.extend_from_slice(&[0; 16]);
+    bad.extend_from_slice(&32u32.to_be_bytes());
+    bytes.extend_from_slice(&bad);
+    let full = PcapCapture::from_bytes(bytes.clone()).unwrap();
+    let (records, errors, stats) = collect(&full, &ChannelMap::by_port());
+    assert_eq!(records.len(), 2);
+    assert!(
+        matches!(errors[..], [PcapError::BadBlock { frame: 2, .. }]),
+        "{errors:?}"
+    );
+    assert_eq!(stats.frame_errors, 1);
+
+    // Cut inside the second packet block: the first record, then a stop.
+    let cut = bytes.len() - bad.len() - 10;
+    let truncated = PcapCapture::from_bytes(bytes[..cut].to_vec()).unwrap();
+    let (records, errors, stats) = collect(&truncated, &ChannelMap::by_port());
+    assert_eq!(records.len(), 1);
+    assert!(
+        matches!(errors[..], [PcapError::Container { frame: 1, .. }]),
+        "{errors:?}"
+    );
+    assert!(stats.stopped_early);
 }

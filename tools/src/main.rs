@@ -46,12 +46,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The error and its causes on one line ("opening x: reading x: No such file"), leaving out
+/// a cause whose text the message before it already ends with.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            // `{:#}` prints the whole context chain on one line: "opening x: No such file".
-            eprintln!("kestrel: error: {e:#}");
+            eprintln!("kestrel: error: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }

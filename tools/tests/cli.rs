@@ -2,6 +2,10 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use kestrel_feeds::kcap::KcapReader;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 
 const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
@@ -147,6 +151,23 @@ fn bad_inputs_fail_with_a_clear_message() {
     let o = kestrel(&["replay", not_capture.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a kcap or pcap"));
+    let short = dir.path().join("short_orderbook.csv");
+    let book = std::fs::read_to_string(lobster("orderbook")).unwrap();
+    std::fs::write(
+        &short,
+        book.lines().take(100).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let o = kestrel(&[
+        "verify",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        short.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has 100 rows"));
     let o = kestrel(&["import", "lobster", "--messages", "x.csv"]);
     assert!(!o.status.success());
     let o = kestrel(&[
@@ -163,4 +184,56 @@ fn bad_inputs_fail_with_a_clear_message() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("TOOLONGSYMBOL"));
+}
+
+/// The kcap's datagrams as Ethernet/IPv4/UDP frames in a classic pcap.
+fn pcap_of(kcap: &Path) -> Vec<u8> {
+    let reader = KcapReader::open(kcap).unwrap();
+    let mut w = PcapWriter::with_header(Vec::new(), PcapHeader::default()).unwrap();
+    for (i, r) in reader.records().enumerate() {
+        let payload = r.unwrap().payload;
+        let mut udp = Vec::new();
+        udp.extend_from_slice(&40000u16.to_be_bytes());
+        udp.extend_from_slice(&26400u16.to_be_bytes());
+        udp.extend_from_slice(&u16::try_from(8 + payload.len()).unwrap().to_be_bytes());
+        udp.extend_from_slice(&[0, 0]);
+        udp.extend_from_slice(payload);
+        let mut frame = vec![1, 0, 0x5e, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0];
+        frame.extend_from_slice(&u16::try_from(20 + udp.len()).unwrap().to_be_bytes());
+        frame.extend_from_slice(&[0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 233, 54, 12, 1]);
+        frame.extend_from_slice(&udp);
+        let ts = Duration::from_micros(1_000 + i as u64);
+        w.write_packet(&PcapPacket::new(
+            ts,
+            u32::try_from(frame.len()).unwrap(),
+            &frame,
+        ))
+        .unwrap();
+    }
+    w.into_writer()
+}
+
+#[test]
+fn replay_accepts_a_pcap_and_agrees_with_the_kcap() {
+    let dir = tempfile::tempdir().unwrap();
+    let kcap = dir.path().join("itch.kcap");
+    let o = kestrel(&[
+        "import",
+        "itch",
+        "--in",
+        &format!("{DATA}/itch/ex20101224.TEST_ITCH_50"),
+        "--out",
+        kcap.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let pcap = dir.path().join("itch.pcap");
+    std::fs::write(&pcap, pcap_of(&kcap)).unwrap();
+    let from_pcap = replay_line(&pcap);
+    assert!(
+        from_pcap.starts_with("events=") && from_pcap.contains(" book_hash="),
+        "{from_pcap}"
+    );
+    let o = kestrel(&["replay", pcap.to_str().unwrap()]);
+    assert!(stdout(&o).contains("itch_messages=12012 decode_errors=0 "));
+    assert_eq!(from_pcap, replay_line(&kcap));
 }

@@ -202,15 +202,16 @@ impl L3Books {
                 return Err(BookError::DuplicateOrder { order_id });
             }
         };
-        let book = instrument.index();
-        let before = self.side_top(book, side);
-        self.insert_order(instrument, pos, order_id, side, price, qty)?;
+        let top_changed = self.insert_order(instrument, pos, order_id, side, price, qty)?;
+        if top_changed {
+            self.note_cross(instrument.index());
+        }
         self.stats.adds += 1;
         Ok(Applied {
             instrument,
             side: Some(side),
             price: Some(price),
-            top_changed: self.after(book, side, before),
+            top_changed,
             trade: None,
         })
     }
@@ -230,11 +231,11 @@ impl L3Books {
         let level = self.levels.level(found.level);
         let (side, price) = (level.side, level.price);
         let book = instrument.index();
-        let before = self.side_top(book, side);
+        let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
         if qty > remaining {
             self.remove_order(found);
-            self.after(book, side, before);
+            self.after_reduce(book, top_changed);
             self.stats.excess_executions += 1;
             return Err(BookError::ExcessQty {
                 order_id,
@@ -243,11 +244,12 @@ impl L3Books {
             });
         }
         self.reduce_or_remove(found, qty, remaining);
+        self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
             side: Some(side),
             price: Some(price),
-            top_changed: self.after(book, side, before),
+            top_changed,
             trade: Some(TradePrint {
                 price: trade_price.unwrap_or(price),
                 qty,
@@ -270,17 +272,18 @@ impl L3Books {
         let level = self.levels.level(found.level);
         let (side, price) = (level.side, level.price);
         let book = instrument.index();
-        let before = self.side_top(book, side);
+        let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
         if qty > remaining {
             self.stats.excess_cancels += 1;
         }
         self.reduce_or_remove(found, qty.min(remaining), remaining);
+        self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
             side: Some(side),
             price: Some(price),
-            top_changed: self.after(book, side, before),
+            top_changed,
             trade: None,
         })
     }
@@ -295,13 +298,14 @@ impl L3Books {
         let level = self.levels.level(found.level);
         let (side, price) = (level.side, level.price);
         let book = instrument.index();
-        let before = self.side_top(book, side);
+        let top_changed = self.is_best(book, side, found.level);
         self.remove_order(found);
+        self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
             side: Some(side),
             price: Some(price),
-            top_changed: self.after(book, side, before),
+            top_changed,
             trade: None,
         })
     }
@@ -332,9 +336,9 @@ impl L3Books {
         // One order left the map, so the new one fits without growing; probe after the removal
         // because backward-shift deletion moves entries.
         let result = match self.map.probe(new_order_id.0) {
-            Probe::Vacant { pos } => {
-                self.insert_order(instrument, pos, new_order_id, side, price, qty)
-            }
+            Probe::Vacant { pos } => self
+                .insert_order(instrument, pos, new_order_id, side, price, qty)
+                .map(|_| ()),
             Probe::Found { .. } => Err(BookError::DuplicateOrder {
                 order_id: new_order_id,
             }),
@@ -416,7 +420,9 @@ impl L3Books {
     }
 
     /// Puts a new order at the back of its level (creating the level), and `order_id` into the
-    /// map at `pos`. On error nothing changed.
+    /// map at `pos`; returns whether that level is now the side's best (so the top changed: a
+    /// positive quantity joined it, or it is a new best price). On error nothing changed.
+    #[inline(always)]
     fn insert_order(
         &mut self,
         instrument: InstrumentId,
@@ -425,10 +431,15 @@ impl L3Books {
         side: Side,
         price: Price,
         qty: Qty,
-    ) -> Result<(), BookError> {
+    ) -> Result<bool, BookError> {
         let book = instrument.index();
         let key = side_key(side, price);
-        let located = self.books[book].sides[side.index()].locate(key);
+        let ladder = &self.books[book].sides[side.index()];
+        let located = ladder.locate(key);
+        let at_best = match located {
+            Ok(index) => index + 1 == ladder.len(),
+            Err(index) => index == ladder.len(),
+        };
         let existing = match located {
             Ok(index) => {
                 let level = self.books[book].sides[side.index()]
@@ -475,7 +486,7 @@ impl L3Books {
         node.prev = tail;
         node.level = level;
         self.map.fill(pos, order_id.0, slot);
-        Ok(())
+        Ok(at_best)
     }
 
     /// Takes `qty` (at most `remaining`) off an order, removing it when nothing is left.
@@ -492,6 +503,7 @@ impl L3Books {
     }
 
     /// Unlinks an order from its queue, the map and the pool; drops its level when empty.
+    #[inline(always)]
     fn remove_order(&mut self, found: Found) {
         self.map.remove_at(found.pos);
         let node = *self.orders.node(found.slot);
@@ -539,9 +551,33 @@ impl L3Books {
         changed
     }
 
+    /// Whether `level` is the best level of its side.
+    #[inline]
+    fn is_best(&self, book: usize, side: Side, level: u32) -> bool {
+        self.books
+            .get(book)
+            .and_then(|b| b.sides[side.index()].best())
+            .is_some_and(|r| r.val == level)
+    }
+
+    /// After quantity left the top of a side: a reduction cannot cross a book, but it can
+    /// uncross one, so only a crossed book is re-checked.
+    #[inline]
+    fn after_reduce(&mut self, book: usize, top_changed: bool) {
+        if top_changed && self.books.get(book).is_some_and(|b| b.crossed) {
+            self.note_cross(book);
+        }
+    }
+
+    /// Re-checks whether the book is crossed; counts a change into crossed.
+    #[inline]
     fn note_cross(&mut self, book: usize) {
-        let crossed = self.is_crossed(InstrumentId(book as u32));
         if let Some(b) = self.books.get_mut(book) {
+            let crossed = match (b.sides[0].best(), b.sides[1].best()) {
+                // Bid key is the bid price; ask key is the complement of the ask price.
+                (Some(bid), Some(ask)) => bid.key >= !ask.key,
+                _ => false,
+            };
             if crossed && !b.crossed {
                 self.stats.crossed_events += 1;
             }

@@ -10,6 +10,8 @@ use crate::side::Side;
 
 /// Levels scanned linearly from the best end before the binary search.
 const LINEAR_SCAN: usize = 8;
+/// Levels moved by hand (rather than by `memmove`) when inserting or removing near the end.
+const SMALL_SHIFT: usize = 8;
 
 /// The sort key of a price on a side: larger is better on both sides.
 #[inline]
@@ -51,7 +53,7 @@ impl<V: Copy> Ladder<V> {
     }
 
     /// Number of levels.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.rungs.len()
     }
@@ -64,12 +66,12 @@ impl<V: Copy> Ladder<V> {
 
     /// Levels, best first.
     #[inline]
-    pub(crate) fn iter_best_first(&self) -> impl Iterator<Item = &Rung<V>> + '_ {
+    pub(crate) fn iter_best_first(&self) -> impl DoubleEndedIterator<Item = &Rung<V>> + '_ {
         self.rungs.iter().rev()
     }
 
     /// `Ok(index)` of the level with `key`, or `Err(index)` where it would be inserted.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn locate(&self, key: i64) -> Result<usize, usize> {
         let len = self.rungs.len();
         for (back, rung) in self.rungs.iter().rev().take(LINEAR_SCAN).enumerate() {
@@ -103,18 +105,46 @@ impl<V: Copy> Ladder<V> {
     }
 
     /// Inserts a level at `index` (from [`Ladder::locate`]); returns whether the vector had to
-    /// grow past its capacity.
+    /// grow past its capacity. Near the best end (the common case) the few later levels are
+    /// shifted by hand instead of through a `memmove` call.
     #[inline]
     pub(crate) fn insert(&mut self, index: usize, key: i64, val: V) -> bool {
         let grew = self.rungs.len() == self.rungs.capacity();
-        self.rungs.insert(index, Rung { key, val });
+        let rung = Rung { key, val };
+        let len = self.rungs.len();
+        if index >= len {
+            self.rungs.push(rung);
+        } else if len - index <= SMALL_SHIFT {
+            self.rungs.push(rung);
+            if let Some(tail) = self.rungs.get_mut(index..) {
+                for i in (1..tail.len()).rev() {
+                    tail[i] = tail[i - 1];
+                }
+                tail[0] = rung;
+            }
+        } else {
+            self.rungs.insert(index, rung);
+        }
         grew
     }
 
     /// Removes the level at `index`.
     #[inline]
     pub(crate) fn remove(&mut self, index: usize) -> Option<Rung<V>> {
-        (index < self.rungs.len()).then(|| self.rungs.remove(index))
+        let len = self.rungs.len();
+        if index >= len {
+            return None;
+        }
+        if len - index > SMALL_SHIFT {
+            return Some(self.rungs.remove(index));
+        }
+        let tail = self.rungs.get_mut(index..)?;
+        let removed = tail[0];
+        for i in 1..tail.len() {
+            tail[i - 1] = tail[i];
+        }
+        self.rungs.pop();
+        Some(removed)
     }
 
     /// Removes the level with `key`, if present.
@@ -170,6 +200,28 @@ mod tests {
         assert!(ladder.remove(1000).is_none());
         ladder.clear();
         assert_eq!(ladder.locate(5), Err(0));
+    }
+
+    #[test]
+    fn insert_and_remove_at_every_position() {
+        for len in 0..20i64 {
+            for at in 0..=len {
+                let mut ladder = Ladder::with_capacity(32);
+                let mut model: Vec<i64> = (0..len).map(|k| k * 2).collect();
+                for &k in &model {
+                    ladder.insert(ladder.locate(k).unwrap_err(), k, k);
+                }
+                let key = at * 2 - 1;
+                ladder.insert(ladder.locate(key).unwrap_err(), key, key);
+                model.insert(at as usize, key);
+                let keys: Vec<i64> = ladder.iter_best_first().map(|r| r.key).rev().collect();
+                assert_eq!(keys, model);
+                let removed = ladder.remove(at as usize).map(|r| r.key);
+                assert_eq!(removed, Some(model.remove(at as usize)));
+                let keys: Vec<i64> = ladder.iter_best_first().map(|r| r.key).rev().collect();
+                assert_eq!(keys, model);
+            }
+        }
     }
 
     #[test]

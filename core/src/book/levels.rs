@@ -80,11 +80,8 @@ impl LevelPool {
     /// Returns a level to the free list.
     #[inline]
     pub(crate) fn free(&mut self, index: u32) {
-        let cell = &mut self.levels[index as usize];
-        cell.head = NIL;
-        cell.count = 0;
-        cell.qty = Qty::ZERO;
-        cell.tail = self.free_head;
+        // Only the free-list link matters in a free level: `alloc` overwrites the rest.
+        self.levels[index as usize].tail = self.free_head;
         self.free_head = index;
     }
 

@@ -32,6 +32,10 @@ pub(crate) enum Probe {
 #[derive(Clone, Debug)]
 pub(crate) struct OrderMap {
     entries: Vec<Entry>,
+    /// `entries.len() - 1`.
+    mask: usize,
+    /// Ids held before the table must double (7/8 load).
+    max_len: usize,
     shift: u32,
     len: usize,
 }
@@ -46,6 +50,8 @@ impl OrderMap {
     fn with_table(table: usize) -> Self {
         Self {
             entries: vec![VACANT; table],
+            mask: table - 1,
+            max_len: table / 8 * 7,
             shift: 64 - table.trailing_zeros(),
             len: 0,
         }
@@ -59,7 +65,7 @@ impl OrderMap {
 
     #[inline]
     fn mask(&self) -> usize {
-        self.entries.len() - 1
+        self.mask
     }
 
     #[inline]
@@ -69,7 +75,7 @@ impl OrderMap {
     }
 
     /// Finds `id` or the position it would take.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn probe(&self, id: u64) -> Probe {
         let mask = self.mask();
         let mut pos = self.home(id);
@@ -97,7 +103,7 @@ impl OrderMap {
     /// Whether one more id fits under 7/8 load without growing.
     #[inline]
     pub(crate) fn has_room(&self) -> bool {
-        (self.len + 1) * 8 <= self.entries.len() * 7
+        self.len < self.max_len
     }
 
     /// Doubles the table (allocates) and rehashes every id.
@@ -120,7 +126,7 @@ impl OrderMap {
 
     /// Removes the entry at a position [`OrderMap::probe`] returned as found, shifting later
     /// entries of the same probe run back so that no tombstone is needed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove_at(&mut self, pos: usize) {
         let mask = self.mask();
         let mut hole = pos;

@@ -24,14 +24,6 @@ pub(crate) struct OrderNode {
     pub(crate) level: u32,
 }
 
-const FREE_NODE: OrderNode = OrderNode {
-    id: 0,
-    qty: Qty::ZERO,
-    prev: NIL,
-    next: NIL,
-    level: NIL,
-};
-
 /// Slab of order nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderPool {
@@ -75,9 +67,9 @@ impl OrderPool {
     /// Returns a slot to the free list.
     #[inline]
     pub(crate) fn free(&mut self, slot: u32) {
-        let cell = &mut self.nodes[slot as usize];
-        *cell = FREE_NODE;
-        cell.next = self.free_head;
+        // Only the free-list link matters in a free node: nothing reads the rest until `alloc`
+        // overwrites it.
+        self.nodes[slot as usize].next = self.free_head;
         self.free_head = slot;
     }
 

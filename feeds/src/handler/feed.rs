@@ -217,3 +217,98 @@ pub fn combined_book_hash(books: &L3Books) -> u64 {
     }
     h.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use kestrel_core::book::L3Books;
+    use kestrel_core::{BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Side};
+
+    use super::*;
+    use crate::itch::{StockDirectoryMsg, encode_event, stock_field};
+    use crate::moldudp64::{MoldPacketBuilder, MoldSession};
+
+    /// Mold packets of one message each: R for "TEST" at locate 5, then adds of order ids
+    /// 1..=n at 100.00 + i cents.
+    fn packets(n: u64) -> Vec<Vec<u8>> {
+        let stock = stock_field("TEST").unwrap();
+        let mut builder = MoldPacketBuilder::new(MoldSession::from_name("T").unwrap(), 1);
+        let mut out = Vec::new();
+        let mut msgs: Vec<Vec<u8>> = Vec::new();
+        let r = StockDirectoryMsg {
+            stock_locate: 5,
+            stock,
+            ..StockDirectoryMsg::default()
+        };
+        msgs.push(r.to_bytes().unwrap().to_vec());
+        for i in 1..=n {
+            let ev = MarketEvent {
+                instrument: InstrumentId(0),
+                exch_ts: Timestamp(i),
+                kind: BookEventKind::Add {
+                    order_id: OrderId(i),
+                    side: Side::Buy,
+                    price: Price::from_scaled(10_000 + i as i64, 2).unwrap(),
+                    qty: Qty::from_units(10).unwrap(),
+                },
+            };
+            let mut buf = [0u8; 64];
+            let len = encode_event(&ev, stock, 5, 0, Timestamp(i), &mut buf).unwrap();
+            msgs.push(buf[..len].to_vec());
+        }
+        msgs.iter()
+            .map(|m| {
+                builder.push(m, &mut out).unwrap();
+                builder.finish_into(&mut out);
+                out.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn duplicates_reordering_and_gaps_are_counted_and_delivery_stays_in_order() {
+        let p = packets(6);
+        let mut handler = FeedHandler::new(HandlerConfig::default());
+        let mut seqs = Vec::new();
+        let mut sink = |e: &FeedEvent, _: &L3Books| seqs.push(e.seq);
+        // R, A1, A1 again, A3 (held), A2 (fills the gap), A5 (A4 never comes), A6, end.
+        for i in [0, 1, 1, 3, 2, 5, 6] {
+            handler.on_datagram(Timestamp(100 + i as u64), &p[i], &mut sink);
+        }
+        handler.on_datagram(Timestamp(200), b"short", &mut sink);
+        handler.finish(&mut sink);
+        assert_eq!(seqs, vec![2, 3, 4, 6, 7]);
+        let s = handler.stats();
+        assert_eq!(s.records, 8);
+        assert_eq!(s.mold.duplicate_packets, 1);
+        assert_eq!(s.mold.malformed, 1);
+        assert_eq!(s.mold.gaps_lost, 1);
+        assert_eq!(s.anomalies(), 3);
+        assert_eq!(s.events, 5);
+        let id = handler.instruments().id_of("TEST").unwrap();
+        assert_eq!(
+            handler.books().best_bid(id).map(|l| l.price),
+            Price::from_scaled(10_006, 2)
+        );
+    }
+
+    #[test]
+    fn unknown_orders_and_bad_bytes_are_anomalies_not_stops() {
+        let mut handler = FeedHandler::new(HandlerConfig::default());
+        let mut sink = |_: &FeedEvent, _: &L3Books| {};
+        let p = packets(1);
+        handler.on_datagram(Timestamp(1), &p[0], &mut sink);
+        // A delete of an order nobody added, then garbage, then a valid add.
+        let mut delete = [0u8; 19];
+        delete[0] = b'D';
+        delete[1..3].copy_from_slice(&5u16.to_be_bytes());
+        delete[11..19].copy_from_slice(&77u64.to_be_bytes());
+        handler.on_itch_message(Timestamp(2), 10, &delete, &mut sink);
+        handler.on_itch_message(Timestamp(3), 11, b"Zjunk", &mut sink);
+        handler.on_datagram(Timestamp(4), &packets(1)[1], &mut sink);
+        let s = handler.stats();
+        assert_eq!((s.book.unknown_orders, s.decode_errors), (1, 1));
+        assert_eq!(s.anomalies(), 2);
+        // The stream went on: the add after the bad input is on the book.
+        assert_eq!(handler.books().live_orders(), 1);
+    }
+}

@@ -11,10 +11,12 @@ mod capture;
 mod feed;
 mod itch_file;
 mod sink;
+mod source;
 mod stats;
 
 pub use capture::{ReplayError, header_instruments};
 pub use feed::{FeedHandler, HandlerConfig, combined_book_hash, itch_timestamp};
 pub use itch_file::{ITCH_FILE_SESSION, ItchPackError, ItchPackReport, write_itch_capture};
 pub use sink::{EventSink, FeedEvent};
+pub use source::{CaptureFile, CaptureOpenError};
 pub use stats::HandlerStats;

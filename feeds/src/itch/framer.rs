@@ -8,7 +8,10 @@
 //! Bad input never stops the stream: each problem is returned as an [`ItchError`] with the byte
 //! offset of the frame, counted in [`FramerStats`], and the framer resynchronises: it skips by
 //! the declared length when that lands on a plausible header, otherwise by the type's length
-//! when that does, otherwise it scans forward byte by byte to the next plausible header.
+//! when that does, otherwise it scans forward byte by byte to the next plausible header
+//! (well-formed frames in a row, or up to the exact end of the input). While the input is
+//! type-framed (the last good prefix was zero), a non-zero prefix is treated as damage and
+//! never followed.
 //! Every access is a checked `get`; nothing reads out of bounds.
 
 use super::error::ItchError;
@@ -19,6 +22,9 @@ pub const PREFIX_LEN: usize = 2;
 
 /// Nanoseconds in a day: a plausible header's timestamp is below this.
 const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
+
+/// Well-formed frames in a row that make a resynchronisation point plausible.
+const PLAUSIBLE_CHAIN: usize = 3;
 
 /// One framed message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +65,8 @@ pub struct FramerStats {
 pub struct ItchFramer<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Whether the last good frame had a zero prefix (the input is framed by type).
+    type_framed: bool,
     stats: FramerStats,
 }
 
@@ -68,6 +76,7 @@ impl<'a> ItchFramer<'a> {
         Self {
             data,
             pos: 0,
+            type_framed: false,
             stats: FramerStats::default(),
         }
     }
@@ -100,7 +109,9 @@ impl<'a> ItchFramer<'a> {
                         offset: pos,
                         msg_type,
                     };
-                    let by_prefix = (declared != 0).then(|| pos + PREFIX_LEN + declared);
+                    // A length prefix is only worth following in a length-prefixed input.
+                    let by_prefix =
+                        (declared != 0 && !self.type_framed).then(|| pos + PREFIX_LEN + declared);
                     (err, self.resume_point(pos, by_prefix, None))
                 } else if declared != 0 && declared != len {
                     self.stats.prefix_mismatch += 1;
@@ -112,7 +123,14 @@ impl<'a> ItchFramer<'a> {
                     };
                     let by_prefix = Some(pos + PREFIX_LEN + declared);
                     let by_type = Some(pos + PREFIX_LEN + len);
-                    (err, self.resume_point(pos, by_prefix, by_type))
+                    // In a type-framed input a non-zero prefix is itself the damage: follow the
+                    // type's length only. In a length-prefixed input, the declared length first.
+                    let resume = if self.type_framed {
+                        self.resume_point(pos, by_type, None)
+                    } else {
+                        self.resume_point(pos, by_prefix, by_type)
+                    };
+                    (err, resume)
                 } else {
                     self.stats.truncated += 1;
                     let err = ItchError::Truncated {
@@ -151,14 +169,18 @@ impl<'a> ItchFramer<'a> {
         ((pos + 1)..end).find(|&p| self.plausible(p)).unwrap_or(end)
     }
 
-    /// Whether a good frame starts at `p` and is followed by the end of input or the start of
-    /// another well-formed frame.
+    /// Whether [`PLAUSIBLE_CHAIN`] well-formed frames follow each other from `p`, or fewer
+    /// that end exactly at the end of the input.
     fn plausible(&self, p: usize) -> bool {
-        match self.frame_end(p) {
-            Some(next) if next == self.data.len() => true,
-            Some(next) => self.frame_end(next).is_some(),
-            None => false,
+        let mut at = p;
+        for _ in 0..PLAUSIBLE_CHAIN {
+            match self.frame_end(at) {
+                Some(next) if next == self.data.len() => return true,
+                Some(next) => at = next,
+                None => return false,
+            }
         }
+        true
     }
 
     /// If a well-formed frame starts at `p` (known type, prefix zero or exact, fits in the
@@ -184,14 +206,16 @@ impl<'a> Iterator for ItchFramer<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let pos = self.pos;
         let rest = self.data.get(pos..)?;
-        if let [p0, p1, msg_type, ..] = *rest {
+        if let Some(&[p0, p1, msg_type]) = rest.first_chunk::<3>() {
+            // One table load gives the length (0: unknown type); the prefix must be 0 or equal.
             let len = usize::from(LEN_TABLE[usize::from(msg_type)]);
             let declared = usize::from(u16::from_be_bytes([p0, p1]));
-            if len != 0
-                && (declared == 0 || declared == len)
+            let zero = declared == 0;
+            if (zero | (declared == len)) & (len != 0)
                 && let Some(message) = rest.get(PREFIX_LEN..PREFIX_LEN + len)
             {
                 self.pos = pos + PREFIX_LEN + len;
+                self.type_framed = zero;
                 self.stats.frames += 1;
                 return Some(Ok(Frame {
                     offset: pos,

@@ -315,7 +315,10 @@ macro_rules! itch_messages {
 
         /// Decodes one message. `bytes` must be exactly one message: its length must be the
         /// fixed length of its type. Errors carry offset 0 (the start of `bytes`).
-        #[inline]
+        ///
+        /// Always inlined: in a decode loop the `Result` then never exists in memory and the
+        /// type dispatch merges with the caller's own `match` on the message.
+        #[inline(always)]
         pub fn decode(bytes: &[u8]) -> Result<Message<'_>, ItchError> {
             let Some(&msg_type) = bytes.first() else {
                 return Err(ItchError::Empty { offset: 0 });

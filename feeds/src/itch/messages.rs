@@ -395,6 +395,13 @@ mod tests {
     }
 
     #[test]
+    fn messages_are_a_pointer_and_a_tag() {
+        assert_eq!(core::mem::size_of::<Message<'_>>(), 16);
+        assert_eq!(core::mem::size_of::<AddOrder<'_>>(), 8);
+        assert!(core::mem::size_of::<Result<Message<'_>, ItchError>>() <= 40);
+    }
+
+    #[test]
     fn sides_map_both_ways() {
         for side in [Side::Buy, Side::Sell] {
             assert_eq!(side_from_code(side_code(side)), Some(side));

@@ -74,7 +74,6 @@ impl NormalizerStats {
 }
 
 /// Turns decoded ITCH messages into [`MarketEvent`]s; see the module docs.
-#[derive(Debug)]
 pub struct ItchNormalizer {
     instruments: InstrumentTable,
     /// Locate code -> instrument id, [`UNMAPPED`] or [`FILTERED`].
@@ -82,6 +81,19 @@ pub struct ItchNormalizer {
     /// Wanted symbols as space-padded `Alpha(8)` fields; `None` keeps everything.
     filter: Option<Vec<[u8; 8]>>,
     stats: NormalizerStats,
+}
+
+impl core::fmt::Debug for ItchNormalizer {
+    /// A summary: the 65,536-entry locate table is left out.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let bound = self.locate_map.iter().filter(|&&e| e < FILTERED).count();
+        f.debug_struct("ItchNormalizer")
+            .field("instruments", &self.instruments.len())
+            .field("bound_locates", &bound)
+            .field("filter", &self.filter.as_ref().map(Vec::len))
+            .field("stats", &self.stats)
+            .finish()
+    }
 }
 
 impl Default for ItchNormalizer {

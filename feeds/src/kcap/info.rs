@@ -148,8 +148,8 @@ impl fmt::Display for CaptureInfo {
                 "  {:>5} {:<12} tick {} lot {} decimals {}",
                 i.id.0,
                 i.symbol,
-                i.tick_size.to_decimal(),
-                i.lot_size.to_decimal(),
+                i.tick_size.to_decimal().normalize(),
+                i.lot_size.to_decimal().normalize(),
                 i.price_decimals
             )?;
         }

@@ -17,7 +17,7 @@
 //! The block header carries its own CRC so a reader can trust a block's length (and skip a
 //! block whose body is damaged) or, when the header itself is damaged, scan for the next block.
 //!
-//! - [`format`]: the header and block header layouts.
+//! - [`format`](mod@format): the header and block header layouts.
 //! - [`record`]: the record type shared with the pcap reader.
 //! - [`writer`]: [`KcapWriter`], buffered, blocks of about 64 KiB.
 //! - [`reader`]: [`KcapReader`], memory-mapped, zero-copy, damage-tolerant.
@@ -26,7 +26,7 @@
 pub mod error;
 pub mod format;
 pub mod info;
-mod mapped;
+pub(crate) mod mapped;
 pub mod reader;
 pub mod record;
 pub mod writer;
@@ -36,4 +36,4 @@ pub use format::{FORMAT_VERSION, KcapHeader, KcapInstrument, PayloadKind};
 pub use info::{CaptureInfo, capture_info};
 pub use reader::{KcapReader, ReadStats, Records};
 pub use record::Record;
-pub use writer::{DEFAULT_BLOCK_BYTES, KcapWriter};
+pub use writer::{DEFAULT_BLOCK_BYTES, KcapWriter, MAX_BLOCK_BYTES};

@@ -81,6 +81,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn record_is_small_and_copy() {
+        assert_eq!(std::mem::size_of::<Record<'_>>(), 40);
+    }
+
+    #[test]
     fn encode_decode_round_trip_and_faults() {
         let r = Record {
             recv_ts: Timestamp(123),

@@ -10,14 +10,17 @@ use super::record::{Record, encode_into};
 
 /// Target body size of a block.
 pub const DEFAULT_BLOCK_BYTES: usize = 64 * 1024;
+/// Largest block target accepted (bigger requests are lowered to it).
+pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Writes a header, then records grouped into checksummed blocks of about
 /// [`DEFAULT_BLOCK_BYTES`] (a record larger than that gets a block of its own).
-/// Call [`KcapWriter::finish`] to write the last block; a writer dropped without it loses the
-/// records of its open block.
+/// Call [`KcapWriter::finish`] to write the last block and see any error; a writer dropped
+/// without it still writes its open block, ignoring errors.
 #[derive(Debug)]
 pub struct KcapWriter<W: Write> {
-    out: W,
+    /// `None` only after `finish` took it.
+    out: Option<W>,
     body: Vec<u8>,
     block_records: u32,
     block_first_seq: u64,
@@ -46,7 +49,7 @@ impl<W: Write> KcapWriter<W> {
     }
 
     /// Writes the header to `out`; blocks close once their body reaches about `block_bytes`
-    /// (at least 1).
+    /// (clamped to 1 ..= [`MAX_BLOCK_BYTES`]).
     pub fn with_block_bytes(
         mut out: W,
         header: &KcapHeader,
@@ -54,9 +57,9 @@ impl<W: Write> KcapWriter<W> {
     ) -> Result<Self, KcapError> {
         let head = header.encode()?;
         out.write_all(&head)?;
-        let block_bytes = block_bytes.max(1);
+        let block_bytes = block_bytes.clamp(1, MAX_BLOCK_BYTES);
         Ok(Self {
-            out,
+            out: Some(out),
             body: Vec::with_capacity(block_bytes.saturating_add(4096)),
             block_records: 0,
             block_first_seq: 0,
@@ -108,8 +111,11 @@ impl<W: Write> KcapWriter<W> {
     /// Writes the open block, flushes, and returns the inner writer.
     pub fn finish(mut self) -> Result<W, KcapError> {
         self.flush_block()?;
-        self.out.flush()?;
-        Ok(self.out)
+        let mut out = self.out.take().ok_or_else(|| {
+            KcapError::Write(std::io::Error::other("kcap writer already finished"))
+        })?;
+        out.flush()?;
+        Ok(out)
     }
 
     /// Bytes written to the inner writer so far (header and completed blocks).
@@ -121,6 +127,9 @@ impl<W: Write> KcapWriter<W> {
         if self.block_records == 0 {
             return Ok(());
         }
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
         let body_len = u32::try_from(self.body.len()).map_err(|_| KcapError::TooLarge {
             what: "block body",
             len: self.body.len(),
@@ -131,12 +140,25 @@ impl<W: Write> KcapWriter<W> {
             body_crc: crc32fast::hash(&self.body),
             first_seq: self.block_first_seq,
         };
-        self.out.write_all(&header.encode())?;
-        self.out.write_all(&self.body)?;
+        out.write_all(&header.encode())?;
+        out.write_all(&self.body)?;
         self.bytes += (BLOCK_HEADER_LEN + self.body.len()) as u64;
         self.blocks += 1;
         self.body.clear();
         self.block_records = 0;
         Ok(())
+    }
+}
+
+impl<W: Write> Drop for KcapWriter<W> {
+    /// Best effort for writers not finished (early return, panic): the open block is written so
+    /// its records are not lost.
+    fn drop(&mut self) {
+        if self.out.is_some() {
+            let _ = self.flush_block();
+            if let Some(out) = self.out.as_mut() {
+                let _ = out.flush();
+            }
+        }
     }
 }

@@ -1,6 +1,18 @@
-//! LOBSTER -> ITCH operations: the initial book as synthetic orders, one group of ITCH messages
-//! per LOBSTER event, and after each event a check of the importer's model against the book
-//! row, learning only what LOBSTER cannot know (levels surfacing from beyond the window).
+//! LOBSTER -> ITCH operations, with what LOBSTER does not show made explicit.
+//!
+//! - **Initial book**: the book before the first event (its row with the event undone) becomes
+//!   one synthetic `A` per visible level, refs from [`SYNTHETIC_REF_BASE`](super::SYNTHETIC_REF_BASE).
+//! - **Events**: 1 -> `A`, 2 -> `X`, 3 -> `D`, 4 -> `E`, 5 -> `P`, 6 -> `Q`, 7 -> `H`, one group of
+//!   ITCH ops per message ([`EventSpan`]). Shares an event removes that the model does not hold
+//!   on the named order (an order older than the capture, or one changed unseen beyond the
+//!   window) come from the level's synthetic orders, then from real orders whose level has been
+//!   beyond the window ("hidden", re-attributed, counted); anything else is unapplied.
+//! - **Learning**: after event k the model is compared with row k, side by side. A level that
+//!   surfaces from beyond row k-1's deepest price (possible only when row k-1 showed all N
+//!   levels of that side) is taken from the row ([`ImportReport::learned`]); synthetic `A`s or
+//!   cancels are emitted only where the model's quantity differed. A level the model holds
+//!   there but the row does not show has left unseen ([`ImportReport::vanished`]). Every other
+//!   difference is a mismatch, reported and never corrected.
 
 use kestrel_core::{Side, TradingStatus};
 
@@ -56,6 +68,9 @@ pub struct EventSpan {
 pub struct ImportReport {
     /// Message rows read (good or not).
     pub messages: usize,
+    /// Book rows read (good or not); rows pair with messages by line, so a different count
+    /// leaves the unpaired messages unchecked.
+    pub book_rows: usize,
     /// Side checks made (two per checked transition).
     pub checks: u64,
     /// Side checks whose levels differed from the row.
@@ -69,6 +84,11 @@ pub struct ImportReport {
     /// Of the learned and vanished levels, those where the model's quantity differed and
     /// synthetic orders (adds or cancels) had to be emitted.
     pub adjusted: u64,
+    /// Events whose shares partly came from hidden real orders (their quantity had changed
+    /// unseen beyond the window; see [`ImportBook::cover`]).
+    pub reattributed_events: u64,
+    /// Shares re-attributed that way.
+    pub reattributed_shares: u64,
     /// Synthetic orders created for the initial book.
     pub initial_levels: u64,
     /// The first [`MISMATCH_DETAIL_LIMIT`] level mismatches.
@@ -146,51 +166,77 @@ fn undo(msg: &LobsterMessage, row: &BookRow) -> [Vec<BookLevel>; 2] {
     sides
 }
 
-/// Applies one LOBSTER event to the model, emitting its ITCH ops.
+/// Removes an event's shares from the order it names. What the model holds of that order
+/// goes first (`E`/`X`, or `D` for a delete); shares the model does not hold on it (an order
+/// that predates the capture, or one whose quantity LOBSTER changed unseen beyond the window)
+/// come from the level's synthetic and hidden orders ([`ImportBook::cover`]). A delete of an
+/// order that holds more than LOBSTER says leaves the surplus at the level as a synthetic
+/// order. Returns the shares re-attributed from hidden real orders.
+fn remove(
+    book: &mut ImportBook,
+    m: &LobsterMessage,
+    how: Removal,
+    out: &mut Vec<ImportOp>,
+) -> Result<u64, ModelError> {
+    let size = u64::from(m.size);
+    let held = book.held(m.order_id);
+    let price = book.price_of(m.order_id).unwrap_or(m.price);
+    let from_order = held.min(size);
+    let deficit = size - from_order;
+    if deficit > 0 {
+        let available = book.coverable(m.side, price, m.order_id);
+        if available < deficit {
+            return Err(ModelError::NoSyntheticLiquidity {
+                price,
+                available,
+                wanted: deficit,
+            });
+        }
+    }
+    if m.event == LobsterEventType::Delete && held > 0 {
+        book.delete(m.order_id, out);
+        if held > size {
+            book.add_synthetic(m.side, price, held - size, out)?;
+        }
+    } else if from_order > 0 {
+        book.reduce(m.order_id, from_order, how, out)?;
+    }
+    if deficit > 0 {
+        return book.cover(m.side, price, deficit, how, m.order_id, out);
+    }
+    Ok(0)
+}
+
+/// Applies one LOBSTER event to the model, emitting its ITCH ops; returns the shares
+/// re-attributed from hidden orders.
 fn apply(
     book: &mut ImportBook,
     m: &LobsterMessage,
     out: &mut Vec<ImportOp>,
-) -> Result<(), ModelError> {
-    let size = u64::from(m.size);
-    let known = book.contains(m.order_id);
+) -> Result<u64, ModelError> {
     let price_u32 = || u32::try_from(m.price).map_err(|_| ModelError::OutOfRange(m.price));
     match m.event {
-        LobsterEventType::Submit => book.add(m.order_id, m.side, m.price, size, out),
-        LobsterEventType::PartialCancel | LobsterEventType::ExecuteVisible => {
-            let how = if m.event == LobsterEventType::ExecuteVisible {
-                Removal::Execute
-            } else {
-                Removal::Cancel
-            };
-            if known {
-                book.reduce(m.order_id, size, how, out)
-            } else {
-                book.reduce_synthetic(m.side, m.price, size, how, out)
-            }
+        LobsterEventType::Submit => book
+            .add(m.order_id, m.side, m.price, u64::from(m.size), out)
+            .map(|()| 0),
+        LobsterEventType::PartialCancel | LobsterEventType::Delete => {
+            remove(book, m, Removal::Cancel, out)
         }
-        LobsterEventType::Delete => {
-            if known {
-                book.delete(m.order_id, out);
-                Ok(())
-            } else {
-                book.reduce_synthetic(m.side, m.price, size, Removal::Cancel, out)
-            }
-        }
+        LobsterEventType::ExecuteVisible => remove(book, m, Removal::Execute, out),
         LobsterEventType::ExecuteHidden => {
             out.push(ImportOp::HiddenTrade {
                 side: m.side,
                 price: price_u32()?,
                 shares: m.size,
             });
-            Ok(())
+            Ok(0)
         }
         LobsterEventType::Cross => {
             out.push(ImportOp::Cross {
                 price: price_u32()?,
-                shares: size,
+                shares: u64::from(m.size),
             });
-            Ok(())
+            Ok(0)
         }
         LobsterEventType::Halt => {
             out.push(ImportOp::Status(match m.price {
@@ -198,7 +244,7 @@ fn apply(
                 0 => TradingStatus::QuotationOnly,
                 _ => TradingStatus::Trading,
             }));
-            Ok(())
+            Ok(0)
         }
     }
 }
@@ -255,6 +301,11 @@ fn learn_and_check(
             }
         }
     }
+    if row.is_full(side)
+        && let Some(edge) = visible.last().map(|l| l.price)
+    {
+        book.mark_hidden_beyond(side, edge);
+    }
     let got = book.top(side, row.depth);
     let mut matched = true;
     for level in 0..row.depth {
@@ -282,6 +333,7 @@ pub fn plan_import(
 ) -> ImportPlan {
     let mut plan = ImportPlan::default();
     plan.report.messages = messages.len();
+    plan.report.book_rows = rows.len();
     let mut book = ImportBook::new();
     let mut scratch = Vec::new();
     let mut rows_ok: Vec<Option<BookRow>> = Vec::with_capacity(rows.len());
@@ -341,8 +393,13 @@ pub fn plan_import(
         }
         let first = plan.ops.len();
         scratch.clear();
-        if let Err(error) = apply(&mut book, msg, &mut scratch) {
-            plan.report.unapplied.push(UnappliedEvent { line, error });
+        match apply(&mut book, msg, &mut scratch) {
+            Ok(0) => {}
+            Ok(shares) => {
+                plan.report.reattributed_events += 1;
+                plan.report.reattributed_shares += shares;
+            }
+            Err(error) => plan.report.unapplied.push(UnappliedEvent { line, error }),
         }
         let mut checked = false;
         if let (Some(p), Some(r)) = (prev, row) {

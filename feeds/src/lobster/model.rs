@@ -26,9 +26,10 @@ pub enum ModelError {
         /// Shares the event removes.
         wanted: u64,
     },
-    /// An event on an unknown order at a level whose synthetic liquidity cannot cover it.
+    /// An event removes shares the named order does not hold (it predates the capture or
+    /// changed unseen) and the level's synthetic and hidden orders cannot cover them.
     #[error(
-        "{wanted} shares of an unknown order at {price} but only {available} synthetic shares there"
+        "{wanted} shares at {price} not held by the named order, only {available} synthetic or hidden shares there"
     )]
     NoSyntheticLiquidity {
         /// Level price.
@@ -57,6 +58,9 @@ struct RestingOrder {
     side: Side,
     price: i64,
     shares: u64,
+    /// The order's level has been beyond the visible window since the order was added, so
+    /// LOBSTER may have dropped changes to it: its quantity is not confirmed.
+    hidden: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -158,6 +162,7 @@ impl ImportBook {
                 side,
                 price,
                 shares,
+                hidden: false,
             },
         );
         let level = self.levels[side.index()].entry(price).or_default();
@@ -227,23 +232,64 @@ impl ImportBook {
         Some(order.shares)
     }
 
-    /// Removes `shares` of an unknown (pre-capture) order at `price` from the level's synthetic
-    /// orders, oldest first (emits `E` or `X` per synthetic order touched). Nothing changes
-    /// when the synthetic liquidity cannot cover it.
-    pub fn reduce_synthetic(
+    /// Shares an order holds (0 when it is not resting).
+    pub fn held(&self, order_ref: u64) -> u64 {
+        self.orders.get(&order_ref).map_or(0, |o| o.shares)
+    }
+
+    /// The price an order rests at.
+    pub fn price_of(&self, order_ref: u64) -> Option<i64> {
+        self.orders.get(&order_ref).map(|o| o.price)
+    }
+
+    /// Marks every order on levels beyond (worse than) `edge` as hidden: LOBSTER may change
+    /// them without a message from now on.
+    pub fn mark_hidden_beyond(&mut self, side: Side, edge: i64) {
+        let beyond: Vec<u64> = match side {
+            Side::Buy => self.levels[0]
+                .range(..edge)
+                .flat_map(|(_, l)| l.refs.iter().copied())
+                .collect(),
+            Side::Sell => self.levels[1]
+                .range(edge.saturating_add(1)..)
+                .flat_map(|(_, l)| l.refs.iter().copied())
+                .collect(),
+        };
+        for r in beyond {
+            if let Some(o) = self.orders.get_mut(&r) {
+                o.hidden = true;
+            }
+        }
+    }
+
+    /// Shares at a level that can stand in for an order LOBSTER names but the model does not
+    /// hold (enough of): synthetic orders, and real orders whose quantity is unconfirmed
+    /// (hidden), except `exclude`.
+    pub fn coverable(&self, side: Side, price: i64, exclude: u64) -> u64 {
+        self.level_refs(side, price)
+            .iter()
+            .filter(|&&r| r != exclude)
+            .filter_map(|&r| self.orders.get(&r).filter(|o| o.hidden || is_synthetic(r)))
+            .map(|o| o.shares)
+            .sum()
+    }
+
+    /// Removes `shares` at a level on behalf of an order the model does not hold (enough of):
+    /// first from the level's synthetic orders (oldest first, `E` or `X` each), then from
+    /// hidden real orders (newest first, never `exclude`): such an order's share is taken as
+    /// having left unseen (`X`/`D` on it) and the event's shares are re-attributed to a new
+    /// synthetic order (`A`, then `E` or `X` on it). Returns the re-attributed shares.
+    /// Nothing changes when [`coverable`](Self::coverable) is short.
+    pub fn cover(
         &mut self,
         side: Side,
         price: i64,
         shares: u64,
         how: Removal,
+        exclude: u64,
         out: &mut Vec<ImportOp>,
-    ) -> Result<(), ModelError> {
-        let refs = self.synthetic_refs(side, price);
-        let available: u64 = refs
-            .iter()
-            .filter_map(|r| self.orders.get(r))
-            .map(|o| o.shares)
-            .sum();
+    ) -> Result<u64, ModelError> {
+        let available = self.coverable(side, price, exclude);
         if available < shares {
             return Err(ModelError::NoSyntheticLiquidity {
                 price,
@@ -252,16 +298,37 @@ impl ImportBook {
             });
         }
         let mut left = shares;
-        for r in refs {
+        for r in self.synthetic_refs(side, price) {
             if left == 0 {
                 break;
             }
-            let held = self.orders.get(&r).map_or(0, |o| o.shares);
-            let part = left.min(held);
+            let part = left.min(self.held(r));
             self.reduce(r, part, how, out)?;
             left -= part;
         }
-        Ok(())
+        let mut reattributed = 0;
+        let mut hidden = self.level_refs(side, price);
+        hidden.retain(|&r| r != exclude && !is_synthetic(r));
+        for r in hidden.into_iter().rev() {
+            if left == 0 {
+                break;
+            }
+            let held = self.held(r);
+            let part = left.min(held);
+            if part == 0 || !self.orders.get(&r).is_some_and(|o| o.hidden) {
+                continue;
+            }
+            if part == held {
+                self.delete(r, out);
+            } else {
+                self.reduce(r, part, Removal::Cancel, out)?;
+            }
+            let s = self.add_synthetic(side, price, part, out)?;
+            self.reduce(s, part, how, out)?;
+            reattributed += part;
+            left -= part;
+        }
+        Ok(reattributed)
     }
 
     /// Sets a level to `target` shares with synthetic orders: an `A` for the missing shares, or
@@ -345,11 +412,11 @@ mod tests {
         b.add(7, Side::Sell, 100, 10, &mut out).unwrap();
         assert_eq!(b.level_shares(Side::Sell, 100), 60);
         // Unknown order executes 20 at 100: taken from the synthetic order.
-        b.reduce_synthetic(Side::Sell, 100, 20, Removal::Execute, &mut out)
+        b.cover(Side::Sell, 100, 20, Removal::Execute, 0, &mut out)
             .unwrap();
         assert_eq!(b.level_shares(Side::Sell, 100), 40);
         assert!(matches!(
-            b.reduce_synthetic(Side::Sell, 100, 31, Removal::Cancel, &mut out),
+            b.cover(Side::Sell, 100, 31, Removal::Cancel, 0, &mut out),
             Err(ModelError::NoSyntheticLiquidity { available: 30, .. })
         ));
         assert!(matches!(
@@ -363,6 +430,49 @@ mod tests {
         assert_eq!(b.delete(7, &mut out), Some(5));
         assert!(b.top(Side::Sell, 10).is_empty());
         assert_eq!(out.last(), Some(&ImportOp::Delete { order_ref: 7 }));
+    }
+
+    #[test]
+    fn hidden_orders_cover_what_lobster_says_left_unseen() {
+        let mut b = ImportBook::new();
+        let mut out = Vec::new();
+        b.add(7, Side::Sell, 100, 10, &mut out).unwrap();
+        // Visible: nothing can stand in for an unknown order.
+        assert_eq!(b.coverable(Side::Sell, 100, 999), 0);
+        b.mark_hidden_beyond(Side::Sell, 99);
+        assert_eq!(b.coverable(Side::Sell, 100, 999), 10);
+        assert_eq!(b.coverable(Side::Sell, 100, 7), 0);
+        out.clear();
+        let moved = b
+            .cover(Side::Sell, 100, 4, Removal::Execute, 999, &mut out)
+            .unwrap();
+        assert_eq!(moved, 4);
+        let s = SYNTHETIC_REF_BASE;
+        assert_eq!(
+            out,
+            vec![
+                ImportOp::Cancel {
+                    order_ref: 7,
+                    shares: 4
+                },
+                ImportOp::Add {
+                    order_ref: s,
+                    side: Side::Sell,
+                    price: 100,
+                    shares: 4
+                },
+                ImportOp::Execute {
+                    order_ref: s,
+                    shares: 4
+                },
+            ]
+        );
+        assert_eq!((b.held(7), b.level_shares(Side::Sell, 100)), (6, 6));
+        assert!(
+            b.cover(Side::Sell, 100, 7, Removal::Cancel, 999, &mut out)
+                .is_err()
+        );
+        assert_eq!(b.level_shares(Side::Sell, 100), 6);
     }
 
     #[test]

@@ -18,5 +18,6 @@ pub use packet::{
 };
 pub use request::{MoldRequest, REQUEST_LEN};
 pub use sequencer::{
-    MoldSequencer, PacketOutcome, SeqEvent, SeqRange, SequencerConfig, SequencerStats,
+    MAX_REORDER_PACKETS, MAX_SLOT_BYTES, MoldSequencer, PacketOutcome, SeqEvent, SeqRange,
+    SequencerConfig, SequencerStats,
 };

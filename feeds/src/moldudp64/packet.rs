@@ -408,6 +408,11 @@ mod tests {
     }
 
     #[test]
+    fn packet_view_is_small() {
+        assert_eq!(std::mem::size_of::<MoldPacket<'_>>(), 40);
+    }
+
+    #[test]
     fn session_names() {
         assert!(MoldSession::from_name("ELEVENCHARS").is_none());
         assert_eq!(

@@ -74,12 +74,17 @@ pub enum PacketOutcome {
     EndOfSession,
 }
 
+/// Most packets a reorder buffer may hold.
+pub const MAX_REORDER_PACKETS: usize = 4096;
+/// Largest slot preallocation (the largest UDP payload fits).
+pub const MAX_SLOT_BYTES: usize = 65_536;
+
 /// Sequencer settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SequencerConfig {
-    /// Packets the reorder buffer holds (at least 1).
+    /// Packets the reorder buffer holds (clamped to 1 ..= [`MAX_REORDER_PACKETS`]).
     pub reorder_packets: usize,
-    /// Bytes preallocated per held packet.
+    /// Bytes preallocated per held packet (at most [`MAX_SLOT_BYTES`]).
     pub slot_bytes: usize,
     /// Sequence expected first in each session (MoldUDP64 sessions start at 1); `None` joins
     /// mid-stream at the first packet seen.
@@ -249,7 +254,8 @@ impl MoldSequencer {
     /// A sequencer with its reorder buffer allocated.
     pub fn new(config: SequencerConfig) -> Self {
         let config = SequencerConfig {
-            reorder_packets: config.reorder_packets.max(1),
+            reorder_packets: config.reorder_packets.clamp(1, MAX_REORDER_PACKETS),
+            slot_bytes: config.slot_bytes.min(MAX_SLOT_BYTES),
             ..config
         };
         Self {
@@ -444,7 +450,10 @@ impl MoldSequencer {
             }
             if slot.next <= expected {
                 self.stats.duplicate_packets += 1;
-                self.stats.duplicate_messages += slot.next - slot.start;
+                self.stats.duplicate_messages = self
+                    .stats
+                    .duplicate_messages
+                    .saturating_add(slot.next - slot.start);
             } else if let Ok(packet) = MoldPacket::parse(&slot.bytes) {
                 deliver_from(&packet, &mut expected, &mut self.stats, sink);
                 self.expected = Some(expected);
@@ -458,8 +467,38 @@ impl MoldSequencer {
     fn declare_lost<F: FnMut(SeqEvent<'_>)>(&mut self, first: u64, end: u64, sink: &mut F) {
         if end > first {
             self.stats.gaps_lost += 1;
-            self.stats.messages_lost += end - first;
+            self.stats.messages_lost = self.stats.messages_lost.saturating_add(end - first);
             sink(SeqEvent::Lost(SeqRange { first, end }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reported_types_are_small_copies() {
+        assert_eq!(std::mem::size_of::<PacketOutcome>(), 16);
+        assert_eq!(std::mem::size_of::<SeqRange>(), 16);
+        assert_eq!(std::mem::size_of::<SeqEvent<'_>>(), 32);
+        assert_eq!(std::mem::size_of::<SequencerStats>(), 14 * 8);
+    }
+
+    #[test]
+    fn held_packets_stay_sorted_and_recycle_slots() {
+        let mut h = HeldPackets::new(3, 8);
+        assert!(!h.insert(30, 31, b"c"));
+        assert!(!h.insert(10, 12, b"a"));
+        assert!(h.insert(20, 21, b"0123456789"));
+        assert!(h.is_full());
+        assert_eq!(h.lowest().map(|s| s.start), Some(10));
+        assert!(h.covers(10, 11) && !h.covers(10, 13));
+        h.pop_lowest();
+        assert_eq!(h.lowest().map(|s| s.start), Some(20));
+        assert!(!h.is_full());
+        h.clear();
+        assert_eq!(h.len(), 0);
+        assert_eq!(h.free.len(), 3);
     }
 }

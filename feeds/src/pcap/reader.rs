@@ -1,10 +1,12 @@
-//! Classic pcap and pcapng files, read whole into memory and walked with `pcap-file`'s
-//! slice parsers: records borrow the file buffer (zero copy past the read).
+//! Classic pcap and pcapng files, memory-mapped and walked with `pcap-file`'s slice parsers:
+//! records borrow the mapped file (zero copy).
 
 use std::borrow::Cow;
+use std::fs::File;
 use std::path::Path;
 
 use kestrel_core::Timestamp;
+use memmap2::Mmap;
 use pcap_file::pcap::PcapParser;
 use pcap_file::pcapng::PcapNgParser;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
@@ -14,6 +16,7 @@ use super::channel::ChannelMap;
 use super::error::PcapError;
 use super::frame::{FrameKind, LinkType, SkipReason, parse_frame};
 use crate::kcap::Record;
+use crate::kcap::mapped::map_read_only;
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 const PCAP_MAGICS: [[u8; 4]; 4] = [
@@ -35,39 +38,66 @@ pub enum CaptureFormat {
     PcapNg,
 }
 
-/// A capture file in memory.
+#[derive(Debug)]
+enum Backing {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Backing {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Mapped(m) => m,
+            Self::Owned(v) => v,
+        }
+    }
+}
+
+/// A capture file, mapped or in memory.
 #[derive(Debug)]
 pub struct PcapCapture {
-    data: Vec<u8>,
+    data: Backing,
     format: CaptureFormat,
 }
 
 impl PcapCapture {
-    /// Reads `path` and checks its header.
+    /// Maps `path` read-only and checks its header.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, PcapError> {
         let path = path.as_ref();
-        let data = std::fs::read(path).map_err(|source| PcapError::File {
+        let file_err = |source| PcapError::File {
             path: path.to_owned(),
             source,
-        })?;
-        Self::from_bytes(data)
+        };
+        let file = File::open(path).map_err(file_err)?;
+        if file.metadata().map_err(file_err)?.len() == 0 {
+            return Err(PcapError::UnknownFormat { magic: Vec::new() });
+        }
+        Self::with_backing(Backing::Mapped(map_read_only(&file).map_err(file_err)?))
     }
 
     /// Takes a capture from memory and checks its header.
     pub fn from_bytes(data: Vec<u8>) -> Result<Self, PcapError> {
-        let magic = data.get(..4).unwrap_or(&data);
+        Self::with_backing(Backing::Owned(data))
+    }
+
+    fn with_backing(backing: Backing) -> Result<Self, PcapError> {
+        let data = backing.bytes();
+        let magic = data.get(..4).unwrap_or(data);
         let format = if magic == PCAPNG_MAGIC {
-            PcapNgParser::new(&data).map_err(PcapError::Header)?;
+            PcapNgParser::new(data).map_err(PcapError::Header)?;
             CaptureFormat::PcapNg
         } else if PCAP_MAGICS.iter().any(|m| m[..] == *magic) {
-            PcapParser::new(&data).map_err(PcapError::Header)?;
+            PcapParser::new(data).map_err(PcapError::Header)?;
             CaptureFormat::Pcap
         } else {
             return Err(PcapError::UnknownFormat {
                 magic: magic.to_vec(),
             });
         };
-        Ok(Self { data, format })
+        Ok(Self {
+            data: backing,
+            format,
+        })
     }
 
     /// The container format.
@@ -79,8 +109,9 @@ impl PcapCapture {
     /// frame index, `channel` from `channels`. Skipped frames are counted in
     /// [`PcapRecords::stats`]; undecodable frames yield an error and reading continues.
     pub fn records<'a>(&'a self, channels: &'a ChannelMap) -> PcapRecords<'a> {
+        let data = self.data.bytes();
         let source = match self.format {
-            CaptureFormat::Pcap => PcapParser::new(&self.data).map(|(rest, parser)| {
+            CaptureFormat::Pcap => PcapParser::new(data).map(|(rest, parser)| {
                 let header = parser.header();
                 (
                     rest,
@@ -91,17 +122,17 @@ impl PcapCapture {
                     },
                 )
             }),
-            CaptureFormat::PcapNg => PcapNgParser::new(&self.data)
+            CaptureFormat::PcapNg => PcapNgParser::new(data)
                 .map(|(rest, parser)| (rest, Source::PcapNg(Box::new(parser)))),
         };
         let (rest, source, done) = match source {
             Ok((rest, source)) => (rest, Some(source), false),
-            Err(_) => (&self.data[..0], None, true),
+            Err(_) => (&data[..0], None, true),
         };
         PcapRecords {
             source,
             rest,
-            len: self.data.len(),
+            len: data.len(),
             channels,
             frame: 0,
             done,

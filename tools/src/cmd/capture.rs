@@ -26,8 +26,7 @@ impl CaptureCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Self::Info(a) => {
-                let info = capture_info(&a.path)
-                    .with_context(|| format!("reading capture {}", a.path.display()))?;
+                let info = capture_info(&a.path).context("reading the capture")?;
                 print!("{info}");
                 Ok(ExitCode::SUCCESS)
             }

@@ -64,6 +64,12 @@ impl ImportCommand {
 
 /// Prints the import's row errors and counts (shared with `verify`).
 pub fn print_import_report(r: &ImportReport) {
+    if r.book_rows != r.messages {
+        println!(
+            "warning: {} message rows but {} book rows: rows pair by line, unpaired messages are not checked",
+            r.messages, r.book_rows
+        );
+    }
     for e in r.message_errors.iter().take(10) {
         println!("message file: {e}");
     }
@@ -74,7 +80,7 @@ pub fn print_import_report(r: &ImportReport) {
         println!("line {}: event not applicable: {}", u.line, u.error);
     }
     println!(
-        "rows={} bad_messages={} bad_book_rows={} unapplied={} initial_levels={} learned={} vanished={} adjusted={}",
+        "rows={} bad_messages={} bad_book_rows={} unapplied={} initial_levels={} learned={} vanished={} adjusted={} reattributed_events={}",
         r.messages,
         r.message_errors.len(),
         r.book_errors.len(),
@@ -82,7 +88,8 @@ pub fn print_import_report(r: &ImportReport) {
         r.initial_levels,
         r.learned,
         r.vanished,
-        r.adjusted
+        r.adjusted,
+        r.reattributed_events
     );
 }
 

@@ -2,19 +2,16 @@
 //! final top of book per instrument and a summary line
 //! `events=<n> anomalies=<a> book_hash=<hex>`.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::Pace;
 use kestrel_core::pipeline::RunMode;
 use kestrel_core::{InstrumentId, LevelView};
-use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
-use kestrel_feeds::kcap::KcapReader;
-use kestrel_feeds::pcap::PcapCapture;
+use kestrel_feeds::handler::{CaptureFile, FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
 
 use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
 
@@ -36,41 +33,6 @@ pub struct ReplayArgs {
     /// Session directory to write (default sessions/<utc-time>-<mode>).
     #[arg(long)]
     pub session_dir: Option<PathBuf>,
-}
-
-/// The capture formats replay recognises by their first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Kcap,
-    Pcap,
-}
-
-fn sniff(path: &Path) -> anyhow::Result<Format> {
-    let mut magic = [0u8; 8];
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let n = file
-        .read(&mut magic)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let head = magic.get(..n).unwrap_or(&[]);
-    if head.starts_with(b"KCAP") {
-        return Ok(Format::Kcap);
-    }
-    let pcap_magics: [[u8; 4]; 5] = [
-        [0xd4, 0xc3, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0xc3, 0xd4],
-        [0x4d, 0x3c, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0x3c, 0x4d],
-        [0x0a, 0x0d, 0x0d, 0x0a],
-    ];
-    if pcap_magics.iter().any(|m| head.starts_with(m)) {
-        return Ok(Format::Pcap);
-    }
-    bail!(
-        "{}: not a kcap or pcap capture (first bytes {:02x?})",
-        path.display(),
-        head
-    )
 }
 
 fn level(l: Option<LevelView>) -> String {
@@ -127,12 +89,6 @@ impl ReplayArgs {
     /// Runs the replay.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         if self.wants_pipeline() {
-            if sniff(&self.path)? != Format::Kcap {
-                bail!(
-                    "{}: pipeline replay needs a .kcap capture",
-                    self.path.display()
-                );
-            }
             let pace_text = self.pace.unwrap_or_else(|| "max".to_owned());
             let args = PipelineReplay {
                 pace: pace_text.parse::<Pace>()?,
@@ -148,25 +104,11 @@ impl ReplayArgs {
             print_session(&summary, &dir);
             return Ok(ExitCode::SUCCESS);
         }
-        let mut sink = |_: &FeedEvent, _: &L3Books| {};
-        let handler = match sniff(&self.path)? {
-            Format::Kcap => {
-                let reader = KcapReader::open(&self.path)
-                    .with_context(|| format!("opening capture {}", self.path.display()))?;
-                let mut handler =
-                    FeedHandler::for_capture(HandlerConfig::default(), reader.header())
-                        .with_context(|| format!("replaying {}", self.path.display()))?;
-                handler.replay_kcap(&reader, &mut sink);
-                handler
-            }
-            Format::Pcap => {
-                let capture = PcapCapture::open(&self.path)
-                    .with_context(|| format!("opening pcap {}", self.path.display()))?;
-                let mut handler = FeedHandler::new(HandlerConfig::default());
-                handler.replay_pcap(&capture, &mut sink);
-                handler
-            }
-        };
+        let capture = CaptureFile::open(&self.path).context("opening the capture")?;
+        let mut handler = capture
+            .handler(HandlerConfig::default())
+            .with_context(|| format!("replaying {}", self.path.display()))?;
+        capture.replay(&mut handler, &mut |_: &FeedEvent, _: &L3Books| {});
         print_summary(&handler);
         Ok(ExitCode::SUCCESS)
     }

@@ -69,6 +69,15 @@ impl LobsterArgs {
         if plan.events.is_empty() {
             bail!("{}: no message rows", self.messages.display());
         }
+        if plan.report.book_rows != plan.report.messages {
+            bail!(
+                "{} has {} rows but {} has {} messages: they must pair line by line",
+                self.orderbook.display(),
+                plan.report.book_rows,
+                self.messages.display(),
+                plan.report.messages
+            );
+        }
         print_import_report(&plan.report);
         let h = report.handler;
         println!(
