@@ -3,11 +3,15 @@
 #![deny(unsafe_code)]
 
 pub mod book;
+pub mod clock;
+pub mod cpu;
 pub mod event;
 pub mod fixed;
 pub mod ids;
 pub mod instrument;
+pub mod latency;
 pub mod order;
+pub mod pipeline;
 pub mod side;
 pub mod time;
 pub mod top;

@@ -1,5 +1,6 @@
 //! The compact book snapshot that the feed stage publishes to the strategy stage.
 
+use crate::clock::{Stamped, Stamps};
 use crate::fixed::{Price, Qty};
 use crate::ids::InstrumentId;
 use crate::side::Side;
@@ -86,6 +87,21 @@ pub struct BookUpdate {
     pub trade: TradePrint,
     /// Whether the instrument is trading (not halted or paused).
     pub trading: bool,
+    /// Stage boundary timestamps on the pipeline clock (latency measurement only: not part of
+    /// the update's content, so output hashes leave them out).
+    pub stamps: Stamps,
+}
+
+impl Stamped for BookUpdate {
+    #[inline]
+    fn stamps(&self) -> &Stamps {
+        &self.stamps
+    }
+
+    #[inline]
+    fn stamps_mut(&mut self) -> &mut Stamps {
+        &mut self.stamps
+    }
 }
 
 #[cfg(test)]
@@ -97,7 +113,7 @@ mod tests {
         assert_eq!(core::mem::size_of::<LevelView>(), 16);
         assert_eq!(core::mem::size_of::<BookTop>(), 2 * TOP_LEVELS * 16 + 8);
         assert!(
-            core::mem::size_of::<BookUpdate>() <= 416,
+            core::mem::size_of::<BookUpdate>() <= 432,
             "{}",
             core::mem::size_of::<BookUpdate>()
         );

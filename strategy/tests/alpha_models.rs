@@ -35,6 +35,7 @@ fn update(instrument: u32, seq: u64, top: BookTop) -> BookUpdate {
         top,
         trade: Default::default(),
         trading: true,
+        stamps: Default::default(),
     }
 }
 

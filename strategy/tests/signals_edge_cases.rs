@@ -37,6 +37,7 @@ fn update(seq: u64, top: BookTop, trading: bool) -> BookUpdate {
         top,
         trade: TradePrint::default(),
         trading,
+        stamps: Default::default(),
     }
 }
 

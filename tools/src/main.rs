@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod session;
 
 /// Kestrel: low-latency trading core tools.
 #[derive(Debug, Parser)]
@@ -29,6 +30,11 @@ enum Command {
     Capture(cmd::capture::CaptureCommand),
     /// Offline research on captures (signal and alpha information coefficients).
     Research(cmd::research::ResearchArgs),
+    /// Read session latency histograms.
+    #[command(subcommand)]
+    Hist(cmd::hist::HistCommand),
+    /// Host facts for low-latency runs and where the config would pin stages.
+    Sysinfo(cmd::sysinfo::SysinfoArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -38,6 +44,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => a.run(),
         Command::Capture(c) => c.run(),
         Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Hist(c) => c.run(),
+        Command::Sysinfo(a) => a.run(),
     }
 }
 

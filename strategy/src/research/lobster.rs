@@ -94,6 +94,7 @@ pub fn read_lobster(
                     top,
                     trade,
                     trading,
+                    stamps: Default::default(),
                 });
             }
             Err(e) => errors.push(e),

@@ -259,6 +259,7 @@ mod tests {
             top,
             trade: Default::default(),
             trading: true,
+            stamps: Default::default(),
         }
     }
 

@@ -1,9 +1,11 @@
 //! One module per `kestrel` command.
 
 pub mod capture;
+pub mod hist;
 pub mod import;
 pub mod replay;
 pub mod research;
+pub mod sysinfo;
 pub mod verify;
 
 use std::path::Path;

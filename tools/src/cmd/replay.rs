@@ -8,14 +8,31 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use kestrel_core::book::L3Books;
+use kestrel_core::clock::Pace;
+use kestrel_core::pipeline::RunMode;
 use kestrel_core::{InstrumentId, LevelView};
 use kestrel_feeds::handler::{CaptureFile, FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
+
+use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
 
 /// `kestrel replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Capture to replay: a .kcap (MoldUDP64 / ITCH 5.0) or a .pcap of MoldUDP64 datagrams.
     pub path: PathBuf,
+    /// Run the capture through the pipeline (.kcap only), `inline` or `threaded`, and write a
+    /// session directory. Also implied by --pace, --config and --session-dir.
+    #[arg(long)]
+    pub mode: Option<RunMode>,
+    /// Pipeline pacing: `max`, `recorded` or a speed factor (2 = twice the recorded rate).
+    #[arg(long)]
+    pub pace: Option<String>,
+    /// Pipeline configuration (TOML; see examples/kestrel.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Session directory to write (default sessions/<utc-time>-<mode>).
+    #[arg(long)]
+    pub session_dir: Option<PathBuf>,
 }
 
 fn level(l: Option<LevelView>) -> String {
@@ -62,8 +79,31 @@ fn print_summary(handler: &FeedHandler) {
 }
 
 impl ReplayArgs {
+    fn wants_pipeline(&self) -> bool {
+        self.mode.is_some()
+            || self.pace.is_some()
+            || self.config.is_some()
+            || self.session_dir.is_some()
+    }
+
     /// Runs the replay.
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if self.wants_pipeline() {
+            let pace_text = self.pace.unwrap_or_else(|| "max".to_owned());
+            let args = PipelineReplay {
+                pace: pace_text.parse::<Pace>()?,
+                pace_text,
+                input: self.path,
+                mode: self.mode.unwrap_or(RunMode::Inline),
+                config: self.config,
+                session_dir: self.session_dir,
+                progress: true,
+            };
+            let (handler, summary, dir) = run_pipeline_replay(&args)?;
+            print_summary(&handler);
+            print_session(&summary, &dir);
+            return Ok(ExitCode::SUCCESS);
+        }
         let capture = CaptureFile::open(&self.path).context("opening the capture")?;
         let mut handler = capture
             .handler(HandlerConfig::default())

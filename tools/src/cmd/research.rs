@@ -136,6 +136,7 @@ fn load_kcap(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, InstrumentTable)> 
             top,
             trade: applied.trade.unwrap_or_default(),
             trading: books.status(id) == TradingStatus::Trading,
+            stamps: Default::default(),
         });
     };
     handler.replay_kcap(&reader, &mut sink);

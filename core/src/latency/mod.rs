@@ -1,0 +1,56 @@
+//! Latency recording: per-thread HdrHistogram recorders on the hot path, interval snapshots
+//! handed to the ops thread through a ring, and the standard file formats (interval log `.hlog`,
+//! percentile distribution `.hgrm`).
+//!
+//! Hot-path rule: a recorder only ever writes into histograms it owns and that were allocated at
+//! start ([`new_histogram`] fixes the range; auto-resize is off), so recording allocates nothing
+//! and takes no lock.
+
+mod collector;
+mod hgrm;
+mod hlog;
+mod recorder;
+mod snapshot;
+mod summary;
+mod tag;
+
+pub use collector::{IntervalRecord, LatencyCollector};
+pub use hgrm::write_percentile_distribution;
+pub use hlog::{HlogError, read_interval_log, write_interval_log};
+pub use recorder::LatencyRecorder;
+pub use snapshot::{
+    Snapshot, SnapshotDrain, SnapshotReceiver, SnapshotSender, SnapshotSink, snapshot_ring,
+};
+pub use summary::{PERCENTILES, StageSummary, summarize};
+pub use tag::{LatencyTag, UnknownTag};
+
+pub use hdrhistogram::Histogram;
+
+/// Largest value a latency histogram holds: 60 s in nanoseconds. Larger values are clamped.
+pub const MAX_LATENCY_NS: u64 = 60_000_000_000;
+/// Significant decimal digits kept by every latency histogram.
+pub const SIGFIG: u8 = 3;
+
+/// A latency histogram in nanoseconds with the project-wide range and precision. Allocates once;
+/// recording never allocates (auto-resize stays off).
+pub fn new_histogram() -> Histogram<u64> {
+    // Constant bounds within the crate's preconditions (low >= 1, high >= 2 * low,
+    // sigfig <= 5): creation cannot fail, which `histogram_bounds_are_valid` checks.
+    #[allow(clippy::expect_used)]
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, SIGFIG)
+        .expect("constant histogram bounds are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_bounds_are_valid() {
+        let mut h = new_histogram();
+        assert!(!h.is_auto_resize());
+        h.saturating_record(MAX_LATENCY_NS * 10);
+        assert_eq!(h.len(), 1);
+        assert!(h.max() >= MAX_LATENCY_NS);
+    }
+}

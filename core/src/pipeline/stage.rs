@@ -1,0 +1,60 @@
+//! The stage traits: the only things a stage implements. The pipeline connects them.
+
+/// Where a stage puts its output events: the next ring (threaded), the next stage called
+/// directly (inline), or a test's collector.
+pub trait Emit<T> {
+    /// Hands one event on. Never drops it: a full ring waits.
+    fn emit(&mut self, event: T);
+}
+
+/// A stage in the middle or at the end of the pipeline: takes events one at a time (in
+/// batches, when the ring delivers several at once) and may emit events to its output.
+pub trait Stage {
+    /// What the stage consumes.
+    type In: Copy;
+    /// What the stage emits.
+    type Out: Copy;
+
+    /// Handles one event.
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: &Self::In, out: &mut E);
+
+    /// Called after the last event of a batch (the ring's `end_of_batch`): a place to flush
+    /// work that batches well. Default: nothing.
+    fn on_end_of_batch<E: Emit<Self::Out>>(&mut self, _out: &mut E) {}
+}
+
+/// What a [`Source::poll`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// Produced input (maybe emitted events); poll again at once.
+    Busy,
+    /// Nothing available now (a live socket with no packet); poll again after a wait.
+    Idle,
+    /// The input is exhausted; the pipeline drains and stops.
+    Done,
+}
+
+/// The first stage: reads its own input (a capture, a socket) and emits events.
+pub trait Source {
+    /// What the source emits.
+    type Out: Copy;
+
+    /// Processes some input (one record, or a small batch), emitting any events it yields.
+    fn poll<E: Emit<Self::Out>>(&mut self, out: &mut E) -> SourceStatus;
+}
+
+/// An [`Emit`] that throws events away (the output of a terminal stage).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Discard;
+
+impl<T> Emit<T> for Discard {
+    #[inline]
+    fn emit(&mut self, _event: T) {}
+}
+
+impl<T> Emit<T> for Vec<T> {
+    #[inline]
+    fn emit(&mut self, event: T) {
+        self.push(event);
+    }
+}

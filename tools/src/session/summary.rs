@@ -1,0 +1,55 @@
+//! `summary.json`.
+
+use kestrel_core::latency::StageSummary;
+use kestrel_core::pipeline::RunMode;
+use serde::{Deserialize, Serialize};
+
+/// Where one stage thread ran (mirrors the pipeline's report).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    /// Stage name.
+    pub stage: String,
+    /// Core requested.
+    pub core: Option<usize>,
+    /// Whether pinning succeeded.
+    pub pinned: bool,
+}
+
+/// Everything a session's `summary.json` says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Session id (directory name).
+    pub session: String,
+    /// Input capture path.
+    pub input: String,
+    /// Inline or threaded.
+    pub mode: RunMode,
+    /// `max`, `recorded` or a speed factor.
+    pub pace: String,
+    /// Capture records read.
+    pub records: u64,
+    /// Book updates through the pipeline.
+    pub events: u64,
+    /// Wall time of the pipeline run in seconds.
+    pub elapsed_s: f64,
+    /// Book updates per second.
+    pub throughput_eps: f64,
+    /// Events published but not consumed (0 on a clean shutdown).
+    pub drops: u64,
+    /// Feed anomalies (capture damage, gaps, decode and book errors, ...).
+    pub anomalies: u64,
+    /// Times the producer waited on a full ring.
+    pub backpressure_waits: u64,
+    /// Nanoseconds the producer waited on full rings.
+    pub backpressure_ns: u64,
+    /// Per-stage latency, nanoseconds.
+    pub stages: Vec<StageSummary>,
+    /// Output hash of the consumer stage (hex).
+    pub output_hash: String,
+    /// Final hash of every book (hex).
+    pub book_hash: String,
+    /// Thread placement.
+    pub threads: Vec<ThreadSummary>,
+    /// CPU placement warnings and other notes.
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,77 @@
+//! Writing a session directory.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use kestrel_core::latency::{
+    LatencyCollector, LatencyTag, write_interval_log, write_percentile_distribution,
+};
+
+use super::Summary;
+
+/// Percentile ticks per half distance in `.hgrm` files (HdrHistogram's default).
+pub const HGRM_TICKS: u32 = 5;
+/// `.hgrm` values are microseconds.
+pub const HGRM_SCALE: f64 = 1_000.0;
+
+/// An open session directory.
+#[derive(Clone, Debug)]
+pub struct SessionDir {
+    dir: PathBuf,
+}
+
+impl SessionDir {
+    /// Creates `dir` (and its parents).
+    pub fn create(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating session directory {}", dir.display()))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn create_file(&self, name: &str) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+        let p = self.dir.join(name);
+        let f = std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?;
+        Ok(std::io::BufWriter::new(f))
+    }
+
+    /// `config.toml`.
+    pub fn write_config(&self, resolved_toml: &str) -> anyhow::Result<()> {
+        let mut f = self.create_file("config.toml")?;
+        f.write_all(resolved_toml.as_bytes())?;
+        f.flush()?;
+        Ok(())
+    }
+
+    /// `latency.hlog`, `latency.hgrm` (end to end) and `latency-<stage>.hgrm`.
+    pub fn write_latency(&self, latency: &LatencyCollector, comment: &str) -> anyhow::Result<()> {
+        let mut f = self.create_file("latency.hlog")?;
+        write_interval_log(&mut f, latency, comment).context("writing latency.hlog")?;
+        f.flush()?;
+        let mut f = self.create_file("latency.hgrm")?;
+        write_percentile_distribution(
+            &mut f,
+            latency.total(LatencyTag::EndToEnd),
+            HGRM_TICKS,
+            HGRM_SCALE,
+        )?;
+        f.flush()?;
+        for tag in LatencyTag::ALL {
+            let mut f = self.create_file(&format!("latency-{tag}.hgrm"))?;
+            write_percentile_distribution(&mut f, latency.total(tag), HGRM_TICKS, HGRM_SCALE)?;
+            f.flush()?;
+        }
+        Ok(())
+    }
+
+    /// `summary.json`.
+    pub fn write_summary(&self, summary: &Summary) -> anyhow::Result<()> {
+        let mut f = self.create_file("summary.json")?;
+        serde_json::to_writer_pretty(&mut f, summary).context("writing summary.json")?;
+        f.write_all(b"\n")?;
+        f.flush()?;
+        Ok(())
+    }
+}
