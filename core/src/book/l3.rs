@@ -56,6 +56,8 @@ struct Found {
     pos: usize,
     slot: u32,
     level: u32,
+    side: Side,
+    price: Price,
 }
 
 /// Market-wide L3 (order-by-order) books: one per dense [`InstrumentId`], sharing one order
@@ -166,6 +168,8 @@ impl L3Books {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn invalid_qty(
         &mut self,
         instrument: InstrumentId,
@@ -228,13 +232,12 @@ impl L3Books {
         }
         let found = self.find_live(instrument, order_id)?;
         self.stats.executions += 1;
-        let level = self.levels.level(found.level);
-        let (side, price) = (level.side, level.price);
+        let (side, price) = (found.side, found.price);
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
         if qty > remaining {
-            self.remove_order(found);
+            self.remove_order(found, top_changed);
             self.after_reduce(book, top_changed);
             self.stats.excess_executions += 1;
             return Err(BookError::ExcessQty {
@@ -243,7 +246,7 @@ impl L3Books {
                 remaining,
             });
         }
-        self.reduce_or_remove(found, qty, remaining);
+        self.reduce_or_remove(found, qty, remaining, top_changed);
         self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
@@ -269,15 +272,14 @@ impl L3Books {
         }
         let found = self.find_live(instrument, order_id)?;
         self.stats.cancels += 1;
-        let level = self.levels.level(found.level);
-        let (side, price) = (level.side, level.price);
+        let (side, price) = (found.side, found.price);
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
         if qty > remaining {
             self.stats.excess_cancels += 1;
         }
-        self.reduce_or_remove(found, qty.min(remaining), remaining);
+        self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
         self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
@@ -295,11 +297,10 @@ impl L3Books {
     ) -> Result<Applied, BookError> {
         let found = self.find_live(instrument, order_id)?;
         self.stats.deletes += 1;
-        let level = self.levels.level(found.level);
-        let (side, price) = (level.side, level.price);
+        let (side, price) = (found.side, found.price);
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
-        self.remove_order(found);
+        self.remove_order(found, top_changed);
         self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
@@ -329,10 +330,11 @@ impl L3Books {
             });
         }
         self.stats.replaces += 1;
-        let side = self.levels.level(found.level).side;
+        let side = found.side;
         let book = instrument.index();
         let before = self.side_top(book, side);
-        self.remove_order(found);
+        let at_best = self.is_best(book, side, found.level);
+        self.remove_order(found, at_best);
         // One order left the map, so the new one fits without growing; probe after the removal
         // because backward-shift deletion moves entries.
         let result = match self.map.probe(new_order_id.0) {
@@ -396,27 +398,51 @@ impl L3Books {
     }
 
     /// The live order `order_id` in `instrument`'s book, or the (counted) error.
-    #[inline]
+    #[inline(always)]
     fn find_live(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
     ) -> Result<Found, BookError> {
         let Probe::Found { pos, slot } = self.map.probe(order_id.0) else {
-            self.stats.unknown_orders += 1;
-            return Err(BookError::UnknownOrder { order_id });
+            return Err(self.unknown_order(order_id));
         };
         let level = self.orders.node(slot).level;
-        let resting = self.levels.level(level).instrument;
-        if resting != instrument.0 {
-            self.stats.instrument_mismatches += 1;
-            return Err(BookError::InstrumentMismatch {
-                order_id,
-                instrument,
-                resting: InstrumentId(resting),
-            });
+        let lvl = self.levels.level(level);
+        if lvl.instrument != instrument.0 {
+            let resting = InstrumentId(lvl.instrument);
+            return Err(self.instrument_mismatch(order_id, instrument, resting));
         }
-        Ok(Found { pos, slot, level })
+        Ok(Found {
+            pos,
+            slot,
+            level,
+            side: lvl.side,
+            price: lvl.price,
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_order(&mut self, order_id: OrderId) -> BookError {
+        self.stats.unknown_orders += 1;
+        BookError::UnknownOrder { order_id }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn instrument_mismatch(
+        &mut self,
+        order_id: OrderId,
+        instrument: InstrumentId,
+        resting: InstrumentId,
+    ) -> BookError {
+        self.stats.instrument_mismatches += 1;
+        BookError::InstrumentMismatch {
+            order_id,
+            instrument,
+            resting,
+        }
     }
 
     /// Puts a new order at the back of its level (creating the level), and `order_id` into the
@@ -491,9 +517,9 @@ impl L3Books {
 
     /// Takes `qty` (at most `remaining`) off an order, removing it when nothing is left.
     #[inline]
-    fn reduce_or_remove(&mut self, found: Found, qty: Qty, remaining: Qty) {
+    fn reduce_or_remove(&mut self, found: Found, qty: Qty, remaining: Qty, at_best: bool) {
         if qty >= remaining {
-            self.remove_order(found);
+            self.remove_order(found, at_best);
         } else {
             let node = self.orders.node_mut(found.slot);
             node.qty = Qty::from_raw(remaining.raw().wrapping_sub(qty.raw()));
@@ -503,8 +529,10 @@ impl L3Books {
     }
 
     /// Unlinks an order from its queue, the map and the pool; drops its level when empty.
+    /// `at_best`: the order's level is its side's best (the last rung), so an emptied level
+    /// is popped without searching the ladder.
     #[inline(always)]
-    fn remove_order(&mut self, found: Found) {
+    fn remove_order(&mut self, found: Found, at_best: bool) {
         self.map.remove_at(found.pos);
         let node = *self.orders.node(found.slot);
         let lvl = self.levels.level_mut(found.level);
@@ -527,7 +555,12 @@ impl L3Books {
         self.orders.free(found.slot);
         if empty {
             if let Some(book) = self.books.get_mut(instrument as usize) {
-                book.sides[side.index()].remove_key(side_key(side, price));
+                let ladder = &mut book.sides[side.index()];
+                if at_best {
+                    ladder.pop_best();
+                } else {
+                    ladder.remove_key(side_key(side, price));
+                }
             }
             self.levels.free(found.level);
         }

@@ -147,6 +147,12 @@ impl<V: Copy> Ladder<V> {
         Some(removed)
     }
 
+    /// Removes the best level.
+    #[inline]
+    pub(crate) fn pop_best(&mut self) -> Option<Rung<V>> {
+        self.rungs.pop()
+    }
+
     /// Removes the level with `key`, if present.
     #[inline]
     pub(crate) fn remove_key(&mut self, key: i64) -> Option<Rung<V>> {
