@@ -2,3 +2,4 @@
 #![deny(unsafe_code)]
 
 pub mod flow;
+pub mod itch_stream;
