@@ -424,6 +424,20 @@ impl L3Books {
 
     #[cold]
     #[inline(never)]
+    fn qty_overflow(&mut self, instrument: InstrumentId) -> BookError {
+        self.stats.qty_overflows += 1;
+        BookError::QtyOverflow { instrument }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn capacity_exhausted(&mut self, instrument: InstrumentId) -> BookError {
+        self.stats.capacity_exhausted += 1;
+        BookError::CapacityExhausted { instrument }
+    }
+
+    #[cold]
+    #[inline(never)]
     fn unknown_order(&mut self, order_id: OrderId) -> BookError {
         self.stats.unknown_orders += 1;
         BookError::UnknownOrder { order_id }
@@ -461,56 +475,43 @@ impl L3Books {
         let book = instrument.index();
         let key = side_key(side, price);
         let ladder = &self.books[book].sides[side.index()];
-        let located = ladder.locate(key);
-        let at_best = match located {
-            Ok(index) => index + 1 == ladder.len(),
-            Err(index) => index == ladder.len(),
-        };
-        let existing = match located {
+        let len = ladder.len();
+        let (level, at_best, new_at) = match ladder.locate(key) {
             Ok(index) => {
-                let level = self.books[book].sides[side.index()]
-                    .val_mut(index)
-                    .map_or(NIL, |l| *l);
+                let level = ladder.val(index).unwrap_or(NIL);
                 if self.levels.level(level).qty.checked_add(qty).is_none() {
-                    self.stats.qty_overflows += 1;
-                    return Err(BookError::QtyOverflow { instrument });
+                    return Err(self.qty_overflow(instrument));
                 }
-                Some(level)
+                (level, index + 1 == len, None)
             }
-            Err(_) => None,
+            Err(index) => {
+                let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
+                    return Err(self.capacity_exhausted(instrument));
+                };
+                self.stats.level_growths += u64::from(pool_grew);
+                (level, index == len, Some(index))
+            }
         };
-        let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, NIL) else {
-            self.stats.capacity_exhausted += 1;
-            return Err(BookError::CapacityExhausted { instrument });
+        let tail = self.levels.level(level).tail;
+        let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, tail, level) else {
+            if new_at.is_some() {
+                self.levels.free(level);
+            }
+            return Err(self.capacity_exhausted(instrument));
         };
         self.stats.order_pool_growths += u64::from(pool_grew);
-        let level = match (existing, located) {
-            (Some(level), _) => level,
-            (None, Ok(index) | Err(index)) => {
-                let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
-                    self.orders.free(slot);
-                    self.stats.capacity_exhausted += 1;
-                    return Err(BookError::CapacityExhausted { instrument });
-                };
-                let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
-                self.stats.level_growths += u64::from(pool_grew) + u64::from(ladder_grew);
-                level
-            }
-        };
+        if let Some(index) = new_at {
+            let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
+            self.stats.level_growths += u64::from(ladder_grew);
+        }
         let lvl = self.levels.level_mut(level);
-        let tail = lvl.tail;
         lvl.tail = slot;
+        lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
         if tail == NIL {
             lvl.head = slot;
-        }
-        lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
-        lvl.count += 1;
-        if tail != NIL {
+        } else {
             self.orders.node_mut(tail).next = slot;
         }
-        let node = self.orders.node_mut(slot);
-        node.prev = tail;
-        node.level = level;
         self.map.fill(pos, order_id.0, slot);
         Ok(at_best)
     }
@@ -537,15 +538,15 @@ impl L3Books {
         let node = *self.orders.node(found.slot);
         let lvl = self.levels.level_mut(found.level);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(node.qty.raw()));
-        lvl.count = lvl.count.saturating_sub(1);
         if node.prev == NIL {
             lvl.head = node.next;
         }
         if node.next == NIL {
             lvl.tail = node.prev;
         }
+        // The queue is empty when the order was both its front and its back.
         let (empty, instrument, side, price) =
-            (lvl.count == 0, lvl.instrument, lvl.side, lvl.price);
+            (lvl.head == NIL, lvl.instrument, lvl.side, lvl.price);
         if node.prev != NIL {
             self.orders.node_mut(node.prev).next = node.next;
         }
