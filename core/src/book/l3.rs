@@ -199,7 +199,7 @@ impl L3Books {
             self.map.grow();
             self.stats.order_map_growths += 1;
         }
-        let pos = match self.map.probe(order_id.0) {
+        let pos = match self.map.probe(order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => pos,
             Probe::Found { .. } => {
                 self.stats.duplicate_orders += 1;
@@ -323,7 +323,11 @@ impl L3Books {
             return Err(self.invalid_qty(instrument, Some(old_order_id), qty));
         }
         let found = self.find_live(instrument, old_order_id)?;
-        if self.map.get(new_order_id.0).is_some() {
+        if self
+            .map
+            .get(new_order_id.0, |s| self.orders.id_of(s))
+            .is_some()
+        {
             self.stats.duplicate_orders += 1;
             return Err(BookError::DuplicateOrder {
                 order_id: new_order_id,
@@ -337,7 +341,7 @@ impl L3Books {
         self.remove_order(found, at_best);
         // One order left the map, so the new one fits without growing; probe after the removal
         // because backward-shift deletion moves entries.
-        let result = match self.map.probe(new_order_id.0) {
+        let result = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
                 .map(|_| ()),
@@ -374,7 +378,7 @@ impl L3Books {
                     let mut slot = levels.level(rung.val).head;
                     while slot != NIL {
                         let node = *orders.node(slot);
-                        if let Probe::Found { pos, .. } = map.probe(node.id) {
+                        if let Probe::Found { pos, .. } = map.probe(node.id, |s| orders.id_of(s)) {
                             map.remove_at(pos);
                         }
                         orders.free(slot);
@@ -404,7 +408,8 @@ impl L3Books {
         instrument: InstrumentId,
         order_id: OrderId,
     ) -> Result<Found, BookError> {
-        let Probe::Found { pos, slot } = self.map.probe(order_id.0) else {
+        let Probe::Found { pos, slot } = self.map.probe(order_id.0, |s| self.orders.id_of(s))
+        else {
             return Err(self.unknown_order(order_id));
         };
         let level = self.orders.node(slot).level;
@@ -667,7 +672,7 @@ impl L3Books {
 
     /// A live order by venue id.
     pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
-        let slot = self.map.get(order_id.0)?;
+        let slot = self.map.get(order_id.0, |s| self.orders.id_of(s))?;
         let node = self.orders.node(slot);
         let level = self.levels.level(node.level);
         Some(OrderView {

@@ -92,6 +92,12 @@ impl OrderPool {
         &mut self.nodes[slot as usize]
     }
 
+    /// The venue id stored in `slot`, if the slot exists.
+    #[inline(always)]
+    pub(crate) fn id_of(&self, slot: u32) -> Option<u64> {
+        self.nodes.get(slot as usize).map(|n| n.id)
+    }
+
     /// The node at `slot`, if the slot exists.
     #[inline]
     pub(crate) fn try_node(&self, slot: u32) -> Option<&OrderNode> {
