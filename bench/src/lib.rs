@@ -3,3 +3,4 @@
 
 pub mod flow;
 pub mod hop;
+pub mod itch_stream;

@@ -56,6 +56,8 @@ struct Found {
     pos: usize,
     slot: u32,
     level: u32,
+    side: Side,
+    price: Price,
 }
 
 /// Market-wide L3 (order-by-order) books: one per dense [`InstrumentId`], sharing one order
@@ -166,6 +168,8 @@ impl L3Books {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn invalid_qty(
         &mut self,
         instrument: InstrumentId,
@@ -195,7 +199,7 @@ impl L3Books {
             self.map.grow();
             self.stats.order_map_growths += 1;
         }
-        let pos = match self.map.probe(order_id.0) {
+        let pos = match self.map.probe(order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => pos,
             Probe::Found { .. } => {
                 self.stats.duplicate_orders += 1;
@@ -228,13 +232,12 @@ impl L3Books {
         }
         let found = self.find_live(instrument, order_id)?;
         self.stats.executions += 1;
-        let level = self.levels.level(found.level);
-        let (side, price) = (level.side, level.price);
+        let (side, price) = (found.side, found.price);
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
         if qty > remaining {
-            self.remove_order(found);
+            self.remove_order(found, top_changed);
             self.after_reduce(book, top_changed);
             self.stats.excess_executions += 1;
             return Err(BookError::ExcessQty {
@@ -243,7 +246,7 @@ impl L3Books {
                 remaining,
             });
         }
-        self.reduce_or_remove(found, qty, remaining);
+        self.reduce_or_remove(found, qty, remaining, top_changed);
         self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
@@ -269,15 +272,14 @@ impl L3Books {
         }
         let found = self.find_live(instrument, order_id)?;
         self.stats.cancels += 1;
-        let level = self.levels.level(found.level);
-        let (side, price) = (level.side, level.price);
+        let (side, price) = (found.side, found.price);
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
         if qty > remaining {
             self.stats.excess_cancels += 1;
         }
-        self.reduce_or_remove(found, qty.min(remaining), remaining);
+        self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
         self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
@@ -295,11 +297,10 @@ impl L3Books {
     ) -> Result<Applied, BookError> {
         let found = self.find_live(instrument, order_id)?;
         self.stats.deletes += 1;
-        let level = self.levels.level(found.level);
-        let (side, price) = (level.side, level.price);
+        let (side, price) = (found.side, found.price);
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
-        self.remove_order(found);
+        self.remove_order(found, top_changed);
         self.after_reduce(book, top_changed);
         Ok(Applied {
             instrument,
@@ -322,20 +323,25 @@ impl L3Books {
             return Err(self.invalid_qty(instrument, Some(old_order_id), qty));
         }
         let found = self.find_live(instrument, old_order_id)?;
-        if self.map.get(new_order_id.0).is_some() {
+        if self
+            .map
+            .get(new_order_id.0, |s| self.orders.id_of(s))
+            .is_some()
+        {
             self.stats.duplicate_orders += 1;
             return Err(BookError::DuplicateOrder {
                 order_id: new_order_id,
             });
         }
         self.stats.replaces += 1;
-        let side = self.levels.level(found.level).side;
+        let side = found.side;
         let book = instrument.index();
         let before = self.side_top(book, side);
-        self.remove_order(found);
+        let at_best = self.is_best(book, side, found.level);
+        self.remove_order(found, at_best);
         // One order left the map, so the new one fits without growing; probe after the removal
         // because backward-shift deletion moves entries.
-        let result = match self.map.probe(new_order_id.0) {
+        let result = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
                 .map(|_| ()),
@@ -372,7 +378,7 @@ impl L3Books {
                     let mut slot = levels.level(rung.val).head;
                     while slot != NIL {
                         let node = *orders.node(slot);
-                        if let Probe::Found { pos, .. } = map.probe(node.id) {
+                        if let Probe::Found { pos, .. } = map.probe(node.id, |s| orders.id_of(s)) {
                             map.remove_at(pos);
                         }
                         orders.free(slot);
@@ -396,27 +402,66 @@ impl L3Books {
     }
 
     /// The live order `order_id` in `instrument`'s book, or the (counted) error.
-    #[inline]
+    #[inline(always)]
     fn find_live(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
     ) -> Result<Found, BookError> {
-        let Probe::Found { pos, slot } = self.map.probe(order_id.0) else {
-            self.stats.unknown_orders += 1;
-            return Err(BookError::UnknownOrder { order_id });
+        let Probe::Found { pos, slot } = self.map.probe(order_id.0, |s| self.orders.id_of(s))
+        else {
+            return Err(self.unknown_order(order_id));
         };
         let level = self.orders.node(slot).level;
-        let resting = self.levels.level(level).instrument;
-        if resting != instrument.0 {
-            self.stats.instrument_mismatches += 1;
-            return Err(BookError::InstrumentMismatch {
-                order_id,
-                instrument,
-                resting: InstrumentId(resting),
-            });
+        let lvl = self.levels.level(level);
+        if lvl.instrument != instrument.0 {
+            let resting = InstrumentId(lvl.instrument);
+            return Err(self.instrument_mismatch(order_id, instrument, resting));
         }
-        Ok(Found { pos, slot, level })
+        Ok(Found {
+            pos,
+            slot,
+            level,
+            side: lvl.side,
+            price: lvl.price,
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn qty_overflow(&mut self, instrument: InstrumentId) -> BookError {
+        self.stats.qty_overflows += 1;
+        BookError::QtyOverflow { instrument }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn capacity_exhausted(&mut self, instrument: InstrumentId) -> BookError {
+        self.stats.capacity_exhausted += 1;
+        BookError::CapacityExhausted { instrument }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_order(&mut self, order_id: OrderId) -> BookError {
+        self.stats.unknown_orders += 1;
+        BookError::UnknownOrder { order_id }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn instrument_mismatch(
+        &mut self,
+        order_id: OrderId,
+        instrument: InstrumentId,
+        resting: InstrumentId,
+    ) -> BookError {
+        self.stats.instrument_mismatches += 1;
+        BookError::InstrumentMismatch {
+            order_id,
+            instrument,
+            resting,
+        }
     }
 
     /// Puts a new order at the back of its level (creating the level), and `order_id` into the
@@ -435,65 +480,52 @@ impl L3Books {
         let book = instrument.index();
         let key = side_key(side, price);
         let ladder = &self.books[book].sides[side.index()];
-        let located = ladder.locate(key);
-        let at_best = match located {
-            Ok(index) => index + 1 == ladder.len(),
-            Err(index) => index == ladder.len(),
-        };
-        let existing = match located {
+        let len = ladder.len();
+        let (level, at_best, new_at) = match ladder.locate(key) {
             Ok(index) => {
-                let level = self.books[book].sides[side.index()]
-                    .val_mut(index)
-                    .map_or(NIL, |l| *l);
+                let level = ladder.val(index).unwrap_or(NIL);
                 if self.levels.level(level).qty.checked_add(qty).is_none() {
-                    self.stats.qty_overflows += 1;
-                    return Err(BookError::QtyOverflow { instrument });
+                    return Err(self.qty_overflow(instrument));
                 }
-                Some(level)
+                (level, index + 1 == len, None)
             }
-            Err(_) => None,
+            Err(index) => {
+                let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
+                    return Err(self.capacity_exhausted(instrument));
+                };
+                self.stats.level_growths += u64::from(pool_grew);
+                (level, index == len, Some(index))
+            }
         };
-        let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, NIL) else {
-            self.stats.capacity_exhausted += 1;
-            return Err(BookError::CapacityExhausted { instrument });
+        let tail = self.levels.level(level).tail;
+        let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, tail, level) else {
+            if new_at.is_some() {
+                self.levels.free(level);
+            }
+            return Err(self.capacity_exhausted(instrument));
         };
         self.stats.order_pool_growths += u64::from(pool_grew);
-        let level = match (existing, located) {
-            (Some(level), _) => level,
-            (None, Ok(index) | Err(index)) => {
-                let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
-                    self.orders.free(slot);
-                    self.stats.capacity_exhausted += 1;
-                    return Err(BookError::CapacityExhausted { instrument });
-                };
-                let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
-                self.stats.level_growths += u64::from(pool_grew) + u64::from(ladder_grew);
-                level
-            }
-        };
+        if let Some(index) = new_at {
+            let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
+            self.stats.level_growths += u64::from(ladder_grew);
+        }
         let lvl = self.levels.level_mut(level);
-        let tail = lvl.tail;
         lvl.tail = slot;
+        lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
         if tail == NIL {
             lvl.head = slot;
-        }
-        lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
-        lvl.count += 1;
-        if tail != NIL {
+        } else {
             self.orders.node_mut(tail).next = slot;
         }
-        let node = self.orders.node_mut(slot);
-        node.prev = tail;
-        node.level = level;
         self.map.fill(pos, order_id.0, slot);
         Ok(at_best)
     }
 
     /// Takes `qty` (at most `remaining`) off an order, removing it when nothing is left.
     #[inline]
-    fn reduce_or_remove(&mut self, found: Found, qty: Qty, remaining: Qty) {
+    fn reduce_or_remove(&mut self, found: Found, qty: Qty, remaining: Qty, at_best: bool) {
         if qty >= remaining {
-            self.remove_order(found);
+            self.remove_order(found, at_best);
         } else {
             let node = self.orders.node_mut(found.slot);
             node.qty = Qty::from_raw(remaining.raw().wrapping_sub(qty.raw()));
@@ -503,21 +535,23 @@ impl L3Books {
     }
 
     /// Unlinks an order from its queue, the map and the pool; drops its level when empty.
+    /// `at_best`: the order's level is its side's best (the last rung), so an emptied level
+    /// is popped without searching the ladder.
     #[inline(always)]
-    fn remove_order(&mut self, found: Found) {
+    fn remove_order(&mut self, found: Found, at_best: bool) {
         self.map.remove_at(found.pos);
         let node = *self.orders.node(found.slot);
         let lvl = self.levels.level_mut(found.level);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(node.qty.raw()));
-        lvl.count = lvl.count.saturating_sub(1);
         if node.prev == NIL {
             lvl.head = node.next;
         }
         if node.next == NIL {
             lvl.tail = node.prev;
         }
+        // The queue is empty when the order was both its front and its back.
         let (empty, instrument, side, price) =
-            (lvl.count == 0, lvl.instrument, lvl.side, lvl.price);
+            (lvl.head == NIL, lvl.instrument, lvl.side, lvl.price);
         if node.prev != NIL {
             self.orders.node_mut(node.prev).next = node.next;
         }
@@ -527,7 +561,12 @@ impl L3Books {
         self.orders.free(found.slot);
         if empty {
             if let Some(book) = self.books.get_mut(instrument as usize) {
-                book.sides[side.index()].remove_key(side_key(side, price));
+                let ladder = &mut book.sides[side.index()];
+                if at_best {
+                    ladder.pop_best();
+                } else {
+                    ladder.remove_key(side_key(side, price));
+                }
             }
             self.levels.free(found.level);
         }
@@ -633,7 +672,7 @@ impl L3Books {
 
     /// A live order by venue id.
     pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
-        let slot = self.map.get(order_id.0)?;
+        let slot = self.map.get(order_id.0, |s| self.orders.id_of(s))?;
         let node = self.orders.node(slot);
         let level = self.levels.level(node.level);
         Some(OrderView {

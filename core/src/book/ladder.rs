@@ -98,6 +98,12 @@ impl<V: Copy> Ladder<V> {
             .map(|r| r.val)
     }
 
+    /// Payload at `index`.
+    #[inline]
+    pub(crate) fn val(&self, index: usize) -> Option<V> {
+        self.rungs.get(index).map(|r| r.val)
+    }
+
     /// Mutable payload at `index`.
     #[inline]
     pub(crate) fn val_mut(&mut self, index: usize) -> Option<&mut V> {
@@ -117,10 +123,7 @@ impl<V: Copy> Ladder<V> {
         } else if len - index <= SMALL_SHIFT {
             self.rungs.push(rung);
             if let Some(tail) = self.rungs.get_mut(index..) {
-                for i in (1..tail.len()).rev() {
-                    tail[i] = tail[i - 1];
-                }
-                tail[0] = rung;
+                tail.rotate_right(1);
             }
         } else {
             self.rungs.insert(index, rung);
@@ -145,6 +148,12 @@ impl<V: Copy> Ladder<V> {
         }
         self.rungs.pop();
         Some(removed)
+    }
+
+    /// Removes the best level.
+    #[inline]
+    pub(crate) fn pop_best(&mut self) -> Option<Rung<V>> {
+        self.rungs.pop()
     }
 
     /// Removes the level with `key`, if present.

@@ -20,8 +20,6 @@ pub(crate) struct Level {
     pub(crate) head: u32,
     /// Back of the queue (newest order), or [`NIL`]; the next free index when free.
     pub(crate) tail: u32,
-    /// Number of resting orders.
-    pub(crate) count: u32,
     /// Instrument index.
     pub(crate) instrument: u32,
     /// Book side.
@@ -58,7 +56,6 @@ impl LevelPool {
             qty: Qty::ZERO,
             head: NIL,
             tail: NIL,
-            count: 0,
             instrument,
             side,
         };
@@ -112,7 +109,7 @@ mod tests {
         let (b, grew) = pool.alloc(Price::ZERO, 1, Side::Buy).unwrap();
         assert_eq!((a, grew), (b, false));
         let level = pool.level(b);
-        assert_eq!((level.qty, level.count, level.head), (Qty::ZERO, 0, NIL));
+        assert_eq!((level.qty, level.head, level.tail), (Qty::ZERO, NIL, NIL));
         assert_eq!((level.instrument, level.side), (1, Side::Buy));
         assert!(pool.alloc(Price::ONE, 0, Side::Buy).unwrap().1);
     }

@@ -40,14 +40,21 @@ impl OrderPool {
         }
     }
 
-    /// Takes a free slot for a new order (at the back of no queue yet). Returns the slot and
-    /// whether the slab had to grow past its capacity, or `None` when `u32` slots run out.
+    /// Takes a free slot for a new order that will join `level`'s queue behind `prev` (the
+    /// caller links `prev.next`). Returns the slot and whether the slab had to grow past its
+    /// capacity, or `None` when `u32` slots run out.
     #[inline]
-    pub(crate) fn alloc(&mut self, id: u64, qty: Qty, level: u32) -> Option<(u32, bool)> {
+    pub(crate) fn alloc(
+        &mut self,
+        id: u64,
+        qty: Qty,
+        prev: u32,
+        level: u32,
+    ) -> Option<(u32, bool)> {
         let node = OrderNode {
             id,
             qty,
-            prev: NIL,
+            prev,
             next: NIL,
             level,
         };
@@ -85,6 +92,12 @@ impl OrderPool {
         &mut self.nodes[slot as usize]
     }
 
+    /// The venue id stored in `slot`, if the slot exists.
+    #[inline(always)]
+    pub(crate) fn id_of(&self, slot: u32) -> Option<u64> {
+        self.nodes.get(slot as usize).map(|n| n.id)
+    }
+
     /// The node at `slot`, if the slot exists.
     #[inline]
     pub(crate) fn try_node(&self, slot: u32) -> Option<&OrderNode> {
@@ -99,16 +112,17 @@ mod tests {
     #[test]
     fn slots_are_reused_lifo_and_growth_is_reported() {
         let mut pool = OrderPool::with_capacity(2);
-        let (a, grew_a) = pool.alloc(1, Qty::ONE, 0).unwrap();
-        let (b, grew_b) = pool.alloc(2, Qty::ONE, 0).unwrap();
+        let (a, grew_a) = pool.alloc(1, Qty::ONE, NIL, 0).unwrap();
+        let (b, grew_b) = pool.alloc(2, Qty::ONE, NIL, 0).unwrap();
         assert!(!grew_a && !grew_b);
-        let (_, grew_c) = pool.alloc(3, Qty::ONE, 0).unwrap();
+        let (_, grew_c) = pool.alloc(3, Qty::ONE, NIL, 0).unwrap();
         assert!(grew_c);
         pool.free(a);
         pool.free(b);
-        assert_eq!(pool.alloc(4, Qty::ONE, 7).unwrap(), (b, false));
-        assert_eq!(pool.alloc(5, Qty::ONE, 7).unwrap(), (a, false));
+        assert_eq!(pool.alloc(4, Qty::ONE, NIL, 7).unwrap(), (b, false));
+        assert_eq!(pool.alloc(5, Qty::ONE, b, 7).unwrap(), (a, false));
         assert_eq!(pool.node(a).id, 5);
         assert_eq!(pool.node(a).level, 7);
+        assert_eq!(pool.node(a).prev, b);
     }
 }
