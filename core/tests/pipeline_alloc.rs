@@ -2,6 +2,7 @@
 //! short one (set-up and tear-down only), counted by a global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use kestrel_core::clock::TscClock;
@@ -13,11 +14,23 @@ struct Counting;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    // Only the thread running the pipeline counts: the test harness's other threads allocate
+    // at their own times and would make the comparison flaky.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: forwards every call to the system allocator unchanged; only counts.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -28,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -49,6 +62,7 @@ fn allocations_for(records: u64, clock: &TscClock) -> (u64, u64) {
         snapshot_slots: 16,
     };
     let source = SyntheticSource::new(5, records, 16, clock.clone());
+    COUNTING.with(|c| c.set(true));
     let before = ALLOCS.load(Ordering::Relaxed);
     let out = run_inline(
         source,
@@ -60,6 +74,7 @@ fn allocations_for(records: u64, clock: &TscClock) -> (u64, u64) {
     )
     .unwrap();
     let after = ALLOCS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(false));
     (after - before, out.stage.output().events)
 }
 
