@@ -253,6 +253,58 @@ fn strategy_params_file_is_used_copied_and_checked() {
 }
 
 #[test]
+fn a_parameter_file_changed_during_a_paced_replay_is_applied_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_aapl(tmp.path());
+    let example = std::fs::read_to_string(EXAMPLE_STRATEGY).unwrap();
+    for mode in ["inline", "threaded"] {
+        let params = tmp.path().join(format!("{mode}.toml"));
+        std::fs::write(&params, &example).unwrap();
+        let dir = tmp.path().join(format!("reload-{mode}"));
+        // 20x the recorded rate: the sample takes a couple of seconds.
+        let child = Command::new(KESTREL)
+            .args([
+                "replay",
+                kcap.to_str().unwrap(),
+                "--mode",
+                mode,
+                "--pace",
+                "20",
+                "--strategy-params",
+                params.to_str().unwrap(),
+                "--session-dir",
+                dir.to_str().unwrap(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::fs::write(
+            &params,
+            example.replace("max_position = \"500\"", "max_position = \"25\""),
+        )
+        .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let s = summary(&dir);
+        assert_eq!(s["strategy"]["params_changes"], 1, "{mode}: {s}");
+        let log = std::fs::read_to_string(dir.join("params_changes.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{mode}: {log}");
+        assert_eq!(lines[0]["event"], "published");
+        assert_eq!(lines[1]["event"], "applied");
+        assert_eq!(lines[1]["version"], 1);
+        assert_eq!(lines[1]["sections"], serde_json::json!(["limits"]));
+        let first = lines[1]["first_seq"].as_u64().unwrap();
+        assert!(first > 1 && first <= s["events"].as_u64().unwrap(), "{log}");
+    }
+}
+
+#[test]
 fn bad_pace_and_missing_session_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let kcap = import_aapl(tmp.path());
