@@ -371,13 +371,14 @@ impl Stage for StrategyStage {
 
     #[inline]
     fn on_event<E: Emit<OrderIntent>>(&mut self, event: &BookUpdate, out: &mut E) {
-        self.updates.add(event);
         let decision = self.engine.on_update_decision(event);
         let decided = self.clock.now();
         self.recorder.record(
             LatencyTag::Strategy,
             decided.saturating_since(event.stamps().published),
         );
+        // Book-keeping after the decision, so the strategy latency is the strategy's.
+        self.updates.add(event);
         self.note_params_change();
         if let Some(slot) = self.bindings.get_mut(decision.record.binding as usize) {
             *slot += 1;

@@ -253,4 +253,13 @@ fn replay_accepts_a_pcap_and_agrees_with_the_kcap() {
     let o = replay(&pcap);
     assert!(stdout(&o).contains("itch_messages=12012 decode_errors=0 "));
     assert_eq!(from_pcap, replay_line(&kcap));
+    // The strategy stage decides the same intents from either (the line before the last).
+    let intents = |o: &Output| {
+        let out = stdout(o);
+        let lines: Vec<&str> = out.lines().collect();
+        lines[lines.len() - 2].to_owned()
+    };
+    let from_kcap = replay(&kcap);
+    assert!(intents(&o).starts_with("intents="), "{}", intents(&o));
+    assert_eq!(intents(&o), intents(&from_kcap));
 }

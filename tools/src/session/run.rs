@@ -12,7 +12,8 @@ use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
 use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
 use kestrel_core::pipeline::{
-    Discard, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
+    Discard, PipelineError, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline,
+    run_threaded,
 };
 use kestrel_core::{InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::CaptureSource;
@@ -131,6 +132,9 @@ struct StrategySetup {
     /// Watches the file (`None` with the built-in defaults: nothing to watch).
     reloader: Option<ParamsReloader>,
 }
+
+/// Name of the thread that watches the parameter file in a threaded run.
+const RELOAD_THREAD: &str = "params-reload";
 
 /// How often the parameter file is checked for changes.
 const RELOAD_POLL: Duration = Duration::from_millis(50);
@@ -257,16 +261,31 @@ where
                 (r, Vec::new())
             }
             RunMode::Threaded => {
-                let reload = reloader.map(|mut r| {
+                // The core's ops thread has no hook for extra work: the watcher gets its own
+                // small unpinned thread beside it, off the hot path.
+                let spawned = reloader.map(|mut r| {
                     let done = &done;
-                    s.spawn(move || {
-                        while !done.load(Ordering::Acquire) {
-                            r.poll(clock.now().nanos());
-                            std::thread::sleep(RELOAD_POLL / 5);
-                        }
-                        r.into_notes()
-                    })
+                    std::thread::Builder::new()
+                        .name(RELOAD_THREAD.to_owned())
+                        .spawn_scoped(s, move || {
+                            while !done.load(Ordering::Acquire) {
+                                r.poll(clock.now().nanos());
+                                std::thread::sleep(RELOAD_POLL / 5);
+                            }
+                            r.into_notes()
+                        })
+                        .map_err(|source| PipelineError::Spawn {
+                            stage: RELOAD_THREAD,
+                            source,
+                        })
                 });
+                let reload = match spawned.transpose() {
+                    Ok(h) => h,
+                    Err(e) => {
+                        progress.set_finished();
+                        return Err(e);
+                    }
+                };
                 let r = run_threaded(
                     source,
                     stage,
