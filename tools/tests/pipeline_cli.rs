@@ -280,6 +280,13 @@ fn a_parameter_file_changed_during_a_paced_replay_is_applied_and_recorded() {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300));
+        // SIGHUP forces a re-read (same file: nothing published) and must not end the run.
+        let hup = Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hup.success());
+        std::thread::sleep(std::time::Duration::from_millis(100));
         std::fs::write(
             &params,
             example.replace("max_position = \"500\"", "max_position = \"25\""),
