@@ -7,3 +7,4 @@ pub mod harmonizer;
 pub mod params;
 pub mod research;
 pub mod signals;
+pub mod stage;

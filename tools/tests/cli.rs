@@ -71,8 +71,25 @@ fn verify_fails_with_the_mismatches_when_a_row_is_wrong() {
     assert!(!last.contains("mismatched=0 "), "{last}");
 }
 
+/// `kestrel replay <path>`, its session directory in a fresh temporary directory (every replay
+/// writes one; the default `sessions/` would land in the crate folder).
+fn replay(path: &Path) -> Output {
+    let sessions = tempfile::tempdir().unwrap();
+    let dir = sessions.path().join("session");
+    let o = kestrel(&[
+        "replay",
+        path.to_str().unwrap(),
+        "--session-dir",
+        dir.to_str().unwrap(),
+    ]);
+    if o.status.success() {
+        assert!(dir.join("summary.json").is_file(), "no session written");
+    }
+    o
+}
+
 fn replay_line(path: &Path) -> String {
-    let o = kestrel(&["replay", path.to_str().unwrap()]);
+    let o = replay(path);
     assert!(o.status.success(), "{o:?}");
     last_line(&o)
 }
@@ -112,7 +129,7 @@ fn import_replay_and_info_on_lobster_and_itch() {
     ]);
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).contains("messages=12012 "), "{}", stdout(&o));
-    let o = kestrel(&["replay", itch.to_str().unwrap()]);
+    let o = replay(&itch);
     let out = stdout(&o);
     assert!(
         out.contains("itch_messages=12012 decode_errors=0 "),
@@ -233,7 +250,16 @@ fn replay_accepts_a_pcap_and_agrees_with_the_kcap() {
         from_pcap.starts_with("events=") && from_pcap.contains(" book_hash="),
         "{from_pcap}"
     );
-    let o = kestrel(&["replay", pcap.to_str().unwrap()]);
+    let o = replay(&pcap);
     assert!(stdout(&o).contains("itch_messages=12012 decode_errors=0 "));
     assert_eq!(from_pcap, replay_line(&kcap));
+    // The strategy stage decides the same intents from either (the line before the last).
+    let intents = |o: &Output| {
+        let out = stdout(o);
+        let lines: Vec<&str> = out.lines().collect();
+        lines[lines.len() - 2].to_owned()
+    };
+    let from_kcap = replay(&kcap);
+    assert!(intents(&o).starts_with("intents="), "{}", intents(&o));
+    assert_eq!(intents(&o), intents(&from_kcap));
 }

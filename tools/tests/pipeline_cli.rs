@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
 const EXAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/kestrel.toml");
+const EXAMPLE_STRATEGY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/strategy.toml");
 
 fn kestrel(args: &[&str]) -> Output {
     Command::new(KESTREL)
@@ -78,6 +79,9 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
             "latency.hlog",
             "latency.hgrm",
             "latency-e2e.hgrm",
+            "latency-strategy.hgrm",
+            "strategy.toml",
+            "params_changes.jsonl",
             "summary.json",
         ] {
             assert!(dir.join(f).is_file(), "{} missing", f);
@@ -98,6 +102,48 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
         .find(|s| s["stage"] == "e2e")
         .unwrap();
     assert_eq!(e2e["count"], b["events"]);
+    // The strategy stage: same intents inline and threaded, its own latency histogram.
+    let (sa, sb) = (&a["strategy"], &b["strategy"]);
+    assert_eq!(sa["fill_mode"], "simulated_immediate_fill");
+    assert_eq!(sa["updates"], a["events"]);
+    assert_eq!(sa["update_hash"], a["output_hash"]);
+    assert!(sa["intents"].as_u64().unwrap() > 0, "{sa}");
+    assert_eq!(
+        sa["buys"].as_u64().unwrap() + sa["sells"].as_u64().unwrap(),
+        sa["intents"].as_u64().unwrap()
+    );
+    assert_eq!(sa["intents"], sb["intents"]);
+    assert_eq!(sa["intent_hash"], sb["intent_hash"]);
+    assert_eq!(sa["params_changes"], 0);
+    let decisions: u64 = sa["bindings"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(decisions, sa["updates"].as_u64().unwrap());
+    assert_eq!(sa["latency"]["count"], a["events"]);
+    let strategy_stage = a["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "strategy")
+        .unwrap();
+    assert_eq!(strategy_stage["count"], a["events"]);
+    // The intents line comes just before the unchanged last line.
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    let n = lines.len();
+    assert_eq!(
+        lines[n - 2],
+        format!(
+            "intents={} intent_hash={}",
+            sb["intents"],
+            sb["intent_hash"].as_str().unwrap()
+        )
+    );
+    assert!(lines[n - 1].starts_with("events="), "{out}");
+    assert!(lines[n - 1].ends_with(&format!("book_hash={}", b["book_hash"].as_str().unwrap())));
     let config = std::fs::read_to_string(inline.join("config.toml")).unwrap();
     assert!(
         config.contains("[session]") && config.contains("mode = \"inline\""),
@@ -107,7 +153,7 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
     let o = kestrel(&["hist", "show", threaded.to_str().unwrap()]);
     assert!(o.status.success(), "{o:?}");
     let table = stdout(&o);
-    for stage in ["feed", "hop", "consumer", "e2e"] {
+    for stage in ["feed", "hop", "consumer", "e2e", "strategy"] {
         assert!(
             table.lines().any(|l| l.starts_with(stage)),
             "{stage}: {table}"
@@ -140,6 +186,129 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
             .count(),
         2
     );
+}
+
+#[test]
+fn strategy_params_file_is_used_copied_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_aapl(tmp.path());
+    let example = std::fs::read_to_string(EXAMPLE_STRATEGY).unwrap();
+    // A position limit below one lot (the smallest the file accepts): no intent can open a
+    // position.
+    let flat = example.replace("max_position = \"500\"", "max_position = \"0.00000001\"");
+    assert_ne!(
+        flat, example,
+        "examples/strategy.toml changed: update this test"
+    );
+    let params = tmp.path().join("flat.toml");
+    std::fs::write(&params, &flat).unwrap();
+    let run = |params: &Path, dir: &Path| {
+        kestrel(&[
+            "replay",
+            kcap.to_str().unwrap(),
+            "--strategy-params",
+            params.to_str().unwrap(),
+            "--session-dir",
+            dir.to_str().unwrap(),
+        ])
+    };
+    let (base_dir, flat_dir) = (tmp.path().join("base"), tmp.path().join("flat"));
+    let o = run(Path::new(EXAMPLE_STRATEGY), &base_dir);
+    assert!(o.status.success(), "{o:?}");
+    let o = run(&params, &flat_dir);
+    assert!(o.status.success(), "{o:?}");
+    let (base, flat_s) = (summary(&base_dir), summary(&flat_dir));
+    assert!(base["strategy"]["intents"].as_u64().unwrap() > 0);
+    assert_eq!(flat_s["strategy"]["intents"], 0, "{flat_s}");
+    assert_eq!(
+        std::fs::read_to_string(flat_dir.join("strategy.toml")).unwrap(),
+        flat
+    );
+    assert!(
+        flat_s["strategy"]["params_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("flat.toml")
+    );
+    // The built-in defaults are examples/strategy.toml.
+    let default_dir = tmp.path().join("default");
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--session-dir",
+        default_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        summary(&default_dir)["strategy"]["intent_hash"],
+        base["strategy"]["intent_hash"]
+    );
+    // An invalid file is refused with the field and the reason.
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, example.replace("fraction = 0.1", "fraction = -1.0")).unwrap();
+    let o = run(&bad, &tmp.path().join("bad"));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("kelly.fraction"), "{err}");
+}
+
+#[test]
+fn a_parameter_file_changed_during_a_paced_replay_is_applied_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_aapl(tmp.path());
+    let example = std::fs::read_to_string(EXAMPLE_STRATEGY).unwrap();
+    for mode in ["inline", "threaded"] {
+        let params = tmp.path().join(format!("{mode}.toml"));
+        std::fs::write(&params, &example).unwrap();
+        let dir = tmp.path().join(format!("reload-{mode}"));
+        // 20x the recorded rate: the sample takes a couple of seconds.
+        let child = Command::new(KESTREL)
+            .args([
+                "replay",
+                kcap.to_str().unwrap(),
+                "--mode",
+                mode,
+                "--pace",
+                "20",
+                "--strategy-params",
+                params.to_str().unwrap(),
+                "--session-dir",
+                dir.to_str().unwrap(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // SIGHUP forces a re-read (same file: nothing published) and must not end the run.
+        let hup = Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hup.success());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::write(
+            &params,
+            example.replace("max_position = \"500\"", "max_position = \"25\""),
+        )
+        .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let s = summary(&dir);
+        assert_eq!(s["strategy"]["params_changes"], 1, "{mode}: {s}");
+        let log = std::fs::read_to_string(dir.join("params_changes.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{mode}: {log}");
+        assert_eq!(lines[0]["event"], "published");
+        assert_eq!(lines[1]["event"], "applied");
+        assert_eq!(lines[1]["version"], 1);
+        assert_eq!(lines[1]["sections"], serde_json::json!(["limits"]));
+        let first = lines[1]["first_seq"].as_u64().unwrap();
+        assert!(first > 1 && first <= s["events"].as_u64().unwrap(), "{log}");
+    }
 }
 
 #[test]

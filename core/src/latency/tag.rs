@@ -16,6 +16,8 @@ pub enum LatencyTag {
     EndToEnd = 3,
     /// Producer time spent waiting on a full ring (backpressure), per wait.
     Backpressure = 4,
+    /// Strategy stage: the update's published stamp to the strategy's decision on it.
+    Strategy = 5,
 }
 
 /// A tag name that is not one of [`LatencyTag::ALL`].
@@ -25,7 +27,7 @@ pub struct UnknownTag(pub String);
 
 impl LatencyTag {
     /// Number of tags.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
     /// Every tag, in index order.
     pub const ALL: [LatencyTag; Self::COUNT] = [
         LatencyTag::Feed,
@@ -33,6 +35,7 @@ impl LatencyTag {
         LatencyTag::Consumer,
         LatencyTag::EndToEnd,
         LatencyTag::Backpressure,
+        LatencyTag::Strategy,
     ];
 
     /// Dense index (0..COUNT).
@@ -49,6 +52,7 @@ impl LatencyTag {
             LatencyTag::Consumer => "consumer",
             LatencyTag::EndToEnd => "e2e",
             LatencyTag::Backpressure => "backpressure",
+            LatencyTag::Strategy => "strategy",
         }
     }
 }

@@ -1,17 +1,16 @@
-//! `kestrel replay`: decode and book-build a whole capture through the feed handler, print the
-//! final top of book per instrument and a summary line
-//! `events=<n> anomalies=<a> book_hash=<hex>`.
+//! `kestrel replay`: a whole capture through the pipeline (feed stage, then the strategy stage),
+//! inline or threaded, writing a session directory; prints the final top of book per
+//! instrument, the feed counters, the session's headline figures, an
+//! `intents=<n> intent_hash=<hex>` line and, last, `events=<n> anomalies=<a> book_hash=<hex>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
-use kestrel_core::book::L3Books;
 use kestrel_core::clock::Pace;
 use kestrel_core::pipeline::RunMode;
 use kestrel_core::{InstrumentId, LevelView};
-use kestrel_feeds::handler::{CaptureFile, FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
+use kestrel_feeds::handler::{FeedHandler, HandlerStats};
 
 use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
 
@@ -20,8 +19,7 @@ use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
 pub struct ReplayArgs {
     /// Capture to replay: a .kcap (MoldUDP64 / ITCH 5.0) or a .pcap of MoldUDP64 datagrams.
     pub path: PathBuf,
-    /// Run the capture through the pipeline (.kcap only), `inline` or `threaded`, and write a
-    /// session directory. Also implied by --pace, --config and --session-dir.
+    /// Pipeline mode: `inline` (one thread, the default) or `threaded`.
     #[arg(long)]
     pub mode: Option<RunMode>,
     /// Pipeline pacing: `max`, `recorded` or a speed factor (2 = twice the recorded rate).
@@ -33,14 +31,18 @@ pub struct ReplayArgs {
     /// Session directory to write (default sessions/<utc-time>-<mode>).
     #[arg(long)]
     pub session_dir: Option<PathBuf>,
+    /// Strategy parameters (TOML; see examples/strategy.toml, the built-in default). The file
+    /// is watched during the replay (changes and SIGHUP reload it).
+    #[arg(long)]
+    pub strategy_params: Option<PathBuf>,
 }
 
 fn level(l: Option<LevelView>) -> String {
     l.map_or_else(|| "-".to_owned(), |l| format!("{} x {}", l.price, l.qty))
 }
 
-/// Prints the final top of book of every instrument and the summary line.
-fn print_summary(handler: &FeedHandler) {
+/// Prints the final top of book of every instrument and the feed counters.
+fn print_books(handler: &FeedHandler) {
     let books = handler.books();
     for index in 0..books.instruments() {
         let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
@@ -70,6 +72,11 @@ fn print_summary(handler: &FeedHandler) {
         s.book.unknown_orders,
         s.book_errors
     );
+}
+
+/// The last line: `events=<n> anomalies=<a> book_hash=<hex>`.
+fn print_final_line(handler: &FeedHandler) {
+    let s: HandlerStats = handler.stats();
     println!(
         "events={} anomalies={} book_hash={:016x}",
         s.events,
@@ -79,37 +86,23 @@ fn print_summary(handler: &FeedHandler) {
 }
 
 impl ReplayArgs {
-    fn wants_pipeline(&self) -> bool {
-        self.mode.is_some()
-            || self.pace.is_some()
-            || self.config.is_some()
-            || self.session_dir.is_some()
-    }
-
     /// Runs the replay.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        if self.wants_pipeline() {
-            let pace_text = self.pace.unwrap_or_else(|| "max".to_owned());
-            let args = PipelineReplay {
-                pace: pace_text.parse::<Pace>()?,
-                pace_text,
-                input: self.path,
-                mode: self.mode.unwrap_or(RunMode::Inline),
-                config: self.config,
-                session_dir: self.session_dir,
-                progress: true,
-            };
-            let (handler, summary, dir) = run_pipeline_replay(&args)?;
-            print_summary(&handler);
-            print_session(&summary, &dir);
-            return Ok(ExitCode::SUCCESS);
-        }
-        let capture = CaptureFile::open(&self.path).context("opening the capture")?;
-        let mut handler = capture
-            .handler(HandlerConfig::default())
-            .with_context(|| format!("replaying {}", self.path.display()))?;
-        capture.replay(&mut handler, &mut |_: &FeedEvent, _: &L3Books| {});
-        print_summary(&handler);
+        let pace_text = self.pace.unwrap_or_else(|| "max".to_owned());
+        let args = PipelineReplay {
+            pace: pace_text.parse::<Pace>()?,
+            pace_text,
+            input: self.path,
+            mode: self.mode.unwrap_or(RunMode::Inline),
+            config: self.config,
+            session_dir: self.session_dir,
+            strategy_params: self.strategy_params,
+            progress: true,
+        };
+        let (handler, summary, dir) = run_pipeline_replay(&args)?;
+        print_books(&handler);
+        print_session(&summary, &dir);
+        print_final_line(&handler);
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -1,13 +1,18 @@
-//! Session directories: what every pipeline replay leaves behind in `sessions/<id>/`, and the
-//! readers `kestrel hist` uses.
+//! Session directories: what every `kestrel replay` leaves behind in `sessions/<id>/` (or
+//! `--session-dir`), and the readers `kestrel hist` uses.
 //!
 //! ```text
 //! sessions/<id>/
 //!   config.toml          the resolved configuration (defaults filled in, CLI choices under [session])
+//!   strategy.toml        the strategy parameters the run started with (file or built-in)
+//!   params_changes.jsonl every reload published / rejected and every set applied
 //!   latency.hlog         HdrHistogram interval log, V2 + deflate, one tag per stage
+//!                        (feed, hop, consumer, e2e, backpressure, strategy)
 //!   latency.hgrm         end-to-end percentile distribution (HdrHistogram's text format, us)
 //!   latency-<stage>.hgrm the same for each stage
-//!   summary.json         events, throughput, drops, anomalies, percentiles, output hash
+//!   summary.json         events, throughput, drops, anomalies, percentiles, output hash,
+//!                        and under "strategy": intents (count, hash, sides), bindings,
+//!                        parameter changes, strategy latency
 //! ```
 
 pub mod config;

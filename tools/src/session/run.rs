@@ -1,23 +1,40 @@
-//! A pipeline replay: a capture through the feed stage and the consumer stage, inline or
-//! threaded, leaving a session directory behind.
+//! A pipeline replay: a capture (.kcap or .pcap) through the feed stage and the strategy stage,
+//! inline or threaded, with the strategy parameter file watched for hot reloads, leaving a
+//! session directory behind.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use kestrel_core::clock::{Pace, TscClock};
+use kestrel_core::book::L3Books;
+use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
-use kestrel_core::latency::{LatencyTag, summarize};
+use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
 use kestrel_core::pipeline::{
-    Discard, Progress, RunMode, RunOutput, StageCores, UpdateHasher, run_inline, run_threaded,
+    Discard, PipelineError, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline,
+    run_threaded,
 };
+use kestrel_core::{InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::CaptureSource;
-use kestrel_feeds::handler::{FeedHandler, HandlerConfig};
-use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::handler::{
+    CaptureFile, FeedEvent, FeedHandler, HandlerConfig, header_instruments,
+};
+use kestrel_feeds::kcap::Record;
+use kestrel_feeds::pcap::{ChannelMap, PcapRecords};
+use kestrel_strategy::alpha::MODEL_COUNT;
+use kestrel_strategy::harmonizer::FillMode;
+use kestrel_strategy::params::{
+    ParamsReceiver, ParamsWatcher, StrategyParams, params_handoff, parse_params,
+};
+use kestrel_strategy::stage::{
+    BINDINGS, DEFAULT_PARAMS_TOML, ParamsReloader, ReloadNote, ReloadOutcome, StrategyStage,
+    default_params,
+};
 
 use super::RunConfig;
 use super::id::fresh_session_dir;
-use super::summary::{Summary, ThreadSummary};
+use super::summary::{StrategySummary, Summary, ThreadSummary};
 use super::write::SessionDir;
 
 /// What to replay and how.
@@ -35,6 +52,9 @@ pub struct PipelineReplay {
     pub config: Option<PathBuf>,
     /// Exact session directory; default `sessions/<id>`.
     pub session_dir: Option<PathBuf>,
+    /// Strategy parameter file (watched for changes and SIGHUP); `None`: the built-in
+    /// defaults (examples/strategy.toml).
+    pub strategy_params: Option<PathBuf>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
 }
@@ -103,6 +123,211 @@ fn spawn_progress(progress: &Progress) -> impl FnOnce() + '_ {
     }
 }
 
+/// Where the strategy's parameters come from and how reloads are watched.
+struct StrategySetup {
+    params: StrategyParams,
+    /// The initial file's text (copied into the session directory as strategy.toml).
+    text: String,
+    receiver: ParamsReceiver,
+    /// Watches the file (`None` with the built-in defaults: nothing to watch).
+    reloader: Option<ParamsReloader>,
+}
+
+/// Name of the thread that watches the parameter file in a threaded run.
+const RELOAD_THREAD: &str = "params-reload";
+
+/// How often the parameter file is checked for changes.
+const RELOAD_POLL: Duration = Duration::from_millis(50);
+
+fn strategy_setup(path: Option<&Path>) -> anyhow::Result<StrategySetup> {
+    let (publisher, receiver) = params_handoff(0);
+    let Some(path) = path else {
+        let params = default_params().context("the built-in strategy parameters")?;
+        return Ok(StrategySetup {
+            params,
+            text: DEFAULT_PARAMS_TOML.to_owned(),
+            receiver,
+            reloader: None,
+        });
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading strategy parameters {}", path.display()))?;
+    let params = parse_params(&text)
+        .and_then(|p| p.expect_models(MODEL_COUNT).map(|()| p))
+        .with_context(|| format!("strategy parameters {}", path.display()))?;
+    let watcher = ParamsWatcher::new(path, params, MODEL_COUNT, publisher);
+    Ok(StrategySetup {
+        params,
+        text,
+        receiver,
+        reloader: Some(ParamsReloader::new(
+            watcher,
+            u64::try_from(RELOAD_POLL.as_nanos()).unwrap_or(u64::MAX),
+        )),
+    })
+}
+
+/// The instruments the strategy is sized for: the capture header's table, or (a pcap, or a
+/// kcap whose header declares none) the table a first decoding pass learns from the ITCH `R`
+/// messages (ids are dense in order of appearance, so the replay assigns the same ones). A
+/// capture without any instrument gets one placeholder so the stage can be built; its updates
+/// (if any) are then counted as unknown instruments.
+fn instrument_table(capture: &CaptureFile) -> anyhow::Result<InstrumentTable> {
+    let mut table = match capture {
+        CaptureFile::Kcap(reader) if !reader.header().instruments.is_empty() => {
+            header_instruments(reader.header()).context("capture instrument table")?
+        }
+        _ => {
+            let mut handler = capture.handler(HandlerConfig::default())?;
+            capture.replay(&mut handler, &mut |_: &FeedEvent, _: &L3Books| {});
+            handler.instruments().clone()
+        }
+    };
+    if table.is_empty() {
+        table
+            .add("-", Price::from_raw(1), Qty::ONE, 0)
+            .context("placeholder instrument")?;
+    }
+    Ok(table)
+}
+
+/// A pcap's records, with the count of frames its reader skipped (not IPv4/UDP, fragments,
+/// unknown link or port) published when the records run out, so the replay counts them as the
+/// plain feed replay does.
+struct PcapSource<'a> {
+    records: PcapRecords<'a>,
+    skipped: &'a AtomicU64,
+}
+
+impl<'a> Iterator for PcapSource<'a> {
+    type Item = <PcapRecords<'a> as Iterator>::Item;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.records.next();
+        if next.is_none() {
+            let st = self.records.stats();
+            self.skipped.store(
+                st.not_ipv4 + st.not_udp + st.fragments + st.unsupported_link + st.unmapped_port,
+                Ordering::Relaxed,
+            );
+        }
+        next
+    }
+}
+
+/// What one pipeline run left behind, whatever its record source.
+struct Ran {
+    handler: FeedHandler,
+    stage: StrategyStage,
+    report: RunReport,
+    latency: LatencyCollector,
+    reload_notes: Vec<ReloadNote>,
+}
+
+/// Runs `source` into `stage`, inline (the stage polls the reloader between batches) or
+/// threaded (a reload thread polls it beside the pipeline), and collects the strategy latency
+/// into the run's.
+fn run_source<'a, I, E>(
+    args: &PipelineReplay,
+    config: &RunConfig,
+    clock: &TscClock,
+    source: CaptureSource<I>,
+    stage: StrategyStage,
+    reloader: Option<ParamsReloader>,
+) -> anyhow::Result<Ran>
+where
+    I: Iterator<Item = Result<Record<'a>, E>> + Send,
+{
+    let progress = Progress::new();
+    let done = AtomicBool::new(false);
+    let (out, threaded_notes) = std::thread::scope(|s| {
+        if args.progress {
+            s.spawn(spawn_progress(&progress));
+        }
+        let (result, notes) = match args.mode {
+            RunMode::Inline => {
+                let stage = match reloader {
+                    Some(r) => stage.with_reloader(r),
+                    None => stage,
+                };
+                let r = run_inline(
+                    source,
+                    stage,
+                    Discard,
+                    &config.pipeline,
+                    clock,
+                    Some(&progress),
+                );
+                (r, Vec::new())
+            }
+            RunMode::Threaded => {
+                // The core's ops thread has no hook for extra work: the watcher gets its own
+                // small unpinned thread beside it, off the hot path.
+                let spawned = reloader.map(|mut r| {
+                    let done = &done;
+                    std::thread::Builder::new()
+                        .name(RELOAD_THREAD.to_owned())
+                        .spawn_scoped(s, move || {
+                            while !done.load(Ordering::Acquire) {
+                                r.poll(clock.now().nanos());
+                                std::thread::sleep(RELOAD_POLL / 5);
+                            }
+                            r.into_notes()
+                        })
+                        .map_err(|source| PipelineError::Spawn {
+                            stage: RELOAD_THREAD,
+                            source,
+                        })
+                });
+                let reload = match spawned.transpose() {
+                    Ok(h) => h,
+                    Err(e) => {
+                        progress.set_finished();
+                        return Err(e);
+                    }
+                };
+                let r = run_threaded(
+                    source,
+                    stage,
+                    Discard,
+                    &config.pipeline,
+                    stage_cores(config),
+                    clock,
+                    Some(&progress),
+                );
+                done.store(true, Ordering::Release);
+                let notes = reload
+                    .map(|h| h.join().unwrap_or_default())
+                    .unwrap_or_default();
+                (r, notes)
+            }
+        };
+        if result.is_err() {
+            // Let the progress thread end.
+            progress.set_finished();
+        }
+        result.map(|o| (o, notes))
+    })?;
+    let RunOutput {
+        source,
+        mut stage,
+        report,
+        mut latency,
+        ..
+    } = out;
+    let (strategy_latency, inline_notes) = stage.finish();
+    latency.merge(strategy_latency);
+    let mut reload_notes = inline_notes;
+    reload_notes.extend(threaded_notes);
+    Ok(Ran {
+        handler: source.into_handler(),
+        stage,
+        report,
+        latency,
+        reload_notes,
+    })
+}
+
 /// Runs the replay, writes the session directory, and returns the feed handler (final books and
 /// counters), the summary and the directory.
 pub fn run_pipeline_replay(
@@ -110,54 +335,74 @@ pub fn run_pipeline_replay(
 ) -> anyhow::Result<(FeedHandler, Summary, PathBuf)> {
     let config = RunConfig::load(args.config.as_deref())?;
     let mut warnings = prepare_host(&config, args.mode)?;
-    let reader = KcapReader::open(&args.input)
+    let capture = CaptureFile::open(&args.input)
         .with_context(|| format!("opening capture {}", args.input.display()))?;
-    let handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header())
+    let handler = capture
+        .handler(HandlerConfig::default())
         .with_context(|| format!("replaying {}", args.input.display()))?;
+    let table = instrument_table(&capture)
+        .with_context(|| format!("replaying {}", args.input.display()))?;
+    let setup = strategy_setup(args.strategy_params.as_deref())?;
+    let sighup = match &setup.reloader {
+        Some(r) => Some(
+            r.watcher()
+                .register_sighup()
+                .context("registering the SIGHUP reload trigger")?,
+        ),
+        None => None,
+    };
     let started = SystemTime::now();
     let clock = TscClock::new();
-    let source = CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
-    let progress = Progress::new();
-    let out = std::thread::scope(|s| {
-        if args.progress {
-            s.spawn(spawn_progress(&progress));
+    let stage = StrategyStage::new(
+        &table,
+        setup.params,
+        FillMode::SimulatedImmediateFill,
+        clock.clone(),
+        config.pipeline.interval_ns(),
+    )
+    .context("building the strategy stage")?
+    .with_params(setup.receiver);
+    let pcap_skipped = AtomicU64::new(0);
+    let channels = ChannelMap::by_port();
+    let ran = match &capture {
+        CaptureFile::Kcap(reader) => {
+            let source = CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
+            run_source(args, &config, &clock, source, stage, setup.reloader)
         }
-        let result = match args.mode {
-            RunMode::Inline => run_inline(
-                source,
-                UpdateHasher::default(),
-                Discard,
-                &config.pipeline,
-                &clock,
-                Some(&progress),
-            ),
-            RunMode::Threaded => run_threaded(
-                source,
-                UpdateHasher::default(),
-                Discard,
-                &config.pipeline,
-                stage_cores(&config),
-                &clock,
-                Some(&progress),
-            ),
-        };
-        if result.is_err() {
-            // Let the progress thread end.
-            progress.set_finished();
+        CaptureFile::Pcap(pcap) => {
+            let records = PcapSource {
+                records: pcap.records(&channels),
+                skipped: &pcap_skipped,
+            };
+            let source = CaptureSource::new(handler, records, args.pace, clock.clone());
+            run_source(args, &config, &clock, source, stage, setup.reloader)
         }
-        result
-    })?;
-    if !out.report.balanced() {
+    };
+    if let Some(id) = sighup {
+        signal_hook::low_level::unregister(id);
+    }
+    let mut ran = ran?;
+    ran.handler
+        .count_skipped_records(pcap_skipped.load(Ordering::Relaxed));
+    if !ran.report.balanced() {
         warnings.push(format!(
             "unbalanced shutdown: published {} consumed {} ops {}",
-            out.report.published, out.report.consumed, out.report.ops_seen
+            ran.report.published, ran.report.consumed, ran.report.ops_seen
         ));
     }
-    for t in &out.report.threads {
+    for t in &ran.report.threads {
         if t.core.is_some() && !t.pinned {
             warnings.push(format!(
                 "stage {} could not be pinned to core {:?}",
                 t.stage, t.core
+            ));
+        }
+    }
+    for note in &ran.reload_notes {
+        if let ReloadOutcome::Rejected { field, reason } = &note.outcome {
+            warnings.push(format!(
+                "strategy parameters rejected (field {}): {reason}; the previous set stays",
+                field.as_deref().unwrap_or("-")
             ));
         }
     }
@@ -166,14 +411,24 @@ pub fn run_pipeline_replay(
         None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
     };
     let session = SessionDir::create(&dir)?;
-    let summary = summary_of(args, &dir, &out, warnings);
-    let mut table = toml::Table::new();
-    table.insert("input".into(), args.input.display().to_string().into());
-    table.insert("mode".into(), mode_label(args.mode).into());
-    table.insert("pace".into(), args.pace_text.clone().into());
-    session.write_config(&config.resolved_toml(&[("session", table)])?)?;
+    let summary = summary_of(args, &dir, &ran, table.len(), warnings);
+    let mut table_toml = toml::Table::new();
+    table_toml.insert("input".into(), args.input.display().to_string().into());
+    table_toml.insert("mode".into(), mode_label(args.mode).into());
+    table_toml.insert("pace".into(), args.pace_text.clone().into());
+    table_toml.insert("fill_mode".into(), FILL_MODE_LABEL.into());
+    table_toml.insert(
+        "strategy_params".into(),
+        args.strategy_params
+            .as_ref()
+            .map_or_else(|| "built-in".to_owned(), |p| p.display().to_string())
+            .into(),
+    );
+    session.write_config(&config.resolved_toml(&[("session", table_toml)])?)?;
+    session.write_text("strategy.toml", &setup.text)?;
+    session.write_params_changes(ran.stage.changes(), &ran.reload_notes)?;
     session.write_latency(
-        &out.latency,
+        &ran.latency,
         &format!(
             "kestrel replay {} --mode {}",
             args.input.display(),
@@ -181,7 +436,7 @@ pub fn run_pipeline_replay(
         ),
     )?;
     session.write_summary(&summary)?;
-    Ok((out.source.into_handler(), summary, dir))
+    Ok((ran.handler, summary, dir))
 }
 
 /// Prints where the session went and its headline figures.
@@ -211,6 +466,19 @@ pub fn print_session(summary: &Summary, dir: &Path) {
     for w in &summary.warnings {
         eprintln!("kestrel: warning: {w}");
     }
+    if let Some(st) = &summary.strategy {
+        println!(
+            "strategy fill_mode={} params={} instruments={} buys={} sells={} params_changes={} params_rejected={}",
+            st.fill_mode,
+            st.params_file.as_deref().unwrap_or("built-in"),
+            st.instruments,
+            st.buys,
+            st.sells,
+            st.params_changes,
+            st.params_rejected
+        );
+        println!("intents={} intent_hash={}", st.intents, st.intent_hash);
+    }
 }
 
 fn mode_label(mode: RunMode) -> &'static str {
@@ -220,15 +488,32 @@ fn mode_label(mode: RunMode) -> &'static str {
     }
 }
 
-fn summary_of<I>(
+/// How replay fills intents, as the summary and config.toml label it.
+pub const FILL_MODE_LABEL: &str = "simulated_immediate_fill";
+
+fn summary_of(
     args: &PipelineReplay,
     dir: &Path,
-    out: &RunOutput<CaptureSource<I>, UpdateHasher, Discard>,
+    ran: &Ran,
+    instruments: usize,
     warnings: Vec<String>,
 ) -> Summary {
-    let stats = out.source.stats();
-    let hash = out.stage.output();
-    let r = &out.report;
+    let stats = ran.handler.stats();
+    let hash = ran.stage.update_hash();
+    let intents = ran.stage.intents();
+    let engine = ran.stage.engine_stats();
+    let r = &ran.report;
+    let bindings = BINDINGS
+        .iter()
+        .zip(ran.stage.bindings())
+        .filter(|(_, n)| **n > 0)
+        .map(|(b, n)| (format!("{b:?}"), *n))
+        .collect();
+    let params_rejected = ran
+        .reload_notes
+        .iter()
+        .filter(|n| matches!(n.outcome, ReloadOutcome::Rejected { .. }))
+        .count() as u64;
     Summary {
         session: dir
             .file_name()
@@ -246,10 +531,10 @@ fn summary_of<I>(
         backpressure_ns: r.backpressure_ns,
         stages: LatencyTag::ALL
             .into_iter()
-            .map(|t| summarize(t.as_str(), out.latency.total(t)))
+            .map(|t| summarize(t.as_str(), ran.latency.total(t)))
             .collect(),
         output_hash: format!("{:016x}", hash.hash),
-        book_hash: format!("{:016x}", out.source.handler().books_hash()),
+        book_hash: format!("{:016x}", ran.handler.books_hash()),
         threads: r
             .threads
             .iter()
@@ -260,5 +545,27 @@ fn summary_of<I>(
             })
             .collect(),
         warnings,
+        strategy: Some(StrategySummary {
+            fill_mode: FILL_MODE_LABEL.to_owned(),
+            params_file: args
+                .strategy_params
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            instruments,
+            updates: engine.updates,
+            update_hash: format!("{:016x}", hash.hash),
+            intents: intents.count,
+            intent_hash: format!("{:016x}", intents.hash),
+            buys: intents.buys,
+            sells: intents.sells,
+            bindings,
+            params_changes: engine.params_applied,
+            params_rejected,
+            params_refused_at_apply: engine.params_rejected,
+            latency: summarize(
+                LatencyTag::Strategy.as_str(),
+                ran.latency.total(LatencyTag::Strategy),
+            ),
+        }),
     }
 }

@@ -52,4 +52,41 @@ pub struct Summary {
     pub threads: Vec<ThreadSummary>,
     /// CPU placement warnings and other notes.
     pub warnings: Vec<String>,
+    /// The strategy stage (absent in sessions written before it existed).
+    #[serde(default)]
+    pub strategy: Option<StrategySummary>,
+}
+
+/// What the strategy stage did in a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrategySummary {
+    /// How positions learned of executions: replay assumes every intent filled in full at its
+    /// limit price at once (`simulated_immediate_fill`); no gateway is involved.
+    pub fill_mode: String,
+    /// Parameter file given (`None`: the built-in defaults, equal to examples/strategy.toml).
+    pub params_file: Option<String>,
+    /// Instruments the strategy was sized for.
+    pub instruments: usize,
+    /// Book updates the strategy decided on.
+    pub updates: u64,
+    /// FNV-1a hash of every book update the stage saw (hex; equals `output_hash`).
+    pub update_hash: String,
+    /// Order intents emitted.
+    pub intents: u64,
+    /// FNV-1a hash of every intent (hex).
+    pub intent_hash: String,
+    /// Buy intents.
+    pub buys: u64,
+    /// Sell intents.
+    pub sells: u64,
+    /// Decisions per binding rule (rules that never bound are left out).
+    pub bindings: std::collections::BTreeMap<String, u64>,
+    /// Parameter sets applied at an event boundary (each is a line of params_changes.jsonl).
+    pub params_changes: u64,
+    /// Parameter files the watcher rejected (the old set stayed in force).
+    pub params_rejected: u64,
+    /// Parameter sets the engine refused at apply time.
+    pub params_refused_at_apply: u64,
+    /// Strategy latency (published stamp to decision), nanoseconds.
+    pub latency: StageSummary,
 }

@@ -8,6 +8,9 @@ use kestrel_core::latency::{
     LatencyCollector, LatencyTag, write_interval_log, write_percentile_distribution,
 };
 
+use kestrel_strategy::params::ParamsChange;
+use kestrel_strategy::stage::{ReloadNote, ReloadOutcome};
+
 use super::Summary;
 
 /// Percentile ticks per half distance in `.hgrm` files (HdrHistogram's default).
@@ -63,6 +66,59 @@ impl SessionDir {
             write_percentile_distribution(&mut f, latency.total(tag), HGRM_TICKS, HGRM_SCALE)?;
             f.flush()?;
         }
+        Ok(())
+    }
+
+    /// A text file `name` with `text` (e.g. `strategy.toml`, the parameters the run started
+    /// with).
+    pub fn write_text(&self, name: &str, text: &str) -> anyhow::Result<()> {
+        let mut f = self.create_file(name)?;
+        f.write_all(text.as_bytes())?;
+        f.flush()?;
+        Ok(())
+    }
+
+    /// `params_changes.jsonl`: one JSON object per line, in order: every reload the watcher
+    /// published (`"event":"published"`, pipeline clock `at_ns`) or rejected
+    /// (`"event":"rejected"`, field and reason; the old set stayed), then every set the engine
+    /// applied (`"event":"applied"`: version, `first_seq` = sequence of the first update
+    /// decided under it, `applied_at_ns` = that update's event time, changed sections).
+    pub fn write_params_changes(
+        &self,
+        applied: &[ParamsChange],
+        notes: &[ReloadNote],
+    ) -> anyhow::Result<()> {
+        let mut f = self.create_file("params_changes.jsonl")?;
+        for n in notes {
+            let line = match &n.outcome {
+                ReloadOutcome::Published { version, sections } => serde_json::json!({
+                    "event": "published",
+                    "at_ns": n.at_ns,
+                    "version": version,
+                    "sections": sections,
+                }),
+                ReloadOutcome::Rejected { field, reason } => serde_json::json!({
+                    "event": "rejected",
+                    "at_ns": n.at_ns,
+                    "field": field,
+                    "reason": reason,
+                }),
+            };
+            serde_json::to_writer(&mut f, &line)?;
+            f.write_all(b"\n")?;
+        }
+        for c in applied {
+            let line = serde_json::json!({
+                "event": "applied",
+                "version": c.version,
+                "first_seq": c.first_seq,
+                "applied_at_ns": c.applied_at.nanos(),
+                "sections": c.changed.section_names(),
+            });
+            serde_json::to_writer(&mut f, &line)?;
+            f.write_all(b"\n")?;
+        }
+        f.flush()?;
         Ok(())
     }
 

@@ -1,0 +1,451 @@
+//! The strategy as a pipeline stage: book updates in, order intents out.
+//!
+//! [`StrategyStage`] wraps a [`StrategyEngine`] over [`SignalAlphaEdges`] and, on the way,
+//! hashes every book update (the same [`OutputHash`] the placeholder consumer computed, so the
+//! update hash stays comparable), counts and hashes every intent ([`IntentTally`]), counts
+//! decisions by binding rule, records the strategy latency (the update's `published` stamp to
+//! the decision) under [`LatencyTag::Strategy`], and keeps every parameter change the engine
+//! applied at an event boundary.
+//!
+//! Hot reload: a [`ParamsReloader`] (the ops side: a [`ParamsWatcher`] plus a log of what it
+//! found) publishes through the lock-free handoff; the engine takes the new set before the next
+//! update. In an inline run the stage itself polls the reloader between batches
+//! ([`StrategyStage::with_reloader`]); in a threaded run an ops thread does.
+
+use kestrel_core::clock::{Clock, Stamped, TscClock};
+use kestrel_core::latency::{LatencyCollector, LatencyRecorder, LatencyTag};
+use kestrel_core::pipeline::{Emit, OutputHash, Stage};
+use kestrel_core::{BookUpdate, InstrumentTable, OrderIntent, Qty, Side};
+
+use crate::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
+use crate::engine::{EngineError, EngineStats, SignalAlphaEdges, StrategyEngine};
+use crate::harmonizer::{Binding, FillMode, Harmonizer, HarmonizerError};
+use crate::params::{
+    ParamsChange, ParamsError, ParamsReceiver, ParamsWatcher, StrategyParams, WatchOutcome,
+    parse_params,
+};
+use crate::signals::{SignalConfig, SignalSet};
+
+/// The built-in parameter file (`examples/strategy.toml`), used when no file is given.
+pub const DEFAULT_PARAMS_TOML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/strategy.toml"
+));
+
+/// The built-in parameters ([`DEFAULT_PARAMS_TOML`] parsed and validated).
+pub fn default_params() -> Result<StrategyParams, ParamsError> {
+    parse_params(DEFAULT_PARAMS_TOML)
+}
+
+/// Parameter changes the stage keeps (preallocated; more are counted, not stored).
+pub const CHANGE_LOG_CAPACITY: usize = 1024;
+
+/// Polls between interval / reload clock checks (keeps clock reads off the per-batch path).
+const CHECK_EVERY_BATCHES: u32 = 64;
+
+/// Every [`Binding`], in discriminant order (index = `binding as usize`).
+pub const BINDINGS: [Binding; 16] = [
+    Binding::Kelly,
+    Binding::Var,
+    Binding::Es,
+    Binding::Position,
+    Binding::Notional,
+    Binding::OrderSize,
+    Binding::OrderRate,
+    Binding::DailyLoss,
+    Binding::KillSwitch,
+    Binding::Halt,
+    Binding::MinOrder,
+    Binding::NoBook,
+    Binding::NotTrading,
+    Binding::UnknownInstrument,
+    Binding::AtTarget,
+    Binding::LimitGuard,
+];
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Count, side counts and a 64-bit FNV-1a hash over every intent's content, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntentTally {
+    /// Intents seen.
+    pub count: u64,
+    /// Of which buys.
+    pub buys: u64,
+    /// Of which sells.
+    pub sells: u64,
+    /// FNV-1a over sequence, instrument, side, urgency, reason, price, quantity and decision
+    /// time of each intent.
+    pub hash: u64,
+}
+
+impl Default for IntentTally {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            buys: 0,
+            sells: 0,
+            hash: FNV_OFFSET,
+        }
+    }
+}
+
+impl IntentTally {
+    #[inline]
+    fn bytes(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.hash ^= u64::from(*b);
+            self.hash = self.hash.wrapping_mul(FNV_PRIME);
+        }
+    }
+
+    /// Folds one intent in.
+    #[inline]
+    pub fn add(&mut self, i: &OrderIntent) {
+        self.count += 1;
+        match i.side {
+            Side::Buy => self.buys += 1,
+            Side::Sell => self.sells += 1,
+        }
+        self.bytes(&i.seq.to_le_bytes());
+        self.bytes(&i.instrument.0.to_le_bytes());
+        self.bytes(&[i.side as u8, i.urgency as u8, i.reason as u8]);
+        self.bytes(&i.price.raw().to_le_bytes());
+        self.bytes(&i.qty.raw().to_le_bytes());
+        self.bytes(&i.decided_at.nanos().to_le_bytes());
+    }
+}
+
+/// Why a strategy stage could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The harmonizer refused the instruments or parameters.
+    #[error("building the harmonizer: {0}")]
+    Harmonizer(#[from] HarmonizerError),
+    /// The engine refused the edge source.
+    #[error("building the strategy engine: {0}")]
+    Engine(#[from] EngineError),
+    /// The parameters do not fit the alpha set.
+    #[error("strategy parameters: {0}")]
+    Params(#[from] ParamsError),
+}
+
+/// What one reload attempt found, with the pipeline clock time it was found at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReloadNote {
+    /// Pipeline clock, nanoseconds.
+    pub at_ns: u64,
+    /// Published or rejected.
+    pub outcome: ReloadOutcome,
+}
+
+/// A reload attempt's result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReloadOutcome {
+    /// A new valid set went to the strategy thread.
+    Published {
+        /// Its version.
+        version: u64,
+        /// Sections that changed.
+        sections: Vec<&'static str>,
+    },
+    /// The file was rejected; the parameters in force stay.
+    Rejected {
+        /// Field path, when the error names one.
+        field: Option<String>,
+        /// The error.
+        reason: String,
+    },
+}
+
+/// The ops side of hot reload: a [`ParamsWatcher`] polled at most every `every_ns`, and a log
+/// of what it published or rejected.
+#[derive(Debug)]
+pub struct ParamsReloader {
+    watcher: ParamsWatcher,
+    every_ns: u64,
+    next_ns: u64,
+    notes: Vec<ReloadNote>,
+}
+
+impl ParamsReloader {
+    /// Polls `watcher` at most once every `every_ns` nanoseconds.
+    pub fn new(watcher: ParamsWatcher, every_ns: u64) -> Self {
+        Self {
+            watcher,
+            every_ns,
+            next_ns: 0,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The watcher (e.g. for its SIGHUP trigger).
+    pub fn watcher(&self) -> &ParamsWatcher {
+        &self.watcher
+    }
+
+    /// Polls the watcher if `now_ns` is due; returns whether it published a new set.
+    pub fn poll(&mut self, now_ns: u64) -> bool {
+        if now_ns < self.next_ns {
+            return false;
+        }
+        self.next_ns = now_ns.saturating_add(self.every_ns);
+        self.poll_now(now_ns)
+    }
+
+    /// Polls the watcher regardless of the interval; returns whether it published a new set.
+    pub fn poll_now(&mut self, now_ns: u64) -> bool {
+        let outcome = match self.watcher.poll() {
+            WatchOutcome::Unchanged => return false,
+            WatchOutcome::Published { version, changed } => ReloadOutcome::Published {
+                version,
+                sections: changed.section_names(),
+            },
+            WatchOutcome::Rejected(e) => ReloadOutcome::Rejected {
+                field: e.field_path().map(str::to_owned),
+                reason: e.to_string(),
+            },
+        };
+        let published = matches!(outcome, ReloadOutcome::Published { .. });
+        self.notes.push(ReloadNote {
+            at_ns: now_ns,
+            outcome,
+        });
+        published
+    }
+
+    /// Everything published or rejected so far.
+    pub fn notes(&self) -> &[ReloadNote] {
+        &self.notes
+    }
+
+    /// The log, consuming the reloader.
+    pub fn into_notes(self) -> Vec<ReloadNote> {
+        self.notes
+    }
+}
+
+/// The strategy stage.
+#[derive(Debug)]
+pub struct StrategyStage {
+    engine: StrategyEngine<SignalAlphaEdges>,
+    clock: TscClock,
+    updates: OutputHash,
+    intents: IntentTally,
+    bindings: [u64; BINDINGS.len()],
+    changes: Vec<ParamsChange>,
+    changes_unlogged: u64,
+    applied_seen: u64,
+    recorder: LatencyRecorder,
+    latency: LatencyCollector,
+    reloader: Option<ParamsReloader>,
+    batches: u32,
+}
+
+impl StrategyStage {
+    /// A stage for the instruments of `table` (signals, alpha models and harmonizer sized from
+    /// it; lot sizes from it), with `params` in force as version 0 and `fill_mode` for
+    /// positions. Latency intervals last `interval_ns` (0: one interval for the run), timed by
+    /// `clock` (the pipeline's).
+    pub fn new(
+        table: &InstrumentTable,
+        params: StrategyParams,
+        fill_mode: FillMode,
+        clock: TscClock,
+        interval_ns: u64,
+    ) -> Result<Self, StageError> {
+        params.expect_models(MODEL_COUNT)?;
+        let n = table.len();
+        let lots: Vec<Qty> = table.iter().map(|i| i.lot_size).collect();
+        let source = SignalAlphaEdges::new(
+            SignalSet::for_table(table, &SignalConfig::default()),
+            AlphaSet::new(n, &AlphaConfig::default()),
+        );
+        let harmonizer = Harmonizer::new(params, &lots, fill_mode)?;
+        let engine = StrategyEngine::new(source, harmonizer)?;
+        let start = clock.now().nanos();
+        Ok(Self {
+            engine,
+            clock,
+            updates: OutputHash::default(),
+            intents: IntentTally::default(),
+            bindings: [0; BINDINGS.len()],
+            changes: Vec::with_capacity(CHANGE_LOG_CAPACITY),
+            changes_unlogged: 0,
+            applied_seen: 0,
+            recorder: LatencyRecorder::new(start, interval_ns),
+            latency: LatencyCollector::new(),
+            reloader: None,
+            batches: 0,
+        })
+    }
+
+    /// Takes new parameter sets from `rx` (published by a [`ParamsReloader`] or any
+    /// [`crate::params::ParamsPublisher`]), applied before the next update.
+    pub fn with_params(mut self, rx: ParamsReceiver) -> Self {
+        self.engine = self.engine.with_params(rx);
+        self
+    }
+
+    /// Polls `reloader` between batches (inline runs, where no ops thread exists). Its
+    /// publisher must feed the receiver given to [`Self::with_params`].
+    pub fn with_reloader(mut self, reloader: ParamsReloader) -> Self {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    /// Count and hash of every book update seen.
+    pub fn update_hash(&self) -> OutputHash {
+        self.updates
+    }
+
+    /// Count, sides and hash of every intent emitted.
+    pub fn intents(&self) -> IntentTally {
+        self.intents
+    }
+
+    /// Decisions per binding rule, indexed like [`BINDINGS`].
+    pub fn bindings(&self) -> &[u64; BINDINGS.len()] {
+        &self.bindings
+    }
+
+    /// Parameter changes applied, in order (at most [`CHANGE_LOG_CAPACITY`]).
+    pub fn changes(&self) -> &[ParamsChange] {
+        &self.changes
+    }
+
+    /// Changes applied beyond the log's capacity (counted only).
+    pub fn changes_unlogged(&self) -> u64 {
+        self.changes_unlogged
+    }
+
+    /// The engine's counters.
+    pub fn engine_stats(&self) -> EngineStats {
+        self.engine.stats()
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &StrategyEngine<SignalAlphaEdges> {
+        &self.engine
+    }
+
+    /// The inline reloader's log, if the stage has one.
+    pub fn reload_notes(&self) -> &[ReloadNote] {
+        self.reloader.as_ref().map_or(&[], |r| r.notes())
+    }
+
+    /// Ends the run: hands the last latency interval over and returns the strategy latency
+    /// collected (merge it into the pipeline's) and the inline reloader's log.
+    pub fn finish(&mut self) -> (LatencyCollector, Vec<ReloadNote>) {
+        let now = self.clock.now().nanos();
+        self.recorder.hand_off(now, &mut self.latency);
+        let notes = self
+            .reloader
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.notes))
+            .unwrap_or_default();
+        (std::mem::take(&mut self.latency), notes)
+    }
+
+    #[inline]
+    fn note_params_change(&mut self) {
+        let applied = self.engine.stats().params_applied;
+        if applied == self.applied_seen {
+            return;
+        }
+        self.applied_seen = applied;
+        if let Some(c) = self.engine.last_params_change() {
+            if self.changes.len() < self.changes.capacity() {
+                self.changes.push(*c);
+            } else {
+                self.changes_unlogged += 1;
+            }
+        }
+    }
+}
+
+impl Stage for StrategyStage {
+    type In = BookUpdate;
+    type Out = OrderIntent;
+
+    #[inline]
+    fn on_event<E: Emit<OrderIntent>>(&mut self, event: &BookUpdate, out: &mut E) {
+        let decision = self.engine.on_update_decision(event);
+        let decided = self.clock.now();
+        self.recorder.record(
+            LatencyTag::Strategy,
+            decided.saturating_since(event.stamps().published),
+        );
+        // Book-keeping after the decision, so the strategy latency is the strategy's.
+        self.updates.add(event);
+        self.note_params_change();
+        if let Some(slot) = self.bindings.get_mut(decision.record.binding as usize) {
+            *slot += 1;
+        }
+        if let Some(intent) = decision.intent {
+            self.intents.add(&intent);
+            out.emit(intent);
+        }
+    }
+
+    #[inline]
+    fn on_end_of_batch<E: Emit<OrderIntent>>(&mut self, _out: &mut E) {
+        self.batches = self.batches.wrapping_add(1);
+        if !self.batches.is_multiple_of(CHECK_EVERY_BATCHES) {
+            return;
+        }
+        let now = self.clock.now().nanos();
+        if self.recorder.interval_due(now) {
+            self.recorder.hand_off(now, &mut self.latency);
+        }
+        if let Some(r) = &mut self.reloader {
+            r.poll(now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kestrel_core::{InstrumentId, Price, Timestamp, Urgency};
+
+    fn intent(seq: u64, side: Side) -> OrderIntent {
+        OrderIntent {
+            seq,
+            instrument: InstrumentId(0),
+            side,
+            urgency: Urgency::Normal,
+            reason: kestrel_core::IntentReason::Alpha,
+            price: Price::from_units(10).unwrap(),
+            qty: Qty::ONE,
+            decided_at: Timestamp(5),
+        }
+    }
+
+    #[test]
+    fn intent_tally_counts_sides_and_hashes_order() {
+        let mut ab = IntentTally::default();
+        ab.add(&intent(1, Side::Buy));
+        ab.add(&intent(2, Side::Sell));
+        let mut ba = IntentTally::default();
+        ba.add(&intent(2, Side::Sell));
+        ba.add(&intent(1, Side::Buy));
+        assert_eq!((ab.count, ab.buys, ab.sells), (2, 1, 1));
+        assert_ne!(ab.hash, ba.hash);
+        assert_ne!(ab.hash, IntentTally::default().hash);
+    }
+
+    #[test]
+    fn bindings_table_matches_discriminants() {
+        for (i, b) in BINDINGS.iter().enumerate() {
+            assert_eq!(*b as usize, i);
+        }
+    }
+
+    #[test]
+    fn default_params_fit_the_alpha_set() {
+        let p = default_params().unwrap();
+        p.expect_models(MODEL_COUNT).unwrap();
+    }
+}

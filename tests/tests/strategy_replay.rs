@@ -1,0 +1,395 @@
+//! The strategy stage in the pipeline on the real AAPL capture (the LOBSTER sample imported as
+//! MoldUDP64 / ITCH): inline and threaded runs decide the same intents; a parameter set
+//! published mid-run (directly, or by the file watcher) takes effect at one event boundary, is
+//! recorded, and changes the intents in the expected direction; the inline run with the
+//! strategy stage allocates nothing per update.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use kestrel_core::clock::{Pace, TscClock};
+use kestrel_core::latency::LatencyTag;
+use kestrel_core::pipeline::{
+    Discard, PipelineConfig, Source, SourceStatus, Stage, StageCores, WaitStrategy, run_inline,
+    run_threaded,
+};
+use kestrel_core::{BookUpdate, IntentReason, OrderIntent, Qty, Timestamp};
+use kestrel_feeds::feed_stage::CaptureSource;
+use kestrel_feeds::handler::{FeedHandler, HandlerConfig, header_instruments};
+use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
+use kestrel_strategy::alpha::MODEL_COUNT;
+use kestrel_strategy::harmonizer::FillMode;
+use kestrel_strategy::params::{ParamsWatcher, StrategyParams, params_handoff};
+use kestrel_strategy::stage::{
+    DEFAULT_PARAMS_TOML, ParamsReloader, ReloadOutcome, StrategyStage, default_params,
+};
+
+struct Counting;
+
+thread_local! {
+    /// Allocations made by this thread (tests run on parallel threads).
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the slot may be gone while the thread exits; those are not ours to count.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+// SAFETY: forwards every call unchanged to the system allocator and only counts them.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const MESSAGES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
+));
+const BOOK: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
+));
+
+fn aapl_capture() -> KcapReader {
+    let plan = plan_import(parse_messages(MESSAGES), parse_orderbook(BOOK));
+    let bytes = write_lobster_capture(&plan, "AAPL", Timestamp::ZERO, Vec::new()).unwrap();
+    KcapReader::from_vec(bytes).unwrap()
+}
+
+fn config() -> PipelineConfig {
+    PipelineConfig {
+        ring_size: 64,
+        consumer_wait: WaitStrategy::SpinYield { spins: 20 },
+        producer_wait: WaitStrategy::SpinYield { spins: 20 },
+        ops_wait: WaitStrategy::Sleep { micros: 100 },
+        interval_ms: 0,
+        snapshot_slots: 16,
+    }
+}
+
+fn source<'a>(
+    reader: &'a KcapReader,
+    clock: &TscClock,
+) -> CaptureSource<kestrel_feeds::kcap::Records<'a>> {
+    let handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header()).unwrap();
+    CaptureSource::new(handler, reader.records(), Pace::Max, clock.clone())
+}
+
+fn stage(reader: &KcapReader, params: StrategyParams, clock: &TscClock) -> StrategyStage {
+    let table = header_instruments(reader.header()).unwrap();
+    StrategyStage::new(
+        &table,
+        params,
+        FillMode::SimulatedImmediateFill,
+        clock.clone(),
+        0,
+    )
+    .unwrap()
+}
+
+/// Every book update of the capture, in order (the feed stage run on its own).
+fn updates(reader: &KcapReader, clock: &TscClock) -> Vec<BookUpdate> {
+    let mut src = source(reader, clock);
+    let mut out = Vec::new();
+    while src.poll(&mut out) != SourceStatus::Done {}
+    out
+}
+
+/// A position limit below one lot: no intent may open or grow a position.
+fn flat_params() -> StrategyParams {
+    let mut p = default_params().unwrap();
+    p.limits.max_position = Qty::from_raw(1);
+    p
+}
+
+#[test]
+fn inline_and_threaded_runs_decide_the_same_intents() {
+    let reader = aapl_capture();
+    let clock = TscClock::new();
+    let params = default_params().unwrap();
+    let inline = run_inline(
+        source(&reader, &clock),
+        stage(&reader, params, &clock),
+        Vec::<OrderIntent>::new(),
+        &config(),
+        &clock,
+        None,
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let clock2 = clock.clone();
+    std::thread::spawn(move || {
+        let reader = aapl_capture();
+        let out = run_threaded(
+            source(&reader, &clock2),
+            stage(&reader, params, &clock2),
+            Vec::<OrderIntent>::new(),
+            &config(),
+            StageCores::default(),
+            &clock2,
+            None,
+        )
+        .unwrap();
+        let _ = tx.send((
+            out.stage.update_hash(),
+            out.stage.intents(),
+            out.sink,
+            out.report.balanced(),
+        ));
+    });
+    let (updates, intents, sink, balanced) = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("threaded replay did not finish");
+    assert!(inline.report.balanced() && balanced);
+    let tally = inline.stage.intents();
+    assert!(inline.stage.update_hash().events >= 998);
+    assert!(tally.count > 10, "{tally:?}");
+    assert!(tally.buys > 0 && tally.sells > 0, "{tally:?}");
+    assert_eq!(tally.buys + tally.sells, tally.count);
+    assert_eq!(inline.sink.len() as u64, tally.count);
+    assert_eq!(inline.stage.update_hash(), updates);
+    assert_eq!(tally, intents);
+    assert_eq!(inline.sink, sink);
+    assert_eq!(
+        inline.stage.bindings().iter().sum::<u64>(),
+        inline.stage.update_hash().events
+    );
+    // The stage's own latency: one strategy sample per update.
+    let mut stage = inline.stage;
+    let (latency, notes) = stage.finish();
+    assert!(notes.is_empty());
+    assert_eq!(
+        latency.total(LatencyTag::Strategy).len(),
+        stage.update_hash().events
+    );
+}
+
+#[test]
+fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
+    let reader = aapl_capture();
+    let clock = TscClock::new();
+    let ups = updates(&reader, &clock);
+    let half = ups.len() / 2;
+
+    // Baseline: the defaults all the way.
+    let mut base = stage(&reader, default_params().unwrap(), &clock);
+    let mut base_out = Vec::new();
+    for u in &ups {
+        base.on_event(u, &mut base_out);
+    }
+
+    let (mut publisher, receiver) = params_handoff(0);
+    let mut st = stage(&reader, default_params().unwrap(), &clock).with_params(receiver);
+    let mut out = Vec::new();
+    for u in &ups[..half] {
+        st.on_event(u, &mut out);
+    }
+    let before = out.len();
+    assert_eq!(publisher.publish(flat_params()), 1);
+    let id = ups[half].instrument;
+    let mut abs_position = st.engine().harmonizer().position(id).raw().abs();
+    for u in &ups[half..] {
+        st.on_event(u, &mut out);
+        // Under the new limit the position only ever shrinks.
+        let now = st.engine().harmonizer().position(id).raw().abs();
+        assert!(now <= abs_position, "position grew after the change");
+        abs_position = now;
+    }
+    // Every update processed once; one change, recorded at the boundary it fell on.
+    assert_eq!(st.engine_stats().updates, ups.len() as u64);
+    assert_eq!(st.update_hash(), base.update_hash());
+    assert_eq!(st.changes().len(), 1);
+    let change = st.changes()[0];
+    assert_eq!(change.version, 1);
+    assert_eq!(change.first_seq, ups[half].seq);
+    assert!(change.changed.limits && !change.changed.blend);
+    assert_eq!(st.engine_stats().params_applied, 1);
+    // Identical before the boundary, different after: only reducing intents remain.
+    assert_eq!(out[..before], base_out[..before]);
+    let after = &out[before..];
+    assert!(
+        after.len() < base_out.len() - before,
+        "{} intents",
+        after.len()
+    );
+    assert!(
+        after.iter().all(|i| i.reason != IntentReason::Alpha),
+        "{after:?}"
+    );
+    assert_eq!(abs_position, 0, "the position was not flattened");
+}
+
+#[test]
+fn the_file_watcher_publishes_valid_files_and_rejects_bad_ones() {
+    let reader = aapl_capture();
+    let clock = TscClock::new();
+    let ups = updates(&reader, &clock);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strategy.toml");
+    std::fs::write(&path, DEFAULT_PARAMS_TOML).unwrap();
+    let (publisher, receiver) = params_handoff(0);
+    let params = default_params().unwrap();
+    let watcher = ParamsWatcher::new(&path, params, MODEL_COUNT, publisher);
+    let trigger = watcher.trigger();
+    let mut reloader = ParamsReloader::new(watcher, 0);
+    let mut st = stage(&reader, params, &clock).with_params(receiver);
+    let mut out = Vec::new();
+    let third = ups.len() / 3;
+    for u in &ups[..third] {
+        st.on_event(u, &mut out);
+    }
+    // A bad file: rejected with its field, nothing published, the old set stays.
+    std::fs::write(
+        &path,
+        DEFAULT_PARAMS_TOML.replace("fraction = 0.1", "fraction = -1.0"),
+    )
+    .unwrap();
+    trigger.store(true, std::sync::atomic::Ordering::Release);
+    assert!(!reloader.poll(1));
+    for u in &ups[third..2 * third] {
+        st.on_event(u, &mut out);
+    }
+    assert!(st.changes().is_empty());
+    // A good one: published, applied before the next update.
+    std::fs::write(
+        &path,
+        DEFAULT_PARAMS_TOML.replace("max_position = \"500\"", "max_position = \"250\""),
+    )
+    .unwrap();
+    trigger.store(true, std::sync::atomic::Ordering::Release);
+    assert!(reloader.poll(2));
+    for u in &ups[2 * third..] {
+        st.on_event(u, &mut out);
+    }
+    let notes = reloader.notes();
+    assert_eq!(notes.len(), 2);
+    match &notes[0].outcome {
+        ReloadOutcome::Rejected { field, reason } => {
+            assert_eq!(field.as_deref(), Some("kelly.fraction"), "{reason}");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    match &notes[1].outcome {
+        ReloadOutcome::Published { version, sections } => {
+            assert_eq!(*version, 1);
+            assert_eq!(sections, &vec!["limits"]);
+        }
+        other => panic!("expected a publication, got {other:?}"),
+    }
+    assert_eq!(st.changes().len(), 1);
+    assert_eq!(st.changes()[0].first_seq, ups[2 * third].seq);
+    assert_eq!(
+        st.engine().harmonizer().params().limits.max_position,
+        Qty::from_units(250).unwrap()
+    );
+}
+
+/// The capture's updates replayed `rounds` times, event times shifted so they keep increasing.
+struct Rounds {
+    updates: Vec<BookUpdate>,
+    span: u64,
+    rounds: u64,
+    round: u64,
+    next: usize,
+    seq: u64,
+}
+
+impl Rounds {
+    fn new(updates: Vec<BookUpdate>, rounds: u64) -> Self {
+        let first = updates.first().map_or(0, |u| u.exch_ts.nanos());
+        let last = updates.last().map_or(0, |u| u.exch_ts.nanos());
+        Self {
+            updates,
+            span: last - first + 1_000_000,
+            rounds,
+            round: 0,
+            next: 0,
+            seq: 0,
+        }
+    }
+}
+
+impl Source for Rounds {
+    type Out = BookUpdate;
+
+    fn poll<E: kestrel_core::pipeline::Emit<BookUpdate>>(&mut self, out: &mut E) -> SourceStatus {
+        if self.next == self.updates.len() {
+            self.next = 0;
+            self.round += 1;
+        }
+        if self.round == self.rounds {
+            return SourceStatus::Done;
+        }
+        let mut u = self.updates[self.next];
+        self.next += 1;
+        self.seq += 1;
+        let shift = self.round * self.span;
+        u.seq = self.seq;
+        u.exch_ts = Timestamp(u.exch_ts.nanos() + shift);
+        u.recv_ts = Timestamp(u.recv_ts.nanos() + shift);
+        out.emit(u);
+        SourceStatus::Busy
+    }
+}
+
+/// Allocations this thread made during one inline run of the capture's updates, `rounds`
+/// times, through the strategy stage (built beforehand), the updates it decided on and the
+/// intents it emitted.
+fn inline_allocations(
+    reader: &KcapReader,
+    ups: &[BookUpdate],
+    rounds: u64,
+    clock: &TscClock,
+) -> (u64, u64, u64) {
+    let mut cfg = config();
+    cfg.ring_size = 1024;
+    let st = stage(reader, default_params().unwrap(), clock);
+    let src = Rounds::new(ups.to_vec(), rounds);
+    let before = allocations();
+    let out = run_inline(src, st, Discard, &cfg, clock, None).unwrap();
+    let after = allocations();
+    let stats = out.stage.engine_stats();
+    (after - before, stats.updates, stats.intents)
+}
+
+#[test]
+fn inline_run_with_the_strategy_stage_allocates_nothing_per_update() {
+    let reader = aapl_capture();
+    let clock = TscClock::new();
+    let ups = updates(&reader, &clock);
+    let _ = inline_allocations(&reader, &ups, 1, &clock); // warm-up (lazy statics)
+    let (short, short_updates, _) = inline_allocations(&reader, &ups, 2, &clock);
+    let (long, long_updates, long_intents) = inline_allocations(&reader, &ups, 100, &clock);
+    assert!(long_updates > 100_000 && short_updates > 1_000);
+    // The run exercised the whole decision path, intents included.
+    assert!(long_intents > 100, "{long_intents} intents");
+    assert_eq!(
+        long,
+        short,
+        "the hot path allocated {} times",
+        long.saturating_sub(short)
+    );
+}
