@@ -10,8 +10,10 @@ use crate::top::{BookTop, BookUpdate, LevelView};
 pub struct OutputHash {
     /// Updates seen.
     pub events: u64,
-    /// FNV-1a over each update's instrument, sequence, timestamps, book top, trade and trading
-    /// flag (not the latency stamps).
+    /// Word-at-a-time multiplicative hash (FNV-1a offset and prime, one 64-bit word per step,
+    /// with a xor-shift after each multiply so high bits reach the low ones) over each update's
+    /// instrument, sequence, timestamps, book top, trade and trading flag (not the latency
+    /// stamps). Byte-at-a-time FNV cost ~0.4 us per update here; this is ~45 steps.
     pub hash: u64,
 }
 
@@ -29,21 +31,14 @@ impl Default for OutputHash {
 
 impl OutputHash {
     #[inline]
-    fn bytes(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.hash ^= u64::from(*b);
-            self.hash = self.hash.wrapping_mul(FNV_PRIME);
-        }
-    }
-
-    #[inline]
     fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
+        let h = (self.hash ^ v).wrapping_mul(FNV_PRIME);
+        self.hash = h ^ (h >> 32);
     }
 
     #[inline]
     fn i64(&mut self, v: i64) {
-        self.bytes(&v.to_le_bytes());
+        self.u64(v as u64);
     }
 
     #[inline]
@@ -72,7 +67,7 @@ impl OutputHash {
         self.top(&u.top);
         self.i64(u.trade.price.raw());
         self.i64(u.trade.qty.raw());
-        self.bytes(&[u.trade.aggressor.to_le_bytes()[0], u8::from(u.trading)]);
+        self.u64(u64::from(u.trade.aggressor as u8) | (u64::from(u.trading) << 8));
     }
 }
 
