@@ -197,9 +197,43 @@ fn percentiles() {
     );
 }
 
+/// One whole strategy step, kept out of line so that a profiler can collect exactly this
+/// (`valgrind --tool=callgrind --toggle-collect='*harmonizer::step_once*'`).
+#[inline(never)]
+fn step_once(e: &mut StrategyEngine<SignalAlphaEdges>, u: &BookUpdate) {
+    black_box(e.on_update(black_box(u)));
+}
+
+/// Profiling mode (`KESTREL_STEP_PASSES=n`): `n` passes of the whole step over the sample, no
+/// timing, no criterion; the instruction count per update is the collected total over
+/// `n * 999` calls of [`step_once`].
+fn profile_passes(passes: u64) {
+    let ups = updates();
+    let sp = span(&ups);
+    let mut e = engine();
+    for pass in 0..passes {
+        for (k, u) in ups.iter().enumerate() {
+            let u = shifted(u, pass, sp, pass * 1_000 + k as u64);
+            step_once(&mut e, &u);
+        }
+    }
+    eprintln!(
+        "{} updates, {} intents",
+        e.stats().updates,
+        e.stats().intents
+    );
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
+    if let Some(n) = std::env::var("KESTREL_STEP_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        profile_passes(n);
+        return;
+    }
     percentiles();
     benches();
     Criterion::default().configure_from_args().final_summary();

@@ -59,7 +59,15 @@ impl LiquidityScore {
         let mid2_raw = q.mid_raw2();
         let mid2 = i128_to_f64(mid2_raw);
         let band2 = (mid2 * self.band_bps * 1e-4).floor();
-        let band2 = if band2.is_finite() { band2 as i128 } else { 0 };
+        // Through `i64` when it fits (the same truncation without the `f64 -> i128` library
+        // call); the band of any real price does.
+        let band2 = if band2.abs() < 9.0e18 {
+            band2 as i64 as i128
+        } else if band2.is_finite() {
+            band2 as i128
+        } else {
+            0
+        };
         // In price units: bids at or above `bid_min`, asks at or below `ask_max`.
         let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
         let bid_min = clamp((mid2_raw - band2 + 1).div_euclid(2));
