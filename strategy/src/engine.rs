@@ -11,7 +11,7 @@ use crate::alpha::{AlphaSet, MODEL_COUNT};
 use crate::edge::ModelEdge;
 use crate::harmonizer::{Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time};
 use crate::params::{MAX_MODELS, ParamsChange, ParamsReceiver};
-use crate::signals::{SignalSet, SignalValues, TrendRegime, VolRegime};
+use crate::signals::{Quote, SignalSet, SignalValues, TrendRegime, VolRegime};
 
 /// Produces the models' edges for one update.
 pub trait EdgeSource {
@@ -79,14 +79,16 @@ impl EdgeSource for SignalAlphaEdges {
 
     #[inline]
     fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize {
-        let Some(values) = self.signals.update(update) else {
+        // One classification of the book for the signals and the models.
+        let quote = Quote::of(&update.top);
+        let Some(values) = self.signals.update_quoted(update, &quote) else {
             return NEUTRAL_REGIME;
         };
-        let out = self.alphas.evaluate(update, &values);
+        let out = self.alphas.evaluate_quoted(update, &quote, values);
         for (slot, e) in edges.iter_mut().zip(out.iter()) {
             *slot = *e;
         }
-        regime_code(&values)
+        regime_code(values)
     }
 }
 

@@ -72,19 +72,7 @@ impl LiquidityScore {
         let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
         let bid_min = clamp((mid2_raw - band2 + 1).div_euclid(2));
         let ask_max = clamp((mid2_raw + band2).div_euclid(2));
-        let mut depth_raw = 0i128;
-        for lvl in u.top.side(Side::Buy) {
-            if lvl.price.raw() < bid_min {
-                break;
-            }
-            depth_raw += i128::from(lvl.qty.raw());
-        }
-        for lvl in u.top.side(Side::Sell) {
-            if lvl.price.raw() > ask_max {
-                break;
-            }
-            depth_raw += i128::from(lvl.qty.raw());
-        }
+        let depth_raw = depth_in_band(u, bid_min, ask_max);
         let depth = i128_to_f64(depth_raw) * INV_SCALE;
         self.depth = depth;
         let spread_bps = 2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2;
@@ -112,4 +100,39 @@ impl LiquidityScore {
     pub fn level_count(&self) -> u32 {
         self.levels
     }
+}
+
+/// Quantity of the levels inside `[bid_min, ask_max]`, each side stopping at its first level
+/// outside. Summed in `i64` (one add per level), again in `i128` in the absurd case where that
+/// overflows.
+#[inline]
+fn depth_in_band(u: &BookUpdate, bid_min: i64, ask_max: i64) -> i128 {
+    let bids = || {
+        u.top
+            .side(Side::Buy)
+            .iter()
+            .take_while(move |l| l.price.raw() >= bid_min)
+    };
+    let asks = || {
+        u.top
+            .side(Side::Sell)
+            .iter()
+            .take_while(move |l| l.price.raw() <= ask_max)
+    };
+    let mut sum = 0i64;
+    let mut overflow = false;
+    for lvl in bids() {
+        let (s, o) = sum.overflowing_add(lvl.qty.raw());
+        sum = s;
+        overflow |= o;
+    }
+    for lvl in asks() {
+        let (s, o) = sum.overflowing_add(lvl.qty.raw());
+        sum = s;
+        overflow |= o;
+    }
+    if !overflow {
+        return i128::from(sum);
+    }
+    bids().chain(asks()).map(|l| i128::from(l.qty.raw())).sum()
 }
