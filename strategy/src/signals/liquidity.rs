@@ -107,32 +107,37 @@ impl LiquidityScore {
 /// overflows.
 #[inline]
 fn depth_in_band(u: &BookUpdate, bid_min: i64, ask_max: i64) -> i128 {
-    let bids = || {
-        u.top
-            .side(Side::Buy)
-            .iter()
-            .take_while(move |l| l.price.raw() >= bid_min)
-    };
-    let asks = || {
-        u.top
-            .side(Side::Sell)
-            .iter()
-            .take_while(move |l| l.price.raw() <= ask_max)
-    };
     let mut sum = 0i64;
     let mut overflow = false;
-    for lvl in bids() {
-        let (s, o) = sum.overflowing_add(lvl.qty.raw());
+    let mut add = |q: i64| {
+        let (s, o) = sum.overflowing_add(q);
         sum = s;
         overflow |= o;
+    };
+    for lvl in u.top.side(Side::Buy) {
+        if lvl.price.raw() < bid_min {
+            break;
+        }
+        add(lvl.qty.raw());
     }
-    for lvl in asks() {
-        let (s, o) = sum.overflowing_add(lvl.qty.raw());
-        sum = s;
-        overflow |= o;
+    for lvl in u.top.side(Side::Sell) {
+        if lvl.price.raw() > ask_max {
+            break;
+        }
+        add(lvl.qty.raw());
     }
     if !overflow {
         return i128::from(sum);
     }
-    bids().chain(asks()).map(|l| i128::from(l.qty.raw())).sum()
+    let bids = u
+        .top
+        .side(Side::Buy)
+        .iter()
+        .take_while(|l| l.price.raw() >= bid_min);
+    let asks = u
+        .top
+        .side(Side::Sell)
+        .iter()
+        .take_while(|l| l.price.raw() <= ask_max);
+    bids.chain(asks).map(|l| i128::from(l.qty.raw())).sum()
 }

@@ -15,8 +15,7 @@ use super::{i128_to_f64, is_positive_finite};
 #[derive(Clone, Copy, Debug)]
 pub struct EwmaVolatility {
     lambda: f64,
-    tau_ns: f64,
-    /// `1 / tau_ns`, so that the decay needs no division.
+    /// `1 / tau_ns`, so that the decay and the scaling need no division.
     inv_tau_ns: f64,
     prev_mid2: Option<i128>,
     prev_ts: Option<u64>,
@@ -85,7 +84,6 @@ impl EwmaVolatility {
     pub fn new(halflife_events: f64, tau_ns: u64) -> Self {
         Self {
             lambda: halflife_decay(halflife_events),
-            tau_ns: tau_ns.max(1) as f64,
             inv_tau_ns: 1.0 / tau_ns.max(1) as f64,
             prev_mid2: None,
             prev_ts: None,
@@ -144,7 +142,7 @@ impl EwmaVolatility {
     /// Volatility per square-root second, in basis points.
     #[inline]
     pub fn per_sqrt_second_bps(&self) -> f64 {
-        (self.time_sum.max(0.0) / (self.tau_ns * 1e-9)).sqrt() * 1e4
+        (self.time_sum.max(0.0) * (self.inv_tau_ns * 1e9)).sqrt() * 1e4
     }
 
     /// The last log return folded in (zero after a break).
