@@ -134,7 +134,9 @@ impl Positions {
         if self.capital16 <= 0 {
             return 0.0;
         }
-        exact_f64(self.peak16 - self.equity16()) / self.capital16_f64
+        // A drawdown over 922 (money) no longer fits an `i64` at sixteen decimals: the split
+        // conversion (within an ulp) rather than the `i128 -> f64` library call.
+        crate::signals::i128_to_f64(self.peak16 - self.equity16()) / self.capital16_f64
     }
 
     /// Loss since the start of the day (positive when down), sixteen decimals.

@@ -58,15 +58,14 @@ impl LiquidityScore {
         // outside the band. Distances are compared in raw units of twice the price.
         let mid2_raw = q.mid_raw2();
         let mid2 = i128_to_f64(mid2_raw);
-        let band2 = (mid2 * self.band_bps * 1e-4).floor();
-        // Through `i64` when it fits (the same truncation without the `f64 -> i128` library
-        // call); the band of any real price does.
-        let band2 = if band2.abs() < 9.0e18 {
+        // Non-negative (every real book): truncation through `i64` is the floor, without the
+        // `floor` library call (this target has no rounding instruction) nor `f64 -> i128`.
+        let band2 = mid2 * self.band_bps * 1e-4;
+        let band2 = if (0.0..9.0e18).contains(&band2) {
             band2 as i64 as i128
-        } else if band2.is_finite() {
-            band2 as i128
         } else {
-            0
+            let f = band2.floor();
+            if f.is_finite() { f as i128 } else { 0 }
         };
         // In price units: bids at or above `bid_min`, asks at or below `ask_max`.
         let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
