@@ -93,7 +93,10 @@ impl EwmaCovariance {
             self.cov[ji] = v;
             self.seen[ji] = true;
         }
-        self.snap[row..row + self.n].copy_from_slice(&self.mids);
+        // Element by element: with few instruments a `memcpy` call costs more than the copy.
+        for (s, m) in self.snap[row..row + self.n].iter_mut().zip(&self.mids) {
+            *s = *m;
+        }
         self.last_ts[i] = Some(ts_ns);
         skipped
     }
