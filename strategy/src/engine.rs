@@ -11,7 +11,7 @@ use crate::alpha::{AlphaSet, MODEL_COUNT};
 use crate::edge::ModelEdge;
 use crate::harmonizer::{Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time};
 use crate::params::{MAX_MODELS, ParamsChange, ParamsReceiver};
-use crate::signals::{SignalSet, SignalValues, TrendRegime, VolRegime};
+use crate::signals::{Quote, SignalSet, SignalValues, TrendRegime, VolRegime};
 
 /// Produces the models' edges for one update.
 pub trait EdgeSource {
@@ -79,14 +79,16 @@ impl EdgeSource for SignalAlphaEdges {
 
     #[inline]
     fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize {
-        let Some(values) = self.signals.update(update) else {
+        // One classification of the book for the signals and the models.
+        let quote = Quote::of(&update.top);
+        let Some(values) = self.signals.update_quoted(update, &quote) else {
             return NEUTRAL_REGIME;
         };
-        let out = self.alphas.evaluate(update, &values);
+        let out = self.alphas.evaluate_quoted(update, &quote, values);
         for (slot, e) in edges.iter_mut().zip(out.iter()) {
             *slot = *e;
         }
-        regime_code(&values)
+        regime_code(values)
     }
 }
 
@@ -161,22 +163,35 @@ impl<S: EdgeSource> StrategyEngine<S> {
     /// between the previous update and this one), then edges -> harmonizer.
     #[inline]
     pub fn on_update(&mut self, update: &BookUpdate) -> Option<OrderIntent> {
-        self.on_update_decision(update).intent
+        self.step(update).0
     }
 
     /// Like [`Self::on_update`], returning the whole decision.
     pub fn on_update_decision(&mut self, update: &BookUpdate) -> Decision {
+        let (intent, record) = self.step(update);
+        Decision {
+            intent,
+            record: *record,
+        }
+    }
+
+    /// One update; the decision record is written in place as the last record (no copy of it
+    /// unless the caller asks for the whole decision).
+    #[inline]
+    fn step(&mut self, update: &BookUpdate) -> (Option<OrderIntent>, &DecisionRecord) {
         self.apply_pending_params(update);
         self.stats.updates += 1;
         let n = self.source.model_count().min(MAX_MODELS);
         self.edges = [ModelEdge::NONE; MAX_MODELS];
         let regime = self.source.edges(update, &mut self.edges[..n]);
-        let decision = self.harmonizer.decide(update, &self.edges[..n], regime);
-        if decision.intent.is_some() {
+        let record = self.last.get_or_insert_with(DecisionRecord::default);
+        let intent = self
+            .harmonizer
+            .decide_into(update, &self.edges[..n], regime, record);
+        if intent.is_some() {
             self.stats.intents += 1;
         }
-        self.last = Some(decision.record);
-        decision
+        (intent, record)
     }
 
     fn apply_pending_params(&mut self, update: &BookUpdate) {

@@ -94,10 +94,16 @@ impl Momentum {
         if !self.long.is_full() {
             return None;
         }
-        match (self.short.mean(), self.long.mean()) {
-            (Some(s), Some(l)) if l > 0.0 => Some((s - l) / l * 1e4),
-            _ => None,
+        // (s - l) / l as one ratio of the sums, s / l = (S * n_l) / (L * n_s): one division
+        // instead of three.
+        let (ns, nl) = (self.short.ring.len(), self.long.ring.len());
+        if ns == 0 || nl == 0 || self.long.sum <= 0 {
+            return None;
         }
+        let ratio =
+            (i128_to_f64(self.short.sum) * nl as f64) / (i128_to_f64(self.long.sum) * ns as f64);
+        let g = (ratio - 1.0) * 1e4;
+        g.is_finite().then_some(g)
     }
 
     /// The model's edge.

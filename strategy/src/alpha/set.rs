@@ -179,14 +179,25 @@ impl AlphaSet {
     /// `u.recv_ts`.
     #[inline]
     pub fn evaluate(&mut self, u: &BookUpdate, s: &SignalValues) -> [ModelEdge; MODEL_COUNT] {
+        self.evaluate_quoted(u, &Quote::of(&u.top), s)
+    }
+
+    /// [`Self::evaluate`] with the book's [`Quote`] already classified by the caller (the
+    /// signal set's).
+    #[inline]
+    pub(crate) fn evaluate_quoted(
+        &mut self,
+        u: &BookUpdate,
+        quote: &Quote,
+        s: &SignalValues,
+    ) -> [ModelEdge; MODEL_COUNT] {
         let mut out = [ModelEdge::NONE; MODEL_COUNT];
         let Some(inst) = self.instruments.get_mut(u.instrument.index()) else {
             self.unknown_instrument += 1;
             return out;
         };
-        let quote = Quote::of(&u.top);
-        inst.momentum.update_with(u, &quote);
-        inst.reversion.update_with(u, &quote);
+        inst.momentum.update_with(u, quote);
+        inst.reversion.update_with(u, quote);
         let pair = inst.pair.and_then(|(i, leg)| {
             let model = self.pairs.get_mut(i)?;
             if s.book.is_normal() {

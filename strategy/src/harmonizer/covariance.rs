@@ -70,7 +70,12 @@ impl EwmaCovariance {
             if now_j <= 0.0 || then_j <= 0.0 {
                 continue;
             }
-            let r_j = (now_j / then_j - 1.0) * 1e4;
+            // The instrument's own return is already known (the same expression).
+            let r_j = if j == i {
+                r_i
+            } else {
+                (now_j / then_j - 1.0) * 1e4
+            };
             let sample = r_i * r_j / dt_s;
             if !sample.is_finite() {
                 skipped += 1;
@@ -88,7 +93,10 @@ impl EwmaCovariance {
             self.cov[ji] = v;
             self.seen[ji] = true;
         }
-        self.snap[row..row + self.n].copy_from_slice(&self.mids);
+        // Element by element: with few instruments a `memcpy` call costs more than the copy.
+        for (s, m) in self.snap[row..row + self.n].iter_mut().zip(&self.mids) {
+            *s = *m;
+        }
         self.last_ts[i] = Some(ts_ns);
         skipped
     }

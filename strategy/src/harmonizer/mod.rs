@@ -265,9 +265,23 @@ impl Harmonizer {
     /// Decides on one book update given the models' `edges` (in model-index order) and the
     /// regime index from the signals.
     pub fn decide(&mut self, u: &BookUpdate, edges: &[ModelEdge], regime: usize) -> Decision {
+        let mut record = DecisionRecord::default();
+        let intent = self.decide_into(u, edges, regime, &mut record);
+        Decision { intent, record }
+    }
+
+    /// [`Self::decide`] writing the record into `rec` (overwritten whole) instead of returning
+    /// it, so that a caller keeping the last record does not copy it per update.
+    pub(crate) fn decide_into(
+        &mut self,
+        u: &BookUpdate,
+        edges: &[ModelEdge],
+        regime: usize,
+        rec: &mut DecisionRecord,
+    ) -> Option<OrderIntent> {
         self.stats.decisions += 1;
         let now = event_time(u);
-        let mut rec = DecisionRecord {
+        *rec = DecisionRecord {
             update_seq: u.seq,
             instrument: u.instrument,
             at: Timestamp(now),
@@ -280,10 +294,7 @@ impl Harmonizer {
         if i >= self.positions.len() {
             self.stats.unknown_instrument += 1;
             rec.binding = Binding::UnknownInstrument;
-            return Decision {
-                intent: None,
-                record: rec,
-            };
+            return None;
         }
         let (bid, ask) = match (u.top.best_bid(), u.top.best_ask()) {
             (Some(b), Some(a)) if b.price.raw() > 0 && a.price.raw() > 0 => (b.price, a.price),
@@ -291,10 +302,7 @@ impl Harmonizer {
                 self.stats.no_book += 1;
                 rec.binding = Binding::NoBook;
                 rec.exposure_before = Qty::from_raw(self.positions.exposure(i));
-                return Decision {
-                    intent: None,
-                    record: rec,
-                };
+                return None;
             }
         };
         let mid_raw = ((i128::from(bid.raw()) + i128::from(ask.raw())) / 2) as i64;
@@ -343,10 +351,7 @@ impl Harmonizer {
         rec.exposure_before = Qty::from_raw(exposure);
         if !u.trading {
             rec.binding = Binding::NotTrading;
-            return Decision {
-                intent: None,
-                record: rec,
-            };
+            return None;
         }
 
         // Target: flatten, or size.
@@ -364,11 +369,11 @@ impl Harmonizer {
                 target_raw: 0,
                 binding,
             },
-            None => self.size(i, mid, ask, &b, mode, &mut rec),
+            None => self.size(i, mid, ask, &b, mode, rec),
         };
         rec.target = Qty::from_raw(sizing.target_raw);
         rec.binding = sizing.binding;
-        let intent = self.make_intent(
+        self.make_intent(
             u,
             i,
             now,
@@ -377,12 +382,8 @@ impl Harmonizer {
             flatten.is_some(),
             bid,
             ask,
-            &mut rec,
-        );
-        Decision {
-            intent,
-            record: rec,
-        }
+            rec,
+        )
     }
 
     fn score_pending(&mut self, i: usize, mid: f64, now: u64) {

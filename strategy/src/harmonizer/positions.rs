@@ -13,6 +13,8 @@ pub struct Positions {
     cash16: i128,
     mark_value16: i128,
     capital16: i128,
+    /// `capital16` as `f64`, converted once (the conversion of an `i128` is a library call).
+    capital16_f64: f64,
     peak16: i128,
     day_start16: i128,
 }
@@ -29,6 +31,7 @@ impl Positions {
             cash16: 0,
             mark_value16: 0,
             capital16,
+            capital16_f64: capital16 as f64,
             peak16: capital16,
             day_start16: capital16,
         }
@@ -131,7 +134,9 @@ impl Positions {
         if self.capital16 <= 0 {
             return 0.0;
         }
-        (self.peak16 - self.equity16()) as f64 / self.capital16 as f64
+        // A drawdown over 922 (money) no longer fits an `i64` at sixteen decimals: the split
+        // conversion (within an ulp) rather than the `i128 -> f64` library call.
+        crate::signals::i128_to_f64(self.peak16 - self.equity16()) / self.capital16_f64
     }
 
     /// Loss since the start of the day (positive when down), sixteen decimals.
@@ -148,11 +153,21 @@ impl Positions {
     /// Exposure notional of `i` (position plus working at the mark), money.
     #[inline]
     pub fn exposure_notional(&self, i: usize) -> f64 {
-        (i128::from(self.exposure(i)) * i128::from(self.mark(i))) as f64 / SCALE16
+        exact_f64(i128::from(self.exposure(i)) * i128::from(self.mark(i))) / SCALE16
     }
 }
 
 /// `w` moved toward zero by `amount` when they have the same sign, never crossing zero.
+/// `x as f64` (round to nearest), without the library call when `x` fits an `i64` (then the
+/// hardware conversion gives the same, correctly rounded, value).
+#[inline]
+fn exact_f64(x: i128) -> f64 {
+    match i64::try_from(x) {
+        Ok(v) => v as f64,
+        Err(_) => x as f64,
+    }
+}
+
 fn toward_zero(w: i64, amount: i64) -> i64 {
     if w > 0 && amount > 0 {
         w - amount.min(w)

@@ -82,6 +82,12 @@ impl ParamsReceiver {
     /// The newest unseen parameter set, if one arrived. Lock-free, no allocation.
     #[inline]
     pub fn try_take(&self) -> Option<ParamsUpdate> {
+        // Checked first with two plain loads: `try_recv` on an empty channel issues a full
+        // memory fence, which would be paid on every book update. A set published while this
+        // runs is taken at the next update, as it would be one instant later anyway.
+        if self.rx.is_empty() {
+            return None;
+        }
         // Empty or (publisher gone) disconnected: nothing new either way.
         self.rx.try_recv().ok()
     }

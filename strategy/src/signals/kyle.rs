@@ -59,6 +59,30 @@ impl RegressionSums {
         })
     }
 
+    /// [`Self::add`] in place; `false` (sums partly updated) on overflow.
+    #[inline]
+    fn add_in_place(&mut self, x: i64, y: i64) -> bool {
+        match self.add(x, y) {
+            Some(s) => {
+                *self = s;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// [`Self::remove`] in place; `false` (sums partly updated) on overflow.
+    #[inline]
+    fn remove_in_place(&mut self, x: i64, y: i64) -> bool {
+        match self.remove(x, y) {
+            Some(s) => {
+                *self = s;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The sums of a list of points (the direct reference); `None` on overflow.
     pub fn direct(points: impl Iterator<Item = (i64, i64)>) -> Option<Self> {
         let mut s = Self::default();
@@ -144,19 +168,14 @@ impl KyleLambda {
 
     fn push(&mut self, x: i64, y: i64) {
         let evicted = self.points.push((x, y));
-        let mut next = Some(self.sums);
-        if let Some((ox, oy)) = evicted {
-            next = next.and_then(|s| s.remove(ox, oy));
-        }
-        next = next.and_then(|s| s.add(x, y));
-        match next {
-            Some(s) => self.sums = s,
-            None => {
-                // Absurd inputs: start the window again rather than report wrapped sums.
-                self.overflows += 1;
-                self.points.clear();
-                self.sums = RegressionSums::default();
-            }
+        // In place: on overflow the sums are thrown away whole, so a partial update is harmless.
+        let s = &mut self.sums;
+        let ok = evicted.is_none_or(|(ox, oy)| s.remove_in_place(ox, oy)) && s.add_in_place(x, y);
+        if !ok {
+            // Absurd inputs: start the window again rather than report wrapped sums.
+            self.overflows += 1;
+            self.points.clear();
+            self.sums = RegressionSums::default();
         }
     }
 

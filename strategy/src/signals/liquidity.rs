@@ -58,25 +58,20 @@ impl LiquidityScore {
         // outside the band. Distances are compared in raw units of twice the price.
         let mid2_raw = q.mid_raw2();
         let mid2 = i128_to_f64(mid2_raw);
-        let band2 = (mid2 * self.band_bps * 1e-4).floor();
-        let band2 = if band2.is_finite() { band2 as i128 } else { 0 };
+        // Non-negative (every real book): truncation through `i64` is the floor, without the
+        // `floor` library call (this target has no rounding instruction) nor `f64 -> i128`.
+        let band2 = mid2 * self.band_bps * 1e-4;
+        let band2 = if (0.0..9.0e18).contains(&band2) {
+            band2 as i64 as i128
+        } else {
+            let f = band2.floor();
+            if f.is_finite() { f as i128 } else { 0 }
+        };
         // In price units: bids at or above `bid_min`, asks at or below `ask_max`.
         let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
         let bid_min = clamp((mid2_raw - band2 + 1).div_euclid(2));
         let ask_max = clamp((mid2_raw + band2).div_euclid(2));
-        let mut depth_raw = 0i128;
-        for lvl in u.top.side(Side::Buy) {
-            if lvl.price.raw() < bid_min {
-                break;
-            }
-            depth_raw += i128::from(lvl.qty.raw());
-        }
-        for lvl in u.top.side(Side::Sell) {
-            if lvl.price.raw() > ask_max {
-                break;
-            }
-            depth_raw += i128::from(lvl.qty.raw());
-        }
+        let depth_raw = depth_in_band(u, bid_min, ask_max);
         let depth = i128_to_f64(depth_raw) * INV_SCALE;
         self.depth = depth;
         let spread_bps = 2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2;
@@ -104,4 +99,44 @@ impl LiquidityScore {
     pub fn level_count(&self) -> u32 {
         self.levels
     }
+}
+
+/// Quantity of the levels inside `[bid_min, ask_max]`, each side stopping at its first level
+/// outside. Summed in `i64` (one add per level), again in `i128` in the absurd case where that
+/// overflows.
+#[inline]
+fn depth_in_band(u: &BookUpdate, bid_min: i64, ask_max: i64) -> i128 {
+    let mut sum = 0i64;
+    let mut overflow = false;
+    let mut add = |q: i64| {
+        let (s, o) = sum.overflowing_add(q);
+        sum = s;
+        overflow |= o;
+    };
+    for lvl in u.top.side(Side::Buy) {
+        if lvl.price.raw() < bid_min {
+            break;
+        }
+        add(lvl.qty.raw());
+    }
+    for lvl in u.top.side(Side::Sell) {
+        if lvl.price.raw() > ask_max {
+            break;
+        }
+        add(lvl.qty.raw());
+    }
+    if !overflow {
+        return i128::from(sum);
+    }
+    let bids = u
+        .top
+        .side(Side::Buy)
+        .iter()
+        .take_while(|l| l.price.raw() >= bid_min);
+    let asks = u
+        .top
+        .side(Side::Sell)
+        .iter()
+        .take_while(|l| l.price.raw() <= ask_max);
+    bids.chain(asks).map(|l| i128::from(l.qty.raw())).sum()
 }

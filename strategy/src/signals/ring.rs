@@ -53,16 +53,17 @@ impl<T: Copy + Default> Ring<T> {
     /// Appends `value`; returns the evicted oldest value when the ring was full.
     #[inline]
     pub fn push(&mut self, value: T) -> Option<T> {
-        let cap = self.buf.len();
-        let tail = self.wrap(self.head + self.len);
-        if self.len == cap {
-            let evicted = self.buf.get(self.head).copied();
-            if let Some(slot) = self.buf.get_mut(self.head) {
-                *slot = value;
-            }
-            self.head = self.wrap(self.head + 1);
+        if self.len == self.buf.len() {
+            // Full: the value takes the oldest slot, which becomes the newest.
+            let head = self.head;
+            let evicted = self
+                .buf
+                .get_mut(head)
+                .map(|slot| core::mem::replace(slot, value));
+            self.head = self.wrap(head + 1);
             evicted
         } else {
+            let tail = self.wrap(self.head + self.len);
             if let Some(slot) = self.buf.get_mut(tail) {
                 *slot = value;
             }

@@ -263,9 +263,15 @@ impl InstrumentSignals {
 
     /// Updates every signal with `u` and returns the new values. No allocation.
     pub fn update(&mut self, u: &BookUpdate) -> SignalValues {
-        let quote = Quote::of(&u.top);
-        let q = &quote;
-        let book = quote.state;
+        self.update_quoted(u, &Quote::of(&u.top));
+        self.values
+    }
+
+    /// [`Self::update`] with the book's [`Quote`] already classified by the caller, leaving the
+    /// values in [`Self::values`] (no copy of them).
+    #[inline]
+    pub(crate) fn update_quoted(&mut self, u: &BookUpdate, q: &Quote) {
+        let book = q.state;
         let st = &mut self.stats;
         st.updates += 1;
         match book {
@@ -301,7 +307,7 @@ impl InstrumentSignals {
         st.time_regressions += self.ofi.time_regressions() - regressions_before;
         let ev = self.ofi.event_window();
         let tw = self.ofi.time_window();
-        let v = SignalValues {
+        self.values = SignalValues {
             instrument: u.instrument,
             seq: u.seq,
             exch_ts: u.exch_ts,
@@ -331,8 +337,6 @@ impl InstrumentSignals {
             vol_regime: self.regime.vol_regime(),
             trend_regime: self.regime.trend_regime(),
         };
-        self.values = v;
-        v
     }
 }
 
@@ -386,6 +390,22 @@ impl SignalSet {
     pub fn update(&mut self, u: &BookUpdate) -> Option<SignalValues> {
         match self.instruments.get_mut(u.instrument.index()) {
             Some(s) => Some(s.update(u)),
+            None => {
+                self.unknown_instrument += 1;
+                None
+            }
+        }
+    }
+
+    /// [`Self::update`] with the book's [`Quote`] already classified by the caller, returning
+    /// the values by reference (no copy of them).
+    #[inline]
+    pub(crate) fn update_quoted(&mut self, u: &BookUpdate, q: &Quote) -> Option<&SignalValues> {
+        match self.instruments.get_mut(u.instrument.index()) {
+            Some(s) => {
+                s.update_quoted(u, q);
+                Some(&s.values)
+            }
             None => {
                 self.unknown_instrument += 1;
                 None
