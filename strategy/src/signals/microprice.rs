@@ -46,13 +46,28 @@ impl Microprice {
             self.mid = None;
             return;
         }
+        let bid = vwap_sums(u, Side::Buy, self.levels);
+        let ask = vwap_sums(u, Side::Sell, self.levels);
+        self.set_scanned(q, bid, ask);
+    }
+
+    /// Levels per side in the weighted mid.
+    #[inline]
+    pub(crate) fn levels(&self) -> usize {
+        self.levels
+    }
+
+    /// Sets the values for a normal book from the `(sum price * qty, sum qty)` of the first
+    /// [`Self::levels`] levels of each side, in raw units (the caller scanned them).
+    #[inline]
+    pub(crate) fn set_scanned(&mut self, q: &Quote, bid: (f64, f64), ask: (f64, f64)) {
         let (b, a) = (q.bid.to_f64(), q.ask.to_f64());
         // Only the ratio of the sizes matters: raw units avoid two divisions.
         let (bq, aq) = (q.bid_qty.raw() as f64, q.ask_qty.raw() as f64);
         self.mid = Some(q.mid());
         self.micro = microprice(b, bq, a, aq);
-        let bv = vwap(u, Side::Buy, self.levels);
-        let av = vwap(u, Side::Sell, self.levels);
+        let bv = vwap(bid.0, bid.1);
+        let av = vwap(ask.0, ask.1);
         self.weighted_mid = match (bv, av) {
             (Some(x), Some(y)) => Some(0.5 * (x + y)),
             _ => None,
@@ -99,9 +114,8 @@ pub fn microprice(bid: f64, bid_qty: f64, ask: f64, ask_qty: f64) -> Option<f64>
     v.is_finite().then_some(v)
 }
 
-/// Volume-weighted price of the first `levels` levels of one side.
-fn vwap(u: &BookUpdate, side: Side, levels: usize) -> Option<f64> {
-    // Raw units throughout, one scaling at the end.
+/// `(sum price * qty, sum qty)` of the first `levels` levels of one side, raw units.
+fn vwap_sums(u: &BookUpdate, side: Side, levels: usize) -> (f64, f64) {
     let mut pq = 0.0;
     let mut q = 0.0;
     for lvl in u.top.side(side).iter().take(levels) {
@@ -109,6 +123,12 @@ fn vwap(u: &BookUpdate, side: Side, levels: usize) -> Option<f64> {
         pq += lvl.price.raw() as f64 * qty;
         q += qty;
     }
+    (pq, q)
+}
+
+/// Volume-weighted price from raw-unit sums (one scaling at the end).
+#[inline]
+fn vwap(pq: f64, q: f64) -> Option<f64> {
     if q > 0.0 {
         let v = pq / q * (1.0 / kestrel_core::FIXED_SCALE as f64);
         v.is_finite().then_some(v)

@@ -1,0 +1,50 @@
+//! One pass over the visible levels of one side of the book, gathering what the depth
+//! imbalance, the weighted mid and the liquidity band each need (instead of three passes).
+
+use kestrel_core::{LevelView, TOP_LEVELS};
+
+/// Sums over one side's levels, best first.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct SideScan {
+    /// `sum_i w_i * qty_i` in raw quantity units (depth imbalance).
+    pub weighted_qty: f64,
+    /// `sum price_i * qty_i` over the first `vwap_levels` levels, raw units (weighted mid).
+    pub vwap_pq: f64,
+    /// `sum qty_i` over the first `vwap_levels` levels, raw units (weighted mid).
+    pub vwap_q: f64,
+    /// Quantity of the levels up to the first one outside the band, raw units (liquidity);
+    /// meaningless when `band_overflow`.
+    pub band_qty: i64,
+    /// Whether `band_qty` overflowed `i64` (the caller then sums again in `i128`).
+    pub band_overflow: bool,
+}
+
+/// Scans `levels` once. A level is inside the band while `inside(price_raw)` holds, up to the
+/// first level where it does not (levels are best first). Each sum accumulates in the same
+/// order as the separate passes did, so the results are identical to them.
+#[inline(always)]
+pub(crate) fn scan_side(
+    levels: &[LevelView],
+    weights: &[f64; TOP_LEVELS],
+    vwap_levels: usize,
+    inside: impl Fn(i64) -> bool,
+) -> SideScan {
+    let mut s = SideScan::default();
+    let mut in_band = true;
+    for (i, (w, lvl)) in weights.iter().zip(levels).enumerate() {
+        let qty_raw = lvl.qty.raw();
+        let qty = qty_raw as f64;
+        s.weighted_qty += w * qty;
+        if i < vwap_levels {
+            s.vwap_pq += lvl.price.raw() as f64 * qty;
+            s.vwap_q += qty;
+        }
+        in_band = in_band && inside(lvl.price.raw());
+        if in_band {
+            let (sum, o) = s.band_qty.overflowing_add(qty_raw);
+            s.band_qty = sum;
+            s.band_overflow |= o;
+        }
+    }
+    s
+}
