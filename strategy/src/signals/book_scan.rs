@@ -48,3 +48,33 @@ pub(crate) fn scan_side(
     }
     s
 }
+
+/// The two denominators several signals of a normal book share, inverted once: the mid
+/// (spread in bps, liquidity spread term, microprice offset) and the quantity at the top
+/// (top imbalance, microprice).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Reciprocals {
+    /// `1 / (bid + ask)` in raw price units (`1 / (2 mid)`); infinite or negative where
+    /// `bid + ask` is not positive.
+    pub inv_mid2: f64,
+    /// `1 / (bid_qty + ask_qty)` in raw quantity units; `0.0` when that is not positive.
+    pub inv_top_qty: f64,
+}
+
+impl Reciprocals {
+    /// The reciprocals of `q` (two divisions).
+    #[inline]
+    pub fn of(q: &super::quote::Quote) -> Self {
+        let total = q.bid_qty.raw() as f64 + q.ask_qty.raw() as f64;
+        Self {
+            inv_mid2: 1.0 / super::i128_to_f64(q.mid_raw2()),
+            inv_top_qty: if total > 0.0 { 1.0 / total } else { 0.0 },
+        }
+    }
+
+    /// Spread in bps of the mid: `2e4 (ask - bid) / (bid + ask)`.
+    #[inline]
+    pub fn spread_bps(&self, q: &super::quote::Quote) -> f64 {
+        2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) * self.inv_mid2
+    }
+}

@@ -5,6 +5,7 @@
 
 use kestrel_core::{BookUpdate, Side, TOP_LEVELS};
 
+use super::book_scan::Reciprocals;
 use super::i128_to_f64;
 use super::quote::Quote;
 
@@ -54,7 +55,8 @@ impl LiquidityScore {
             return;
         }
         let (bid_min, ask_max) = self.band_limits(q);
-        self.set_depth(q, depth_in_band(u, bid_min, ask_max));
+        let spread_bps = Reciprocals::of(q).spread_bps(q);
+        self.set_depth(depth_in_band(u, bid_min, ask_max), spread_bps);
     }
 
     /// The band of a normal book in raw price units: bids at or above the first value, asks at
@@ -83,14 +85,13 @@ impl LiquidityScore {
     }
 
     /// Sets depth and score of a normal book from the raw quantity inside
-    /// [`Self::band_limits`], both sides; the level count must already be set
+    /// [`Self::band_limits`], both sides, and the spread in bps
+    /// ([`Reciprocals::spread_bps`]); the level count must already be set
     /// ([`Self::set_levels`]).
     #[inline]
-    pub(crate) fn set_depth(&mut self, q: &Quote, depth_raw: i128) {
-        let mid2 = i128_to_f64(q.mid_raw2());
+    pub(crate) fn set_depth(&mut self, depth_raw: i128, spread_bps: f64) {
         let depth = i128_to_f64(depth_raw) * INV_SCALE;
         self.depth = depth;
-        let spread_bps = 2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2;
         let depth_term = depth / (depth + self.depth_ref);
         let spread_term = 1.0 / (1.0 + spread_bps.max(0.0) * self.inv_spread_ref_bps);
         let level_term = f64::from(self.levels) * (1.0 / (2 * TOP_LEVELS) as f64);

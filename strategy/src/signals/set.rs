@@ -2,7 +2,7 @@
 
 use kestrel_core::{BookUpdate, InstrumentId, InstrumentTable, Price, Side, TOP_LEVELS, Timestamp};
 
-use super::book_scan::scan_side;
+use super::book_scan::{Reciprocals, scan_side};
 use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
 use super::imbalance::TopImbalance;
 use super::kyle::KyleLambda;
@@ -291,9 +291,7 @@ impl InstrumentSignals {
         let overflows_before = self.ofi.time_overflows();
         let regressions_before = self.ofi.time_regressions();
 
-        self.top_imbalance.update_with(u, q);
-        self.update_book_levels(u, q);
-        self.spread.update_with(u, q);
+        self.update_book(u, q);
         self.ofi.update_with(u, q);
         self.trade_flow.update(u);
         self.vpin.update(u);
@@ -340,11 +338,15 @@ impl InstrumentSignals {
 }
 
 impl InstrumentSignals {
-    /// Depth imbalance, weighted mid and liquidity band from one pass over each side's levels
-    /// (same values as their own `update_with`, which pass over the levels separately).
+    /// The signals of the book's shape: top and depth imbalance, microprice and weighted mid,
+    /// spread and liquidity, from one pass over each side's levels and the mid and top quantity
+    /// inverted once (same values as their own `update_with` to rounding; those pass over the
+    /// levels separately and divide each time).
     #[inline]
-    fn update_book_levels(&mut self, u: &BookUpdate, q: &Quote) {
+    fn update_book(&mut self, u: &BookUpdate, q: &Quote) {
         if !q.state.is_normal() {
+            self.top_imbalance.update_with(u, q);
+            self.spread.update_with(u, q);
             self.depth_imbalance.update_with(u, q);
             self.microprice.update_with(u, q);
             self.liquidity.update_with(u, q);
@@ -361,8 +363,16 @@ impl InstrumentSignals {
         });
         self.depth_imbalance
             .set_sums(bids.weighted_qty, asks.weighted_qty);
-        self.microprice
-            .set_scanned(q, (bids.vwap_pq, bids.vwap_q), (asks.vwap_pq, asks.vwap_q));
+        let r = Reciprocals::of(q);
+        let spread_bps = r.spread_bps(q);
+        self.top_imbalance.set_normal(q, &r);
+        self.spread.set_normal(q, spread_bps);
+        self.microprice.set_scanned(
+            q,
+            &r,
+            (bids.vwap_pq, bids.vwap_q),
+            (asks.vwap_pq, asks.vwap_q),
+        );
         let (sum, overflow) = bids.band_qty.overflowing_add(asks.band_qty);
         let depth_raw = if overflow || bids.band_overflow || asks.band_overflow {
             depth_in_band(u, bid_min, ask_max)
@@ -370,7 +380,7 @@ impl InstrumentSignals {
             i128::from(sum)
         };
         self.liquidity.set_levels(u);
-        self.liquidity.set_depth(q, depth_raw);
+        self.liquidity.set_depth(depth_raw, spread_bps);
     }
 }
 
