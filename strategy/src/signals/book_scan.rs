@@ -31,20 +31,29 @@ pub(crate) fn scan_side(
 ) -> SideScan {
     let mut s = SideScan::default();
     let mut in_band = true;
-    for (i, (w, lvl)) in weights.iter().zip(levels).enumerate() {
-        let qty_raw = lvl.qty.raw();
-        let qty = qty_raw as f64;
-        s.weighted_qty += w * qty;
-        if i < vwap_levels {
-            s.vwap_pq += lvl.price.raw() as f64 * qty;
-            s.vwap_q += qty;
-        }
-        in_band = in_band && inside(lvl.price.raw());
+    let mut band = |s: &mut SideScan, price_raw: i64, qty_raw: i64| {
+        in_band = in_band && inside(price_raw);
         if in_band {
             let (sum, o) = s.band_qty.overflowing_add(qty_raw);
             s.band_qty = sum;
             s.band_overflow |= o;
         }
+    };
+    // The weighted mid's levels first, then the rest: no per-level test of the level index.
+    let (head, tail) = levels.split_at(vwap_levels.min(levels.len()));
+    let (w_head, w_tail) = weights.split_at(head.len().min(TOP_LEVELS));
+    for (w, lvl) in w_head.iter().zip(head) {
+        let qty_raw = lvl.qty.raw();
+        let qty = qty_raw as f64;
+        s.weighted_qty += w * qty;
+        s.vwap_pq += lvl.price.raw() as f64 * qty;
+        s.vwap_q += qty;
+        band(&mut s, lvl.price.raw(), qty_raw);
+    }
+    for (w, lvl) in w_tail.iter().zip(tail) {
+        let qty_raw = lvl.qty.raw();
+        s.weighted_qty += w * qty_raw as f64;
+        band(&mut s, lvl.price.raw(), qty_raw);
     }
     s
 }
