@@ -23,6 +23,24 @@ pub fn kelly_notional(
     if x.is_finite() { x } else { 0.0 }
 }
 
+/// [`kelly_notional`] given `1 / variance_frac` computed once by the caller (no division;
+/// equal to rounding).
+#[inline]
+pub(crate) fn kelly_notional_inv(
+    edge_frac: f64,
+    variance_frac: f64,
+    inv_variance: f64,
+    hedge: f64,
+    fraction: f64,
+    capital: f64,
+) -> f64 {
+    if variance_frac.is_nan() || variance_frac <= 0.0 {
+        return 0.0;
+    }
+    let x = (fraction * edge_frac * capital - hedge) * inv_variance;
+    if x.is_finite() { x } else { 0.0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +56,11 @@ mod tests {
         assert!((x - y - 6_250_000.0).abs() < 1e-3, "{y}");
         assert_eq!(kelly_notional(5e-4, 0.0, 0.0, 0.25, 1.0), 0.0);
         assert_eq!(kelly_notional(f64::NAN, 1.0, 0.0, 0.25, 1.0), 0.0);
+        let z = kelly_notional_inv(5e-4, 4e-6, 1.0 / 4e-6, 25.0, 0.25, 1_000_000.0);
+        assert!((z - y).abs() <= y.abs() * 1e-14, "{z} {y}");
+        assert_eq!(
+            kelly_notional_inv(5e-4, 0.0, f64::INFINITY, 0.0, 0.25, 1.0),
+            0.0
+        );
     }
 }

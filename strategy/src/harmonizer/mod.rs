@@ -36,12 +36,12 @@ use kestrel_core::{BookUpdate, IntentReason, OrderIntent, Price, Qty, Side, Time
 
 use self::blend::{Blend, blend};
 use self::covariance::EwmaCovariance;
-use self::kelly::kelly_notional;
+use self::kelly::kelly_notional_inv;
 use self::limits::{TokenBucket, position_cap, round_to_lot};
 use self::positions::Positions;
 use self::risk_mode::{RiskMode, RiskModeState};
 use self::track_record::TrackRecord;
-use self::var_es::{RiskMultipliers, position_bounds};
+use self::var_es::{BudgetRatio, RiskMultipliers};
 use crate::edge::ModelEdge;
 use crate::params::{ChangeSet, MAX_MODELS, StrategyParams};
 
@@ -121,21 +121,22 @@ struct Pending {
 /// Values derived from the parameters, recomputed when they change.
 #[derive(Clone, Copy, Debug)]
 struct Derived {
-    mult: RiskMultipliers,
     horizon_s: f64,
     capital: f64,
-    var_budget: f64,
-    es_budget: f64,
+    /// VaR budget over its multiplier.
+    var_ratio: BudgetRatio,
+    /// ES budget over its multiplier.
+    es_ratio: BudgetRatio,
 }
 
 impl Derived {
     fn of(p: &StrategyParams) -> Self {
+        let mult = RiskMultipliers::at(p.var.confidence);
         Self {
-            mult: RiskMultipliers::at(p.var.confidence),
             horizon_s: p.track_record.horizon_ns as f64 * 1e-9,
             capital: p.kelly.capital.to_f64(),
-            var_budget: p.var.var_budget.to_f64(),
-            es_budget: p.var.es_budget.to_f64(),
+            var_ratio: BudgetRatio::new(p.var.var_budget.to_f64(), mult.var_mult),
+            es_ratio: BudgetRatio::new(p.var.es_budget.to_f64(), mult.es_mult),
         }
     }
 }
@@ -464,9 +465,19 @@ impl Harmonizer {
         rec.hedge = hedge;
 
         let edge = b.edge_bps * 1e-4;
-        let kelly = kelly_notional(edge, variance, hedge, p.kelly.fraction, d.capital);
-        let (vlo, vhi) = position_bounds(variance, hedge, d.var_budget, d.mult.var_mult);
-        let (elo, ehi) = position_bounds(variance, hedge, d.es_budget, d.mult.es_mult);
+        // One division for Kelly and both bounds (`kelly_notional` and `position_bounds` each
+        // divide by the variance; same values to rounding).
+        let inv_variance = 1.0 / variance;
+        let kelly = kelly_notional_inv(
+            edge,
+            variance,
+            inv_variance,
+            hedge,
+            p.kelly.fraction,
+            d.capital,
+        );
+        let (vlo, vhi) = d.var_ratio.bounds(variance, inv_variance, hedge);
+        let (elo, ehi) = d.es_ratio.bounds(variance, inv_variance, hedge);
         rec.var_cap_notional = if kelly >= 0.0 { vhi } else { vlo };
         rec.es_cap_notional = if kelly >= 0.0 { ehi } else { elo };
         let caps = |x: f64, binding: &mut Binding| {

@@ -164,6 +164,43 @@ pub fn position_bounds(variance_frac: f64, hedge: f64, budget: f64, mult: f64) -
     }
 }
 
+/// A VaR or ES budget divided by its multiplier once (when the parameters change), for
+/// [`BudgetRatio::bounds`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct BudgetRatio {
+    /// `budget / mult`.
+    c: f64,
+    /// `budget > 0 && mult > 0`, as [`position_bounds`] requires.
+    usable: bool,
+}
+
+impl BudgetRatio {
+    /// The ratio of `budget` to `mult`.
+    pub fn new(budget: f64, mult: f64) -> Self {
+        Self {
+            c: budget / mult,
+            usable: budget > 0.0 && mult > 0.0,
+        }
+    }
+
+    /// [`position_bounds`] with this budget and multiplier, given `1 / variance_frac`
+    /// computed once by the caller (no division here; equal to rounding).
+    #[inline]
+    pub fn bounds(&self, variance_frac: f64, inv_variance: f64, hedge: f64) -> (f64, f64) {
+        if !(self.usable && variance_frac > 0.0 && hedge.is_finite()) {
+            return (0.0, 0.0);
+        }
+        let disc = (hedge * hedge + variance_frac * self.c * self.c).sqrt();
+        let lo = (-hedge - disc) * inv_variance;
+        let hi = (-hedge + disc) * inv_variance;
+        if lo.is_finite() && hi.is_finite() {
+            (lo, hi)
+        } else {
+            (0.0, 0.0)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +217,30 @@ mod tests {
         assert!((m.es_mult - 2.337_802_792_2).abs() < 1e-8, "{}", m.es_mult);
         assert!((normal_cdf(1.0) - 0.841_344_746_068_543).abs() < 1e-13);
         assert!((normal_cdf(-3.0) - 0.001_349_898_031_630_095).abs() < 1e-14);
+    }
+
+    #[test]
+    fn budget_ratio_bounds_match_position_bounds() {
+        for (v, h, b, m) in [
+            (4e-6, 0.0, 1000.0, 2.0),
+            (2.5e-7, -1234.5, 5000.0, 2.33),
+            (1e-9, 1e3, 1.0, 1.96),
+            (0.0, 0.0, 1000.0, 2.0),
+            (4e-6, f64::NAN, 1000.0, 2.0),
+            (4e-6, 0.0, 0.0, 2.0),
+            (4e-6, 0.0, 1000.0, 0.0),
+        ] {
+            let (lo, hi) = position_bounds(v, h, b, m);
+            let (lo2, hi2) = BudgetRatio::new(b, m).bounds(v, 1.0 / v, h);
+            assert!(
+                (lo - lo2).abs() <= lo.abs() * 1e-14,
+                "{v} {h} {b} {m}: {lo} {lo2}"
+            );
+            assert!(
+                (hi - hi2).abs() <= hi.abs() * 1e-14,
+                "{v} {h} {b} {m}: {hi} {hi2}"
+            );
+        }
     }
 
     #[test]

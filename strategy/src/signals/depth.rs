@@ -74,7 +74,20 @@ impl DepthImbalance {
         {
             a += w * lvl.qty.raw() as f64;
         }
-        self.value = imbalance(b, a);
+        self.set_sums(b, a);
+    }
+
+    /// The per-level weights (non-negative, finite).
+    #[inline]
+    pub(crate) fn weights(&self) -> &[f64; TOP_LEVELS] {
+        &self.weights
+    }
+
+    /// Sets the value from the weighted bid and ask sums of a normal book (the caller scanned
+    /// the levels with [`Self::weights`]).
+    #[inline]
+    pub(crate) fn set_sums(&mut self, bid: f64, ask: f64) {
+        self.value = imbalance(bid, ask);
     }
 
     /// The current weighted imbalance in `[-1, 1]`.

@@ -2,6 +2,7 @@
 
 use kestrel_core::BookUpdate;
 
+use super::book_scan::Reciprocals;
 use super::quote::Quote;
 
 /// Imbalance of the quantities at the best bid and ask. Positive: more bid than ask.
@@ -28,6 +29,19 @@ impl TopImbalance {
     pub fn update_with(&mut self, _u: &BookUpdate, q: &Quote) {
         self.value = if q.state.is_normal() {
             imbalance(q.bid_qty.raw() as f64, q.ask_qty.raw() as f64)
+        } else {
+            None
+        };
+    }
+
+    /// As [`Self::update_with`] for a normal book, with the top quantity's reciprocal shared
+    /// (no division).
+    #[inline]
+    pub(crate) fn set_normal(&mut self, q: &Quote, r: &Reciprocals) {
+        let (b, a) = (q.bid_qty.raw() as f64, q.ask_qty.raw() as f64);
+        self.value = if r.inv_top_qty > 0.0 {
+            let v = (b - a) * r.inv_top_qty;
+            v.is_finite().then_some(v.clamp(-1.0, 1.0))
         } else {
             None
         };

@@ -5,6 +5,7 @@
 
 use kestrel_core::{BookUpdate, Side, TOP_LEVELS};
 
+use super::book_scan::Reciprocals;
 use super::i128_to_f64;
 use super::quote::Quote;
 
@@ -47,14 +48,23 @@ impl LiquidityScore {
     /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
     #[inline]
     pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
-        self.levels = u32::from(u.top.bid_levels.min(TOP_LEVELS as u8))
-            + u32::from(u.top.ask_levels.min(TOP_LEVELS as u8));
+        self.set_levels(u);
         if !q.state.is_normal() {
             self.depth = 0.0;
             self.score = None;
             return;
         }
-        // Levels are best first (as `BookTop` promises), so each side stops at its first level
+        let (bid_min, ask_max) = self.band_limits(q);
+        let spread_bps = Reciprocals::of(q).spread_bps(q);
+        self.set_depth(depth_in_band(u, bid_min, ask_max), spread_bps);
+    }
+
+    /// The band of a normal book in raw price units: bids at or above the first value, asks at
+    /// or below the second. Levels are best first (as `BookTop` promises), so each side stops
+    /// at its first level outside the band.
+    #[inline]
+    pub(crate) fn band_limits(&self, q: &Quote) -> (i64, i64) {
+        // Distances are compared in raw units of twice the price. (as `BookTop` promises), so each side stops at its first level
         // outside the band. Distances are compared in raw units of twice the price.
         let mid2_raw = q.mid_raw2();
         let mid2 = i128_to_f64(mid2_raw);
@@ -71,15 +81,29 @@ impl LiquidityScore {
         let clamp = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
         let bid_min = clamp((mid2_raw - band2 + 1).div_euclid(2));
         let ask_max = clamp((mid2_raw + band2).div_euclid(2));
-        let depth_raw = depth_in_band(u, bid_min, ask_max);
+        (bid_min, ask_max)
+    }
+
+    /// Sets depth and score of a normal book from the raw quantity inside
+    /// [`Self::band_limits`], both sides, and the spread in bps
+    /// ([`Reciprocals::spread_bps`]); the level count must already be set
+    /// ([`Self::set_levels`]).
+    #[inline]
+    pub(crate) fn set_depth(&mut self, depth_raw: i128, spread_bps: f64) {
         let depth = i128_to_f64(depth_raw) * INV_SCALE;
         self.depth = depth;
-        let spread_bps = 2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) / mid2;
         let depth_term = depth / (depth + self.depth_ref);
         let spread_term = 1.0 / (1.0 + spread_bps.max(0.0) * self.inv_spread_ref_bps);
         let level_term = f64::from(self.levels) * (1.0 / (2 * TOP_LEVELS) as f64);
         let s = depth_term * spread_term * level_term;
         self.score = s.is_finite().then_some(s.clamp(0.0, 1.0));
+    }
+
+    /// Counts the visible levels of both sides.
+    #[inline]
+    pub(crate) fn set_levels(&mut self, u: &BookUpdate) {
+        self.levels = u32::from(u.top.bid_levels.min(TOP_LEVELS as u8))
+            + u32::from(u.top.ask_levels.min(TOP_LEVELS as u8));
     }
 
     /// The score in `[0, 1]`.
@@ -105,7 +129,7 @@ impl LiquidityScore {
 /// outside. Summed in `i64` (one add per level), again in `i128` in the absurd case where that
 /// overflows.
 #[inline]
-fn depth_in_band(u: &BookUpdate, bid_min: i64, ask_max: i64) -> i128 {
+pub(crate) fn depth_in_band(u: &BookUpdate, bid_min: i64, ask_max: i64) -> i128 {
     let mut sum = 0i64;
     let mut overflow = false;
     let mut add = |q: i64| {

@@ -3,6 +3,7 @@
 
 use kestrel_core::{BookUpdate, Side};
 
+use super::book_scan::Reciprocals;
 use super::quote::Quote;
 
 /// Current microprice and weighted mid.
@@ -12,6 +13,7 @@ pub struct Microprice {
     micro: Option<f64>,
     weighted_mid: Option<f64>,
     mid: Option<f64>,
+    offset_bps: Option<f64>,
 }
 
 impl Default for Microprice {
@@ -28,6 +30,7 @@ impl Microprice {
             micro: None,
             weighted_mid: None,
             mid: None,
+            offset_bps: None,
         }
     }
 
@@ -44,19 +47,49 @@ impl Microprice {
             self.micro = None;
             self.weighted_mid = None;
             self.mid = None;
+            self.offset_bps = None;
             return;
         }
+        let bid = vwap_sums(u, Side::Buy, self.levels);
+        let ask = vwap_sums(u, Side::Sell, self.levels);
+        self.set_scanned(q, &Reciprocals::of(q), bid, ask);
+    }
+
+    /// Levels per side in the weighted mid.
+    #[inline]
+    pub(crate) fn levels(&self) -> usize {
+        self.levels
+    }
+
+    /// Sets the values for a normal book from the `(sum price * qty, sum qty)` of the first
+    /// [`Self::levels`] levels of each side, in raw units (the caller scanned them), and the
+    /// book's shared reciprocals. No division but the weighted mid's one.
+    #[inline]
+    pub(crate) fn set_scanned(
+        &mut self,
+        q: &Quote,
+        r: &Reciprocals,
+        bid: (f64, f64),
+        ask: (f64, f64),
+    ) {
         let (b, a) = (q.bid.to_f64(), q.ask.to_f64());
-        // Only the ratio of the sizes matters: raw units avoid two divisions.
+        // Only the ratio of the sizes matters: raw units.
         let (bq, aq) = (q.bid_qty.raw() as f64, q.ask_qty.raw() as f64);
-        self.mid = Some(q.mid());
-        self.micro = microprice(b, bq, a, aq);
-        let bv = vwap(u, Side::Buy, self.levels);
-        let av = vwap(u, Side::Sell, self.levels);
-        self.weighted_mid = match (bv, av) {
-            (Some(x), Some(y)) => Some(0.5 * (x + y)),
+        let mid = q.mid();
+        self.mid = Some(mid);
+        let micro = if r.inv_top_qty > 0.0 {
+            (b * aq + a * bq) * r.inv_top_qty
+        } else {
+            0.5 * (b + a)
+        };
+        self.micro = micro.is_finite().then_some(micro);
+        // `1 / mid = 2 * FIXED_SCALE / (bid + ask)` in raw units.
+        let inv_mid = r.inv_mid2 * (2.0 * kestrel_core::FIXED_SCALE as f64);
+        self.offset_bps = match self.micro {
+            Some(m) if mid > 0.0 => Some((m - mid) * inv_mid * 1e4),
             _ => None,
         };
+        self.weighted_mid = weighted_mid(bid, ask);
     }
 
     /// `(bid * ask_qty + ask * bid_qty) / (bid_qty + ask_qty)`.
@@ -80,10 +113,7 @@ impl Microprice {
     /// `(microprice - mid) / mid` in basis points.
     #[inline]
     pub fn micro_offset_bps(&self) -> Option<f64> {
-        match (self.micro, self.mid) {
-            (Some(m), Some(mid)) if mid > 0.0 => Some((m - mid) / mid * 1e4),
-            _ => None,
-        }
+        self.offset_bps
     }
 }
 
@@ -99,9 +129,8 @@ pub fn microprice(bid: f64, bid_qty: f64, ask: f64, ask_qty: f64) -> Option<f64>
     v.is_finite().then_some(v)
 }
 
-/// Volume-weighted price of the first `levels` levels of one side.
-fn vwap(u: &BookUpdate, side: Side, levels: usize) -> Option<f64> {
-    // Raw units throughout, one scaling at the end.
+/// `(sum price * qty, sum qty)` of the first `levels` levels of one side, raw units.
+fn vwap_sums(u: &BookUpdate, side: Side, levels: usize) -> (f64, f64) {
     let mut pq = 0.0;
     let mut q = 0.0;
     for lvl in u.top.side(side).iter().take(levels) {
@@ -109,8 +138,17 @@ fn vwap(u: &BookUpdate, side: Side, levels: usize) -> Option<f64> {
         pq += lvl.price.raw() as f64 * qty;
         q += qty;
     }
-    if q > 0.0 {
-        let v = pq / q * (1.0 / kestrel_core::FIXED_SCALE as f64);
+    (pq, q)
+}
+
+/// Average of the bid and ask volume-weighted prices from their raw-unit `(sum price * qty,
+/// sum qty)`, over one common denominator:
+/// `(pq_b / q_b + pq_a / q_a) / 2 = (pq_b q_a + pq_a q_b) / (2 q_b q_a)` (one division).
+#[inline]
+fn weighted_mid(bid: (f64, f64), ask: (f64, f64)) -> Option<f64> {
+    let ((bpq, bq), (apq, aq)) = (bid, ask);
+    if bq > 0.0 && aq > 0.0 {
+        let v = (bpq * aq + apq * bq) / (bq * aq) * (0.5 / kestrel_core::FIXED_SCALE as f64);
         v.is_finite().then_some(v)
     } else {
         None

@@ -6,6 +6,7 @@
 //! classified by [`quote::Quote`] and give no price-based values; non-finite values are clamped
 //! to zero and counted in [`SignalStats`].
 
+mod book_scan;
 pub mod depth;
 pub mod imbalance;
 pub mod kyle;

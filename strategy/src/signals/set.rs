@@ -1,11 +1,12 @@
 //! All signals of all instruments, updated together once per book update.
 
-use kestrel_core::{BookUpdate, InstrumentId, InstrumentTable, Price, TOP_LEVELS, Timestamp};
+use kestrel_core::{BookUpdate, InstrumentId, InstrumentTable, Price, Side, TOP_LEVELS, Timestamp};
 
+use super::book_scan::{Reciprocals, scan_side};
 use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
 use super::imbalance::TopImbalance;
 use super::kyle::KyleLambda;
-use super::liquidity::LiquidityScore;
+use super::liquidity::{LiquidityScore, depth_in_band};
 use super::microprice::Microprice;
 use super::ofi::OrderFlowImbalance;
 use super::quote::{BookState, Quote};
@@ -290,16 +291,12 @@ impl InstrumentSignals {
         let overflows_before = self.ofi.time_overflows();
         let regressions_before = self.ofi.time_regressions();
 
-        self.top_imbalance.update_with(u, q);
-        self.depth_imbalance.update_with(u, q);
-        self.microprice.update_with(u, q);
-        self.spread.update_with(u, q);
+        self.update_book(u, q);
         self.ofi.update_with(u, q);
         self.trade_flow.update(u);
         self.vpin.update(u);
         self.volatility.update_with(u, q);
         self.kyle.update_with(u, q);
-        self.liquidity.update_with(u, q);
         self.regime.update_with(q, self.volatility.per_event_bps());
 
         let st = &mut self.stats;
@@ -337,6 +334,53 @@ impl InstrumentSignals {
             vol_regime: self.regime.vol_regime(),
             trend_regime: self.regime.trend_regime(),
         };
+    }
+}
+
+impl InstrumentSignals {
+    /// The signals of the book's shape: top and depth imbalance, microprice and weighted mid,
+    /// spread and liquidity, from one pass over each side's levels and the mid and top quantity
+    /// inverted once (same values as their own `update_with` to rounding; those pass over the
+    /// levels separately and divide each time).
+    #[inline]
+    fn update_book(&mut self, u: &BookUpdate, q: &Quote) {
+        if !q.state.is_normal() {
+            self.top_imbalance.update_with(u, q);
+            self.spread.update_with(u, q);
+            self.depth_imbalance.update_with(u, q);
+            self.microprice.update_with(u, q);
+            self.liquidity.update_with(u, q);
+            return;
+        }
+        let (bid_min, ask_max) = self.liquidity.band_limits(q);
+        let weights = self.depth_imbalance.weights();
+        let vwap_levels = self.microprice.levels();
+        let bids = scan_side(u.top.side(Side::Buy), weights, vwap_levels, |p| {
+            p >= bid_min
+        });
+        let asks = scan_side(u.top.side(Side::Sell), weights, vwap_levels, |p| {
+            p <= ask_max
+        });
+        self.depth_imbalance
+            .set_sums(bids.weighted_qty, asks.weighted_qty);
+        let r = Reciprocals::of(q);
+        let spread_bps = r.spread_bps(q);
+        self.top_imbalance.set_normal(q, &r);
+        self.spread.set_normal(q, spread_bps);
+        self.microprice.set_scanned(
+            q,
+            &r,
+            (bids.vwap_pq, bids.vwap_q),
+            (asks.vwap_pq, asks.vwap_q),
+        );
+        let (sum, overflow) = bids.band_qty.overflowing_add(asks.band_qty);
+        let depth_raw = if overflow || bids.band_overflow || asks.band_overflow {
+            depth_in_band(u, bid_min, ask_max)
+        } else {
+            i128::from(sum)
+        };
+        self.liquidity.set_levels(u);
+        self.liquidity.set_depth(depth_raw, spread_bps);
     }
 }
 

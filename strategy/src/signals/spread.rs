@@ -43,6 +43,15 @@ impl Spread {
         self.bps = (mid2 > 0).then(|| 2.0 * i128_to_f64(width) / i128_to_f64(mid2) * 1e4);
     }
 
+    /// As [`Self::update_with`] for a normal book, the bps from the shared spread in bps
+    /// ([`super::book_scan::Reciprocals::spread_bps`]; one division for the ticks only).
+    #[inline]
+    pub(crate) fn set_normal(&mut self, q: &Quote, spread_bps: f64) {
+        let width = i128::from(q.ask.raw()) - i128::from(q.bid.raw());
+        self.ticks = (self.tick.raw() > 0).then(|| i128_to_f64(width) / self.tick.raw() as f64);
+        self.bps = (q.mid_raw2() > 0).then_some(spread_bps);
+    }
+
     /// Spread in ticks.
     #[inline]
     pub fn ticks(&self) -> Option<f64> {

@@ -1,0 +1,89 @@
+//! One pass over the visible levels of one side of the book, gathering what the depth
+//! imbalance, the weighted mid and the liquidity band each need (instead of three passes).
+
+use kestrel_core::{LevelView, TOP_LEVELS};
+
+/// Sums over one side's levels, best first.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct SideScan {
+    /// `sum_i w_i * qty_i` in raw quantity units (depth imbalance).
+    pub weighted_qty: f64,
+    /// `sum price_i * qty_i` over the first `vwap_levels` levels, raw units (weighted mid).
+    pub vwap_pq: f64,
+    /// `sum qty_i` over the first `vwap_levels` levels, raw units (weighted mid).
+    pub vwap_q: f64,
+    /// Quantity of the levels up to the first one outside the band, raw units (liquidity);
+    /// meaningless when `band_overflow`.
+    pub band_qty: i64,
+    /// Whether `band_qty` overflowed `i64` (the caller then sums again in `i128`).
+    pub band_overflow: bool,
+}
+
+/// Scans `levels` once. A level is inside the band while `inside(price_raw)` holds, up to the
+/// first level where it does not (levels are best first). Each sum accumulates in the same
+/// order as the separate passes did, so the results are identical to them.
+#[inline(always)]
+pub(crate) fn scan_side(
+    levels: &[LevelView],
+    weights: &[f64; TOP_LEVELS],
+    vwap_levels: usize,
+    inside: impl Fn(i64) -> bool,
+) -> SideScan {
+    let mut s = SideScan::default();
+    let mut in_band = true;
+    let mut band = |s: &mut SideScan, price_raw: i64, qty_raw: i64| {
+        in_band = in_band && inside(price_raw);
+        if in_band {
+            let (sum, o) = s.band_qty.overflowing_add(qty_raw);
+            s.band_qty = sum;
+            s.band_overflow |= o;
+        }
+    };
+    // The weighted mid's levels first, then the rest: no per-level test of the level index.
+    let (head, tail) = levels.split_at(vwap_levels.min(levels.len()));
+    let (w_head, w_tail) = weights.split_at(head.len().min(TOP_LEVELS));
+    for (w, lvl) in w_head.iter().zip(head) {
+        let qty_raw = lvl.qty.raw();
+        let qty = qty_raw as f64;
+        s.weighted_qty += w * qty;
+        s.vwap_pq += lvl.price.raw() as f64 * qty;
+        s.vwap_q += qty;
+        band(&mut s, lvl.price.raw(), qty_raw);
+    }
+    for (w, lvl) in w_tail.iter().zip(tail) {
+        let qty_raw = lvl.qty.raw();
+        s.weighted_qty += w * qty_raw as f64;
+        band(&mut s, lvl.price.raw(), qty_raw);
+    }
+    s
+}
+
+/// The two denominators several signals of a normal book share, inverted once: the mid
+/// (spread in bps, liquidity spread term, microprice offset) and the quantity at the top
+/// (top imbalance, microprice).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Reciprocals {
+    /// `1 / (bid + ask)` in raw price units (`1 / (2 mid)`); infinite or negative where
+    /// `bid + ask` is not positive.
+    pub inv_mid2: f64,
+    /// `1 / (bid_qty + ask_qty)` in raw quantity units; `0.0` when that is not positive.
+    pub inv_top_qty: f64,
+}
+
+impl Reciprocals {
+    /// The reciprocals of `q` (two divisions).
+    #[inline]
+    pub fn of(q: &super::quote::Quote) -> Self {
+        let total = q.bid_qty.raw() as f64 + q.ask_qty.raw() as f64;
+        Self {
+            inv_mid2: 1.0 / super::i128_to_f64(q.mid_raw2()),
+            inv_top_qty: if total > 0.0 { 1.0 / total } else { 0.0 },
+        }
+    }
+
+    /// Spread in bps of the mid: `2e4 (ask - bid) / (bid + ask)`.
+    #[inline]
+    pub fn spread_bps(&self, q: &super::quote::Quote) -> f64 {
+        2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) * self.inv_mid2
+    }
+}
