@@ -1,5 +1,10 @@
 //! A stable 64-bit hash (FNV-1a) for book fingerprints: the same on every run and machine.
 
+use crate::fixed::{Price, Qty};
+use crate::ids::OrderId;
+use crate::side::Side;
+use crate::top::LevelView;
+
 /// FNV-1a over little-endian integers. Not keyed, not randomised: a book's hash is a fingerprint
 /// that replays, tests and other machines can compare.
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +52,33 @@ impl StableHasher {
     pub const fn finish(&self) -> u64 {
         self.0
     }
+}
+
+/// The stable fingerprint of one order-by-order book: for each side (bids, then asks) every
+/// level best first, its price and quantity, then its queue front first, each order's id and
+/// remaining quantity. Every L3 book ([`L3Books`](super::L3Books),
+/// [`ReferenceBook`](super::ReferenceBook)) hashes through here, so equal books give equal hashes.
+pub(crate) fn l3_fingerprint<L, Q>(
+    levels: impl Fn(Side) -> L,
+    queue: impl Fn(Side, Price) -> Q,
+) -> u64
+where
+    L: Iterator<Item = LevelView>,
+    Q: Iterator<Item = (OrderId, Qty)>,
+{
+    let mut h = StableHasher::new();
+    for side in [Side::Buy, Side::Sell] {
+        h.write_u64(side as u64);
+        for level in levels(side) {
+            h.write_i64(level.price.raw());
+            h.write_i64(level.qty.raw());
+            for (order_id, qty) in queue(side, level.price) {
+                h.write_u64(order_id.0);
+                h.write_i64(qty.raw());
+            }
+        }
+    }
+    h.finish()
 }
 
 #[cfg(test)]

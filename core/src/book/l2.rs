@@ -8,14 +8,14 @@ use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
 use crate::ids::InstrumentId;
 use crate::side::Side;
-use crate::top::{BookTop, LevelView, TradePrint};
+use crate::top::{BookTop, LevelView};
 
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
 use super::hash::StableHasher;
 use super::l3::fill_side;
 use super::ladder::{Ladder, key_price, side_key};
-use super::outcome::{Applied, aggressor_of};
+use super::outcome::Applied;
 use super::stats::BookStats;
 
 /// One instrument's two sides and status.
@@ -105,17 +105,7 @@ impl L2Books {
                     });
                 }
                 self.stats.trades += 1;
-                Ok(Applied {
-                    instrument,
-                    side,
-                    price: Some(price),
-                    top_changed: false,
-                    trade: Some(TradePrint {
-                        price,
-                        qty,
-                        aggressor: aggressor_of(side),
-                    }),
-                })
+                Ok(Applied::off_book_trade(instrument, side, price, qty))
             }
             BookEventKind::Clear => {
                 let before = self.tops(book);

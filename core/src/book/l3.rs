@@ -17,12 +17,12 @@ use crate::top::{BookTop, LevelView, TOP_LEVELS, TradePrint};
 
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
-use super::hash::StableHasher;
+use super::hash::l3_fingerprint;
 use super::ladder::{Ladder, side_key};
 use super::levels::LevelPool;
 use super::order_map::{OrderMap, Probe};
 use super::orders::{NIL, OrderPool};
-use super::outcome::{Applied, OrderView, aggressor_against, aggressor_of};
+use super::outcome::{Applied, OrderView, aggressor_against};
 use super::stats::BookStats;
 
 /// Best level of a side as (sort key, quantity): what "top changed" compares.
@@ -140,17 +140,7 @@ impl L3Books {
                     return Err(self.invalid_qty(instrument, None, qty));
                 }
                 self.stats.trades += 1;
-                Ok(Applied {
-                    instrument,
-                    side,
-                    price: Some(price),
-                    top_changed: false,
-                    trade: Some(TradePrint {
-                        price,
-                        qty,
-                        aggressor: aggressor_of(side),
-                    }),
-                })
+                Ok(Applied::off_book_trade(instrument, side, price, qty))
             }
             BookEventKind::Level { .. } => {
                 self.stats.wrong_book_type += 1;
@@ -692,19 +682,10 @@ impl L3Books {
     /// A fingerprint of one instrument's book (levels, quantities and every queue in order),
     /// stable across runs and machines. Computed on demand: O(orders in the book).
     pub fn book_hash(&self, id: InstrumentId) -> u64 {
-        let mut h = StableHasher::new();
-        for side in [Side::Buy, Side::Sell] {
-            h.write_u64(side as u64);
-            for level in self.levels(id, side) {
-                h.write_i64(level.price.raw());
-                h.write_i64(level.qty.raw());
-                for (order_id, qty) in self.level_orders(id, side, level.price) {
-                    h.write_u64(order_id.0);
-                    h.write_i64(qty.raw());
-                }
-            }
-        }
-        h.finish()
+        l3_fingerprint(
+            |side| self.levels(id, side),
+            |side, price| self.level_orders(id, side, price),
+        )
     }
 
     /// The instrument's last announced status ([`TradingStatus::Trading`] until one arrives).

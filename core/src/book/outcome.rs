@@ -26,6 +26,27 @@ pub struct Applied {
 impl Applied {
     /// An outcome that changed nothing visible.
     #[inline]
+    /// A trade that leaves the book unchanged (ITCH `P`/`Q`, hidden executions): the print,
+    /// with the aggressor opposite the resting side when the venue names it.
+    pub(crate) const fn off_book_trade(
+        instrument: InstrumentId,
+        resting: Option<Side>,
+        price: Price,
+        qty: Qty,
+    ) -> Self {
+        Self {
+            instrument,
+            side: resting,
+            price: Some(price),
+            top_changed: false,
+            trade: Some(TradePrint {
+                price,
+                qty,
+                aggressor: aggressor_of(resting),
+            }),
+        }
+    }
+
     pub(crate) const fn quiet(instrument: InstrumentId) -> Self {
         Self {
             instrument,

@@ -13,7 +13,7 @@ use crate::top::{BookTop, LevelView, TOP_LEVELS, TradePrint};
 
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
-use super::hash::StableHasher;
+use super::hash::l3_fingerprint;
 use super::outcome::{Applied, OrderView};
 use super::stats::BookStats;
 
@@ -452,19 +452,10 @@ impl ReferenceBook {
 
     /// The same fingerprint as [`L3Books::book_hash`](super::L3Books::book_hash).
     pub fn book_hash(&self, id: InstrumentId) -> u64 {
-        let mut h = StableHasher::new();
-        for side in [Side::Buy, Side::Sell] {
-            h.write_u64(side as u64);
-            for level in self.levels(id, side) {
-                h.write_i64(level.price.raw());
-                h.write_i64(level.qty.raw());
-                for (order_id, qty) in self.level_orders(id, side, level.price) {
-                    h.write_u64(order_id.0);
-                    h.write_i64(qty.raw());
-                }
-            }
-        }
-        h.finish()
+        l3_fingerprint(
+            |side| self.levels(id, side),
+            |side, price| self.level_orders(id, side, price),
+        )
     }
 
     /// The instrument's last announced status.
