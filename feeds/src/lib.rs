@@ -1,6 +1,9 @@
 //! Kestrel feeds: wire decoders, capture files, importers and replay.
 #![deny(unsafe_code)]
 
+pub mod binance;
+pub mod dbn;
+pub mod export;
 pub mod feed_stage;
 pub mod handler;
 pub mod itch;
@@ -8,3 +11,5 @@ pub mod kcap;
 pub mod lobster;
 pub mod moldudp64;
 pub mod pcap;
+pub mod venue;
+pub mod venue_source;

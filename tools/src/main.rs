@@ -28,6 +28,8 @@ enum Command {
     /// Inspect captures.
     #[command(subcommand)]
     Capture(cmd::capture::CaptureCommand),
+    /// Research tables (bbo, trades, depth, lobster) from a capture, as CSV or Parquet.
+    Export(cmd::export::ExportArgs),
     /// Offline research on captures (signal and alpha information coefficients).
     Research(cmd::research::ResearchArgs),
     /// Read session latency histograms.
@@ -43,6 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(c) => c.run(),
         Command::Replay(a) => a.run(),
         Command::Capture(c) => c.run(),
+        Command::Export(a) => a.run(),
         Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
         Command::Hist(c) => c.run(),
         Command::Sysinfo(a) => a.run(),

@@ -1,5 +1,5 @@
-//! `kestrel import lobster|itch`: convert LOBSTER CSV or a raw NASDAQ ITCH file into a
-//! MoldUDP64 / ITCH 5.0 `.kcap`.
+//! `kestrel import lobster|itch|binance|dbn`: convert LOBSTER CSV or a raw NASDAQ ITCH file into
+//! a MoldUDP64 / ITCH 5.0 `.kcap`; Binance and DBN live in their own files.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -22,6 +22,10 @@ pub enum ImportCommand {
     Lobster(LobsterArgs),
     /// A raw NASDAQ ITCH 5.0 file (either framing) -> MoldUDP64 packets in a .kcap.
     Itch(ItchArgs),
+    /// A raw Binance `<local ns> <json>` capture (plain or gzip) -> a Binance JSON .kcap.
+    Binance(super::import_binance::BinanceImportArgs),
+    /// A Databento DBN file (v1-v3, plain or zstd) -> a DBN .kcap.
+    Dbn(super::import_dbn::DbnImportArgs),
 }
 
 /// `kestrel import lobster`.
@@ -58,6 +62,8 @@ impl ImportCommand {
         match self {
             Self::Lobster(a) => a.run(),
             Self::Itch(a) => a.run(),
+            Self::Binance(a) => a.run(),
+            Self::Dbn(a) => a.run(),
         }
     }
 }
@@ -93,7 +99,7 @@ pub fn print_import_report(r: &ImportReport) {
     );
 }
 
-fn create(path: &PathBuf) -> anyhow::Result<BufWriter<File>> {
+pub(crate) fn create(path: &PathBuf) -> anyhow::Result<BufWriter<File>> {
     Ok(BufWriter::new(
         File::create(path).with_context(|| format!("creating {}", path.display()))?,
     ))

@@ -1,12 +1,16 @@
 //! One module per `kestrel` command.
 
 pub mod capture;
+pub mod export;
 pub mod hist;
 pub mod import;
+pub mod import_binance;
+pub mod import_dbn;
 pub mod replay;
 pub mod research;
 pub mod sysinfo;
 pub mod verify;
+pub mod verify_binance;
 
 use std::path::Path;
 

@@ -9,15 +9,16 @@ use std::process::ExitCode;
 use clap::Args;
 use kestrel_core::clock::Pace;
 use kestrel_core::pipeline::RunMode;
-use kestrel_core::{InstrumentId, LevelView};
-use kestrel_feeds::handler::{FeedHandler, HandlerStats};
+
+use crate::session::feed::ReplayedFeed;
 
 use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
 
 /// `kestrel replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// Capture to replay: a .kcap (MoldUDP64 / ITCH 5.0) or a .pcap of MoldUDP64 datagrams.
+    /// Capture to replay: a .kcap (MoldUDP64 / ITCH 5.0, Binance JSON or Databento DBN) or a
+    /// .pcap of MoldUDP64 datagrams.
     pub path: PathBuf,
     /// Pipeline mode: `inline` (one thread, the default) or `threaded`.
     #[arg(long)]
@@ -37,51 +38,13 @@ pub struct ReplayArgs {
     pub strategy_params: Option<PathBuf>,
 }
 
-fn level(l: Option<LevelView>) -> String {
-    l.map_or_else(|| "-".to_owned(), |l| format!("{} x {}", l.price, l.qty))
-}
-
-/// Prints the final top of book of every instrument and the feed counters.
-fn print_books(handler: &FeedHandler) {
-    let books = handler.books();
-    for index in 0..books.instruments() {
-        let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
-        let symbol = handler
-            .instruments()
-            .get(id)
-            .map_or_else(|| format!("#{index}"), |i| i.symbol.clone());
-        println!(
-            "{symbol:<8} bid {:<24} ask {:<24} status {:?}",
-            level(books.best_bid(id)),
-            level(books.best_ask(id)),
-            books.status(id)
-        );
-    }
-    let s: HandlerStats = handler.stats();
-    println!(
-        "records={} skipped_records={} itch_messages={} decode_errors={} capture_errors={} malformed_packets={} duplicate_packets={} gaps_lost={} messages_lost={} unknown_orders={} book_errors={}",
-        s.records,
-        s.skipped_records,
-        s.itch_messages,
-        s.decode_errors,
-        s.capture_errors,
-        s.mold.malformed,
-        s.mold.duplicate_packets,
-        s.mold.gaps_lost,
-        s.mold.messages_lost,
-        s.book.unknown_orders,
-        s.book_errors
-    );
-}
-
 /// The last line: `events=<n> anomalies=<a> book_hash=<hex>`.
-fn print_final_line(handler: &FeedHandler) {
-    let s: HandlerStats = handler.stats();
+fn print_final_line(feed: &ReplayedFeed) {
     println!(
         "events={} anomalies={} book_hash={:016x}",
-        s.events,
-        s.anomalies(),
-        handler.books_hash()
+        feed.events(),
+        feed.anomalies(),
+        feed.books_hash()
     );
 }
 
@@ -100,7 +63,7 @@ impl ReplayArgs {
             progress: true,
         };
         let (handler, summary, dir) = run_pipeline_replay(&args)?;
-        print_books(&handler);
+        handler.print_books();
         print_session(&summary, &dir);
         print_final_line(&handler);
         Ok(ExitCode::SUCCESS)

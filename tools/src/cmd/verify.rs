@@ -1,5 +1,7 @@
 //! `kestrel verify lobster`: import in memory, replay through the real wire path, compare
 //! every visible level with the LOBSTER book rows.
+//! `kestrel verify binance`: replay a raw Binance capture and compare the book with every
+//! `bookTicker` whose update id is the last applied diff's.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,6 +18,8 @@ use super::read_text;
 pub enum VerifyCommand {
     /// LOBSTER import: the replayed book must equal every book row.
     Lobster(LobsterArgs),
+    /// Binance capture: the reconstructed top of book must equal each matching bookTicker.
+    Binance(super::verify_binance::BinanceVerifyArgs),
 }
 
 /// `kestrel verify lobster`.
@@ -52,6 +56,7 @@ impl VerifyCommand {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Self::Lobster(a) => a.run(),
+            Self::Binance(a) => a.run(),
         }
     }
 }

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod config;
+pub mod feed;
 pub mod id;
 pub mod read;
 pub mod run;

@@ -11,17 +11,16 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
 use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
+use kestrel_core::pipeline::Source;
 use kestrel_core::pipeline::{
     Discard, PipelineError, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline,
     run_threaded,
 };
-use kestrel_core::{InstrumentTable, Price, Qty};
+use kestrel_core::{BookUpdate, InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::CaptureSource;
-use kestrel_feeds::handler::{
-    CaptureFile, FeedEvent, FeedHandler, HandlerConfig, header_instruments,
-};
-use kestrel_feeds::kcap::Record;
+use kestrel_feeds::handler::{CaptureFile, FeedEvent, HandlerConfig, header_instruments};
 use kestrel_feeds::pcap::{ChannelMap, PcapRecords};
+use kestrel_feeds::venue_source::VenueSource;
 use kestrel_strategy::alpha::MODEL_COUNT;
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::params::{
@@ -33,6 +32,7 @@ use kestrel_strategy::stage::{
 };
 
 use super::RunConfig;
+use super::feed::{IntoReplayed, ReplayedFeed, VenueFeed, venue_feed};
 use super::id::fresh_session_dir;
 use super::summary::{StrategySummary, Summary, ThreadSummary};
 use super::write::SessionDir;
@@ -217,7 +217,7 @@ impl<'a> Iterator for PcapSource<'a> {
 
 /// What one pipeline run left behind, whatever its record source.
 struct Ran {
-    handler: FeedHandler,
+    handler: ReplayedFeed,
     stage: StrategyStage,
     report: RunReport,
     latency: LatencyCollector,
@@ -227,16 +227,16 @@ struct Ran {
 /// Runs `source` into `stage`, inline (the stage polls the reloader between batches) or
 /// threaded (a reload thread polls it beside the pipeline), and collects the strategy latency
 /// into the run's.
-fn run_source<'a, I, E>(
+fn run_source<Src>(
     args: &PipelineReplay,
     config: &RunConfig,
     clock: &TscClock,
-    source: CaptureSource<I>,
+    source: Src,
     stage: StrategyStage,
     reloader: Option<ParamsReloader>,
 ) -> anyhow::Result<Ran>
 where
-    I: Iterator<Item = Result<Record<'a>, E>> + Send,
+    Src: Source<Out = BookUpdate> + IntoReplayed + Send,
 {
     let progress = Progress::new();
     let done = AtomicBool::new(false);
@@ -320,7 +320,7 @@ where
     let mut reload_notes = inline_notes;
     reload_notes.extend(threaded_notes);
     Ok(Ran {
-        handler: source.into_handler(),
+        handler: source.into_replayed(),
         stage,
         report,
         latency,
@@ -332,16 +332,18 @@ where
 /// counters), the summary and the directory.
 pub fn run_pipeline_replay(
     args: &PipelineReplay,
-) -> anyhow::Result<(FeedHandler, Summary, PathBuf)> {
+) -> anyhow::Result<(ReplayedFeed, Summary, PathBuf)> {
     let config = RunConfig::load(args.config.as_deref())?;
     let mut warnings = prepare_host(&config, args.mode)?;
     let capture = CaptureFile::open(&args.input)
         .with_context(|| format!("opening capture {}", args.input.display()))?;
-    let handler = capture
-        .handler(HandlerConfig::default())
-        .with_context(|| format!("replaying {}", args.input.display()))?;
-    let table = instrument_table(&capture)
-        .with_context(|| format!("replaying {}", args.input.display()))?;
+    let venue =
+        venue_feed(&capture).with_context(|| format!("replaying {}", args.input.display()))?;
+    let table = match &venue {
+        Some(feed) => feed.instruments().clone(),
+        None => instrument_table(&capture)
+            .with_context(|| format!("replaying {}", args.input.display()))?,
+    };
     let setup = strategy_setup(args.strategy_params.as_deref())?;
     let sighup = match &setup.reloader {
         Some(r) => Some(
@@ -364,12 +366,26 @@ pub fn run_pipeline_replay(
     .with_params(setup.receiver);
     let pcap_skipped = AtomicU64::new(0);
     let channels = ChannelMap::by_port();
-    let ran = match &capture {
-        CaptureFile::Kcap(reader) => {
+    let ran = match (&capture, venue) {
+        (CaptureFile::Kcap(reader), Some(VenueFeed::Binance(feed))) => {
+            let source = VenueSource::new(*feed, reader.records(), args.pace, clock.clone());
+            run_source(args, &config, &clock, source, stage, setup.reloader)
+        }
+        (CaptureFile::Kcap(reader), Some(VenueFeed::Dbn(feed))) => {
+            let source = VenueSource::new(*feed, reader.records(), args.pace, clock.clone());
+            run_source(args, &config, &clock, source, stage, setup.reloader)
+        }
+        (CaptureFile::Kcap(reader), None) => {
+            let handler = capture
+                .handler(HandlerConfig::default())
+                .with_context(|| format!("replaying {}", args.input.display()))?;
             let source = CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
             run_source(args, &config, &clock, source, stage, setup.reloader)
         }
-        CaptureFile::Pcap(pcap) => {
+        (CaptureFile::Pcap(pcap), _) => {
+            let handler = capture
+                .handler(HandlerConfig::default())
+                .with_context(|| format!("replaying {}", args.input.display()))?;
             let records = PcapSource {
                 records: pcap.records(&channels),
                 skipped: &pcap_skipped,
@@ -498,7 +514,7 @@ fn summary_of(
     instruments: usize,
     warnings: Vec<String>,
 ) -> Summary {
-    let stats = ran.handler.stats();
+    let stats = &ran.handler;
     let hash = ran.stage.update_hash();
     let intents = ran.stage.intents();
     let engine = ran.stage.engine_stats();
@@ -521,7 +537,7 @@ fn summary_of(
         input: args.input.display().to_string(),
         mode: args.mode,
         pace: args.pace_text.clone(),
-        records: stats.records,
+        records: stats.records(),
         events: hash.events,
         elapsed_s: r.elapsed_ns as f64 / 1e9,
         throughput_eps: r.throughput(),

@@ -1,0 +1,293 @@
+//! `kestrel verify binance`, `import binance|dbn`, `replay` of the results and `export`, end to
+//! end on the bundled captures; the Parquet tables are read back with the parquet crate.
+
+use std::fs::File;
+use std::process::{Command, Output};
+
+use arrow_array::{Array, Int64Array, StringArray, TimestampNanosecondArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+
+fn kestrel(args: &[&str]) -> Output {
+    Command::new(KESTREL)
+        .args(args)
+        .output()
+        .expect("run kestrel")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn last_line(o: &Output) -> String {
+    stdout(o).lines().last().unwrap_or("").to_owned()
+}
+
+#[test]
+fn verify_binance_spot_and_futures() {
+    for (file, checks) in [
+        ("spot_btcusdt_20240808.gz", 564),
+        ("usdm_btcusdt_20240808.gz", 629),
+    ] {
+        let o = kestrel(&[
+            "verify",
+            "binance",
+            "--in",
+            &format!("{DATA}/binance/{file}"),
+        ]);
+        assert!(
+            o.status.success(),
+            "{file}: {}{}",
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            last_line(&o),
+            format!("checks={checks} mismatched=0 gaps=0")
+        );
+    }
+}
+
+#[test]
+fn verify_binance_fails_on_a_corrupted_capture() {
+    // Halve one ask quantity in a depth diff after the snapshot: the book goes wrong where
+    // tickers can see it, and the exit status says so.
+    let bytes = kestrel_feeds::binance::capture::read_capture_file(std::path::Path::new(&format!(
+        "{DATA}/binance/spot_btcusdt_20240808.gz"
+    )))
+    .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut out = String::new();
+    let mut changed = 0;
+    for (i, line) in text.lines().enumerate() {
+        if i > 200 && changed < 50 && line.contains("depthUpdate") && line.contains(r#""a":[[""#) {
+            // Drop the diff's first ask level update.
+            let start = line.find(r#""a":[["#).unwrap() + 5;
+            let end = start + line[start..].find(']').unwrap() + 1;
+            let rest = &line[end..];
+            let rest = rest.strip_prefix(',').unwrap_or(rest);
+            out.push_str(&line[..start]);
+            out.push_str(rest);
+            changed += 1;
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.txt");
+    std::fs::write(&path, out).unwrap();
+    let o = kestrel(&["verify", "binance", "--in", path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let last = last_line(&o);
+    assert!(
+        last.starts_with("checks=") && !last.contains("mismatched=0 "),
+        "{last}"
+    );
+}
+
+#[test]
+fn import_replay_and_export_binance() {
+    let dir = tempfile::tempdir().unwrap();
+    let kcap = dir.path().join("spot.kcap");
+    let o = kestrel(&[
+        "import",
+        "binance",
+        "--in",
+        &format!("{DATA}/binance/spot_btcusdt_20240808.gz"),
+        "--out",
+        kcap.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).contains("market=spot messages=41249 snapshots=1"),
+        "{}",
+        stdout(&o)
+    );
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--session-dir",
+        dir.path().join("session").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let last = last_line(&o);
+    assert!(
+        last.starts_with("events=41249 anomalies=0 book_hash="),
+        "{last}"
+    );
+    assert!(stdout(&o).contains("gaps=0"));
+
+    // CSV bbo: header, decimal prices, one row per top change.
+    let out = dir.path().join("tables");
+    let o = kestrel(&[
+        "export",
+        "bbo",
+        kcap.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("bbo.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ts_event,ts_recv,symbol,bid_px,bid_sz,ask_px,ask_sz")
+    );
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &first[2..],
+        ["BTCUSDT", "61837.63", "3.78826", "61837.64", "1.6052"]
+    );
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(
+        rows.windows(2).all(|w| w[0][3..] != w[1][3..]),
+        "a row only when the top changes"
+    );
+
+    // Parquet bbo: the same rows, ns timestamps, fixed-point integers with their scale.
+    let o = kestrel(&[
+        "export",
+        "bbo",
+        kcap.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "parquet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(File::open(out.join("bbo.parquet")).unwrap())
+            .unwrap();
+    let schema = builder.schema().clone();
+    assert_eq!(
+        schema
+            .metadata()
+            .get("kestrel.price_scale")
+            .map(String::as_str),
+        Some("8")
+    );
+    let mut n = 0;
+    let mut first_px = None;
+    for batch in builder.build().unwrap() {
+        let batch = batch.unwrap();
+        let ts = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .unwrap();
+        let sym = batch
+            .column(2)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let bid = batch
+            .column(3)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        assert!(ts.value(0) > 1_700_000_000_000_000_000);
+        assert_eq!(sym.value(0), "BTCUSDT");
+        first_px.get_or_insert(bid.value(0));
+        n += batch.num_rows();
+    }
+    assert_eq!(n, rows.len());
+    assert_eq!(first_px, Some(6_183_763_000_000));
+
+    // LOBSTER files: one pair, as many book rows as messages, non-decreasing times.
+    let lob = dir.path().join("lobster");
+    let o = kestrel(&[
+        "export",
+        "lobster",
+        kcap.to_str().unwrap(),
+        "--out",
+        lob.to_str().unwrap(),
+        "--levels",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&lob)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("BTCUSDT_2024-08-08_") && names[0].ends_with("_message_5.csv"));
+    assert!(names[1].ends_with("_orderbook_5.csv"));
+    let messages = std::fs::read_to_string(lob.join(&names[0])).unwrap();
+    let book = std::fs::read_to_string(lob.join(&names[1])).unwrap();
+    assert_eq!(messages.lines().count(), book.lines().count());
+    let times: Vec<f64> = messages
+        .lines()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert!(book.lines().all(|l| l.split(',').count() == 20));
+}
+
+#[test]
+fn import_and_replay_every_dbn_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "test_data.definition.dbn",
+        "test_data.mbo.dbn",
+        "test_data.mbo.v1.dbn.zst",
+        "test_data.mbo.v3.dbn",
+        "test_data.mbp-1.dbn",
+        "test_data.mbp-10.dbn",
+        "test_data.tbbo.dbn",
+        "test_data.trades.dbn",
+    ] {
+        let kcap = dir.path().join(format!("{name}.kcap"));
+        let o = kestrel(&[
+            "import",
+            "dbn",
+            "--in",
+            &format!("{DATA}/dbn/{name}"),
+            "--out",
+            kcap.to_str().unwrap(),
+        ]);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout(&o).contains("records=2"), "{name}: {}", stdout(&o));
+        let o = kestrel(&[
+            "replay",
+            kcap.to_str().unwrap(),
+            "--session-dir",
+            dir.path().join(format!("s-{name}")).to_str().unwrap(),
+        ]);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            last_line(&o).starts_with("events=2 "),
+            "{name}: {}",
+            last_line(&o)
+        );
+    }
+    // MBP-10 export: depth rows with 10 levels a side.
+    let kcap = dir.path().join("test_data.mbp-10.dbn.kcap");
+    let out = dir.path().join("depth");
+    let o = kestrel(&[
+        "export",
+        "depth",
+        kcap.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("depth.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    assert_eq!(csv.lines().nth(1).unwrap().split(',').count(), 3 + 40);
+}
