@@ -1,0 +1,131 @@
+//! Binance depth frame decode + apply, on the bundled captures' real `depthUpdate` frames.
+//!
+//! - `binance_depth/kestrel/{spot,usdm}`: the feed's path per frame: sonic-rs decode straight to
+//!   fixed point into reused scratch, tick/lot check, continuity check, L2 book apply, publish.
+//! - `binance_depth/serde_json/{spot,usdm}`: the baseline in the same run: `serde_json` into an
+//!   owned struct (`Vec<[String; 2]>` levels, the usual way), the same fixed-point parse and the
+//!   same L2 book apply.
+//!
+//! Frames are replayed as a synchronised stream (the capture's own diffs after its snapshot),
+//! so every frame is applied, not dropped.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput};
+use kestrel_core::book::{BookConfig, L2Books};
+use kestrel_core::{BookEventKind, InstrumentId, MarketEvent, Price, Qty, Side, Timestamp};
+use kestrel_feeds::binance::capture::{capture_lines, is_snapshot, read_capture_file};
+use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, Market, builtin_spec, spec_table};
+use kestrel_feeds::venue::VenueEvent;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/binance/");
+
+/// The snapshot and the depth frames after it, in capture order.
+fn frames(file: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let bytes = read_capture_file(std::path::Path::new(&format!("{DATA}{file}"))).unwrap();
+    let mut snapshot = Vec::new();
+    let mut diffs = Vec::new();
+    for l in capture_lines(&bytes).flatten() {
+        if is_snapshot(l.json) {
+            snapshot = l.json.to_vec();
+        } else if !snapshot.is_empty() && contains(l.json, b"depthUpdate") {
+            diffs.push(l.json.to_vec());
+        }
+    }
+    (snapshot, diffs)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn fresh_feed(market: Market, snapshot: &[u8]) -> BinanceFeed {
+    let table = spec_table(&[builtin_spec(market, "BTCUSDT").unwrap()]).unwrap();
+    let mut f = BinanceFeed::new(BinanceConfig::new(market), table);
+    let mut sink = |_: &VenueEvent, _: &L2Books| {};
+    f.on_message(Timestamp(1), 1, snapshot, &mut sink).unwrap();
+    f
+}
+
+#[derive(serde::Deserialize)]
+struct Wrapper {
+    data: DepthJson,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct DepthJson {
+    e: String,
+    #[serde(rename = "E")]
+    event_time: u64,
+    s: String,
+    #[serde(rename = "U")]
+    first: u64,
+    u: u64,
+    pu: Option<u64>,
+    b: Vec<[String; 2]>,
+    a: Vec<[String; 2]>,
+}
+
+/// The baseline: serde_json to an owned struct, then the same fixed-point parse and apply.
+fn serde_json_apply(books: &mut L2Books, frame: &[u8]) -> u64 {
+    let w: Wrapper = serde_json::from_slice(frame).unwrap();
+    let d = w.data;
+    for (side, levels) in [(Side::Buy, &d.b), (Side::Sell, &d.a)] {
+        for [p, q] in levels {
+            let price = Price::parse_bytes(p.as_bytes()).unwrap();
+            let qty = Qty::parse_bytes(q.as_bytes()).unwrap();
+            let _ = books.apply(&MarketEvent {
+                instrument: InstrumentId(0),
+                exch_ts: Timestamp(d.event_time),
+                kind: BookEventKind::Level { side, price, qty },
+            });
+        }
+    }
+    d.u
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(20)
+        .measurement_time(std::time::Duration::from_secs(3));
+    let mut group = c.benchmark_group("binance_depth");
+    for (name, file, market) in [
+        ("spot", "spot_btcusdt_20240808.gz", Market::Spot),
+        ("usdm", "usdm_btcusdt_20240808.gz", Market::UsdM),
+    ] {
+        let (snapshot, diffs) = frames(file);
+        let levels: usize = diffs.iter().map(|d| d.iter().filter(|&&b| b == b'[').count() - 2).sum();
+        eprintln!("{name}: {} frames, {:.1} levels per frame on average", diffs.len(), levels as f64 / diffs.len() as f64);
+        group.throughput(Throughput::Elements(diffs.len() as u64));
+        group.bench_function(format!("kestrel/{name}"), |b| {
+            b.iter_batched_ref(
+                || fresh_feed(market, &snapshot),
+                |feed| {
+                    let mut sink = |_: &VenueEvent, _: &L2Books| {};
+                    for d in &diffs {
+                        let _ = feed.on_message(Timestamp(2), 0, d, &mut sink);
+                    }
+                    black_box(feed.stats().diffs_applied)
+                },
+                criterion::BatchSize::LargeInput,
+            );
+        });
+        group.bench_function(format!("serde_json/{name}"), |b| {
+            b.iter_batched_ref(
+                || L2Books::new(BookConfig { levels_per_side: 1024, ..BookConfig::default() }),
+                |books| {
+                    let mut u = 0;
+                    for d in &diffs {
+                        u ^= serde_json_apply(books, d);
+                    }
+                    black_box(u)
+                },
+                criterion::BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+    c.final_summary();
+}
