@@ -8,3 +8,4 @@ pub mod params;
 pub mod research;
 pub mod signals;
 pub mod stage;
+pub mod universe;

@@ -35,6 +35,11 @@ pub struct ReplayArgs {
     /// is watched during the replay (changes and SIGHUP reload it).
     #[arg(long)]
     pub strategy_params: Option<PathBuf>,
+    /// The strategy's universe: comma-separated symbols (`*` for every instrument). Overrides
+    /// the parameter file's `[universe]`. Books are kept for every instrument either way; only
+    /// the universe's updates reach the strategy.
+    #[arg(long)]
+    pub symbols: Option<String>,
 }
 
 fn level(l: Option<LevelView>) -> String {
@@ -97,6 +102,7 @@ impl ReplayArgs {
             config: self.config,
             session_dir: self.session_dir,
             strategy_params: self.strategy_params,
+            symbols: self.symbols,
             progress: true,
         };
         let (handler, summary, dir) = run_pipeline_replay(&args)?;
