@@ -9,4 +9,9 @@
 //! binary's path never depends on this crate.
 #![deny(unsafe_code)]
 
+pub mod latency;
+pub mod market;
 pub mod matching;
+pub mod order_entry;
+pub mod publish;
+pub mod venue;

@@ -401,6 +401,7 @@ impl MatchingEngine {
             resting_side: resting.side,
             aggressor: incoming.map(|i| i.party),
             price,
+            resting_price: resting.price,
             qty: Qty::from_raw(qty),
             resting_left: Qty::from_raw(resting_left),
             match_no,

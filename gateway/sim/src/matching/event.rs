@@ -80,6 +80,8 @@ pub enum MatchEvent {
         aggressor: Option<Party>,
         /// Trade price (the resting order's price unless the recording said otherwise).
         price: Price,
+        /// The resting order's own price.
+        resting_price: Price,
         /// Shares traded.
         qty: Qty,
         /// Shares the resting order has left.
