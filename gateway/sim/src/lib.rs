@@ -9,9 +9,11 @@
 //! binary's path never depends on this crate.
 #![deny(unsafe_code)]
 
+pub mod exchange;
 pub mod latency;
 pub mod market;
 pub mod matching;
+pub mod net;
 pub mod order_entry;
 pub mod publish;
 pub mod venue;
