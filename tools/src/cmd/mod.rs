@@ -3,8 +3,10 @@
 pub mod capture;
 pub mod hist;
 pub mod import;
+pub mod record;
 pub mod replay;
 pub mod research;
+pub mod sim_exchange;
 pub mod sysinfo;
 pub mod verify;
 
