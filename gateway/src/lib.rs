@@ -4,9 +4,18 @@
 //! - [`ouch`]: NASDAQ OUCH 4.2 messages (both directions), zero-copy decoding, in-place encoding.
 //! - [`venue`]: the trait the OMS sends orders through and receives venue messages from: a
 //!   SoupBinTCP session in live mode, an in-process matching engine in a backtest.
+//! - [`token`]: order tokens, unique across reconnects and restarts.
+//! - [`oms`]: order state machine, open orders, positions and P&L, execution reports.
 #![deny(unsafe_code)]
 
+pub mod algo;
+pub mod engine;
+pub mod journal;
+pub mod oms;
 pub mod ouch;
+pub mod risk;
 pub mod soupbin;
+pub mod tca;
+pub mod token;
 pub mod venue;
 pub mod wire;
