@@ -39,6 +39,8 @@ enum Command {
     SimExchange(cmd::sim_exchange::SimExchangeArgs),
     /// Record a live MoldUDP64 / ITCH feed (gaps re-requested) into a .kcap.
     Record(cmd::record::RecordArgs),
+    /// Strategy + OMS against the simulated exchange's matching and queue model, one thread.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -52,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sysinfo(a) => a.run(),
         Command::SimExchange(a) => a.run(),
         Command::Record(a) => a.run(),
+        Command::Backtest(a) => a.run(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per `kestrel` command.
 
+pub mod backtest;
 pub mod capture;
 pub mod hist;
 pub mod import;

@@ -21,6 +21,7 @@ pub mod read;
 pub mod run;
 pub mod summary;
 pub mod svg;
+pub mod trading;
 pub mod write;
 
 pub use config::RunConfig;

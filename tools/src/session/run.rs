@@ -567,5 +567,6 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        trading: super::trading::TradingFields::default(),
     }
 }
