@@ -14,6 +14,7 @@ pub mod journal;
 pub mod oms;
 pub mod ouch;
 pub mod risk;
+pub mod session;
 pub mod soupbin;
 pub mod tca;
 pub mod token;

@@ -160,6 +160,8 @@ pub struct OmsStats {
     pub replaces: u64,
     /// Trades broken.
     pub broken: u64,
+    /// Rejects for orders already accepted (answers to stale resends), ignored.
+    pub stale_rejects: u64,
 }
 
 /// The OMS.

@@ -428,6 +428,12 @@ impl Oms {
             ord.status = ord.prior;
             return;
         }
+        if o.acked {
+            // A Rejected for an order the venue accepted can only answer a stale resend (a
+            // replace already applied before a reconnect): the order stands.
+            self.stats.stale_rejects += 1;
+            return;
+        }
         let leaves = o.leaves;
         self.working_add(o.instrument, o.side, -i64::from(leaves));
         out.emit(Self::report(

@@ -2,6 +2,8 @@
 //! can answer like a venue (accept every order, confirm every cancel).
 #![allow(dead_code)]
 
+pub mod server;
+
 use kestrel_core::clock::Clock;
 use kestrel_core::{
     GatewayInput, GatewayInputKind, InstrumentId, IntentReason, MarketTop, OrderIntent, Price, Qty,
