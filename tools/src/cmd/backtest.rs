@@ -372,6 +372,7 @@ impl BacktestArgs {
             warnings: Vec::new(),
             strategy: None,
             trading: r.trading.clone(),
+            sidecar: None,
         };
         session.write_summary(&summary)?;
         println!(
