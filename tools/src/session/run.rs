@@ -637,6 +637,7 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        trading: super::trading::TradingFields::default(),
         sidecar: None,
     }
 }
