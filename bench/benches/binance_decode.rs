@@ -96,8 +96,15 @@ fn main() {
         ("usdm", "usdm_btcusdt_20240808.gz", Market::UsdM),
     ] {
         let (snapshot, diffs) = frames(file);
-        let levels: usize = diffs.iter().map(|d| d.iter().filter(|&&b| b == b'[').count() - 2).sum();
-        eprintln!("{name}: {} frames, {:.1} levels per frame on average", diffs.len(), levels as f64 / diffs.len() as f64);
+        let levels: usize = diffs
+            .iter()
+            .map(|d| d.iter().filter(|&&b| b == b'[').count() - 2)
+            .sum();
+        eprintln!(
+            "{name}: {} frames, {:.1} levels per frame on average",
+            diffs.len(),
+            levels as f64 / diffs.len() as f64
+        );
         group.throughput(Throughput::Elements(diffs.len() as u64));
         group.bench_function(format!("kestrel/{name}"), |b| {
             b.iter_batched_ref(
@@ -114,7 +121,12 @@ fn main() {
         });
         group.bench_function(format!("serde_json/{name}"), |b| {
             b.iter_batched_ref(
-                || L2Books::new(BookConfig { levels_per_side: 1024, ..BookConfig::default() }),
+                || {
+                    L2Books::new(BookConfig {
+                        levels_per_side: 1024,
+                        ..BookConfig::default()
+                    })
+                },
                 |books| {
                     let mut u = 0;
                     for d in &diffs {

@@ -86,18 +86,28 @@ fn encode(records: &[MboMsg]) -> Vec<u8> {
         .stype_out(SType::InstrumentId)
         .build();
     let mut out = Vec::new();
-    let mut enc = DbnEncoder::new(&mut out, &metadata).unwrap();
-    for r in records {
-        enc.encode_record(r).unwrap();
+    {
+        let mut enc = DbnEncoder::new(&mut out, &metadata).unwrap();
+        for r in records {
+            enc.encode_record(r).unwrap();
+        }
     }
-    drop(enc);
     out
 }
 
 fn feed() -> DbnFeed {
     let mut table = InstrumentTable::new();
-    table.add("SYN", Price::from_raw(25_000_000), Qty::ONE, 2).unwrap();
-    DbnFeed::new(BookConfig { order_capacity: 1 << 18, ..BookConfig::default() }, table, &[7])
+    table
+        .add("SYN", Price::from_raw(25_000_000), Qty::ONE, 2)
+        .unwrap();
+    DbnFeed::new(
+        BookConfig {
+            order_capacity: 1 << 18,
+            ..BookConfig::default()
+        },
+        table,
+        &[7],
+    )
 }
 
 fn main() {

@@ -15,7 +15,10 @@ use kestrel_feeds::export::parquet::ParquetTable;
 use kestrel_feeds::export::{BboRow, DepthRow, Row, RowWriter, TableKind};
 use kestrel_feeds::venue::VenueEvent;
 
-const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/binance/spot_btcusdt_20240808.gz");
+const FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/binance/spot_btcusdt_20240808.gz"
+);
 const LEVELS: usize = 10;
 
 /// (time, top of book) after every shown book update of the capture.
@@ -29,7 +32,13 @@ fn tops() -> (InstrumentTable, Vec<(Timestamp, BookTop)>) {
     for l in capture_lines(&bytes).flatten() {
         let channel = if is_snapshot(l.json) { snap } else { 0 };
         let mut sink = |e: &VenueEvent, books: &L2Books| {
-            if let VenueEvent::Book { instrument, exch_ts, shown: true, .. } = e {
+            if let VenueEvent::Book {
+                instrument,
+                exch_ts,
+                shown: true,
+                ..
+            } = e
+            {
                 let mut top = BookTop::default();
                 books.fill_top(*instrument, &mut top);
                 out.push((*exch_ts, top));
@@ -74,7 +83,9 @@ fn write_all(w: &mut dyn RowWriter, kind: TableKind, tops: &[(Timestamp, BookTop
 fn main() {
     let (table, tops) = tops();
     // Repeat to a few hundred thousand rows.
-    let tops: Vec<_> = std::iter::repeat_n(tops.iter().copied(), 60).flatten().collect();
+    let tops: Vec<_> = std::iter::repeat_n(tops.iter().copied(), 60)
+        .flatten()
+        .collect();
     let mut c = Criterion::default()
         .configure_from_args()
         .sample_size(10)
@@ -84,16 +95,18 @@ fn main() {
     for kind in [TableKind::Bbo, TableKind::Depth] {
         group.bench_function(format!("csv/{}", kind.name()), |b| {
             b.iter(|| {
-                let mut w: Box<dyn RowWriter> =
-                    Box::new(CsvTable::new(Vec::with_capacity(64 << 20), kind, LEVELS, &table).unwrap());
+                let mut w: Box<dyn RowWriter> = Box::new(
+                    CsvTable::new(Vec::with_capacity(64 << 20), kind, LEVELS, &table).unwrap(),
+                );
                 write_all(w.as_mut(), kind, &tops);
                 black_box(w.finish().unwrap())
             });
         });
         group.bench_function(format!("parquet/{}", kind.name()), |b| {
             b.iter(|| {
-                let mut w: Box<dyn RowWriter> =
-                    Box::new(ParquetTable::new(Vec::with_capacity(16 << 20), kind, LEVELS, &table).unwrap());
+                let mut w: Box<dyn RowWriter> = Box::new(
+                    ParquetTable::new(Vec::with_capacity(16 << 20), kind, LEVELS, &table).unwrap(),
+                );
                 write_all(w.as_mut(), kind, &tops);
                 black_box(w.finish().unwrap())
             });

@@ -36,12 +36,18 @@ pub struct VenueSource<I, F> {
     /// Per instrument: whether its book may be shown (`None` until it has one: trades of an
     /// instrument without a book, such as a DBN trades file, are published).
     shown: Vec<Option<bool>>,
+    /// Instruments to publish (`None`: all), by feed instrument id.
+    publish: Option<Vec<bool>>,
+    /// Updates not published because their instrument is outside `publish`.
+    unpublished: u64,
 }
 
 struct UpdateSink<'a, E> {
     out: &'a mut E,
     seq: &'a mut u64,
     shown: &'a mut [Option<bool>],
+    publish: Option<&'a [bool]>,
+    unpublished: &'a mut u64,
     clock: &'a TscClock,
     recv: Timestamp,
 }
@@ -81,6 +87,12 @@ impl<E: Emit<BookUpdate>, B: TopOfBook + ?Sized> VenueSink<B> for UpdateSink<'_,
                 return;
             }
         };
+        if let Some(mask) = self.publish
+            && !mask.get(instrument.index()).copied().unwrap_or(false)
+        {
+            *self.unpublished += 1;
+            return;
+        }
         let booked = self.clock.now();
         let mut top = BookTop::default();
         books.fill_top(instrument, &mut top);
@@ -118,7 +130,16 @@ where
             clock,
             seq: 0,
             shown: vec![None; n],
+            publish: None,
+            unpublished: 0,
         }
+    }
+
+    /// Publishes only the updates of instruments whose entry in `mask` (indexed by feed
+    /// instrument id) is true.
+    pub fn with_publish_mask(mut self, mask: Vec<bool>) -> Self {
+        self.publish = Some(mask);
+        self
     }
 }
 
@@ -136,6 +157,11 @@ impl<I, F> VenueSource<I, F> {
     /// Book updates emitted so far.
     pub fn updates(&self) -> u64 {
         self.seq
+    }
+
+    /// Updates not published because their instrument is outside the publish mask.
+    pub fn unpublished(&self) -> u64 {
+        self.unpublished
     }
 }
 
@@ -158,6 +184,8 @@ where
                     out,
                     seq: &mut self.seq,
                     shown: &mut self.shown,
+                    publish: self.publish.as_deref(),
+                    unpublished: &mut self.unpublished,
                     clock: &self.clock,
                     recv,
                 };

@@ -393,7 +393,7 @@ impl BinanceFeed {
         let mut consumed = 0;
         let mut outcome = Ok(());
         while let Some(stream) = self.streams.get_mut(id.index()) {
-            let Some((diff, levels)) = stream.buffer.get(consumed) else {
+            let Some((diff, _)) = stream.buffer.get(consumed) else {
                 break;
             };
             let after = synced_id(stream.sync.state());

@@ -1,13 +1,16 @@
 //! One module per `kestrel` command.
 
+pub mod backtest;
 pub mod capture;
 pub mod export;
 pub mod hist;
 pub mod import;
 pub mod import_binance;
 pub mod import_dbn;
+pub mod record;
 pub mod replay;
 pub mod research;
+pub mod sim_exchange;
 pub mod sysinfo;
 pub mod verify;
 pub mod verify_binance;

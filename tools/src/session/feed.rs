@@ -61,21 +61,35 @@ pub enum ReplayedFeed {
 pub trait IntoReplayed {
     /// The feed.
     fn into_replayed(self) -> ReplayedFeed;
+    /// Updates not published (instrument outside the strategy's universe).
+    fn unpublished(&self) -> u64;
 }
 
 impl<I> IntoReplayed for CaptureSource<I> {
+    fn unpublished(&self) -> u64 {
+        CaptureSource::unpublished(self)
+    }
+
     fn into_replayed(self) -> ReplayedFeed {
         ReplayedFeed::Itch(Box::new(self.into_handler()))
     }
 }
 
 impl<I> IntoReplayed for VenueSource<I, BinanceFeed> {
+    fn unpublished(&self) -> u64 {
+        VenueSource::unpublished(self)
+    }
+
     fn into_replayed(self) -> ReplayedFeed {
         ReplayedFeed::Binance(Box::new(self.into_feed()))
     }
 }
 
 impl<I> IntoReplayed for VenueSource<I, DbnFeed> {
+    fn unpublished(&self) -> u64 {
+        VenueSource::unpublished(self)
+    }
+
     fn into_replayed(self) -> ReplayedFeed {
         ReplayedFeed::Dbn(Box::new(self.into_feed()))
     }

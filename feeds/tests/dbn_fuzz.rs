@@ -1,0 +1,82 @@
+//! Arbitrary and mutated DBN input: whole files into the importer and single records into the
+//! feed never panic; errors carry their position and the feed keeps going.
+
+use kestrel_core::Timestamp;
+use kestrel_feeds::dbn::{DbnBooks, DbnBytes, DbnFeed, write_dbn_bytes};
+use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::venue::VenueEvent;
+use proptest::prelude::*;
+
+const FILES: [&str; 4] = [
+    "test_data.mbo.v3.dbn",
+    "test_data.mbp-10.dbn",
+    "test_data.tbbo.dbn",
+    "test_data.definition.dbn",
+];
+
+fn file(i: usize) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../data/dbn/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        FILES[i]
+    ))
+    .unwrap()
+}
+
+/// Imports `bytes` and replays the capture; neither may panic.
+fn import_replay(bytes: Vec<u8>) -> Result<(), TestCaseError> {
+    let input = DbnBytes {
+        bytes,
+        compression_error: None,
+    };
+    let Ok((kcap, report)) = write_dbn_bytes(&input, Timestamp(1), Vec::new()) else {
+        return Ok(());
+    };
+    if let Some(e) = &report.stopped {
+        prop_assert!(e.offset <= input.bytes.len() as u64);
+    }
+    let reader = KcapReader::from_bytes(&kcap).unwrap();
+    let mut feed = DbnFeed::for_capture(reader.header()).unwrap();
+    let mut sink = |_: &VenueEvent, _: &DbnBooks| {};
+    let mut n = 0;
+    for r in reader.records() {
+        let r = r.unwrap();
+        let _ = feed.on_record(&r, &mut sink);
+        n += 1;
+    }
+    prop_assert_eq!(n, report.records + 1);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn mutated_files_never_panic(
+        which in 0..FILES.len(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = file(which);
+        // Leave the prelude alone half the time so the record section gets exercised.
+        for (at, b) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = b;
+        }
+        let keep = cut.index(bytes.len() + 1);
+        import_replay(bytes[..keep].to_vec())?;
+        import_replay(bytes)?;
+    }
+
+    #[test]
+    fn arbitrary_records_never_panic(records in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..120), 1..6)) {
+        let mut table = kestrel_core::InstrumentTable::new();
+        table.add("X", kestrel_core::Price::from_raw(1), kestrel_core::Qty::ONE, 2).unwrap();
+        let mut feed = DbnFeed::new(kestrel_core::book::BookConfig::default(), table, &[5482]);
+        let mut sink = |_: &VenueEvent, _: &DbnBooks| {};
+        for (i, r) in records.iter().enumerate() {
+            if let Err(e) = feed.on_dbn_record(Timestamp(1), r, &mut sink) {
+                prop_assert_eq!(e.record, i as u64);
+            }
+        }
+        prop_assert_eq!(feed.stats().records, records.len() as u64);
+    }
+}
