@@ -35,6 +35,9 @@ enum Command {
     Hist(cmd::hist::HistCommand),
     /// Host facts for low-latency runs and where the config would pin stages.
     Sysinfo(cmd::sysinfo::SysinfoArgs),
+    /// Print or check a gateway order journal.
+    #[command(subcommand)]
+    Journal(cmd::journal::JournalCommand),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -46,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
         Command::Hist(c) => c.run(),
         Command::Sysinfo(a) => a.run(),
+        Command::Journal(c) => c.run(),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod hist;
 pub mod import;
+pub mod journal;
 pub mod replay;
 pub mod research;
 pub mod sysinfo;

@@ -12,10 +12,14 @@
 //!   latency-<stage>.hgrm the same for each stage
 //!   summary.json         events, throughput, drops, anomalies, percentiles, output hash,
 //!                        and under "strategy": intents (count, hash, sides), bindings,
-//!                        parameter changes, strategy latency
+//!                        parameter changes, strategy latency; under "gateway" (with
+//!                        --gateway): orders, fills, positions, P&L, TCA, tick-to-trade
+//!   gateway.journal      with --gateway: the order journal (`kestrel journal show|verify`)
+//!   latency-tick_to_trade.hgrm  with --gateway: receive return to send return
 //! ```
 
 pub mod config;
+pub mod gateway;
 pub mod id;
 pub mod read;
 pub mod run;
