@@ -16,6 +16,9 @@
 //!                        --gateway): orders, fills, positions, P&L, TCA, tick-to-trade
 //!   gateway.journal      with --gateway: the order journal (`kestrel journal show|verify`)
 //!   latency-tick_to_trade.hgrm  with --gateway: receive return to send return
+//!                        parameter changes, strategy latency; under "sidecar" (with
+//!                        --sidecar): features published/dropped, edges received/used,
+//!                        stale, sidecar down, live IC
 //! ```
 
 pub mod config;
@@ -23,6 +26,7 @@ pub mod gateway;
 pub mod id;
 pub mod read;
 pub mod run;
+pub mod sidecar;
 pub mod summary;
 pub mod svg;
 pub mod write;

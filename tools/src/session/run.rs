@@ -34,6 +34,7 @@ use kestrel_strategy::stage::{
 use super::RunConfig;
 use super::gateway::{self as gw, GatewayArgs, GatewaySink};
 use super::id::fresh_session_dir;
+use super::sidecar::{SidecarOptions, SidecarSession};
 use super::summary::{StrategySummary, Summary, ThreadSummary};
 use super::write::SessionDir;
 
@@ -59,6 +60,8 @@ pub struct PipelineReplay {
     pub progress: bool,
     /// Send the intents to a venue (`--gateway`); `None`: simulated fills.
     pub gateway: Option<GatewayArgs>,
+    /// The ML sidecar segment to create and use (`--sidecar`).
+    pub sidecar: Option<SidecarOptions>,
 }
 
 /// The stage threads a threaded run pins, per the `[cpu]` section.
@@ -390,6 +393,20 @@ pub fn run_pipeline_replay(
         }) => (stage.with_exec_reports(reports), Some((gstage, rest))),
         None => (stage, None),
     };
+    let (stage, sidecar) = match &args.sidecar {
+        Some(options) => {
+            let (session, link) = SidecarSession::create(options, table.len())?;
+            if !session.wait_for_sidecar() && !options.wait.is_zero() {
+                warnings.push(format!(
+                    "no sidecar attached to {} within {:.0}s; the run starts without one",
+                    options.name,
+                    options.wait.as_secs_f64()
+                ));
+            }
+            (stage.with_sidecar(link), Some(session))
+        }
+        None => (stage, None),
+    };
     let pcap_skipped = AtomicU64::new(0);
     let channels = ChannelMap::by_port();
     let gateway_core = config.cpu.core_for("gateway");
@@ -518,6 +535,9 @@ pub fn run_pipeline_replay(
         }
         summary.gateway = Some(g);
     }
+    summary.sidecar = sidecar
+        .as_ref()
+        .map(|s| s.summary(ran.stage.sidecar_stats()));
     let mut table_toml = toml::Table::new();
     table_toml.insert("input".into(), args.input.display().to_string().into());
     table_toml.insert("mode".into(), mode_label(args.mode).into());
@@ -603,6 +623,20 @@ pub fn print_session(summary: &Summary, dir: &Path) {
     }
     if let Some(g) = &summary.gateway {
         gw::print(g);
+    }
+    if let Some(sc) = &summary.sidecar {
+        println!(
+            "sidecar attaches={} features_published={} features_dropped={} edges_received={} edges_used={} stale={} sidecar_down={} live_ic={}",
+            sc.attaches,
+            sc.features_published,
+            sc.features_dropped,
+            sc.edges_received,
+            sc.edges_used,
+            sc.stale,
+            sc.sidecar_down,
+            sc.live_ic
+                .map_or_else(|| "-".to_owned(), |ic| format!("{ic:.4}"))
+        );
     }
 }
 
@@ -695,5 +729,6 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        sidecar: None,
     }
 }
