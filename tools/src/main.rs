@@ -38,6 +38,12 @@ enum Command {
     /// Print or check a gateway order journal.
     #[command(subcommand)]
     Journal(cmd::journal::JournalCommand),
+    /// The simulated exchange: SoupBinTCP/OUCH order entry, a replayed market, ITCH/MoldUDP64 out.
+    SimExchange(cmd::sim_exchange::SimExchangeArgs),
+    /// Record a live MoldUDP64 / ITCH feed (gaps re-requested) into a .kcap.
+    Record(cmd::record::RecordArgs),
+    /// Strategy + OMS against the simulated exchange's matching and queue model, one thread.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -50,6 +56,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hist(c) => c.run(),
         Command::Sysinfo(a) => a.run(),
         Command::Journal(c) => c.run(),
+        Command::SimExchange(a) => a.run(),
+        Command::Record(a) => a.run(),
+        Command::Backtest(a) => a.run(),
     }
 }
 

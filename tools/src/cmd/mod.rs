@@ -1,11 +1,14 @@
 //! One module per `kestrel` command.
 
+pub mod backtest;
 pub mod capture;
 pub mod hist;
 pub mod import;
 pub mod journal;
+pub mod record;
 pub mod replay;
 pub mod research;
+pub mod sim_exchange;
 pub mod sysinfo;
 pub mod verify;
 

@@ -31,6 +31,8 @@ use kestrel_gateway::token::TokenGen;
 use kestrel_gateway::venue::Venue;
 use serde::{Deserialize, Serialize};
 
+use super::trading::{self, PnlTrack, TradingFields, TradingInputs, trading_fields};
+
 /// The journal's file name in the session directory.
 pub const JOURNAL_FILE: &str = "gateway.journal";
 
@@ -522,8 +524,9 @@ pub struct LinkSummary {
     pub heartbeats_received: u64,
 }
 
-/// Ends the gateway: logs out, closes the journal and returns the summary; writes the
-/// tick-to-trade distribution into `dir`.
+/// Ends the gateway: logs out, closes the journal and returns its summary and the trading
+/// figures (the top-level keys a backtest writes too: fills, pnl, tick_to_trade, tca, ...);
+/// writes the tick-to-trade distribution and `fills.csv` into `dir`.
 pub fn finish(
     stage: ReplayGateway,
     journal: JournalHandle,
@@ -532,7 +535,7 @@ pub fn finish(
     addr: SocketAddr,
     table: &InstrumentTable,
     dir: &Path,
-) -> anyhow::Result<GatewaySummary> {
+) -> anyhow::Result<(GatewaySummary, TradingFields)> {
     let sink_stats = stage.sink_stats();
     let mut gateway = stage.into_gateway();
     let clock_now = TscClock::new().now();
@@ -572,47 +575,74 @@ pub fn finish(
         })
         .collect();
     let (realised, unrealised, fees) = gateway.oms().totals();
-    let (_, _, journal_tx) = gateway.into_parts();
-    drop(journal_tx);
-    let written = journal.join()?;
-    Ok(GatewaySummary {
-        venue: addr.to_string(),
-        session,
-        journal: JOURNAL_FILE.to_owned(),
-        recovered,
+    let mut risk_events: Vec<String> = RiskCheck::ALL
+        .iter()
+        .filter(|c| risk.rejected[**c as usize] > 0)
+        .map(|c| format!("{}={}", c.name(), risk.rejected[*c as usize]))
+        .collect();
+    if gateway.risk().killed() {
+        risk_events.push("kill_switch=tripped".to_owned());
+    }
+    std::fs::write(dir.join("fills.csv"), trading::fills_csv(gateway.oms().fills().all()))?;
+    let trading = trading_fields(&TradingInputs {
+        fills: gateway.oms().fills().all(),
+        totals: (realised, unrealised, fees),
         orders: stats.orders_sent,
-        cancels: stats.cancels_sent,
-        fills: oms_stats.fills,
-        rejects: oms_stats.rejects,
-        risk_rejects: RiskCheck::ALL
-            .iter()
-            .filter(|c| risk.rejected[**c as usize] > 0)
-            .map(|c| (c.name().to_owned(), risk.rejected[*c as usize]))
-            .collect(),
-        positions,
-        pnl: money_f64(realised + unrealised - fees),
-        realised: money_f64(realised),
-        unrealised: money_f64(unrealised),
-        fees: money_f64(fees),
-        tca: TcaSummary {
-            shares: tca.shares,
+        shares_entered: stats.shares_sent,
+        queue_ahead: &[],
+        track: &PnlTrack::new(1_000_000_000),
+        tick_to_trade: Some(&t2t),
+        tca: Some(trading::TcaSummary {
             slippage_bps: tca.slippage_bps,
             effective_spread_bps: tca.effective_spread_bps,
             realised_spread_bps: tca.realised_spread_bps,
+        }),
+        risk_events,
+    });
+    let (_, _, journal_tx) = gateway.into_parts();
+    drop(journal_tx);
+    let written = journal.join()?;
+    Ok((
+        GatewaySummary {
+            venue: addr.to_string(),
+            session,
+            journal: JOURNAL_FILE.to_owned(),
+            recovered,
+            orders: stats.orders_sent,
+            cancels: stats.cancels_sent,
+            fills: oms_stats.fills,
+            rejects: oms_stats.rejects,
+            risk_rejects: RiskCheck::ALL
+                .iter()
+                .filter(|c| risk.rejected[**c as usize] > 0)
+                .map(|c| (c.name().to_owned(), risk.rejected[*c as usize]))
+                .collect(),
+            positions,
+            pnl: money_f64(realised + unrealised - fees),
+            realised: money_f64(realised),
+            unrealised: money_f64(unrealised),
+            fees: money_f64(fees),
+            tca: TcaSummary {
+                shares: tca.shares,
+                slippage_bps: tca.slippage_bps,
+                effective_spread_bps: tca.effective_spread_bps,
+                realised_spread_bps: tca.realised_spread_bps,
+            },
+            tick_to_trade: summarize("tick_to_trade", &t2t),
+            link: LinkSummary {
+                logins: link.logins,
+                disconnects: link.disconnects,
+                protocol_errors: link.protocol_errors,
+                heartbeats_sent: link.heartbeats_sent,
+                heartbeats_received: link.heartbeats_received,
+            },
+            report_backpressure: sink_stats.overflowed,
+            journal_records: written.records,
+            settled,
+            reconciled_fills: oms_stats.reconciled_fills,
         },
-        tick_to_trade: summarize("tick_to_trade", &t2t),
-        link: LinkSummary {
-            logins: link.logins,
-            disconnects: link.disconnects,
-            protocol_errors: link.protocol_errors,
-            heartbeats_sent: link.heartbeats_sent,
-            heartbeats_received: link.heartbeats_received,
-        },
-        report_backpressure: sink_stats.overflowed,
-        journal_records: written.records,
-        settled,
-        reconciled_fills: oms_stats.reconciled_fills,
-    })
+        trading,
+    ))
 }
 
 /// Prints the gateway's lines of a session report.

@@ -529,11 +529,12 @@ pub fn run_pipeline_replay(
     }
     let session = SessionDir::create(&dir)?;
     let mut summary = summary_of(args, &dir, &ran, table.len(), warnings);
-    if let Some(g) = gateway_summary {
+    if let Some((g, trading)) = gateway_summary {
         if let Some(st) = summary.strategy.as_mut() {
             st.fill_mode = GATEWAY_FILL_MODE_LABEL.to_owned();
         }
         summary.gateway = Some(g);
+        summary.trading = trading;
     }
     summary.sidecar = sidecar
         .as_ref()
@@ -623,6 +624,7 @@ pub fn print_session(summary: &Summary, dir: &Path) {
     }
     if let Some(g) = &summary.gateway {
         gw::print(g);
+        super::trading::print_trading(&summary.trading);
     }
     if let Some(sc) = &summary.sidecar {
         println!(
@@ -729,6 +731,7 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        trading: super::trading::TradingFields::default(),
         sidecar: None,
     }
 }

@@ -58,6 +58,9 @@ pub struct Summary {
     /// The order gateway (replays with `--gateway` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<super::gateway::GatewaySummary>,
+    /// Trading figures of a backtest or a session with a gateway (absent for replays).
+    #[serde(flatten)]
+    pub trading: super::trading::TradingFields,
     /// The ML sidecar (runs with `--sidecar` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<super::sidecar::SidecarSummary>,
