@@ -35,6 +35,7 @@ use crate::params::{
     parse_params,
 };
 use crate::signals::{SignalConfig, SignalSet};
+use crate::universe::Universe;
 
 /// The built-in parameter file (`examples/strategy.toml`), used when no file is given.
 pub const DEFAULT_PARAMS_TOML: &str = include_str!(concat!(
@@ -285,6 +286,10 @@ pub struct StrategyStage {
     batches: u32,
     exec: Option<RingReceiver<ExecReport>>,
     exec_tally: ExecTally,
+    /// Feed id <-> slot mapping; `None` when slots are feed ids.
+    universe: Option<Universe>,
+    /// Updates for feed instruments outside the universe (ignored).
+    outside: u64,
 }
 
 impl StrategyStage {
@@ -299,7 +304,22 @@ impl StrategyStage {
         clock: TscClock,
         interval_ns: u64,
     ) -> Result<Self, StageError> {
+        Self::for_universe(&Universe::all(table), params, fill_mode, clock, interval_ns)
+    }
+
+    /// A stage trading `universe` only: signals, alpha models and harmonizer are sized to
+    /// the universe (instruments are its slots inside the engine), updates of other feed
+    /// instruments are counted and ignored ([`Self::outside_updates`]), and intents carry
+    /// feed instrument ids.
+    pub fn for_universe(
+        universe: &Universe,
+        params: StrategyParams,
+        fill_mode: FillMode,
+        clock: TscClock,
+        interval_ns: u64,
+    ) -> Result<Self, StageError> {
         params.expect_models(MODEL_COUNT)?;
+        let table = universe.table();
         let n = table.len();
         let lots: Vec<Qty> = table.iter().map(|i| i.lot_size).collect();
         let source = SignalAlphaEdges::new(
@@ -324,7 +344,15 @@ impl StrategyStage {
             batches: 0,
             exec: None,
             exec_tally: ExecTally::default(),
+            universe: (!universe.is_identity()).then(|| universe.clone()),
+            outside: 0,
         })
+    }
+
+    /// Updates received for feed instruments outside the universe (the feed should not send
+    /// them; they are ignored).
+    pub fn outside_updates(&self) -> u64 {
+        self.outside
     }
 
     /// Takes execution reports from the gateway's ring: drained before each update into the
@@ -392,9 +420,20 @@ impl StrategyStage {
         };
         let harmonizer = self.engine.harmonizer_mut();
         let tally = &mut self.exec_tally;
-        while let Received::Batch(_) = rx.poll_batch(|r, _| Self::apply_exec(harmonizer, tally, r))
-        {
-        }
+        let universe = self.universe.as_ref();
+        let outside = &mut self.outside;
+        // Reports name feed instruments; the harmonizer works in universe slots.
+        while let Received::Batch(_) = rx.poll_batch(|r, _| match universe {
+            None => Self::apply_exec(harmonizer, tally, r),
+            Some(u) => match u.slot(r.instrument) {
+                Some(slot) => {
+                    let mut local = *r;
+                    local.instrument = slot;
+                    Self::apply_exec(harmonizer, tally, &local);
+                }
+                None => *outside += 1,
+            },
+        }) {}
     }
 
     /// Takes new parameter sets from `rx` (published by a [`ParamsReloader`] or any
@@ -499,7 +538,23 @@ impl Stage for StrategyStage {
     #[inline]
     fn on_event<E: Emit<GatewayInput>>(&mut self, event: &BookUpdate, out: &mut E) {
         self.take_exec_reports();
-        let decision = self.engine.on_update_decision(event);
+        let (intent, binding) = match &self.universe {
+            None => self.engine.on_update_binding(event),
+            Some(u) => {
+                let Some(slot) = u.slot(event.instrument) else {
+                    self.outside += 1;
+                    return;
+                };
+                let mut local = *event;
+                local.instrument = slot;
+                let (intent, binding) = self.engine.on_update_binding(&local);
+                let intent = intent.map(|mut i| {
+                    i.instrument = u.member(i.instrument).unwrap_or(i.instrument);
+                    i
+                });
+                (intent, binding)
+            }
+        };
         let decided = self.clock.now();
         self.recorder.record(
             LatencyTag::Strategy,
@@ -508,11 +563,11 @@ impl Stage for StrategyStage {
         // Book-keeping after the decision, so the strategy latency is the strategy's.
         self.updates.add(event);
         self.note_params_change();
-        if let Some(slot) = self.bindings.get_mut(decision.record.binding as usize) {
+        if let Some(slot) = self.bindings.get_mut(binding as usize) {
             *slot += 1;
         }
         let t = Timestamp(event_time(event));
-        match decision.intent {
+        match intent {
             Some(intent) => {
                 self.intents.add(&intent);
                 out.emit(GatewayInput::intent(event, t, intent));

@@ -583,7 +583,10 @@ pub fn finish(
     if gateway.risk().killed() {
         risk_events.push("kill_switch=tripped".to_owned());
     }
-    std::fs::write(dir.join("fills.csv"), trading::fills_csv(gateway.oms().fills().all()))?;
+    std::fs::write(
+        dir.join("fills.csv"),
+        trading::fills_csv(gateway.oms().fills().all()),
+    )?;
     let trading = trading_fields(&TradingInputs {
         fills: gateway.oms().fills().all(),
         totals: (realised, unrealised, fees),
