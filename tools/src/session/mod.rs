@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod id;
+pub mod ops;
 pub mod read;
 pub mod run;
 pub mod sidecar;
