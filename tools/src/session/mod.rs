@@ -20,6 +20,7 @@
 pub mod config;
 pub mod id;
 pub mod ops;
+pub mod pnl_svg;
 pub mod read;
 pub mod run;
 pub mod sidecar;
