@@ -8,6 +8,7 @@ pub mod journal;
 pub mod record;
 pub mod replay;
 pub mod research;
+pub mod session;
 pub mod sim_exchange;
 pub mod sysinfo;
 pub mod verify;

@@ -24,6 +24,8 @@
 pub mod config;
 pub mod gateway;
 pub mod id;
+pub mod ops;
+pub mod pnl_svg;
 pub mod read;
 pub mod run;
 pub mod sidecar;
