@@ -33,7 +33,10 @@ fn serde_json_apply(books: &mut L2Books, frame: &[u8]) -> u64 {
     let d = w.data;
     for (side, levels) in [(Side::Buy, &d.b), (Side::Sell, &d.a)] {
         for [p, q] in levels {
-            let (Ok(price), Ok(qty)) = (Price::parse_bytes(p.as_bytes()), Qty::parse_bytes(q.as_bytes())) else {
+            let (Ok(price), Ok(qty)) = (
+                Price::parse_bytes(p.as_bytes()),
+                Qty::parse_bytes(q.as_bytes()),
+            ) else {
                 continue;
             };
             let _ = books.apply(&MarketEvent {
@@ -47,7 +50,10 @@ fn serde_json_apply(books: &mut L2Books, frame: &[u8]) -> u64 {
 }
 
 fn main() {
-    let passes: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let passes: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
     for (name, file, market) in [
         ("spot", "spot_btcusdt_20240808.gz", Market::Spot),
         ("usdm", "usdm_btcusdt_20240808.gz", Market::UsdM),
@@ -63,7 +69,10 @@ fn main() {
                 diffs.push(l.json.to_vec());
             }
         }
-        let levels: usize = diffs.iter().map(|d| d.iter().filter(|&&b| b == b'[').count() - 2).sum();
+        let levels: usize = diffs
+            .iter()
+            .map(|d| d.iter().filter(|&&b| b == b'[').count() - 2)
+            .sum();
         let table = spec_table(&[builtin_spec(market, "BTCUSDT").expect("spec")]).expect("table");
         let (mut best_k, mut best_s) = (f64::MAX, f64::MAX);
         let mut applied = 0;
@@ -77,7 +86,10 @@ fn main() {
             }
             best_k = best_k.min(t.elapsed().as_secs_f64());
             applied = feed.stats().diffs_applied;
-            let mut books = L2Books::new(BookConfig { levels_per_side: 1024, ..BookConfig::default() });
+            let mut books = L2Books::new(BookConfig {
+                levels_per_side: 1024,
+                ..BookConfig::default()
+            });
             let t = Instant::now();
             let mut u = 0;
             for d in &diffs {

@@ -40,12 +40,14 @@ pub struct BinanceConfig {
 
 impl BinanceConfig {
     /// Defaults for `market`: 5,000 levels per message, 4,096 diffs and 262,144 levels
-    /// buffered per instrument, books of 1,024 levels per side.
+    /// buffered per instrument, books of 8,192 levels per side held without growing (a REST
+    /// snapshot carries up to 5,000 per side and the diffs add levels around it: with 1,024 the
+    /// bundled spot capture grew its book on the feed thread after warm-up).
     pub fn new(market: Market) -> Self {
         Self {
             market,
             books: BookConfig {
-                levels_per_side: 1_024,
+                levels_per_side: 8_192,
                 ..BookConfig::default()
             },
             max_message_levels: super::decode::DEFAULT_MAX_LEVELS,
