@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use kestrel_core::book::{BookConfig, L2Books};
+use kestrel_core::book::L2Books;
 use kestrel_core::{BookEventKind, InstrumentId, MarketEvent, Price, Qty, Side, Timestamp};
 use kestrel_feeds::binance::capture::{capture_lines, is_snapshot, read_capture_file};
 use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, Market, builtin_spec, spec_table};
@@ -122,10 +122,8 @@ fn main() {
         group.bench_function(format!("serde_json/{name}"), |b| {
             b.iter_batched_ref(
                 || {
-                    L2Books::new(BookConfig {
-                        levels_per_side: 1024,
-                        ..BookConfig::default()
-                    })
+                    // The same book sizes as the feed's.
+                    L2Books::new(BinanceConfig::new(market).books)
                 },
                 |books| {
                     let mut u = 0;

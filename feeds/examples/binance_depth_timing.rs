@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use kestrel_core::book::{BookConfig, L2Books};
+use kestrel_core::book::L2Books;
 use kestrel_core::{BookEventKind, InstrumentId, MarketEvent, Price, Qty, Side, Timestamp};
 use kestrel_feeds::binance::capture::{capture_lines, is_snapshot, read_capture_file};
 use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, Market, builtin_spec, spec_table};
@@ -86,10 +86,7 @@ fn main() {
             }
             best_k = best_k.min(t.elapsed().as_secs_f64());
             applied = feed.stats().diffs_applied;
-            let mut books = L2Books::new(BookConfig {
-                levels_per_side: 1024,
-                ..BookConfig::default()
-            });
+            let mut books = L2Books::new(BinanceConfig::new(market).books);
             let t = Instant::now();
             let mut u = 0;
             for d in &diffs {
