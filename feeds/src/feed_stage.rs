@@ -7,7 +7,9 @@
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
-use kestrel_core::{BookTop, BookUpdate, Timestamp, TradingStatus};
+use kestrel_core::{
+    BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Timestamp, TradePrint, TradingStatus,
+};
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
 use crate::kcap::Record;
@@ -34,13 +36,39 @@ struct UpdateSink<'a, E> {
 }
 
 impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
+    /// One update per event the books accepted, those applied with an error included (the
+    /// book changed). A market-wide event gives one update per instrument, so the strategy
+    /// learns of a circuit breaker on every instrument at once.
     #[inline]
     fn on_event(&mut self, fe: &FeedEvent, books: &L3Books) {
         let Ok(applied) = fe.outcome else {
             return;
         };
+        if fe.event.instrument == MARKET_WIDE {
+            self.market_wide(fe, books);
+            return;
+        }
+        self.publish(
+            fe,
+            fe.event.instrument,
+            applied.trade.unwrap_or_default(),
+            books,
+        );
+    }
+}
+
+impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
+    #[cold]
+    fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
+        for index in 0..books.instruments() {
+            let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
+            self.publish(fe, id, TradePrint::default(), books);
+        }
+    }
+
+    #[inline]
+    fn publish(&mut self, fe: &FeedEvent, id: InstrumentId, trade: TradePrint, books: &L3Books) {
         let booked = self.clock.now();
-        let id = fe.event.instrument;
         let mut top = BookTop::default();
         books.fill_top(id, &mut top);
         *self.seq += 1;
@@ -50,7 +78,7 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             exch_ts: fe.event.exch_ts,
             recv_ts: fe.recv_ts,
             top,
-            trade: applied.trade.unwrap_or_default(),
+            trade,
             trading: books.status(id) == TradingStatus::Trading,
             stamps: Stamps {
                 recv: self.recv,
