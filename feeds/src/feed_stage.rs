@@ -3,6 +3,10 @@
 //! book after it and any trade print attached.
 //!
 //! A [`Source`] for `kestrel_core::pipeline`: the same code runs inline and threaded.
+//!
+//! Books are kept for every instrument; with [`CaptureSource::with_publish_mask`] only the
+//! instruments the consumer trades (the strategy's universe) are published, so the others
+//! never cost a top-of-book copy or a ring slot.
 
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
@@ -25,6 +29,10 @@ pub struct CaptureSource<I> {
     clock: TscClock,
     seq: u64,
     finished: bool,
+    /// Per feed instrument: publish its updates. `None` publishes every instrument.
+    publish: Option<Vec<bool>>,
+    /// Accepted events not published (instrument outside the mask).
+    unpublished: u64,
 }
 
 /// Turns handler events into book updates on the way to the pipeline's output.
@@ -33,6 +41,8 @@ struct UpdateSink<'a, E> {
     seq: &'a mut u64,
     clock: &'a TscClock,
     recv: Timestamp,
+    publish: Option<&'a [bool]>,
+    unpublished: &'a mut u64,
 }
 
 impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
@@ -48,7 +58,7 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             self.market_wide(fe, books);
             return;
         }
-        self.publish(
+        self.emit_update(
             fe,
             fe.event.instrument,
             applied.trade.unwrap_or_default(),
@@ -62,12 +72,25 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
     fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
         for index in 0..books.instruments() {
             let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
-            self.publish(fe, id, TradePrint::default(), books);
+            self.emit_update(fe, id, TradePrint::default(), books);
         }
     }
 
+    /// One update for `id`, unless the publish mask leaves it out.
     #[inline]
-    fn publish(&mut self, fe: &FeedEvent, id: InstrumentId, trade: TradePrint, books: &L3Books) {
+    fn emit_update(
+        &mut self,
+        fe: &FeedEvent,
+        id: InstrumentId,
+        trade: TradePrint,
+        books: &L3Books,
+    ) {
+        if let Some(mask) = self.publish
+            && !mask.get(id.index()).copied().unwrap_or(false)
+        {
+            *self.unpublished += 1;
+            return;
+        }
         let booked = self.clock.now();
         let mut top = BookTop::default();
         books.fill_top(id, &mut top);
@@ -105,7 +128,17 @@ where
             clock,
             seq: 0,
             finished: false,
+            publish: None,
+            unpublished: 0,
         }
+    }
+
+    /// Publishes only the updates of instruments whose entry in `mask` (indexed by feed
+    /// instrument id) is true; instruments beyond the mask (learned later) are not published.
+    /// The books still apply every event.
+    pub fn with_publish_mask(mut self, mask: Vec<bool>) -> Self {
+        self.publish = Some(mask);
+        self
     }
 }
 
@@ -128,6 +161,11 @@ impl<I> CaptureSource<I> {
     /// Book updates emitted so far.
     pub fn updates(&self) -> u64 {
         self.seq
+    }
+
+    /// Accepted events not published because their instrument is outside the publish mask.
+    pub fn unpublished(&self) -> u64 {
+        self.unpublished
     }
 }
 
@@ -152,6 +190,8 @@ where
                     seq: &mut self.seq,
                     clock: &self.clock,
                     recv,
+                    publish: self.publish.as_deref(),
+                    unpublished: &mut self.unpublished,
                 };
                 self.handler
                     .on_datagram(record.recv_ts, record.payload, &mut sink);
@@ -168,6 +208,8 @@ where
                     seq: &mut self.seq,
                     clock: &self.clock,
                     recv: self.clock.now(),
+                    publish: self.publish.as_deref(),
+                    unpublished: &mut self.unpublished,
                 };
                 self.handler.finish(&mut sink);
                 SourceStatus::Busy

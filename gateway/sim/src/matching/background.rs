@@ -3,7 +3,8 @@
 //! [`matching`](super).
 
 use kestrel_core::{
-    BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Side, Timestamp, TradingStatus,
+    BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Side, Timestamp, TradeKind,
+    TradingStatus,
 };
 
 use super::book::{NIL, OrderSlot};
@@ -47,6 +48,12 @@ impl MatchingEngine {
                 price,
                 qty,
             } => self.bg_replace(old_order_id, new_order_id, price, qty, ts, sink),
+            BookEventKind::Trade {
+                kind: TradeKind::Cross,
+                price,
+                qty,
+                ..
+            } => self.bg_cross(ev.instrument, price, qty, ts, sink),
             BookEventKind::Trade {
                 side, price, qty, ..
             } => {
@@ -308,6 +315,32 @@ impl MatchingEngine {
         sink.on_event(&MatchEvent::MarketTrade {
             instrument,
             side,
+            cross: false,
+            price,
+            qty,
+            ts,
+        });
+    }
+
+    /// An auction cross of the recorded market: printed as such, the book untouched (its
+    /// executions came as non-printable executions).
+    pub fn bg_cross<S: MatchSink + ?Sized>(
+        &mut self,
+        instrument: InstrumentId,
+        price: Price,
+        qty: Qty,
+        ts: Timestamp,
+        sink: &mut S,
+    ) {
+        self.stats.background_events += 1;
+        if instrument.index() >= self.books.len() {
+            self.stats.background_unknown += 1;
+            return;
+        }
+        sink.on_event(&MatchEvent::MarketTrade {
+            instrument,
+            side: None,
+            cross: true,
             price,
             qty,
             ts,
