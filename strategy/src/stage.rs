@@ -4,17 +4,17 @@
 //! hashes every book update (the same [`OutputHash`] the placeholder consumer computed, so the
 //! update hash stays comparable), counts and hashes every intent ([`IntentTally`]), counts
 //! decisions by binding rule, records the strategy latency (the update's `published` stamp to
-//! the decision) under [`LatencyTag::Strategy`], and keeps every parameter change the engine
-//! applied at an event boundary.
+//! the decision) under [`LatencyTag::Strategy`] in the recorder of the thread it runs on (through
+//! [`Emit::record`]), and keeps every parameter change the engine applied at an event boundary.
 //!
-//! Hot reload: a [`ParamsReloader`] (the ops side: a [`ParamsWatcher`] plus a log of what it
-//! found) publishes through the lock-free handoff; the engine takes the new set before the next
-//! update. In an inline run the stage itself polls the reloader between batches
-//! ([`StrategyStage::with_reloader`]); in a threaded run an ops thread does.
+//! Hot reload: a [`ParamsReloader`] is an [`OpsTask`]: it runs on the pipeline's ops thread in
+//! both run modes (file checks, reads, parsing, validation and the log of what it found all
+//! happen there) and publishes through the lock-free handoff; the engine takes the new set
+//! before the next update. The stage itself never touches the file.
 
 use kestrel_core::clock::{Clock, Stamped, TscClock};
-use kestrel_core::latency::{LatencyCollector, LatencyRecorder, LatencyTag};
-use kestrel_core::pipeline::{Emit, OutputHash, Stage};
+use kestrel_core::latency::{LatencyTag, TagSet};
+use kestrel_core::pipeline::{Emit, OpsTask, OutputHash, Stage};
 use kestrel_core::{BookUpdate, InstrumentTable, OrderIntent, Qty, Side};
 
 use crate::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
@@ -39,9 +39,6 @@ pub fn default_params() -> Result<StrategyParams, ParamsError> {
 
 /// Parameter changes the stage keeps (preallocated; more are counted, not stored).
 pub const CHANGE_LOG_CAPACITY: usize = 1024;
-
-/// Polls between interval / reload clock checks (keeps clock reads off the per-batch path).
-const CHECK_EVERY_BATCHES: u32 = 64;
 
 /// Every [`Binding`], in discriminant order (index = `binding as usize`).
 pub const BINDINGS: [Binding; 16] = [
@@ -226,6 +223,14 @@ impl ParamsReloader {
     }
 }
 
+/// The reloader runs on the pipeline's ops thread: every ops turn it checks whether its poll
+/// interval is due (file stat, read, parse and validate only then).
+impl OpsTask for ParamsReloader {
+    fn poll(&mut self, now_ns: u64) -> bool {
+        ParamsReloader::poll(self, now_ns)
+    }
+}
+
 /// The strategy stage.
 #[derive(Debug)]
 pub struct StrategyStage {
@@ -237,23 +242,17 @@ pub struct StrategyStage {
     changes: Vec<ParamsChange>,
     changes_unlogged: u64,
     applied_seen: u64,
-    recorder: LatencyRecorder,
-    latency: LatencyCollector,
-    reloader: Option<ParamsReloader>,
-    batches: u32,
 }
 
 impl StrategyStage {
     /// A stage for the instruments of `table` (signals, alpha models and harmonizer sized from
     /// it; lot sizes from it), with `params` in force as version 0 and `fill_mode` for
-    /// positions. Latency intervals last `interval_ns` (0: one interval for the run), timed by
-    /// `clock` (the pipeline's).
+    /// positions. The strategy latency is timed by `clock` (the pipeline's).
     pub fn new(
         table: &InstrumentTable,
         params: StrategyParams,
         fill_mode: FillMode,
         clock: TscClock,
-        interval_ns: u64,
     ) -> Result<Self, StageError> {
         params.expect_models(MODEL_COUNT)?;
         let n = table.len();
@@ -264,7 +263,6 @@ impl StrategyStage {
         );
         let harmonizer = Harmonizer::new(params, &lots, fill_mode)?;
         let engine = StrategyEngine::new(source, harmonizer)?;
-        let start = clock.now().nanos();
         Ok(Self {
             engine,
             clock,
@@ -274,10 +272,6 @@ impl StrategyStage {
             changes: Vec::with_capacity(CHANGE_LOG_CAPACITY),
             changes_unlogged: 0,
             applied_seen: 0,
-            recorder: LatencyRecorder::new(start, interval_ns),
-            latency: LatencyCollector::new(),
-            reloader: None,
-            batches: 0,
         })
     }
 
@@ -285,13 +279,6 @@ impl StrategyStage {
     /// [`crate::params::ParamsPublisher`]), applied before the next update.
     pub fn with_params(mut self, rx: ParamsReceiver) -> Self {
         self.engine = self.engine.with_params(rx);
-        self
-    }
-
-    /// Polls `reloader` between batches (inline runs, where no ops thread exists). Its
-    /// publisher must feed the receiver given to [`Self::with_params`].
-    pub fn with_reloader(mut self, reloader: ParamsReloader) -> Self {
-        self.reloader = Some(reloader);
         self
     }
 
@@ -330,24 +317,6 @@ impl StrategyStage {
         &self.engine
     }
 
-    /// The inline reloader's log, if the stage has one.
-    pub fn reload_notes(&self) -> &[ReloadNote] {
-        self.reloader.as_ref().map_or(&[], |r| r.notes())
-    }
-
-    /// Ends the run: hands the last latency interval over and returns the strategy latency
-    /// collected (merge it into the pipeline's) and the inline reloader's log.
-    pub fn finish(&mut self) -> (LatencyCollector, Vec<ReloadNote>) {
-        let now = self.clock.now().nanos();
-        self.recorder.hand_off(now, &mut self.latency);
-        let notes = self
-            .reloader
-            .as_mut()
-            .map(|r| std::mem::take(&mut r.notes))
-            .unwrap_or_default();
-        (std::mem::take(&mut self.latency), notes)
-    }
-
     #[inline]
     fn note_params_change(&mut self) {
         let applied = self.engine.stats().params_applied;
@@ -373,7 +342,7 @@ impl Stage for StrategyStage {
     fn on_event<E: Emit<OrderIntent>>(&mut self, event: &BookUpdate, out: &mut E) {
         let decision = self.engine.on_update_decision(event);
         let decided = self.clock.now();
-        self.recorder.record(
+        out.record(
             LatencyTag::Strategy,
             decided.saturating_since(event.stamps().published),
         );
@@ -389,19 +358,8 @@ impl Stage for StrategyStage {
         }
     }
 
-    #[inline]
-    fn on_end_of_batch<E: Emit<OrderIntent>>(&mut self, _out: &mut E) {
-        self.batches = self.batches.wrapping_add(1);
-        if !self.batches.is_multiple_of(CHECK_EVERY_BATCHES) {
-            return;
-        }
-        let now = self.clock.now().nanos();
-        if self.recorder.interval_due(now) {
-            self.recorder.hand_off(now, &mut self.latency);
-        }
-        if let Some(r) = &mut self.reloader {
-            r.poll(now);
-        }
+    fn latency_tags(&self) -> TagSet {
+        TagSet::of(&[LatencyTag::Strategy])
     }
 }
 
