@@ -6,6 +6,7 @@ pub mod book;
 pub mod clock;
 pub mod cpu;
 pub mod event;
+pub mod exec;
 pub mod fixed;
 pub mod ids;
 pub mod instrument;
@@ -18,6 +19,7 @@ pub mod top;
 
 pub use book::{BookConfig, BookError, BookStats, L2Books, L3Books};
 pub use event::{BookEventKind, MarketEvent, TradingStatus};
+pub use exec::{ExecKind, ExecReport, GatewayInput, GatewayInputKind, MarketTop};
 pub use fixed::{FIXED_DECIMALS, FIXED_SCALE, FixedError, Price, Qty};
 pub use ids::{InstrumentId, OrderId};
 pub use instrument::{Instrument, InstrumentError, InstrumentTable};

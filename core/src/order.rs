@@ -36,7 +36,7 @@ pub enum IntentReason {
 }
 
 /// An order the strategy wants worked. Crosses the strategy -> gateway ring.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[repr(C)]
 pub struct OrderIntent {
     /// Decision sequence (1, 2, 3, ...), for journals and determinism checks.

@@ -1,10 +1,13 @@
 //! Order and book sides.
 
 /// The side of an order or a book.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum Side {
     /// Bid.
+    #[default]
     Buy = 0,
     /// Ask / offer.
     Sell = 1,

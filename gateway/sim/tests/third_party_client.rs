@@ -1,0 +1,303 @@
+//! A third-party client, written here from the SoupBinTCP 3.00 and OUCH 4.2 specifications
+//! with plain sockets and hand-laid bytes (none of Kestrel's codecs), logs in to the simulated
+//! exchange and trades: refused logins, a marketable order that executes against the replayed
+//! book, a resting order and its cancel, a re-login from sequence 1 that receives the same
+//! stream again, and cancel on disconnect. Bounded in time; loopback only.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use kestrel_core::clock::Pace;
+use kestrel_sim::exchange::{BoundAddrs, ExchangeConfig, ExchangeSetup, run_exchange};
+
+fn capture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv")
+}
+
+fn credentials(dir: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let f = dir.join("creds");
+    std::fs::write(&f, "trader:s3cret\nother:pw2\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    f
+}
+
+/// `Alpha` field: left-justified, space padded.
+fn alpha(s: &str, width: usize) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.resize(width, b' ');
+    v
+}
+
+/// SoupBinTCP numeric field: ASCII digits, right-justified, space padded on the left.
+fn numeric(n: u64, width: usize) -> Vec<u8> {
+    format!("{n:>width$}").into_bytes()
+}
+
+fn packet(kind: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = ((payload.len() + 1) as u16).to_be_bytes().to_vec();
+    p.push(kind);
+    p.extend_from_slice(payload);
+    p
+}
+
+fn login(user: &str, pass: &str, session: &str, seq: u64) -> Vec<u8> {
+    let mut body = alpha(user, 6);
+    body.extend(alpha(pass, 10));
+    body.extend(alpha(session, 10));
+    body.extend(numeric(seq, 20));
+    packet(b'L', &body)
+}
+
+/// OUCH 4.2 Enter Order (49 bytes).
+fn enter_order(token: &str, side: u8, shares: u32, price_1e4: u32, tif: u32) -> Vec<u8> {
+    let mut m = vec![b'O'];
+    m.extend(alpha(token, 14));
+    m.push(side);
+    m.extend(shares.to_be_bytes());
+    m.extend(alpha("AAPL", 8));
+    m.extend(price_1e4.to_be_bytes());
+    m.extend(tif.to_be_bytes());
+    m.extend(alpha("", 4)); // firm: port default
+    m.push(b'Y'); // display: anonymous
+    m.push(b'P'); // capacity: principal
+    m.push(b'N'); // ISO: not eligible
+    m.extend(0u32.to_be_bytes()); // minimum quantity
+    m.push(b'N'); // cross type: none
+    m.push(b' '); // customer type: port default
+    assert_eq!(m.len(), 49);
+    packet(b'U', &m)
+}
+
+/// OUCH 4.2 Cancel Order (19 bytes).
+fn cancel_order(token: &str, shares: u32) -> Vec<u8> {
+    let mut m = vec![b'X'];
+    m.extend(alpha(token, 14));
+    m.extend(shares.to_be_bytes());
+    packet(b'U', &m)
+}
+
+struct Client {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Self {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        Self { s, buf: Vec::new() }
+    }
+    fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+    }
+    /// Next whole packet `(type, payload)`, waiting up to `wait`; `None` on timeout or close.
+    fn next(&mut self, wait: Duration) -> Option<(u8, Vec<u8>)> {
+        let until = Instant::now() + wait;
+        loop {
+            if self.buf.len() >= 2 {
+                let len = usize::from(u16::from_be_bytes([self.buf[0], self.buf[1]]));
+                if self.buf.len() >= 2 + len {
+                    let p: Vec<u8> = self.buf.drain(..2 + len).collect();
+                    return Some((p[2], p[3..].to_vec()));
+                }
+            }
+            if Instant::now() > until {
+                return None;
+            }
+            let mut chunk = [0u8; 4096];
+            match self.s.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => {}
+            }
+        }
+    }
+    /// Sequenced messages (OUCH payloads) until `pred` holds for one, skipping heartbeats.
+    fn until(&mut self, wait: Duration, mut pred: impl FnMut(&[u8]) -> bool) -> Vec<Vec<u8>> {
+        let until = Instant::now() + wait;
+        let mut got = Vec::new();
+        while Instant::now() < until {
+            match self.next(Duration::from_millis(100)) {
+                Some((b'S', m)) => {
+                    let done = pred(&m);
+                    got.push(m);
+                    if done {
+                        return got;
+                    }
+                }
+                Some(_) => {}
+                None => {}
+            }
+        }
+        got
+    }
+}
+
+fn token_of(m: &[u8]) -> String {
+    String::from_utf8_lossy(&m[9..23]).trim_end().to_owned()
+}
+
+#[test]
+fn a_client_written_from_the_specs_logs_in_and_trades() {
+    let dir = std::env::temp_dir().join(format!("ksim-3p-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let feed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    feed.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let setup = ExchangeSetup {
+        capture: capture(),
+        ouch: "127.0.0.1:0".parse().unwrap(),
+        itch: feed.local_addr().unwrap(),
+        credentials: credentials(&dir),
+        pace: Pace::Factor(5.0),
+        config: ExchangeConfig {
+            retrans: Some("127.0.0.1:0".parse().unwrap()),
+            start_after_logins: 1,
+            linger_ms: 300,
+            ..ExchangeConfig::default()
+        },
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<BoundAddrs>();
+    let exchange = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut on_bound = |a: BoundAddrs| tx.send(a).unwrap();
+            run_exchange(&setup, &stop, &mut on_bound)
+        })
+    };
+    let addrs = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("exchange up");
+    let wait = Duration::from_secs(5);
+
+    // Wrong password: Login Rejected 'A'; unknown session: Login Rejected 'S'.
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&login("trader", "wrong", "", 1));
+    assert_eq!(c.next(wait), Some((b'J', b"A".to_vec())));
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&login("trader", "s3cret", "NOSUCHSESS", 1));
+    assert_eq!(c.next(wait), Some((b'J', b"S".to_vec())));
+
+    // Good login at sequence 1: Login Accepted with the session and sequence 1.
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&login("trader", "s3cret", "", 1));
+    let (kind, body) = c.next(wait).expect("login answer");
+    assert_eq!(kind, b'A');
+    assert_eq!(&body[..10], b"KSIM000001");
+    assert_eq!(String::from_utf8_lossy(&body[10..30]).trim(), "1");
+
+    // Wait for the replayed market to be live on the feed.
+    let until = Instant::now() + wait;
+    let mut packets = 0;
+    while packets < 3 && Instant::now() < until {
+        let mut b = [0u8; 2048];
+        if feed.recv(&mut b).is_ok() {
+            packets += 1;
+        }
+    }
+    assert!(packets >= 3, "the feed is publishing");
+
+    // A marketable IOC buy (far above the AAPL ask of ~585.5): executes against the replayed
+    // asks; whatever does not fill is cancelled. Every share is accounted for.
+    c.send(&enter_order("BUY1", b'B', 5_000, 6_000_000, 0));
+    let mut done = 0u32;
+    let msgs = c.until(wait, |m| {
+        if token_of(m) == "BUY1" && m[0] == b'E' {
+            done += u32::from_be_bytes(m[23..27].try_into().unwrap());
+        }
+        if token_of(m) == "BUY1" && m[0] == b'C' {
+            done += u32::from_be_bytes(m[23..27].try_into().unwrap());
+        }
+        done == 5_000
+    });
+    let accepted = msgs.iter().find(|m| m[0] == b'A').expect("Accepted");
+    assert_eq!(accepted.len(), 66);
+    assert_eq!(token_of(accepted), "BUY1");
+    let ref_no = u64::from_be_bytes(accepted[49..57].try_into().unwrap());
+    assert!(ref_no > 0);
+    let execs: Vec<&Vec<u8>> = msgs.iter().filter(|m| m[0] == b'E').collect();
+    assert!(
+        !execs.is_empty(),
+        "executed against the replayed asks: {msgs:?}"
+    );
+    let mut filled = 0u32;
+    for e in &execs {
+        assert_eq!(e.len(), 40);
+        assert_eq!(token_of(e), "BUY1");
+        filled += u32::from_be_bytes(e[23..27].try_into().unwrap());
+        let px = u32::from_be_bytes(e[27..31].try_into().unwrap());
+        assert!(px <= 6_000_000 && px > 5_000_000, "price {px}");
+        assert_eq!(e[31], b'R', "removed liquidity");
+    }
+    let cancel = msgs.last().unwrap();
+    assert_eq!(
+        cancel[0], b'C',
+        "10 levels of AAPL asks hold less than 5,000 shares"
+    );
+    assert_eq!(cancel.len(), 28);
+    let dec = u32::from_be_bytes(cancel[23..27].try_into().unwrap());
+    assert_eq!(filled + dec, 5_000);
+    assert_eq!(cancel[27], b'I', "IOC remainder");
+
+    // A resting buy far below the market, then cancelled by the client.
+    c.send(&enter_order("REST1", b'B', 100, 5_000_000, 99_999));
+    c.until(wait, |m| m[0] == b'A' && token_of(m) == "REST1");
+    c.send(&cancel_order("REST1", 0));
+    let got = c.until(wait, |m| m[0] == b'C' && token_of(m) == "REST1");
+    assert_eq!(got.last().unwrap()[27], b'U', "user requested");
+
+    // A duplicate token is ignored (nothing comes back for it).
+    c.send(&enter_order("REST1", b'B', 100, 5_000_000, 99_999));
+    // Another resting order, then the connection drops: cancel on disconnect.
+    c.send(&enter_order("REST2", b'B', 100, 5_000_000, 99_999));
+    let got = c.until(wait, |m| m[0] == b'A' && token_of(m) == "REST2");
+    assert!(
+        got.iter().all(|m| token_of(m) != "REST1"),
+        "duplicate token ignored"
+    );
+    drop(c);
+
+    // Log in again from sequence 1: the whole stream again, byte for byte, then the cancel
+    // that the disconnect caused.
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&login("trader", "s3cret", "", 1));
+    let (kind, _) = c.next(wait).unwrap();
+    assert_eq!(kind, b'A');
+    let replay = c.until(wait, |m| m[0] == b'C' && token_of(m) == "REST2");
+    assert!(replay.len() >= msgs.len() + 3, "{}", replay.len());
+    assert_eq!(
+        &replay[..msgs.len()],
+        &msgs[..],
+        "same messages from sequence 1"
+    );
+    assert_eq!(
+        replay.last().unwrap()[27],
+        b'S',
+        "cancelled by the venue on disconnect"
+    );
+    // And from a sequence in the middle: the rest only.
+    let n = replay.len() as u64;
+    let mut c2 = Client::connect(addrs.ouch);
+    c2.send(&login("trader", "s3cret", "KSIM000001", n));
+    let (kind, body) = c2.next(wait).unwrap();
+    assert_eq!(kind, b'A');
+    assert_eq!(String::from_utf8_lossy(&body[10..30]).trim(), n.to_string());
+    let rest = c2.until(wait, |m| m[0] == b'C' && token_of(m) == "REST2");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0], *replay.last().unwrap());
+
+    stop.store(true, Ordering::Relaxed);
+    let report = exchange.join().unwrap().unwrap();
+    assert!(report.server.rejected_not_authorized >= 1);
+    assert!(report.server.rejected_session >= 1);
+    assert!(!report.fills.is_empty());
+    assert!(report.feed.messages > 100);
+    std::fs::remove_dir_all(&dir).ok();
+}
