@@ -3,10 +3,9 @@
 //! threaded run. The calling thread never does the ops side's work.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc;
 use std::thread;
 
-use super::hot::{AbortOnPanic, Recording, start_hot_thread};
+use super::hot::{AbortOnPanic, OpsRegistry, Recording, start_hot_thread};
 use super::ops::{HotCounter, Ops, ops_loop};
 use super::report::{RunOutput, RunReport, ThreadPlacement};
 use super::threaded::OPS;
@@ -90,19 +89,20 @@ where
     let abort = AtomicBool::new(false);
     let events_counter = HotCounter::default();
     let progress = ops.progress;
-    let (registry, registrations) = mpsc::channel();
+    let registry = OpsRegistry::new(1);
     let tags = INLINE_TAGS
         .union(source.latency_tags())
         .union(stage.latency_tags());
     let (events, deferred, ops_done) = thread::scope(|s| {
         let events_counter = &events_counter;
         let abort = &abort;
+        let registry = &registry;
         let ops_thread = thread::Builder::new()
             .name(OPS.to_owned())
             .spawn_scoped(s, move || {
                 let _guard = AbortOnPanic(abort);
                 ops_loop(
-                    registrations,
+                    registry,
                     events_counter,
                     ops,
                     config.ops_wait.waiter(),
@@ -110,8 +110,7 @@ where
                 )
             })
             .map_err(|source| PipelineError::Spawn { stage: OPS, source })?;
-        let mut recorder = start_hot_thread(None, tags, config, start, &registry).recorder;
-        drop(registry);
+        let mut recorder = start_hot_thread(None, tags, config, start, registry.ticket()).recorder;
         let mut waiter = config.producer_wait.waiter();
         let mut hop = InlineHop {
             stage: &mut stage,

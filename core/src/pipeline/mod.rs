@@ -34,7 +34,7 @@ mod wait;
 
 pub use config::{ConfigError, PipelineConfig, RunMode};
 pub use hash::{OutputHash, UpdateHasher};
-pub use hot::{HotStart, Recording, start_hot_thread};
+pub use hot::{HotStart, OpsRegistry, Recording, Registration, StartSlot, start_hot_thread};
 pub use inline::{INLINE_TAGS, run_inline};
 pub use ops::{HlogStream, Ops, OpsTask};
 pub use progress::Progress;

@@ -6,11 +6,10 @@
 //! Anything that does file I/O, parsing or formatting during a run belongs here.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
 
 use hdrhistogram::Histogram;
 
-use super::{Progress, Waiter};
+use super::{OpsRegistry, Progress, Waiter};
 use crate::clock::{Clock, TscClock};
 use crate::latency::{
     HlogError, HlogWriter, IntervalDrain, IntervalReceiver, IntervalRecord, LatencyCollector,
@@ -205,11 +204,10 @@ pub(crate) struct OpsDone {
     pub(crate) seen: u64,
 }
 
-/// Runs the ops side until every hot thread has registered and closed its interval queue.
-/// Hot threads register their [`IntervalReceiver`] through `registrations` when they start; the
-/// loop ends once every sender of `registrations` is gone and every registered queue closed.
+/// Runs the ops side until every hot thread has registered (or given up) and closed its
+/// interval queue.
 pub(crate) fn ops_loop(
-    registrations: Receiver<IntervalReceiver>,
+    registry: &OpsRegistry,
     events: &HotCounter,
     ops: Ops<'_>,
     mut waiter: Waiter,
@@ -217,17 +215,12 @@ pub(crate) fn ops_loop(
 ) -> OpsDone {
     let Ops { progress, mut task } = ops;
     let mut collector = LatencyCollector::new();
-    let mut queues: Vec<(IntervalReceiver, bool)> = Vec::with_capacity(4);
-    let mut registering = true;
+    let mut queues: Vec<(IntervalReceiver, bool)> = Vec::with_capacity(8);
     loop {
         let mut work = false;
-        while registering {
-            match registrations.try_recv() {
-                Ok(rx) => queues.push((rx, true)),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => registering = false,
-            }
-        }
+        // Read before taking: a thread counted as registered has its queue in the registry.
+        let registering = registry.pending() > 0;
+        registry.take_into(&mut queues);
         for (rx, open) in &mut queues {
             if !*open {
                 continue;

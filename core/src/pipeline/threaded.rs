@@ -14,17 +14,18 @@
 //! [`RingEmit`]-like sender, close its recorder with `finish` at the end.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
-use super::hot::{AbortOnPanic, Recording, start_hot_thread};
+use super::hot::{
+    AbortOnPanic, CloseOnDrop, OpsRegistry, Recording, Registration, StartSlot, start_hot_thread,
+};
 use super::ops::{HotCounter, Ops, OpsDone, ops_loop};
 use super::report::{RunOutput, RunReport, ThreadPlacement};
 use super::ring::{Received, RingReceiver, RingSender, ring};
 use super::{Emit, PipelineConfig, PipelineError, RunMode, Source, SourceStatus, Stage};
 use crate::clock::{Clock, Stamped, TscClock};
 use crate::cpu::pin_current_thread;
-use crate::latency::{IntervalReceiver, LatencyRecorder, LatencyTag, TagSet};
+use crate::latency::{LatencyRecorder, LatencyTag, TagSet};
 
 /// Thread names (and the stage names a `[cpu]` section pins).
 pub const FEED: &str = "feed";
@@ -125,8 +126,8 @@ struct ConsumerDone<C, K> {
 
 fn feed_loop<S>(
     mut source: S,
-    consumer_end: SyncSender<RingReceiver<S::Out>>,
-    ops: Sender<IntervalReceiver>,
+    consumer_end: &StartSlot<RingReceiver<S::Out>>,
+    ops: Registration<'_>,
     ctx: ThreadCtx<'_>,
 ) -> FeedDone<S>
 where
@@ -140,8 +141,8 @@ where
         abort,
     } = ctx;
     let tags = FEED_TAGS.union(source.latency_tags());
-    let start = start_hot_thread(core, tags, config, clock.now().nanos(), &ops);
-    drop(ops);
+    let _closer = CloseOnDrop(consumer_end);
+    let start = start_hot_thread(core, tags, config, clock.now().nanos(), ops);
     let mut recorder = start.recorder;
     // Built here, after pinning: the factory writes every slot, so the ring's pages are first
     // touched by the thread that writes them for the whole run. The size was validated before
@@ -154,14 +155,13 @@ where
         clock.clone(),
     );
     let tx = match built {
-        Ok((tx, mut rxs)) => match rxs.pop().map(|rx| consumer_end.send(rx)) {
-            Some(Ok(())) => Some(tx),
-            // The consumer thread is gone (it failed to start or died).
-            _ => None,
-        },
+        Ok((tx, mut rxs)) => rxs.pop().map(|rx| {
+            consumer_end.put(rx);
+            tx
+        }),
         Err(_) => None,
     };
-    drop(consumer_end);
+    consumer_end.close();
     let Some(tx) = tx else {
         abort.store(true, Ordering::Relaxed);
         let deferred = recorder.finish(clock.now().nanos(), abort);
@@ -218,8 +218,8 @@ where
 fn consumer_loop<C, K>(
     mut stage: C,
     mut sink: K,
-    input: Receiver<RingReceiver<C::In>>,
-    ops: Sender<IntervalReceiver>,
+    input: &StartSlot<RingReceiver<C::In>>,
+    ops: Registration<'_>,
     consumed_counter: &HotCounter,
     ctx: ThreadCtx<'_>,
 ) -> ConsumerDone<C, K>
@@ -235,12 +235,11 @@ where
         abort,
     } = ctx;
     let tags = CONSUMER_TAGS.union(stage.latency_tags());
-    let start = start_hot_thread(core, tags, config, clock.now().nanos(), &ops);
-    drop(ops);
+    let start = start_hot_thread(core, tags, config, clock.now().nanos(), ops);
     let mut recorder = start.recorder;
-    // The feed thread builds the ring and sends this end before it publishes anything; if it
-    // died first, there is nothing to consume.
-    let Ok(mut rx) = input.recv() else {
+    // The feed thread builds the ring and hands this end over before it publishes anything; if
+    // it died first (or the run aborted), there is nothing to consume.
+    let Some(mut rx) = input.take(abort) else {
         let deferred = recorder.finish(clock.now().nanos(), abort);
         return ConsumerDone {
             stage,
@@ -337,12 +336,15 @@ where
     let start = clock.now().nanos();
     let progress = ops.progress;
     let consumed_counter = HotCounter::default();
-    let (registry, registrations) = mpsc::channel::<IntervalReceiver>();
-    let (consumer_end_tx, consumer_end_rx) = mpsc::sync_channel::<RingReceiver<S::Out>>(1);
+    // Two hot threads register with ops: feed and consumer.
+    let registry = OpsRegistry::new(2);
+    let consumer_end = StartSlot::<RingReceiver<S::Out>>::default();
 
     let abort = AtomicBool::new(false);
     let abort = &abort;
     let consumed_counter = &consumed_counter;
+    let registry = &registry;
+    let consumer_end = &consumer_end;
     let (feed, consumer, ops_done) = thread::scope(|s| {
         let ops = thread::Builder::new()
             .name(OPS.to_owned())
@@ -350,7 +352,7 @@ where
                 let _guard = AbortOnPanic(abort);
                 let _pinned = cores.ops.is_some_and(pin_current_thread);
                 let done: OpsDone = ops_loop(
-                    registrations,
+                    registry,
                     consumed_counter,
                     ops,
                     config.ops_wait.waiter(),
@@ -359,7 +361,7 @@ where
                 (done, _pinned)
             })
             .map_err(spawn_error(OPS, abort));
-        let consumer_registry = registry.clone();
+        let (consumer_ticket, feed_ticket) = (registry.ticket(), registry.ticket());
         let consumer = thread::Builder::new()
             .name(CONSUMER.to_owned())
             .spawn_scoped(s, move || {
@@ -367,8 +369,8 @@ where
                 consumer_loop(
                     stage,
                     sink,
-                    consumer_end_rx,
-                    consumer_registry,
+                    consumer_end,
+                    consumer_ticket,
                     consumed_counter,
                     ThreadCtx {
                         config,
@@ -385,8 +387,8 @@ where
                 let _guard = AbortOnPanic(abort);
                 feed_loop(
                     source,
-                    consumer_end_tx,
-                    registry,
+                    consumer_end,
+                    feed_ticket,
                     ThreadCtx {
                         config,
                         clock,
