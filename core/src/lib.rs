@@ -13,6 +13,7 @@ pub mod instrument;
 pub mod latency;
 pub mod order;
 pub mod pipeline;
+pub mod shm;
 pub mod side;
 pub mod time;
 pub mod top;

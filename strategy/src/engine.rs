@@ -11,6 +11,7 @@ use crate::alpha::{AlphaSet, MODEL_COUNT};
 use crate::edge::ModelEdge;
 use crate::harmonizer::{Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time};
 use crate::params::{MAX_MODELS, ParamsChange, ParamsReceiver};
+use crate::sidecar::SidecarLink;
 use crate::signals::{Quote, SignalSet, SignalValues, TrendRegime, VolRegime};
 
 /// Produces the models' edges for one update.
@@ -43,17 +44,34 @@ pub fn regime_code(v: &SignalValues) -> usize {
 /// Regime code of normal volatility and no trend (used when there are no signals).
 pub const NEUTRAL_REGIME: usize = 4;
 
-/// The production edge source: signals, then every alpha model on them.
-#[derive(Debug, Clone)]
+/// The production edge source: signals, then every alpha model on them (with the ML
+/// sidecar's edge in the external slot when a [`SidecarLink`] is attached).
+#[derive(Debug)]
 pub struct SignalAlphaEdges {
     signals: SignalSet,
     alphas: AlphaSet,
+    sidecar: Option<SidecarLink>,
 }
 
 impl SignalAlphaEdges {
     /// Composes a signal set and an alpha set built for the same instruments.
     pub fn new(signals: SignalSet, alphas: AlphaSet) -> Self {
-        Self { signals, alphas }
+        Self {
+            signals,
+            alphas,
+            sidecar: None,
+        }
+    }
+
+    /// Attaches the ML sidecar: each update's edge is read before the alpha models run and
+    /// its features are published after.
+    pub fn set_sidecar(&mut self, link: SidecarLink) {
+        self.sidecar = Some(link);
+    }
+
+    /// The sidecar link, if attached.
+    pub fn sidecar(&self) -> Option<&SidecarLink> {
+        self.sidecar.as_ref()
     }
 
     /// The signal set.
@@ -84,6 +102,9 @@ impl EdgeSource for SignalAlphaEdges {
         let Some(values) = self.signals.update_quoted(update, &quote) else {
             return NEUTRAL_REGIME;
         };
+        if let Some(link) = &mut self.sidecar {
+            link.on_update(update, values, &mut self.alphas);
+        }
         let out = self.alphas.evaluate_quoted(update, &quote, values);
         for (slot, e) in edges.iter_mut().zip(out.iter()) {
             *slot = *e;
@@ -248,5 +269,10 @@ impl<S: EdgeSource> StrategyEngine<S> {
     /// The edge source.
     pub fn source(&self) -> &S {
         &self.source
+    }
+
+    /// The edge source, e.g. to attach the ML sidecar before a run.
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.source
     }
 }

@@ -6,5 +6,6 @@ pub mod engine;
 pub mod harmonizer;
 pub mod params;
 pub mod research;
+pub mod sidecar;
 pub mod signals;
 pub mod stage;

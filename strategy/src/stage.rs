@@ -282,6 +282,17 @@ impl StrategyStage {
         self
     }
 
+    /// Attaches the ML sidecar link (features out, edges in) before the run.
+    pub fn with_sidecar(mut self, link: crate::sidecar::SidecarLink) -> Self {
+        self.engine.source_mut().set_sidecar(link);
+        self
+    }
+
+    /// The sidecar link's counters, if one is attached.
+    pub fn sidecar_stats(&self) -> Option<crate::sidecar::SidecarStats> {
+        self.engine.source().sidecar().map(|l| l.stats())
+    }
+
     /// Count and hash of every book update seen.
     pub fn update_hash(&self) -> OutputHash {
         self.updates

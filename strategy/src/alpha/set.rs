@@ -239,6 +239,19 @@ impl AlphaSet {
         }
     }
 
+    /// Forgets the external edge of `instrument` (the sidecar's edge went stale or the sidecar
+    /// is down); `false` when the id is out of range.
+    #[inline]
+    pub fn clear_external(&mut self, instrument: InstrumentId) -> bool {
+        match self.instruments.get_mut(instrument.index()) {
+            Some(x) => {
+                x.external = ExternalEdge::default();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The pairs models, in configuration order (pairs skipped for conflicts are absent).
     pub fn pairs(&self) -> &[PairsModel] {
         &self.pairs

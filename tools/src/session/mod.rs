@@ -12,13 +12,16 @@
 //!   latency-<stage>.hgrm the same for each stage
 //!   summary.json         events, throughput, drops, anomalies, percentiles, output hash,
 //!                        and under "strategy": intents (count, hash, sides), bindings,
-//!                        parameter changes, strategy latency
+//!                        parameter changes, strategy latency; under "sidecar" (with
+//!                        --sidecar): features published/dropped, edges received/used,
+//!                        stale, sidecar down, live IC
 //! ```
 
 pub mod config;
 pub mod id;
 pub mod read;
 pub mod run;
+pub mod sidecar;
 pub mod summary;
 pub mod svg;
 pub mod write;

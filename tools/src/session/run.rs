@@ -34,6 +34,7 @@ use kestrel_strategy::stage::{
 
 use super::RunConfig;
 use super::id::fresh_session_dir;
+use super::sidecar::{SidecarOptions, SidecarSession};
 use super::summary::{StrategySummary, Summary, ThreadSummary};
 use super::write::{SessionDir, SessionFile};
 
@@ -57,6 +58,8 @@ pub struct PipelineReplay {
     pub strategy_params: Option<PathBuf>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
+    /// The ML sidecar segment to create and use (`--sidecar`).
+    pub sidecar: Option<SidecarOptions>,
 }
 
 /// The stage threads a threaded run pins, per the `[cpu]` section.
@@ -314,6 +317,20 @@ pub fn run_pipeline_replay(
     )
     .context("building the strategy stage")?
     .with_params(setup.receiver);
+    let (stage, sidecar) = match &args.sidecar {
+        Some(options) => {
+            let (session, link) = SidecarSession::create(options, table.len())?;
+            if !session.wait_for_sidecar() && !options.wait.is_zero() {
+                warnings.push(format!(
+                    "no sidecar attached to {} within {:.0}s; the run starts without one",
+                    options.name,
+                    options.wait.as_secs_f64()
+                ));
+            }
+            (stage.with_sidecar(link), Some(session))
+        }
+        None => (stage, None),
+    };
     let dir = match &args.session_dir {
         Some(d) => d.clone(),
         None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
@@ -389,7 +406,10 @@ pub fn run_pipeline_replay(
             ));
         }
     }
-    let summary = summary_of(args, &dir, &ran, table.len(), warnings);
+    let mut summary = summary_of(args, &dir, &ran, table.len(), warnings);
+    summary.sidecar = sidecar
+        .as_ref()
+        .map(|s| s.summary(ran.stage.sidecar_stats()));
     let mut table_toml = toml::Table::new();
     table_toml.insert("input".into(), args.input.display().to_string().into());
     table_toml.insert("mode".into(), mode_label(args.mode).into());
@@ -449,6 +469,20 @@ pub fn print_session(summary: &Summary, dir: &Path) {
             st.params_rejected
         );
         println!("intents={} intent_hash={}", st.intents, st.intent_hash);
+    }
+    if let Some(sc) = &summary.sidecar {
+        println!(
+            "sidecar attaches={} features_published={} features_dropped={} edges_received={} edges_used={} stale={} sidecar_down={} live_ic={}",
+            sc.attaches,
+            sc.features_published,
+            sc.features_dropped,
+            sc.edges_received,
+            sc.edges_used,
+            sc.stale,
+            sc.sidecar_down,
+            sc.live_ic
+                .map_or_else(|| "-".to_owned(), |ic| format!("{ic:.4}"))
+        );
     }
 }
 
@@ -538,5 +572,6 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        sidecar: None,
     }
 }

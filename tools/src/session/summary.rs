@@ -55,6 +55,9 @@ pub struct Summary {
     /// The strategy stage (absent in sessions written before it existed).
     #[serde(default)]
     pub strategy: Option<StrategySummary>,
+    /// The ML sidecar (runs with `--sidecar` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<super::sidecar::SidecarSummary>,
 }
 
 /// What the strategy stage did in a session.
