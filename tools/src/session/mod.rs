@@ -24,6 +24,7 @@ pub mod run;
 pub mod sidecar;
 pub mod summary;
 pub mod svg;
+pub mod trading;
 pub mod write;
 
 pub use config::RunConfig;

@@ -572,6 +572,7 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        trading: super::trading::TradingFields::default(),
         sidecar: None,
     }
 }

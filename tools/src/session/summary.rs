@@ -55,6 +55,9 @@ pub struct Summary {
     /// The strategy stage (absent in sessions written before it existed).
     #[serde(default)]
     pub strategy: Option<StrategySummary>,
+    /// Trading figures of a backtest or a session with a gateway (absent for replays).
+    #[serde(flatten)]
+    pub trading: super::trading::TradingFields,
     /// The ML sidecar (runs with `--sidecar` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<super::sidecar::SidecarSummary>,
