@@ -64,6 +64,15 @@ impl SessionDir {
         Ok(HlogStream::new(w))
     }
 
+    /// `latency.hlog` with no intervals (a session that recorded none, e.g. a backtest) and
+    /// the `.hgrm` files of `latency`'s totals.
+    pub fn write_latency(&self, latency: &LatencyCollector, comment: &str) -> anyhow::Result<()> {
+        self.open_hlog(0, comment)?
+            .finish()
+            .context("writing latency.hlog")?;
+        self.write_percentiles(latency)
+    }
+
     /// `latency.hgrm` (end to end) and `latency-<stage>.hgrm`, from the run's totals.
     pub fn write_percentiles(&self, latency: &LatencyCollector) -> anyhow::Result<()> {
         let mut f = self.create_file("latency.hgrm")?;
