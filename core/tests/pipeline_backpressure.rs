@@ -41,7 +41,7 @@ fn slow_consumer_loses_nothing_and_backpressure_is_measured() {
             producer_wait: WaitStrategy::SpinYield { spins: 10 },
             ops_wait: WaitStrategy::Sleep { micros: 50 },
             interval_ms: 0,
-            snapshot_slots: 16,
+            snapshot_slots: 4,
         };
         let records = 3_000;
         let slow = SlowHasher {

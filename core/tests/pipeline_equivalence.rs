@@ -18,7 +18,7 @@ fn test_config(ring_size: usize) -> PipelineConfig {
         producer_wait: WaitStrategy::SpinYield { spins: 50 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 5,
-        snapshot_slots: 64,
+        snapshot_slots: 4,
     }
 }
 

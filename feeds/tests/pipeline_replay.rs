@@ -39,7 +39,7 @@ fn config() -> PipelineConfig {
         producer_wait: WaitStrategy::SpinYield { spins: 20 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 0,
-        snapshot_slots: 16,
+        snapshot_slots: 4,
     }
 }
 

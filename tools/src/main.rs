@@ -41,6 +41,8 @@ enum Command {
     Record(cmd::record::RecordArgs),
     /// Strategy + OMS against the simulated exchange's matching and queue model, one thread.
     Backtest(cmd::backtest::BacktestArgs),
+    /// The main job: sim exchange on loopback, engine on its UDP feed, trading through the gateway.
+    Session(cmd::session::SessionArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -55,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SimExchange(a) => a.run(),
         Command::Record(a) => a.run(),
         Command::Backtest(a) => a.run(),
+        Command::Session(a) => a.run(),
     }
 }
 

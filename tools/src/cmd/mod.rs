@@ -7,6 +7,7 @@ pub mod import;
 pub mod record;
 pub mod replay;
 pub mod research;
+pub mod session;
 pub mod sim_exchange;
 pub mod sysinfo;
 pub mod verify;

@@ -19,6 +19,8 @@
 
 pub mod config;
 pub mod id;
+pub mod ops;
+pub mod pnl_svg;
 pub mod read;
 pub mod run;
 pub mod sidecar;

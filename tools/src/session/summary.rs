@@ -71,8 +71,17 @@ pub struct StrategySummary {
     pub fill_mode: String,
     /// Parameter file given (`None`: the built-in defaults, equal to examples/strategy.toml).
     pub params_file: Option<String>,
-    /// Instruments the strategy was sized for.
+    /// Instruments the strategy was sized for (its universe).
     pub instruments: usize,
+    /// The universe's symbols, in slot order (empty in sessions written before universes).
+    #[serde(default)]
+    pub universe: Vec<String>,
+    /// Instruments the feed kept books for.
+    #[serde(default)]
+    pub feed_instruments: usize,
+    /// Book updates the feed did not publish because their instrument is outside the universe.
+    #[serde(default)]
+    pub unpublished_updates: u64,
     /// Book updates the strategy decided on.
     pub updates: u64,
     /// FNV-1a hash of every book update the stage saw (hex; equals `output_hash`).
