@@ -591,6 +591,7 @@ impl SessionArgs {
             strategy: None,
             trading: trading.clone(),
             sidecar: None,
+            gateway: None,
         };
         session.write_summary(&summary)?;
 

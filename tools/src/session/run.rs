@@ -3,7 +3,7 @@
 //! session directory behind.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
@@ -12,8 +12,7 @@ use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
 use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
 use kestrel_core::pipeline::{
-    Discard, HlogStream, Ops, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline,
-    run_threaded,
+    HlogStream, Ops, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
 };
 use kestrel_core::{InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::CaptureSource;
@@ -35,6 +34,7 @@ use kestrel_strategy::stage::{
 use kestrel_strategy::universe::Universe;
 
 use super::RunConfig;
+use super::gateway::{self as gw, GatewayArgs, GatewaySink};
 use super::id::fresh_session_dir;
 use super::sidecar::{SidecarOptions, SidecarSession};
 use super::summary::{StrategySummary, Summary, ThreadSummary};
@@ -63,6 +63,8 @@ pub struct PipelineReplay {
     pub symbols: Option<String>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
+    /// Send the intents to a venue (`--gateway`); `None`: simulated fills.
+    pub gateway: Option<GatewayArgs>,
     /// The ML sidecar segment to create and use (`--sidecar`).
     pub sidecar: Option<SidecarOptions>,
 }
@@ -236,9 +238,10 @@ struct Ran {
     reload_notes: Vec<ReloadNote>,
 }
 
-/// Runs `source` into `stage`, inline or threaded. In both modes the ops thread streams every
-/// finished latency interval into `hlog` (the session's `latency.hlog`) and runs the parameter
-/// reloader: nothing of either happens on a hot thread.
+/// Runs `source` into `stage` (whose output goes to `sink`), inline or threaded. In both modes
+/// the ops thread streams every finished latency interval into `hlog` (the session's
+/// `latency.hlog`) and runs the parameter reloader: nothing of either happens on a hot thread.
+#[allow(clippy::too_many_arguments)]
 fn run_source<'a, I, E>(
     args: &PipelineReplay,
     config: &RunConfig,
@@ -246,8 +249,9 @@ fn run_source<'a, I, E>(
     source: CaptureSource<I>,
     stage: StrategyStage,
     reloader: Option<ParamsReloader>,
+    sink: GatewaySink,
     hlog: &mut HlogStream<SessionFile>,
-) -> anyhow::Result<Ran>
+) -> anyhow::Result<(Ran, GatewaySink)>
 where
     I: Iterator<Item = Result<Record<'a>, E>> + Send,
 {
@@ -259,11 +263,11 @@ where
         }
         let ops = Ops::new().progress(&progress).task(&mut ops_task);
         let result = match args.mode {
-            RunMode::Inline => run_inline(source, stage, Discard, &config.pipeline, clock, ops),
+            RunMode::Inline => run_inline(source, stage, sink, &config.pipeline, clock, ops),
             RunMode::Threaded => run_threaded(
                 source,
                 stage,
-                Discard,
+                sink,
                 &config.pipeline,
                 stage_cores(config),
                 clock,
@@ -279,23 +283,26 @@ where
     let RunOutput {
         source,
         stage,
+        sink,
         report,
         latency,
-        ..
     } = out;
     let reload_notes = ops_task
         .1
         .map(ParamsReloader::into_notes)
         .unwrap_or_default();
     let unpublished = source.unpublished();
-    Ok(Ran {
-        unpublished,
-        handler: source.into_handler(),
-        stage,
-        report,
-        latency,
-        reload_notes,
-    })
+    Ok((
+        Ran {
+            unpublished,
+            handler: source.into_handler(),
+            stage,
+            report,
+            latency,
+            reload_notes,
+        },
+        sink,
+    ))
 }
 
 /// Runs the replay, writes the session directory, and returns the feed handler (final books and
@@ -330,14 +337,41 @@ pub fn run_pipeline_replay(
     let mask = (!universe.is_identity()).then(|| universe.mask());
     let started = SystemTime::now();
     let clock = TscClock::new();
-    let stage = StrategyStage::for_universe(
-        &universe,
-        setup.params,
-        FillMode::SimulatedImmediateFill,
-        clock.clone(),
-    )
-    .context("building the strategy stage")?
-    .with_params(setup.receiver);
+    let dir = match &args.session_dir {
+        Some(d) => d.clone(),
+        None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
+    };
+    let session = SessionDir::create(&dir)?;
+    // `latency.hlog` is written while the run goes, one interval at a time (the ops thread).
+    let mut hlog = session.open_hlog(
+        clock.now().nanos(),
+        &format!(
+            "kestrel replay {} --mode {}",
+            args.input.display(),
+            mode_label(args.mode)
+        ),
+    )?;
+    // With a gateway: credentials, journal recovery, login, before the market starts.
+    let gateway = match &args.gateway {
+        Some(g) => Some(gw::prepare(g, &table, &dir, &clock)?),
+        None => None,
+    };
+    let fill_mode = if gateway.is_some() {
+        FillMode::External
+    } else {
+        FillMode::SimulatedImmediateFill
+    };
+    let stage = StrategyStage::for_universe(&universe, setup.params, fill_mode, clock.clone())
+        .context("building the strategy stage")?
+        .with_params(setup.receiver);
+    let (stage, gateway) = match gateway {
+        Some(gw::Prepared {
+            stage: gstage,
+            reports,
+            rest,
+        }) => (stage.with_exec_reports(reports), Some((gstage, rest))),
+        None => (stage, None),
+    };
     let (stage, sidecar) = match &args.sidecar {
         Some(options) => {
             // Inside the strategy, instruments are universe slots: the edge table is sized to them.
@@ -353,65 +387,129 @@ pub fn run_pipeline_replay(
         }
         None => (stage, None),
     };
-    let dir = match &args.session_dir {
-        Some(d) => d.clone(),
-        None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
-    };
-    let session = SessionDir::create(&dir)?;
-    // `latency.hlog` is written while the run goes, one interval at a time (the ops thread).
-    let mut hlog = session.open_hlog(
-        clock.now().nanos(),
-        &format!(
-            "kestrel replay {} --mode {}",
-            args.input.display(),
-            mode_label(args.mode)
-        ),
-    )?;
     let pcap_skipped = AtomicU64::new(0);
     let channels = ChannelMap::by_port();
-    let ran = match &capture {
-        CaptureFile::Kcap(reader) => {
-            let source = CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
-            let source = match mask {
-                Some(m) => source.with_publish_mask(m),
-                None => source,
-            };
-            run_source(
-                args,
-                &config,
-                &clock,
-                source,
-                stage,
-                setup.reloader,
-                &mut hlog,
-            )
-        }
-        CaptureFile::Pcap(pcap) => {
-            let records = PcapSource {
-                records: pcap.records(&channels),
-                skipped: &pcap_skipped,
-            };
-            let source = CaptureSource::new(handler, records, args.pace, clock.clone());
-            let source = match mask {
-                Some(m) => source.with_publish_mask(m),
-                None => source,
-            };
-            run_source(
-                args,
-                &config,
-                &clock,
-                source,
-                stage,
-                setup.reloader,
-                &mut hlog,
-            )
-        }
-    };
+    let gateway_core = config.cpu.core_for("gateway");
+    let stop = AtomicBool::new(false);
+    let (ran, gateway_done) = std::thread::scope(|s| {
+        // The gateway: inline, the strategy's sink; threaded, a thread of its own fed by a ring.
+        let (sink, thread, leftover) = match gateway {
+            None => (GatewaySink::None, None, None),
+            Some((gstage, rest)) => match args.mode {
+                RunMode::Inline => (GatewaySink::Inline(Box::new(gstage)), None, Some(rest)),
+                RunMode::Threaded => {
+                    let (tx, rx) = kestrel_gateway::stage::input_ring(
+                        config.pipeline.ring_size,
+                        config.pipeline.producer_wait,
+                    )?;
+                    let drain = rest.drain;
+                    let stop = &stop;
+                    let h = std::thread::Builder::new()
+                        .name("gateway".to_owned())
+                        .spawn_scoped(s, move || {
+                            kestrel_gateway::stage::gateway_loop(
+                                gstage,
+                                rx,
+                                gateway_core,
+                                drain,
+                                stop,
+                            )
+                        })
+                        .context("starting the gateway thread")?;
+                    (GatewaySink::Ring(tx), Some(h), Some(rest))
+                }
+            },
+        };
+        let ran = match &capture {
+            CaptureFile::Kcap(reader) => {
+                let source =
+                    CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
+                let source = match mask {
+                    Some(m) => source.with_publish_mask(m),
+                    None => source,
+                };
+                run_source(
+                    args,
+                    &config,
+                    &clock,
+                    source,
+                    stage,
+                    setup.reloader,
+                    sink,
+                    &mut hlog,
+                )
+            }
+            CaptureFile::Pcap(pcap) => {
+                let records = PcapSource {
+                    records: pcap.records(&channels),
+                    skipped: &pcap_skipped,
+                };
+                let source = CaptureSource::new(handler, records, args.pace, clock.clone());
+                let source = match mask {
+                    Some(m) => source.with_publish_mask(m),
+                    None => source,
+                };
+                run_source(
+                    args,
+                    &config,
+                    &clock,
+                    source,
+                    stage,
+                    setup.reloader,
+                    sink,
+                    &mut hlog,
+                )
+            }
+        };
+        let (ran, sink) = match ran {
+            Ok((r, k)) => (Ok(r), k),
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                (Err(e), GatewaySink::None)
+            }
+        };
+        let done = match (sink, thread, leftover) {
+            (GatewaySink::Inline(mut stage), _, Some(rest)) => {
+                let settled = stage.drain(rest.drain, true);
+                Some((*stage, settled, rest))
+            }
+            (sink, Some(h), Some(rest)) => {
+                // Closing the ring ends the gateway thread after its drain.
+                drop(sink);
+                let (stage, settled) = h
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the gateway thread panicked"))?;
+                Some((stage, settled, rest))
+            }
+            _ => None,
+        };
+        anyhow::Ok((ran, done))
+    })?;
     if let Some(id) = sighup {
         signal_hook::low_level::unregister(id);
     }
     let mut ran = ran?;
     hlog.finish().context("writing latency.hlog")?;
+    let gateway_summary = match gateway_done {
+        Some((stage, settled, rest)) => {
+            ran.stage.drain_exec_reports();
+            if !settled {
+                warnings.push(
+                    "gateway: orders were still open at the end and were cancelled".to_owned(),
+                );
+            }
+            Some(gw::finish(
+                stage,
+                rest.journal,
+                settled,
+                rest.recovered,
+                rest.addr,
+                &table,
+                &dir,
+            )?)
+        }
+        None => None,
+    };
     ran.handler
         .count_skipped_records(pcap_skipped.load(Ordering::Relaxed));
     if !ran.report.balanced() {
@@ -437,6 +535,13 @@ pub fn run_pipeline_replay(
         }
     }
     let mut summary = summary_of(args, &dir, &ran, &universe, table.len(), warnings);
+    if let Some((g, trading)) = gateway_summary {
+        if let Some(st) = summary.strategy.as_mut() {
+            st.fill_mode = GATEWAY_FILL_MODE_LABEL.to_owned();
+        }
+        summary.gateway = Some(g);
+        summary.trading = trading;
+    }
     summary.sidecar = sidecar
         .as_ref()
         .map(|s| s.summary(ran.stage.sidecar_stats()));
@@ -444,7 +549,23 @@ pub fn run_pipeline_replay(
     table_toml.insert("input".into(), args.input.display().to_string().into());
     table_toml.insert("mode".into(), mode_label(args.mode).into());
     table_toml.insert("pace".into(), args.pace_text.clone().into());
-    table_toml.insert("fill_mode".into(), FILL_MODE_LABEL.into());
+    table_toml.insert(
+        "fill_mode".into(),
+        if args.gateway.is_some() {
+            GATEWAY_FILL_MODE_LABEL
+        } else {
+            FILL_MODE_LABEL
+        }
+        .into(),
+    );
+    if let Some(g) = &args.gateway {
+        // The venue and the credentials file's path; never the credentials themselves.
+        table_toml.insert("gateway".into(), g.addr.clone().into());
+        table_toml.insert(
+            "credentials_file".into(),
+            g.credentials.display().to_string().into(),
+        );
+    }
     table_toml.insert(
         "strategy_params".into(),
         args.strategy_params
@@ -502,6 +623,10 @@ pub fn print_session(summary: &Summary, dir: &Path) {
         );
         println!("intents={} intent_hash={}", st.intents, st.intent_hash);
     }
+    if let Some(g) = &summary.gateway {
+        gw::print(g);
+        super::trading::print_trading(&summary.trading);
+    }
     if let Some(sc) = &summary.sidecar {
         println!(
             "sidecar attaches={} features_published={} features_dropped={} edges_received={} edges_used={} stale={} sidecar_down={} live_ic={}",
@@ -527,6 +652,8 @@ fn mode_label(mode: RunMode) -> &'static str {
 
 /// How replay fills intents, as the summary and config.toml label it.
 pub const FILL_MODE_LABEL: &str = "simulated_immediate_fill";
+/// The label when fills come from a venue through the gateway.
+pub const GATEWAY_FILL_MODE_LABEL: &str = "gateway";
 
 fn summary_of(
     args: &PipelineReplay,
@@ -583,6 +710,7 @@ fn summary_of(
             })
             .collect(),
         warnings,
+        gateway: None,
         strategy: Some(StrategySummary {
             fill_mode: FILL_MODE_LABEL.to_owned(),
             params_file: args
