@@ -1,7 +1,7 @@
 //! The Binance and DBN decode + apply paths allocate nothing per message after warm-up: the
 //! pipeline source over each venue's records (decode, precision check, synchronisation or MBO
-//! semantics, books, top of book, `BookUpdate` out) is driven on this thread, and a counting
-//! allocator sees every allocation and reallocation of it.
+//! semantics, books, top of book, `BookUpdate` out) is driven on this thread, and the workspace's
+//! counting allocator (`kestrel-test-support`) sees every allocation and reallocation of it.
 //!
 //! - Binance: the bundled spot and USD-M captures; the first records (snapshot, the diffs
 //!   buffered before it, the bridge) are the warm-up, the remaining ~35,000 records are counted.
@@ -10,9 +10,7 @@
 //! - DBN: a seeded synthetic stream of MBO (adds, partial and full cancels, modifies that keep
 //!   or lose priority, trades, fills, grouped by `F_LAST`, a snapshot first) and MBP-10 records,
 //!   encoded by the `dbn` crate, imported to `.kcap` and replayed from it.
-#![allow(unsafe_code)] // A global allocator can only be written with `unsafe impl`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::ffi::c_char;
@@ -29,53 +27,10 @@ use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, BinanceStats};
 use kestrel_feeds::dbn::{DbnBytes, DbnFeed, write_dbn_bytes};
 use kestrel_feeds::kcap::{KcapReader, Record};
 use kestrel_feeds::venue_source::VenueSource;
-
-/// Counts the allocations and reallocations of the current thread, then defers to `System`.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: allocations during thread teardown are not ours to count.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract is the system allocator's; counting touches a const-initialised
-// thread-local `Cell` only and never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System` (through us) with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: `ptr` came from `System` with this layout; the caller upholds `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use kestrel_test_support::{CountingAllocator, count_allocations};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static ALLOC: CountingAllocator = CountingAllocator;
 
 /// Polls `source` `n` times (or to its end), returning how many polls it took.
 fn poll<S: Source<Out = BookUpdate>>(source: &mut S, out: &mut Vec<BookUpdate>, n: usize) -> usize {
@@ -99,17 +54,11 @@ fn counted_run<S: Source<Out = BookUpdate>>(source: &mut S, warm: usize) -> (usi
     );
     let warm_updates = out.len();
     // The counter counts: this allocation must show.
-    let before = allocations();
-    std::hint::black_box(Vec::<u8>::with_capacity(64));
-    assert_eq!(
-        allocations() - before,
-        1,
-        "the counting allocator does not count"
-    );
-    let before = allocations();
-    let records = poll(source, &mut out, usize::MAX);
-    let allocated = allocations() - before;
-    (records, out.len() - warm_updates, allocated)
+    let (_, probe) = count_allocations(|| std::hint::black_box(Vec::<u8>::with_capacity(64)));
+    assert_eq!(probe.caller(), 1, "the counting allocator does not count");
+    // This thread is the feed thread: it decodes, applies and publishes every record.
+    let (records, counts) = count_allocations(|| poll(source, &mut out, usize::MAX));
+    (records, out.len() - warm_updates, counts.caller())
 }
 
 const BINANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/binance/");
