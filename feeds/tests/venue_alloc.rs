@@ -293,7 +293,6 @@ fn synthetic_dbn(events: u32) -> Vec<u8> {
             enc.encode_record(&mbp).unwrap();
         }
     }
-    drop(enc);
     out
 }
 

@@ -4,3 +4,6 @@
 
 /// The one counting allocator (and the rest of the dev-only helpers every crate's tests share).
 pub use kestrel_test_support as support;
+
+/// Fuzz targets of the Binance and DBN decoders.
+pub mod venue_fuzz;

@@ -136,9 +136,16 @@ fn import_replay_and_export_binance() {
         lines.next(),
         Some("ts_event,ts_recv,symbol,bid_px,bid_sz,ask_px,ask_sz")
     );
+    // The first row is the snapshot's own book (lastUpdateId 50093239218), shown once the
+    // buffered diff 50093239208..=50093239224 bridges it; the bridging diff's row follows.
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(
         &first[2..],
+        ["BTCUSDT", "61837.63", "3.78826", "61837.64", "1.54698"]
+    );
+    let second: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &second[2..],
         ["BTCUSDT", "61837.63", "3.78826", "61837.64", "1.6052"]
     );
     let rows: Vec<Vec<&str>> = csv

@@ -9,7 +9,7 @@
 use kestrel_core::book::{BookConfig, L2Books};
 use kestrel_core::{
     BookEventKind, InstrumentId, InstrumentTable, LevelView, MarketEvent, Side, Timestamp,
-    TradePrint,
+    TradeKind, TradePrint,
 };
 
 use super::decode::{BinanceDecoder, BinanceMessage, BookTicker, DepthDiff, Trade};
@@ -507,6 +507,9 @@ impl BinanceFeed {
                     qty: t.qty,
                     // The buyer was the maker: the seller crossed the spread.
                     aggressor: if t.buyer_is_maker { -1 } else { 1 },
+                    // Binance's trade id (aggTrade: the aggregate trade id).
+                    match_number: t.trade_id,
+                    kind: TradeKind::Execution,
                 },
                 match_id: t.trade_id,
             },

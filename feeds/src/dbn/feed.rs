@@ -20,7 +20,7 @@ use ::dbn::{BidAskPair, RecordRefEnum, VersionUpgradePolicy};
 use kestrel_core::book::{BookConfig, L2Books, L3Books};
 use kestrel_core::{
     BookEventKind, BookTop, InstrumentId, InstrumentTable, LevelView, MarketEvent, OrderId, Qty,
-    Side, Timestamp, TradePrint,
+    Side, Timestamp, TradeKind, TradePrint,
 };
 
 use super::error::{DbnError, DbnErrorKind};
@@ -614,6 +614,10 @@ impl Ctx<'_> {
                     price,
                     qty: qty(size),
                     aggressor,
+                    // DBN carries no match number; the record's venue sequence names the print
+                    // (the same id as `match_id`).
+                    match_number: u64::from(sequence),
+                    kind: TradeKind::Execution,
                 },
                 match_id: u64::from(sequence),
             },

@@ -31,10 +31,15 @@ impl<S: VenueSink<L3Books>> EventSink for ItchEvents<'_, S> {
                 | BookEventKind::Delete { .. }
                 | BookEventKind::Execute { .. }
                 | BookEventKind::ExecuteAtPrice { .. }
+                | BookEventKind::ExecuteNonPrintable { .. }
                 | BookEventKind::Replace { .. }
-                | BookEventKind::Status(_) => true,
+                | BookEventKind::Status(_)
+                | BookEventKind::OperationalHalt { .. } => true,
                 BookEventKind::Trade { .. } => applied.trade.is_some(),
-                BookEventKind::Level { .. } | BookEventKind::Clear => false,
+                BookEventKind::Level { .. }
+                | BookEventKind::Clear
+                | BookEventKind::Break { .. }
+                | BookEventKind::MarketWideHalt { .. } => false,
             };
             if wanted {
                 self.sink.on_venue(
@@ -53,7 +58,8 @@ impl<S: VenueSink<L3Books>> EventSink for ItchEvents<'_, S> {
                     exch_ts: ev.exch_ts,
                     recv_ts: fe.recv_ts,
                     print,
-                    match_id: fe.seq,
+                    // ITCH's match number (0 where the source has none, e.g. LOBSTER).
+                    match_id: print.match_number,
                 },
                 books,
             );

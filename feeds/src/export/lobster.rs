@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use kestrel_core::{
     BookEventKind, BookTop, FIXED_DECIMALS, InstrumentId, InstrumentTable, Price, Qty, Side,
-    Timestamp, TradingStatus,
+    Timestamp, TradeKind, TradingStatus,
 };
 
 use super::ExportError;
@@ -274,8 +274,9 @@ impl LobsterExport {
                         let size = self.orders.remove(&order_id.0).unwrap_or_default();
                         self.message(books, id, ts, 3, order_id.0, size, px, side)
                     }
-                    BookEventKind::Execute { order_id, qty }
-                    | BookEventKind::ExecuteAtPrice { order_id, qty, .. } => {
+                    BookEventKind::Execute { order_id, qty, .. }
+                    | BookEventKind::ExecuteAtPrice { order_id, qty, .. }
+                    | BookEventKind::ExecuteNonPrintable { order_id, qty, .. } => {
                         if let Some(left) = self.orders.get_mut(&order_id.0) {
                             *left = left.saturating_sub_floor_zero(qty);
                             if left.is_zero() {
@@ -298,8 +299,10 @@ impl LobsterExport {
                         self.orders.insert(new_order_id.0, qty);
                         self.message(books, id, ts, 1, new_order_id.0, qty, px, side)
                     }
-                    BookEventKind::Trade { qty, .. } => {
-                        self.message(books, id, ts, 5, 0, qty, px, side)
+                    // LOBSTER: 5 a hidden (non-displayed) execution, 6 a cross.
+                    BookEventKind::Trade { qty, kind, .. } => {
+                        let code = if kind == TradeKind::Cross { 6 } else { 5 };
+                        self.message(books, id, ts, code, 0, qty, px, side)
                     }
                     BookEventKind::Status(status) => {
                         let code = match status {
@@ -309,7 +312,14 @@ impl LobsterExport {
                         };
                         self.message(books, id, ts, 7, 0, Qty::ZERO, code, Side::Buy)
                     }
-                    BookEventKind::Level { .. } | BookEventKind::Clear => Ok(()),
+                    BookEventKind::OperationalHalt { halted } => {
+                        let code = if halted { -1 } else { 1 };
+                        self.message(books, id, ts, 7, 0, Qty::ZERO, code, Side::Buy)
+                    }
+                    BookEventKind::Level { .. }
+                    | BookEventKind::Clear
+                    | BookEventKind::Break { .. }
+                    | BookEventKind::MarketWideHalt { .. } => Ok(()),
                 }
             }
             VenueEvent::Trade {
