@@ -80,3 +80,47 @@ proptest! {
         prop_assert_eq!(feed.stats().records, records.len() as u64);
     }
 }
+
+/// Found by `arbitrary_records_never_panic`: a header whose length (16 bytes) is shorter than
+/// its type's layout (rtype 0x00, a 48-byte trade). The `dbn` crate's typed view would read
+/// past the record; the feed refuses it with a clear error, counts it, and keeps going.
+#[test]
+fn a_record_shorter_than_its_type_is_refused_and_the_feed_continues() {
+    use kestrel_feeds::dbn::DbnErrorKind;
+    let mut table = kestrel_core::InstrumentTable::new();
+    table
+        .add(
+            "X",
+            kestrel_core::Price::from_raw(1),
+            kestrel_core::Qty::ONE,
+            2,
+        )
+        .unwrap();
+    let mut feed = DbnFeed::new(kestrel_core::book::BookConfig::default(), table, &[5482]);
+    let mut sink = |_: &VenueEvent, _: &DbnBooks| {};
+    let mut short = [0u8; 16];
+    short[0] = 4;
+    let e = feed
+        .on_dbn_record(Timestamp(1), &short, &mut sink)
+        .unwrap_err();
+    assert_eq!(e.record, 0);
+    assert_eq!(
+        e.kind,
+        DbnErrorKind::ShortRecord {
+            rtype: 0,
+            len: 16,
+            need: 48
+        }
+    );
+    assert!(
+        e.to_string().contains("shorter than its 48-byte layout"),
+        "{e}"
+    );
+    assert_eq!(feed.stats().decode_errors, 1);
+    // The next, whole, record is decoded.
+    let mbo = file(0);
+    let meta = 8 + u32::from_le_bytes(mbo[4..8].try_into().unwrap()) as usize;
+    let first = &mbo[meta..meta + mbo[meta] as usize * 4];
+    assert!(feed.on_dbn_record(Timestamp(2), first, &mut sink).is_ok());
+    assert_eq!(feed.stats().records, 2);
+}

@@ -13,6 +13,16 @@ pub enum DbnErrorKind {
     /// A record type this version does not know (skipped).
     #[error("unknown record type 0x{0:02x}")]
     UnknownRecordType(u8),
+    /// A record whose header length is shorter than its type's layout (a corrupt length).
+    #[error("record type 0x{rtype:02x} is {len} bytes, shorter than its {need}-byte layout")]
+    ShortRecord {
+        /// The header's `rtype`.
+        rtype: u8,
+        /// The header's record length in bytes.
+        len: usize,
+        /// The layout's size in bytes.
+        need: usize,
+    },
     /// A price with a nanodollar digit Kestrel's 8 decimals cannot hold.
     #[error("price {0} (1e-9 units) is finer than 8 decimals")]
     TooPrecise(i64),

@@ -286,7 +286,7 @@ impl DbnFeed {
         };
         self.decoder.get_mut().load(bytes);
         let result = match self.decoder.decode_ref() {
-            Ok(Some(rec)) => match rec.as_enum() {
+            Ok(Some(rec)) => match super::checked::record_enum(&rec) {
                 Ok(e) => {
                     let mut ctx = Ctx {
                         books: &mut self.books,

@@ -233,7 +233,7 @@ pub fn write_dbn_bytes<W: Write>(
         if !order.contains(&id) {
             order.push(id);
         }
-        if let Ok(RecordRefEnum::InstrumentDef(def)) = rec.as_enum() {
+        if let Ok(RecordRefEnum::InstrumentDef(def)) = super::checked::record_enum(&rec) {
             if let Ok(sym) = def.raw_symbol()
                 && !sym.is_empty()
             {
@@ -296,7 +296,7 @@ pub fn write_dbn_bytes<W: Write>(
         };
         let record: &[u8] = rec.as_ref();
         let ts_event = rec.header().ts_event;
-        let recv = match rec.as_enum() {
+        let recv = match super::checked::record_enum(&rec) {
             Ok(e) => {
                 match e {
                     RecordRefEnum::Mbo(_) => report.mbo += 1,

@@ -4,8 +4,10 @@
 //! - [`import`]: DBN file -> `.kcap` (records upgraded to v3, receive times kept).
 //! - [`feed`]: [`DbnFeed`]: MBO into L3 books (snapshot, clear, `F_LAST` grouping), MBP-1 /
 //!   TBBO / MBP-10 into L2 books, trades into events.
+//! - [`checked`]: a record's typed view with its length checked (the `dbn` crate's is not).
 //! - [`price`]: 1e-9 prices to 8-decimal fixed point, exactly.
 
+pub mod checked;
 pub mod error;
 pub mod feed;
 pub mod import;

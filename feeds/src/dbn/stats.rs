@@ -64,7 +64,9 @@ pub struct DbnStats {
 impl DbnStats {
     pub(crate) fn count_error(&mut self, kind: &DbnErrorKind) {
         match kind {
-            DbnErrorKind::Decode(_) | DbnErrorKind::InstrumentMap(_) => self.decode_errors += 1,
+            DbnErrorKind::Decode(_)
+            | DbnErrorKind::InstrumentMap(_)
+            | DbnErrorKind::ShortRecord { .. } => self.decode_errors += 1,
             DbnErrorKind::Truncated => self.truncated += 1,
             DbnErrorKind::UnknownRecordType(_) => self.unknown_record_types += 1,
             DbnErrorKind::TooPrecise(_) => self.too_precise += 1,

@@ -406,6 +406,7 @@ mod tests {
     fn civil_dates() {
         assert_eq!(civil_date(0), (1970, 1, 1));
         assert_eq!(civil_date(19_943), (2024, 8, 8));
-        assert_eq!(civil_date(11_009), (2000, 2, 29));
+        assert_eq!(civil_date(11_016), (2000, 2, 29));
+        assert_eq!(civil_date(11_017), (2000, 3, 1));
     }
 }
