@@ -49,7 +49,9 @@ pub fn binance_json(data: &[u8]) {
         BinanceConfig, BinanceDecoder, BinanceFeed, Market, SNAPSHOT_CHANNEL_BASE, builtin_spec,
         spec_table,
     };
-    const LATE_SNAPSHOT: &[u8] = br#"{"lastUpdateId":18446744073709551000,"bids":[["100.00000000","1.00000000"]],"asks":[["100.01000000","1.00000000"]]}"#;
+    // On both markets' grids (BTCUSDT spot tick 0.01, USD-M 0.10), with an id beyond any short
+    // input's (but the input may carry larger ones: then it is refused as stale).
+    const LATE_SNAPSHOT: &[u8] = br#"{"lastUpdateId":4000000000000000000,"bids":[["100.00000000","1.00000000"]],"asks":[["100.10000000","1.00000000"]]}"#;
     let data = capped(data);
     let _ = BinanceDecoder::new(64).decode(data);
     for market in [Market::Spot, Market::UsdM] {

@@ -77,5 +77,6 @@ fn seeds_reach_the_books() {
         let _ = f.on_message(l.recv_ts, channel, l.json, &mut sink);
     }
     assert_eq!(f.stats().snapshots_applied, 1, "{:?}", f.stats());
-    assert!(shown > 5, "only {shown} shown book updates");
+    // The snapshot, the diff that bridges it and the diffs after it.
+    assert!(shown >= 3, "only {shown} shown book updates");
 }
