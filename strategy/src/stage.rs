@@ -496,6 +496,11 @@ impl StrategyStage {
         &self.engine
     }
 
+    /// The engine, mutably (an operator forcing a risk mode between two updates).
+    pub fn engine_mut(&mut self) -> &mut StrategyEngine<SignalAlphaEdges> {
+        &mut self.engine
+    }
+
     /// The inline reloader's log, if the stage has one.
     pub fn reload_notes(&self) -> &[ReloadNote] {
         self.reloader.as_ref().map_or(&[], |r| r.notes())
