@@ -144,7 +144,8 @@ fn session_runs_the_loop_and_writes_its_directory() {
 fn threaded_session_survives_a_venue_restart_and_reconciles() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("session.toml");
-    let strategy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/session-strategy.toml");
+    let strategy =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/session-strategy.toml");
     std::fs::write(
         &config,
         format!(
@@ -182,7 +183,12 @@ fn threaded_session_survives_a_venue_restart_and_reconciles() {
         summary["avg_queue_position"].is_number(),
         "resting orders filled by the queue model: {summary}"
     );
-    assert!(summary["tick_to_trade_parts"]["total"]["count"].as_u64().unwrap() > 0);
+    assert!(
+        summary["tick_to_trade_parts"]["total"]["count"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     let exchange = std::fs::read_to_string(session.join("exchange.txt")).unwrap();
     assert!(exchange.contains("restarts=1"), "{exchange}");
     // The order journal verifies.

@@ -299,7 +299,7 @@ fn feed_loop<E: kestrel_core::pipeline::Emit<GatewayInput>>(
 
 /// Our fills against the venue's record of them.
 fn reconcile(engine: &[Fill], venue: &[FillRecord], participant: u32) -> Reconciliation {
-    let shares = |q: Qty| (q.raw() / Qty::ONE.raw()) as i64;
+    let shares = |q: Qty| q.raw() / Qty::ONE.raw();
     let mut ours: Vec<(u64, i64, i64)> = engine
         .iter()
         .filter(|f| !f.broken)
@@ -664,8 +664,9 @@ impl SessionArgs {
         // The report.
         print_exchange_report(report);
         println!(
-            "venue restarts={} journal_records={} streams={:?}{}",
+            "venue restarts={} fills_at_crash={:?} journal_records={} streams={:?}{}",
             venue_run.restarts,
+            venue_run.fills_at_crash,
             report.journal_records,
             report.streams,
             venue_run

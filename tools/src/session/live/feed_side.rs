@@ -70,8 +70,6 @@ pub struct FeedDone {
     pub record_error: Option<KcapError>,
     /// The strategy stage.
     pub strategy: StrategyStage,
-    /// The feed-side latency recorder (hand its last interval over).
-    pub latency: LatencyRecorder,
     /// The snapshot sender to the ops thread.
     pub snapshots: SnapshotSender,
     /// Book updates.
@@ -294,11 +292,6 @@ impl FeedSide {
         self.feed.ended()
     }
 
-    /// Book updates so far.
-    pub fn updates(&self) -> u64 {
-        self.updates
-    }
-
     /// Ends the feed (an open gap is declared lost; held messages are recorded) and hands the
     /// parts over.
     pub fn finish(mut self) -> FeedDone {
@@ -320,7 +313,6 @@ impl FeedSide {
             recorder: self.recorder,
             record_error: self.record_error,
             strategy: self.strategy,
-            latency: self.latency,
             snapshots: self.snapshots,
             updates: self.updates,
             intents: self.intents,

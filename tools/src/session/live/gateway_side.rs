@@ -172,16 +172,6 @@ impl<V: Venue> GatewaySide<V> {
         self
     }
 
-    /// The stage.
-    pub fn stage(&self) -> &SessionStage<V> {
-        &self.stage
-    }
-
-    /// Inputs taken.
-    pub fn inputs(&self) -> u64 {
-        self.inputs
-    }
-
     /// Takes the half apart: the stage, the tick-to-trade parts, the P&L track and the
     /// operator events it applied.
     pub fn into_parts(self) -> (SessionStage<V>, T2tParts, PnlTrack, Vec<String>) {

@@ -31,16 +31,6 @@ impl<V> TimedVenue<V> {
     pub fn take_last_order(&mut self) -> Option<(Timestamp, Timestamp)> {
         self.last_order.take()
     }
-
-    /// The wrapped venue.
-    pub fn inner(&self) -> &V {
-        &self.inner
-    }
-
-    /// The wrapped venue, mutably.
-    pub fn inner_mut(&mut self) -> &mut V {
-        &mut self.inner
-    }
 }
 
 impl<V: Venue> Venue for TimedVenue<V> {
