@@ -23,7 +23,9 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use clap::Args;
 use kestrel_core::clock::{Clock, Pace, TscClock};
-use kestrel_core::latency::{LatencyRecorder, LatencyTag, snapshot_ring, summarize};
+use kestrel_core::latency::{
+    DEFAULT_INTERVAL_SETS, LatencyRecorder, LatencyTag, TagSet, summarize,
+};
 use kestrel_core::pipeline::{RingSender, RunMode};
 use kestrel_core::{GatewayInput, InstrumentTable, Qty};
 use kestrel_feeds::handler::{FeedHandler, HandlerConfig};
@@ -427,15 +429,9 @@ impl SessionArgs {
             control.clone(),
         );
         let interval_ns = cfg.latency_interval_ms.max(1) * 1_000_000;
-        let strategy = StrategyStage::new(
-            &table,
-            params,
-            FillMode::External,
-            clock.clone(),
-            interval_ns,
-        )
-        .context("building the strategy stage")?
-        .with_exec_reports(reports_rx);
+        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
+            .context("building the strategy stage")?
+            .with_exec_reports(reports_rx);
         let feed_path = dir.join("feed.kcap");
         let recorder = Recorder::new(
             std::io::BufWriter::new(
@@ -445,19 +441,27 @@ impl SessionArgs {
             "kestrel session (sim exchange)",
             super::now_ns(),
         )?;
-        let (snap_tx, snap_rx) = snapshot_ring(256);
+        // The feed thread's recorder (this thread runs the feed half in both modes); its
+        // finished intervals are swapped out to the ops thread, which streams them to
+        // latency.hlog.
+        let (latency_rec, intervals) = LatencyRecorder::new(
+            TagSet::of(&[LatencyTag::Feed, LatencyTag::Strategy, LatencyTag::EndToEnd]),
+            clock.now().nanos(),
+            interval_ns,
+            DEFAULT_INTERVAL_SETS,
+        );
+        let hlog = session.open_hlog(clock.now().nanos(), "kestrel session")?;
         let metrics_addr = cfg
             .metrics
             .unwrap_or_else(|| "127.0.0.1:0".parse().unwrap_or(feed_addr));
-        let ops = OpsServer::spawn(metrics_addr, ops_shared.clone(), snap_rx)?;
+        let ops = OpsServer::spawn(metrics_addr, ops_shared.clone(), intervals, hlog)?;
         let mut feed_side = FeedSide::new(
             FeedParts {
                 feed,
                 handler: FeedHandler::with_instruments(HandlerConfig::default(), table.clone()),
                 recorder,
                 strategy,
-                latency: LatencyRecorder::new(clock.now().nanos(), interval_ns),
-                snapshots: snap_tx,
+                latency: latency_rec,
             },
             clock.clone(),
             ops_shared.clone(),
@@ -526,11 +530,8 @@ impl SessionArgs {
         let interrupted = stop.load(Ordering::Relaxed);
         let report = &venue_run.report;
         let done = feed_side.finish();
-        drop(done.snapshots);
-        let mut latency = ops.finish();
-        let mut strategy = done.strategy;
-        let (strategy_latency, _) = strategy.finish();
-        latency.merge(strategy_latency);
+        let latency = ops.finish()?;
+        let strategy = done.strategy;
         if let Some(e) = done.record_error {
             return Err(e).context("recording the feed");
         }
@@ -573,7 +574,7 @@ impl SessionArgs {
         session.write_config(&run_config.resolved_toml(&[("session", resolved)])?)?;
         session.write_text("strategy.toml", &params_text)?;
         session.write_text("pnl.csv", &track.csv())?;
-        session.write_latency(&latency, "kestrel session")?;
+        session.write_percentiles(&latency)?;
         let exchange_text = format!(
             "background_events={}\nexecutions={}\nparticipant_executions={}\nqueue_model_fills={}\nfeed_packets={}\nfeed_dropped_on_purpose={}\nretrans_requests={}\nlogins={}\nmessages_in={}\nmessages_out={}\nstream_holds={}\nrestarts={}\njournal_records={}\n",
             report.background.events,

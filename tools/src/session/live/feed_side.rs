@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Stamps, TscClock};
-use kestrel_core::latency::{LatencyRecorder, LatencyTag, SnapshotSender};
+use kestrel_core::latency::{LatencyRecorder, LatencyTag};
 use kestrel_core::pipeline::{Emit, Stage};
 use kestrel_core::{BookTop, BookUpdate, GatewayInput, GatewayInputKind, TradingStatus};
 use kestrel_feeds::handler::{EventSink, FeedEvent, FeedHandler};
@@ -38,7 +38,6 @@ pub struct FeedSide {
     kill_switch: KillSwitch,
     clock: TscClock,
     latency: LatencyRecorder,
-    snapshots: SnapshotSender,
     ops: Arc<OpsShared>,
     control: Arc<GatewayControl>,
     last_ops: Instant,
@@ -70,8 +69,6 @@ pub struct FeedDone {
     pub record_error: Option<KcapError>,
     /// The strategy stage.
     pub strategy: StrategyStage,
-    /// The snapshot sender to the ops thread.
-    pub snapshots: SnapshotSender,
     /// Book updates.
     pub updates: u64,
     /// Intents.
@@ -90,10 +87,9 @@ pub struct FeedParts {
     pub recorder: FeedRecorder,
     /// The strategy.
     pub strategy: StrategyStage,
-    /// The feed thread's latency recorder.
+    /// The feed thread's latency recorder (made on the feed thread; its intervals go to the
+    /// ops thread): `feed`, `strategy`, `e2e`.
     pub latency: LatencyRecorder,
-    /// Its snapshots to the ops thread.
-    pub snapshots: SnapshotSender,
 }
 
 /// Stamps what the strategy hands to the gateway with the time it decided, and counts intents.
@@ -101,6 +97,7 @@ struct Decided<'a, E> {
     out: &'a mut E,
     clock: &'a TscClock,
     intents: &'a mut u64,
+    latency: &'a mut LatencyRecorder,
 }
 
 impl<E: Emit<GatewayInput>> Emit<GatewayInput> for Decided<'_, E> {
@@ -112,6 +109,12 @@ impl<E: Emit<GatewayInput>> Emit<GatewayInput> for Decided<'_, E> {
         }
         self.out.emit(input);
     }
+
+    /// The strategy's own latency, into the feed thread's recorder.
+    #[inline]
+    fn record(&mut self, tag: LatencyTag, ns: u64) {
+        self.latency.record(tag, ns);
+    }
 }
 
 /// One book update per applied event, into the strategy.
@@ -119,7 +122,6 @@ struct Updates<'a, E> {
     strategy: &'a mut StrategyStage,
     out: Decided<'a, E>,
     clock: &'a TscClock,
-    latency: &'a mut LatencyRecorder,
     seq: &'a mut u64,
     updates: &'a mut u64,
     /// When the message's turn came (its decode starts).
@@ -153,11 +155,13 @@ impl<E: Emit<GatewayInput>> EventSink for Updates<'_, E> {
                 published: booked,
             },
         };
-        self.latency
+        self.out
+            .latency
             .record(LatencyTag::Feed, booked.saturating_since(fe.recv_ts));
         self.strategy.on_event(&update, &mut self.out);
         let decided = self.clock.now();
-        self.latency
+        self.out
+            .latency
             .record(LatencyTag::EndToEnd, decided.saturating_since(fe.recv_ts));
     }
 }
@@ -183,7 +187,6 @@ impl FeedSide {
             kill_switch,
             clock,
             latency: parts.latency,
-            snapshots: parts.snapshots,
             ops,
             control,
             last_ops: Instant::now(),
@@ -233,9 +236,9 @@ impl FeedSide {
                     out: &mut *out,
                     clock,
                     intents: &mut *intents,
+                    latency: &mut *latency,
                 },
                 clock,
-                latency: &mut *latency,
                 seq: &mut *seq,
                 updates: &mut *updates,
                 turn: clock.now(),
@@ -252,7 +255,7 @@ impl FeedSide {
     fn housekeeping(&mut self) {
         let now = self.clock.now().nanos();
         if self.latency.interval_due(now) {
-            self.latency.hand_off(now, &mut self.snapshots);
+            self.latency.hand_off(now);
         }
         if self.last_ops.elapsed() < OPS_EVERY {
             return;
@@ -306,14 +309,14 @@ impl FeedSide {
         });
         self.strategy.drain_exec_reports();
         let now = self.clock.now().nanos();
-        self.latency.hand_off(now, &mut self.snapshots);
+        self.latency
+            .finish(now, &std::sync::atomic::AtomicBool::new(false));
         FeedDone {
             feed: self.feed,
             handler: self.handler,
             recorder: self.recorder,
             record_error: self.record_error,
             strategy: self.strategy,
-            snapshots: self.snapshots,
             updates: self.updates,
             intents: self.intents,
             events: self.events,
