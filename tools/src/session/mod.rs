@@ -25,6 +25,7 @@ pub mod config;
 pub mod feed;
 pub mod gateway;
 pub mod id;
+pub mod live;
 pub mod ops;
 pub mod pnl_svg;
 pub mod read;
