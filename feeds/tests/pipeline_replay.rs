@@ -9,10 +9,11 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, Emit, OutputHash, PipelineConfig, Stage, StageCores, UpdateHasher, WaitStrategy,
-    run_inline, run_threaded,
+    Discard, Emit, OutputHash, PipelineConfig, Source, SourceStatus, Stage, StageCores,
+    UpdateHasher, WaitStrategy, run_inline, run_threaded,
 };
-use kestrel_feeds::feed_stage::CaptureSource;
+use kestrel_core::{BookUpdate, InstrumentId, Qty};
+use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
@@ -191,4 +192,64 @@ fn paced_replay_counts_from_the_intended_send_time() {
         "paced max e2e {} ns",
         e2e_paced.max()
     );
+}
+
+/// What a consumer acting on the last update of each instrument in a packet sees.
+fn last_per_instrument(updates: &[BookUpdate]) -> Vec<(InstrumentId, BookUpdate)> {
+    let mut last: Vec<(InstrumentId, BookUpdate)> = Vec::new();
+    for u in updates {
+        let mut u = *u;
+        u.seq = 0;
+        u.stamps = Default::default();
+        u.trade = Default::default();
+        match last.iter_mut().find(|(id, _)| *id == u.instrument) {
+            Some(slot) => slot.1 = u,
+            None => last.push((u.instrument, u)),
+        }
+    }
+    last.sort_by_key(|(id, _)| id.0);
+    last
+}
+
+#[test]
+fn packet_policy_publishes_each_packets_final_books_and_every_print() {
+    let reader = aapl_capture();
+    let clock = TscClock::new();
+    let mut every = source(&reader, &clock, Pace::Max);
+    let mut packet = source(&reader, &clock, Pace::Max).with_policy(PublishPolicy::Packet);
+    assert_eq!(packet.policy(), PublishPolicy::Packet);
+    let (mut all, mut merged) = (Vec::new(), Vec::new());
+    let mut packets = 0u64;
+    loop {
+        all.clear();
+        merged.clear();
+        let status = every.poll(&mut all);
+        assert_eq!(status, packet.poll(&mut merged));
+        if status == SourceStatus::Done {
+            break;
+        }
+        packets += 1;
+        // Every trade print, in order, each in an update of its own.
+        let prints = |v: &[BookUpdate]| {
+            v.iter()
+                .filter(|u| u.trade.qty != Qty::ZERO)
+                .map(|u| (u.instrument, u.trade, u.top))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(prints(&all), prints(&merged), "packet {packets}");
+        // The book each instrument is left in by the packet is the one last published for it.
+        assert_eq!(
+            last_per_instrument(&all),
+            last_per_instrument(&merged),
+            "packet {packets}"
+        );
+        assert!(merged.len() <= all.len());
+    }
+    // Every accepted event is accounted for: published, or merged into a later update.
+    assert_eq!(every.updates(), packet.updates() + packet.merged());
+    assert_eq!(packet.unpublished(), 0);
+    // The capture's opening book arrives as one packet of many adds: merging did happen.
+    assert!(packet.merged() > 0, "nothing merged");
+    assert!(packet.updates() < every.updates());
+    assert_eq!(every.handler().books_hash(), packet.handler().books_hash());
 }
