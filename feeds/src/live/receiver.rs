@@ -133,6 +133,16 @@ impl<C: Clock> LiveFeed<C> {
         })
     }
 
+    /// Points gap re-requests at `addr` (the retransmission server may only be known after
+    /// the feed socket is bound).
+    pub fn set_retrans(&mut self, addr: SocketAddr) -> std::io::Result<()> {
+        if self.retrans.is_none() {
+            self.retrans = Some(FeedSocket::ephemeral()?);
+        }
+        self.policy.retrans = Some(addr);
+        Ok(())
+    }
+
     /// The feed socket's address.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.feed.local_addr()

@@ -95,18 +95,7 @@ fn dropped_packets_are_re_requested_and_the_book_recovers() {
     };
     let addrs = rx.recv_timeout(Duration::from_secs(20)).unwrap();
     // Now that the server's address is known, point the receiver's re-requests at it.
-    live = {
-        drop(live);
-        LiveFeed::bind(
-            port.to_string().parse().unwrap(),
-            GapPolicy {
-                retrans: Some(addrs.retrans),
-                ..GapPolicy::default()
-            },
-            TscClock::new(),
-        )
-        .unwrap()
-    };
+    live.set_retrans(addrs.retrans).unwrap();
     let mut handler = FeedHandler::new(HandlerConfig::default());
     let mut recorder = Recorder::new(Vec::new(), "test", Timestamp(0)).unwrap();
     let mut invalid_seen = false;
