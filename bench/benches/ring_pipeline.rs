@@ -1,18 +1,17 @@
-//! The ring as the threaded pipeline configures it: `BookUpdate` payload, 16,384 slots, two
-//! consumers (the consumer stage and the ops thread sleeping 200 us between polls), the
-//! pipeline's default waits; beside crossbeam channels doing the same job (one channel per
-//! consumer). Latency (ping-pong round trip / 2) and throughput, queues interleaved in rounds.
+//! The ring as the threaded pipeline configures it: `BookUpdate` payload, 16,384 slots, one
+//! consumer (the consumer stage; the ops thread never reads the data ring), the pipeline's
+//! default waits; beside a crossbeam channel doing the same job. Latency (ping-pong round trip
+//! / 2) and throughput, queues interleaved in rounds.
 //!
 //! `cargo bench -p kestrel-bench --bench ring_pipeline -- [iters] [stream] [main_core] [other_core]`
 //! (defaults: 100000 round trips, 2000000 streamed updates, cores 0 and 1). Under
 //! `cargo test` (`--bench` absent from the arguments) it runs one short round.
 
-use std::time::Duration;
-
 use kestrel_bench::hop::Cores;
-use kestrel_bench::pipeline_hop::{PipeQueue, ping_pong, pipeline_config, throughput};
+use kestrel_bench::pipeline_hop::{PipeQueue, ping_pong, throughput};
 use kestrel_core::BookUpdate;
 use kestrel_core::latency::new_histogram;
+use kestrel_core::pipeline::PipelineConfig;
 
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()
@@ -34,13 +33,12 @@ fn main() {
         main: Some(arg(2, 0) as usize),
         other: Some(arg(3, 1) as usize),
     };
-    let config = pipeline_config(Duration::from_micros(200));
+    let config = PipelineConfig::default();
     println!(
-        "pipeline ring: {}-byte BookUpdate, {} slots, 2 consumers (consumer {:?}, ops {:?}), producer {:?}; {iters} ping-pongs, {stream} streamed updates, cores {:?}/{:?}",
+        "pipeline ring: {}-byte BookUpdate, {} slots, 1 consumer ({:?}), producer {:?}; {iters} ping-pongs, {stream} streamed updates, cores {:?}/{:?}",
         core::mem::size_of::<BookUpdate>(),
         config.ring_size,
         config.consumer_wait,
-        config.ops_wait,
         config.producer_wait,
         cores.main,
         cores.other
@@ -54,13 +52,8 @@ fn main() {
     for _ in 0..rounds {
         for (i, q) in PipeQueue::ALL.into_iter().enumerate() {
             let per_round = (iters / rounds).max(1);
-            let (rtt, seen) = ping_pong(q, per_round, per_round / 10, cores, &config);
-            assert_eq!(
-                seen,
-                per_round + per_round / 10,
-                "{}: ops missed updates",
-                q.name()
-            );
+            let rtt = ping_pong(q, per_round, per_round / 10, cores, &config);
+            assert_eq!(rtt.len(), per_round, "{}: a ping went missing", q.name());
             if let Some(total) = rtts.get_mut(i) {
                 let _ = total.add(&rtt);
             }

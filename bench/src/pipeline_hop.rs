@@ -1,23 +1,17 @@
 //! The ring as the pipeline configures it, beside `crossbeam_channel` doing the same job.
 //!
-//! [`crate::hop`] measures a 64-byte message with one consumer. The threaded pipeline sends a
-//! [`BookUpdate`] (the real payload, its size asserted in `core`) through a ring of
-//! [`PipelineConfig::ring_size`] slots to **two** consumers: the consumer stage and the ops
-//! thread, which counts the events and sleeps between polls ([`PipelineConfig::ops_wait`]). So
-//! here:
-//!
-//! - Kestrel: `kestrel_core::pipeline::ring(ring_size, .., 2 consumers, producer_wait, ..)`,
-//!   the consumer side polling with `consumer_wait`, the ops side with `ops_wait`, exactly the
-//!   threaded pipeline's configuration (defaults: 16,384 slots, spin-then-yield waits, ops
-//!   sleeping 200 us);
-//! - crossbeam: the same payload through two `bounded(ring_size)` channels, one per consumer
-//!   (a channel hands each message to one receiver, so the producer sends every update to both),
-//!   the waits the same.
+//! [`crate::hop`] measures a 64-byte message through a 1,024-slot ring. The threaded pipeline
+//! sends a [`BookUpdate`] (the real payload, its size asserted in `core`) through a ring of
+//! [`PipelineConfig::ring_size`] slots to the consumer stage, built by the feed thread exactly
+//! as here (`kestrel_core::pipeline::ring(ring_size, .., 1 consumer, producer_wait, ..)`), the
+//! consumer polling with [`PipelineConfig::consumer_wait`] (defaults: 16,384 slots,
+//! spin-then-yield waits). The ops thread is not a consumer of the data ring (it never gates
+//! the feed), so it is not modelled. Beside it: the same payload through a
+//! `crossbeam_channel::bounded(ring_size)` channel, the waits the same.
 //!
 //! Latency is a ping-pong as in [`crate::hop`]: the main thread stamps an update and publishes
-//! it; the consumer thread sends it back on a return queue of the same kind (one consumer); one
-//! hop is half the round trip. Throughput is the producer streaming updates while both
-//! consumers take them all (a slow ops consumer makes the producer wait, as in the pipeline).
+//! it; the consumer thread sends it back on a return queue of the same kind; one hop is half the
+//! round trip. Throughput is the producer streaming updates while the consumer takes them all.
 
 use std::thread;
 use std::time::Duration;
@@ -25,9 +19,7 @@ use std::time::Duration;
 use kestrel_core::clock::TscClock;
 use kestrel_core::cpu::pin_current_thread;
 use kestrel_core::latency::{Histogram, new_histogram};
-use kestrel_core::pipeline::{
-    PipelineConfig, Received, RingReceiver, RingSender, WaitStrategy, Waiter, ring,
-};
+use kestrel_core::pipeline::{PipelineConfig, Received, RingReceiver, RingSender, Waiter, ring};
 use kestrel_core::{BookUpdate, InstrumentId, Timestamp};
 
 use crate::hop::Cores;
@@ -35,9 +27,9 @@ use crate::hop::Cores;
 /// Which queue carries the pipeline's updates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PipeQueue {
-    /// The pipeline's ring (disruptor, one producer, two consumers).
+    /// The pipeline's ring (disruptor, one producer, one consumer).
     KestrelRing,
-    /// Two `crossbeam_channel::bounded` channels, one per consumer.
+    /// A `crossbeam_channel::bounded` channel.
     Crossbeam,
 }
 
@@ -49,7 +41,7 @@ impl PipeQueue {
     pub fn name(self) -> &'static str {
         match self {
             PipeQueue::KestrelRing => "kestrel ring",
-            PipeQueue::Crossbeam => "crossbeam x2",
+            PipeQueue::Crossbeam => "crossbeam",
         }
     }
 }
@@ -66,7 +58,7 @@ fn update(seq: u64, sent_ns: u64) -> BookUpdate {
     u
 }
 
-/// The producer end: publishes to every consumer, waiting while full.
+/// The producer end: publishes, waiting while full.
 trait Publish: Send {
     fn publish(&mut self, u: BookUpdate);
 }
@@ -95,32 +87,6 @@ impl Take for RingReceiver<BookUpdate> {
     }
 }
 
-/// The producer's two channels (consumer, ops) and its wait between full-channel retries.
-struct CrossbeamFanOut {
-    to: [crossbeam_channel::Sender<BookUpdate>; 2],
-    waiter: Waiter,
-}
-
-impl Publish for CrossbeamFanOut {
-    #[inline]
-    fn publish(&mut self, u: BookUpdate) {
-        for tx in &self.to {
-            self.waiter.reset();
-            let mut m = u;
-            loop {
-                match tx.try_send(m) {
-                    Ok(()) => break,
-                    Err(crossbeam_channel::TrySendError::Full(back)) => {
-                        m = back;
-                        self.waiter.idle();
-                    }
-                    Err(crossbeam_channel::TrySendError::Disconnected(_)) => break,
-                }
-            }
-        }
-    }
-}
-
 impl Take for crossbeam_channel::Receiver<BookUpdate> {
     #[inline]
     fn take(&mut self, f: &mut dyn FnMut(&BookUpdate)) -> Option<usize> {
@@ -140,46 +106,8 @@ impl Take for crossbeam_channel::Receiver<BookUpdate> {
     }
 }
 
-/// Forward queue (producer -> consumer and ops) as configured.
-fn forward(
-    q: PipeQueue,
-    config: &PipelineConfig,
-    clock: &TscClock,
-) -> (Box<dyn Publish>, Box<dyn Take>, Box<dyn Take>) {
-    match q {
-        PipeQueue::KestrelRing => {
-            let built = ring(
-                config.ring_size,
-                BookUpdate::default,
-                2,
-                config.producer_wait,
-                clock.clone(),
-            );
-            let Ok((tx, mut rxs)) = built else {
-                unreachable!("a validated ring size")
-            };
-            let (Some(ops), Some(consumer)) = (rxs.pop(), rxs.pop()) else {
-                unreachable!("two consumers requested")
-            };
-            (Box::new(tx), Box::new(consumer), Box::new(ops))
-        }
-        PipeQueue::Crossbeam => {
-            let (a_tx, a_rx) = crossbeam_channel::bounded(config.ring_size);
-            let (b_tx, b_rx) = crossbeam_channel::bounded(config.ring_size);
-            (
-                Box::new(CrossbeamFanOut {
-                    to: [a_tx, b_tx],
-                    waiter: config.producer_wait.waiter(),
-                }),
-                Box::new(a_rx),
-                Box::new(b_rx),
-            )
-        }
-    }
-}
-
-/// Return queue (consumer -> producer), one consumer.
-fn back(
+/// One queue (producer -> consumer) as the pipeline configures it.
+fn queue(
     q: PipeQueue,
     config: &PipelineConfig,
     clock: &TscClock,
@@ -231,21 +159,6 @@ impl Publish for CrossbeamSingle {
     }
 }
 
-/// The ops thread's loop: take everything, wait per `ops_wait` when idle; returns the count.
-fn ops_loop(mut rx: Box<dyn Take>, wait: WaitStrategy) -> u64 {
-    let mut waiter = wait.waiter();
-    let mut seen = 0u64;
-    while let Some(n) = rx.take(&mut |_| {}) {
-        seen += n as u64;
-        if n == 0 {
-            waiter.idle();
-        } else {
-            waiter.reset();
-        }
-    }
-    seen
-}
-
 /// One update from `rx`, waiting per `waiter`; `None` when closed.
 fn take_one(rx: &mut dyn Take, waiter: &mut Waiter) -> Option<BookUpdate> {
     waiter.reset();
@@ -259,23 +172,20 @@ fn take_one(rx: &mut dyn Take, waiter: &mut Waiter) -> Option<BookUpdate> {
     }
 }
 
-/// Round-trip times (ns) of `iters` ping-pongs after `warmup`; one hop is half. Also returns
-/// how many updates the ops consumer saw (every one sent).
+/// Round-trip times (ns) of `iters` ping-pongs after `warmup`; one hop is half.
 pub fn ping_pong(
     q: PipeQueue,
     iters: u64,
     warmup: u64,
     cores: Cores,
     config: &PipelineConfig,
-) -> (Histogram<u64>, u64) {
+) -> Histogram<u64> {
     let clock = TscClock::new();
-    let (mut tx, mut consumer, ops) = forward(q, config, &clock);
-    let (mut back_tx, mut back_rx) = back(q, config, &clock);
+    let (mut tx, mut consumer) = queue(q, config, &clock);
+    let (mut back_tx, mut back_rx) = queue(q, config, &clock);
     let mut rtt = new_histogram();
-    let ops_wait = config.ops_wait;
     let consumer_wait = config.consumer_wait;
-    let ops_seen = thread::scope(|s| {
-        let ops = s.spawn(move || ops_loop(ops, ops_wait));
+    thread::scope(|s| {
         s.spawn(move || {
             if let Some(c) = cores.other {
                 pin_current_thread(c);
@@ -301,20 +211,17 @@ pub fn ping_pong(
             }
         }
         drop(tx);
-        ops.join().unwrap_or(0)
     });
-    (rtt, ops_seen)
+    rtt
 }
 
-/// Updates per second streaming `n` updates to both consumers (0.0 if either missed one).
+/// Updates per second streaming `n` updates to the consumer (0.0 if it missed one).
 pub fn throughput(q: PipeQueue, n: u64, cores: Cores, config: &PipelineConfig) -> f64 {
     let clock = TscClock::new();
-    let (mut tx, mut consumer, ops) = forward(q, config, &clock);
-    let ops_wait = config.ops_wait;
+    let (mut tx, mut consumer) = queue(q, config, &clock);
     let consumer_wait = config.consumer_wait;
     let start = clock.elapsed_ns();
-    let (taken, seen) = thread::scope(|s| {
-        let ops = s.spawn(move || ops_loop(ops, ops_wait));
+    let taken = thread::scope(|s| {
         let c = s.spawn(move || {
             if let Some(c) = cores.other {
                 pin_current_thread(c);
@@ -341,23 +248,13 @@ pub fn throughput(q: PipeQueue, n: u64, cores: Cores, config: &PipelineConfig) -
             tx.publish(update(i, 0));
         }
         drop(tx);
-        (c.join().unwrap_or(0), ops.join().unwrap_or(0))
+        c.join().unwrap_or(0)
     });
     let elapsed = clock.elapsed_ns().saturating_sub(start).max(1);
-    if taken != n || seen != n {
+    if taken != n {
         return 0.0;
     }
     n as f64 * 1e9 / elapsed as f64
-}
-
-/// The pipeline's default configuration with the ops thread waking every `ops_sleep`.
-pub fn pipeline_config(ops_sleep: Duration) -> PipelineConfig {
-    PipelineConfig {
-        ops_wait: WaitStrategy::Sleep {
-            micros: u64::try_from(ops_sleep.as_micros()).unwrap_or(u64::MAX),
-        },
-        ..PipelineConfig::default()
-    }
 }
 
 #[cfg(test)]
@@ -365,20 +262,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_queues_deliver_every_update_to_both_consumers() {
+    fn both_queues_deliver_every_update_in_order() {
         let config = PipelineConfig {
             ring_size: 64,
-            ..pipeline_config(Duration::from_micros(50))
+            ..PipelineConfig::default()
         };
         for q in PipeQueue::ALL {
-            let (h, seen) = ping_pong(q, 300, 20, Cores::default(), &config);
+            // Every ping comes back as itself (a lost or reordered update is not recorded).
+            let h = ping_pong(q, 300, 20, Cores::default(), &config);
             assert_eq!(h.len(), 300, "{}", q.name());
-            assert_eq!(
-                seen,
-                320,
-                "{}: the ops consumer sees every update",
-                q.name()
-            );
             assert!(
                 throughput(q, 20_000, Cores::default(), &config) > 0.0,
                 "{}",

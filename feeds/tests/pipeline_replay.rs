@@ -9,7 +9,7 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, Emit, OutputHash, PipelineConfig, Source, SourceStatus, Stage, StageCores,
+    Discard, Emit, Ops, OutputHash, PipelineConfig, Source, SourceStatus, Stage, StageCores,
     UpdateHasher, WaitStrategy, run_inline, run_threaded,
 };
 use kestrel_core::{BookUpdate, InstrumentId, Qty};
@@ -40,7 +40,7 @@ fn config() -> PipelineConfig {
         producer_wait: WaitStrategy::SpinYield { spins: 20 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 0,
-        snapshot_slots: 16,
+        snapshot_slots: 4,
     }
 }
 
@@ -63,7 +63,7 @@ fn inline_and_threaded_replays_of_the_real_capture_agree() {
         Discard,
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -77,7 +77,7 @@ fn inline_and_threaded_replays_of_the_real_capture_agree() {
             &config(),
             StageCores::default(),
             &clock2,
-            None,
+            Ops::new(),
         )
         .unwrap();
         let _ = tx.send((
@@ -167,7 +167,7 @@ fn paced_replay_counts_from_the_intended_send_time() {
         Discard,
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     let unpaced = run_inline(
@@ -176,7 +176,7 @@ fn paced_replay_counts_from_the_intended_send_time() {
         Discard,
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     assert_eq!(paced.stage.inner.output(), unpaced.stage.inner.output());
