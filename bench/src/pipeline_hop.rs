@@ -14,7 +14,6 @@
 //! round trip. Throughput is the producer streaming updates while the consumer takes them all.
 
 use std::thread;
-use std::time::Duration;
 
 use kestrel_core::clock::TscClock;
 use kestrel_core::cpu::pin_current_thread;
