@@ -12,7 +12,8 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookEventKind, BookTop, BookUpdate, InstrumentId, Timestamp, TradePrint, TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Timestamp, TradePrint,
+    TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
@@ -155,12 +156,56 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
 }
 
 impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
+    /// Every event the books accepted, those applied with an error included (the book
+    /// changed), is published per the policy. A market-wide event gives one update per
+    /// instrument, so the strategy learns of a circuit breaker on every instrument at once.
     #[inline]
     fn on_event(&mut self, fe: &FeedEvent, books: &L3Books) {
         let Ok(applied) = fe.outcome else {
             return;
         };
-        let id = fe.event.instrument;
+        if fe.event.instrument == MARKET_WIDE {
+            self.market_wide(fe, books);
+            return;
+        }
+        // Prints, breaks and status changes go out as they happen, never merged.
+        let urgent = applied.trade.is_some()
+            || matches!(
+                fe.event.kind,
+                BookEventKind::Status(_)
+                    | BookEventKind::OperationalHalt { .. }
+                    | BookEventKind::MarketWideHalt { .. }
+            );
+        self.route(
+            fe,
+            fe.event.instrument,
+            applied.trade.unwrap_or_default(),
+            urgent,
+            books,
+        );
+    }
+}
+
+impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
+    #[cold]
+    fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
+        for index in 0..books.instruments() {
+            let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
+            self.route(fe, id, TradePrint::default(), true, books);
+        }
+    }
+
+    /// `id`'s update for `fe`, unless the publish mask leaves it out: now (every-event
+    /// policy, or `urgent`), or at the end of the packet (packet policy).
+    #[inline]
+    fn route(
+        &mut self,
+        fe: &FeedEvent,
+        id: InstrumentId,
+        trade: TradePrint,
+        urgent: bool,
+        books: &L3Books,
+    ) {
         if let Some(mask) = self.publish
             && !mask.get(id.index()).copied().unwrap_or(false)
         {
@@ -168,7 +213,6 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             return;
         }
         let (exch_ts, recv_ts) = (fe.event.exch_ts, fe.recv_ts);
-        let urgent = applied.trade.is_some() || matches!(fe.event.kind, BookEventKind::Status(_));
         if self.policy == PublishPolicy::EveryEvent || urgent {
             if let Some(p) = self.pending.get_mut(id.index())
                 && p.dirty
@@ -177,13 +221,7 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
                 p.dirty = false;
                 *self.merged += 1;
             }
-            self.publish_now(
-                books,
-                id,
-                exch_ts,
-                recv_ts,
-                applied.trade.unwrap_or_default(),
-            );
+            self.publish_now(books, id, exch_ts, recv_ts, trade);
             return;
         }
         if self.pending.len() <= id.index() {
