@@ -253,3 +253,102 @@ fn packet_policy_publishes_each_packets_final_books_and_every_print() {
     assert!(packet.updates() < every.updates());
     assert_eq!(every.handler().books_hash(), packet.handler().books_hash());
 }
+
+/// `msgs` as one MoldUDP64 packet (one capture record), through a source with `policy`.
+fn one_packet(msgs: &[Vec<u8>], policy: PublishPolicy) -> (Vec<BookUpdate>, u64) {
+    use kestrel_feeds::kcap::Record;
+    use kestrel_feeds::moldudp64::{MoldPacketBuilder, MoldSession};
+    let mut builder = MoldPacketBuilder::new(MoldSession::from_name("PKT").unwrap(), 1);
+    let mut packet = Vec::new();
+    for m in msgs {
+        assert!(!builder.push(m, &mut packet).unwrap(), "one packet");
+    }
+    assert!(builder.finish_into(&mut packet));
+    let records = std::iter::once(Ok::<_, std::convert::Infallible>(Record {
+        recv_ts: Timestamp(1_000),
+        seq: 0,
+        channel: 0,
+        payload: &packet,
+    }));
+    let handler = FeedHandler::new(HandlerConfig::default());
+    let mut source =
+        CaptureSource::new(handler, records, Pace::Max, TscClock::new()).with_policy(policy);
+    let mut out = Vec::new();
+    while source.poll(&mut out) != SourceStatus::Done {}
+    (out, source.merged())
+}
+
+#[test]
+fn packet_policy_sends_halts_as_they_happen_and_merges_the_rest() {
+    use kestrel_feeds::itch::{AddOrderMsg, MwcbStatusMsg, OperationalHaltMsg, StockDirectoryMsg};
+    let dir = |locate: u16, symbol: &str| {
+        StockDirectoryMsg {
+            stock_locate: locate,
+            stock: kestrel_feeds::itch::stock_field(symbol).unwrap(),
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+    };
+    let add = |locate: u16, order_ref: u64, price: u32| {
+        AddOrderMsg {
+            stock_locate: locate,
+            order_ref,
+            side_code: b'S',
+            shares: 100,
+            price,
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+    };
+    let halt = OperationalHaltMsg {
+        stock_locate: 1,
+        market_code: b'Q',
+        operational_halt_action: b'H',
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec();
+    let breaker = MwcbStatusMsg {
+        breached_level: b'1',
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec();
+    let msgs = [
+        dir(1, "AAPL"),
+        dir(2, "MSFT"),
+        add(1, 1, 1_000_000),
+        add(1, 2, 1_000_100),
+        halt,
+        add(1, 3, 1_000_200),
+        breaker,
+        add(2, 4, 2_000_000),
+        add(2, 5, 2_000_100),
+    ];
+    let (every, none_merged) = one_packet(&msgs, PublishPolicy::EveryEvent);
+    assert_eq!(none_merged, 0);
+    let (packet, merged) = one_packet(&msgs, PublishPolicy::Packet);
+    let flags: Vec<(u32, bool, u8)> = packet
+        .iter()
+        .map(|u| (u.instrument.0, u.trading, u.top.ask_levels))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (0, false, 2), // the halt, as it happens, with the two adds before it
+            (0, false, 3), // the circuit breaker, on every instrument at once
+            (1, false, 0),
+            (1, false, 2), // MSFT's adds after it, merged, after the packet's last message
+        ]
+    );
+    assert_eq!(merged, 4);
+    assert_eq!(every.len() as u64, packet.len() as u64 + merged);
+    // The last update of each instrument shows the book the packet left.
+    assert_eq!(last_per_instrument(&every), last_per_instrument(&packet));
+}
