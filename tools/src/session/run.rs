@@ -514,6 +514,7 @@ pub fn run_pipeline_replay(
                 rest.addr,
                 &table,
                 &dir,
+                gw::Extras::default(),
             )?)
         }
         None => None,
