@@ -6,7 +6,7 @@
 //! market_day gen --out F [--format kcap|itch] [--symbols 5000] [--messages 50000000]
 //!                [--refs dense|sparse] [--seed N] [--live 1000000]
 //! market_day gen --single --out F [--messages 5000000] [--refs dense|sparse]
-//! market_day feed F.kcap [--keep-resident]
+//! market_day feed F.kcap [--keep-resident] [--capacity ORDERS]
 //! ```
 //!
 //! `feed` prints `messages=.. events=.. wall_s=.. cpu_s=.. msg_per_s=.. cpu_msg_per_s=..
@@ -115,11 +115,13 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         reader = reader.with_release_behind(0);
     }
     let instruments = reader.header().instruments.len();
-    // Books sized for the day at start: every symbol, a million live orders.
+    // Books for every symbol; orders as the handler's default (65,536, growing as needed)
+    // unless `--capacity N` presizes them.
+    let order_capacity = parsed(args, "--capacity", BookConfig::default().order_capacity)?;
     let config = HandlerConfig {
         books: BookConfig {
             instruments,
-            order_capacity: 1 << 21,
+            order_capacity,
             levels_per_side: 64,
         },
         ..HandlerConfig::default()
@@ -151,7 +153,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         msgs / cpu / 1e6
     );
     println!(
-        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} anomalies={} book_hash={:016x}",
+        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} growths={} anomalies={} book_hash={:016x}",
         after[0] as f64 / 1024.0,
         before[1] as f64 / 1024.0,
         after[1] as f64 / 1024.0,
@@ -159,6 +161,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         after[3] as f64 / 1024.0,
         records.stats().released_bytes as f64 / (1 << 20) as f64,
         handler.books().live_orders(),
+        s.book.order_pool_growths + s.book.order_map_growths + s.book.level_growths,
         s.anomalies(),
         handler.books_hash()
     );

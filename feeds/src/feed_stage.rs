@@ -1,6 +1,6 @@
 //! The feed stage of the pipeline: capture records -> feed handler (MoldUDP64, ITCH decode,
-//! normaliser, `L3Books`) -> one [`BookUpdate`] per event the books accepted, with the top of
-//! book after it and any trade print attached.
+//! normaliser, `L3Books`) -> [`BookUpdate`]s (the top of book after the event, any trade print
+//! attached), as often as the [`PublishPolicy`] says.
 //!
 //! A [`Source`] for `kestrel_core::pipeline`: the same code runs inline and threaded.
 //!
@@ -12,11 +12,58 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Timestamp, TradePrint, TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Timestamp, TradePrint,
+    TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
 use crate::kcap::Record;
+
+/// When the feed stage publishes a book update.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PublishPolicy {
+    /// After every event the books accepted: the consumer sees every intermediate state of
+    /// every book.
+    #[default]
+    EveryEvent,
+    /// Per capture record (one MoldUDP64 packet: the messages the venue sent together), one
+    /// update for each instrument whose book changed in it, after the record's last message;
+    /// and, as they happen, one update per trade print and per status change (no print or
+    /// halt is merged into another). A consumer that acts on what it sees then acts on the
+    /// packet's final book, which is all a live reader can act on, and costs one decision per
+    /// instrument and packet instead of one per message.
+    Packet,
+}
+
+impl PublishPolicy {
+    /// The policy's name in configuration files and reports: `every_event` or `packet`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::EveryEvent => "every_event",
+            Self::Packet => "packet",
+        }
+    }
+}
+
+impl core::str::FromStr for PublishPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "every_event" => Ok(Self::EveryEvent),
+            "packet" => Ok(Self::Packet),
+            other => Err(format!("publish `{other}`: every_event or packet")),
+        }
+    }
+}
+
+/// Per feed instrument: a change not yet published (packet policy).
+#[derive(Clone, Copy, Debug, Default)]
+struct Pending {
+    dirty: bool,
+    exch_ts: Timestamp,
+    recv_ts: Timestamp,
+}
 
 /// Replays capture records through a [`FeedHandler`] as a pipeline source. Each poll takes one
 /// record (paced per [`Pace`]); after the last record the handler is finished (held packets
@@ -33,6 +80,13 @@ pub struct CaptureSource<I> {
     publish: Option<Vec<bool>>,
     /// Accepted events not published (instrument outside the mask).
     unpublished: u64,
+    policy: PublishPolicy,
+    /// Packet policy: per feed instrument, a change not yet published.
+    pending: Vec<Pending>,
+    /// Packet policy: instruments with a pending change, in order of their first change.
+    dirty: Vec<InstrumentId>,
+    /// Accepted events merged into a later update (packet policy).
+    merged: u64,
 }
 
 /// Turns handler events into book updates on the way to the pipeline's output.
@@ -43,54 +97,23 @@ struct UpdateSink<'a, E> {
     recv: Timestamp,
     publish: Option<&'a [bool]>,
     unpublished: &'a mut u64,
-}
-
-impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
-    /// One update per event the books accepted, those applied with an error included (the
-    /// book changed). A market-wide event gives one update per instrument, so the strategy
-    /// learns of a circuit breaker on every instrument at once.
-    #[inline]
-    fn on_event(&mut self, fe: &FeedEvent, books: &L3Books) {
-        let Ok(applied) = fe.outcome else {
-            return;
-        };
-        if fe.event.instrument == MARKET_WIDE {
-            self.market_wide(fe, books);
-            return;
-        }
-        self.emit_update(
-            fe,
-            fe.event.instrument,
-            applied.trade.unwrap_or_default(),
-            books,
-        );
-    }
+    policy: PublishPolicy,
+    pending: &'a mut Vec<Pending>,
+    dirty: &'a mut Vec<InstrumentId>,
+    merged: &'a mut u64,
 }
 
 impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
-    #[cold]
-    fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
-        for index in 0..books.instruments() {
-            let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
-            self.emit_update(fe, id, TradePrint::default(), books);
-        }
-    }
-
-    /// One update for `id`, unless the publish mask leaves it out.
+    /// Publishes `id`'s book as it is now.
     #[inline]
-    fn emit_update(
+    fn publish_now(
         &mut self,
-        fe: &FeedEvent,
-        id: InstrumentId,
-        trade: TradePrint,
         books: &L3Books,
+        id: InstrumentId,
+        exch_ts: Timestamp,
+        recv_ts: Timestamp,
+        trade: TradePrint,
     ) {
-        if let Some(mask) = self.publish
-            && !mask.get(id.index()).copied().unwrap_or(false)
-        {
-            *self.unpublished += 1;
-            return;
-        }
         let booked = self.clock.now();
         let mut top = BookTop::default();
         books.fill_top(id, &mut top);
@@ -98,8 +121,8 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         self.out.emit(BookUpdate {
             instrument: id,
             seq: *self.seq,
-            exch_ts: fe.event.exch_ts,
-            recv_ts: fe.recv_ts,
+            exch_ts,
+            recv_ts,
             top,
             trade,
             trading: books.status(id) == TradingStatus::Trading,
@@ -111,6 +134,109 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
                 published: Timestamp::ZERO,
             },
         });
+    }
+
+    /// Packet policy: publishes every instrument with a pending change, in order of first
+    /// change (after the record's last message).
+    fn flush(&mut self, books: &L3Books) {
+        for k in 0..self.dirty.len() {
+            let id = self.dirty[k];
+            let Some(p) = self.pending.get_mut(id.index()) else {
+                continue;
+            };
+            if !p.dirty {
+                continue;
+            }
+            p.dirty = false;
+            let (exch_ts, recv_ts) = (p.exch_ts, p.recv_ts);
+            self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default());
+        }
+        self.dirty.clear();
+    }
+}
+
+impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
+    /// Every event the books accepted, those applied with an error included (the book
+    /// changed), is published per the policy. A market-wide event gives one update per
+    /// instrument, so the strategy learns of a circuit breaker on every instrument at once.
+    #[inline]
+    fn on_event(&mut self, fe: &FeedEvent, books: &L3Books) {
+        let Ok(applied) = fe.outcome else {
+            return;
+        };
+        if fe.event.instrument == MARKET_WIDE {
+            self.market_wide(fe, books);
+            return;
+        }
+        // Prints, breaks and status changes go out as they happen, never merged.
+        let urgent = applied.trade.is_some()
+            || matches!(
+                fe.event.kind,
+                BookEventKind::Status(_)
+                    | BookEventKind::OperationalHalt { .. }
+                    | BookEventKind::MarketWideHalt { .. }
+            );
+        self.route(
+            fe,
+            fe.event.instrument,
+            applied.trade.unwrap_or_default(),
+            urgent,
+            books,
+        );
+    }
+}
+
+impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
+    #[cold]
+    fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
+        for index in 0..books.instruments() {
+            let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
+            self.route(fe, id, TradePrint::default(), true, books);
+        }
+    }
+
+    /// `id`'s update for `fe`, unless the publish mask leaves it out: now (every-event
+    /// policy, or `urgent`), or at the end of the packet (packet policy).
+    #[inline]
+    fn route(
+        &mut self,
+        fe: &FeedEvent,
+        id: InstrumentId,
+        trade: TradePrint,
+        urgent: bool,
+        books: &L3Books,
+    ) {
+        if let Some(mask) = self.publish
+            && !mask.get(id.index()).copied().unwrap_or(false)
+        {
+            *self.unpublished += 1;
+            return;
+        }
+        let (exch_ts, recv_ts) = (fe.event.exch_ts, fe.recv_ts);
+        if self.policy == PublishPolicy::EveryEvent || urgent {
+            if let Some(p) = self.pending.get_mut(id.index())
+                && p.dirty
+            {
+                // This update shows the pending change too: it is merged into this one.
+                p.dirty = false;
+                *self.merged += 1;
+            }
+            self.publish_now(books, id, exch_ts, recv_ts, trade);
+            return;
+        }
+        if self.pending.len() <= id.index() {
+            // A new instrument (learned mid-stream): off the steady-state path.
+            self.pending.resize(id.index() + 1, Pending::default());
+        }
+        let p = &mut self.pending[id.index()];
+        if p.dirty {
+            *self.merged += 1;
+        } else {
+            p.dirty = true;
+            self.dirty.push(id);
+        }
+        p.exch_ts = exch_ts;
+        p.recv_ts = recv_ts;
     }
 }
 
@@ -130,7 +256,20 @@ where
             finished: false,
             publish: None,
             unpublished: 0,
+            policy: PublishPolicy::EveryEvent,
+            pending: Vec::new(),
+            dirty: Vec::new(),
+            merged: 0,
         }
+    }
+
+    /// Publishes per `policy` (default [`PublishPolicy::EveryEvent`]).
+    pub fn with_policy(mut self, policy: PublishPolicy) -> Self {
+        self.policy = policy;
+        let n = self.handler.books().instruments();
+        self.pending = vec![Pending::default(); n];
+        self.dirty = Vec::with_capacity(n.max(16));
+        self
     }
 
     /// Publishes only the updates of instruments whose entry in `mask` (indexed by feed
@@ -167,6 +306,17 @@ impl<I> CaptureSource<I> {
     pub fn unpublished(&self) -> u64 {
         self.unpublished
     }
+
+    /// Accepted events whose change went out in a later update of the same packet (packet
+    /// policy). Published updates + merged + unpublished = accepted events.
+    pub fn merged(&self) -> u64 {
+        self.merged
+    }
+
+    /// The publish policy.
+    pub fn policy(&self) -> PublishPolicy {
+        self.policy
+    }
 }
 
 impl<'a, I, Err> Source for CaptureSource<I>
@@ -192,9 +342,16 @@ where
                     recv,
                     publish: self.publish.as_deref(),
                     unpublished: &mut self.unpublished,
+                    policy: self.policy,
+                    pending: &mut self.pending,
+                    dirty: &mut self.dirty,
+                    merged: &mut self.merged,
                 };
                 self.handler
                     .on_datagram(record.recv_ts, record.payload, &mut sink);
+                if !sink.dirty.is_empty() {
+                    sink.flush(self.handler.books());
+                }
                 SourceStatus::Busy
             }
             Some(Err(_)) => {
@@ -210,8 +367,15 @@ where
                     recv: self.clock.now(),
                     publish: self.publish.as_deref(),
                     unpublished: &mut self.unpublished,
+                    policy: self.policy,
+                    pending: &mut self.pending,
+                    dirty: &mut self.dirty,
+                    merged: &mut self.merged,
                 };
                 self.handler.finish(&mut sink);
+                if !sink.dirty.is_empty() {
+                    sink.flush(self.handler.books());
+                }
                 SourceStatus::Busy
             }
             None => SourceStatus::Done,

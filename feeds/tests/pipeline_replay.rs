@@ -9,10 +9,11 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, Emit, Ops, OutputHash, PipelineConfig, Stage, StageCores, UpdateHasher, WaitStrategy,
-    run_inline, run_threaded,
+    Discard, Emit, Ops, OutputHash, PipelineConfig, Source, SourceStatus, Stage, StageCores,
+    UpdateHasher, WaitStrategy, run_inline, run_threaded,
 };
-use kestrel_feeds::feed_stage::CaptureSource;
+use kestrel_core::{BookUpdate, InstrumentId, Qty};
+use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
@@ -191,4 +192,163 @@ fn paced_replay_counts_from_the_intended_send_time() {
         "paced max e2e {} ns",
         e2e_paced.max()
     );
+}
+
+/// What a consumer acting on the last update of each instrument in a packet sees.
+fn last_per_instrument(updates: &[BookUpdate]) -> Vec<(InstrumentId, BookUpdate)> {
+    let mut last: Vec<(InstrumentId, BookUpdate)> = Vec::new();
+    for u in updates {
+        let mut u = *u;
+        u.seq = 0;
+        u.stamps = Default::default();
+        u.trade = Default::default();
+        match last.iter_mut().find(|(id, _)| *id == u.instrument) {
+            Some(slot) => slot.1 = u,
+            None => last.push((u.instrument, u)),
+        }
+    }
+    last.sort_by_key(|(id, _)| id.0);
+    last
+}
+
+#[test]
+fn packet_policy_publishes_each_packets_final_books_and_every_print() {
+    let reader = aapl_capture();
+    let clock = TscClock::new();
+    let mut every = source(&reader, &clock, Pace::Max);
+    let mut packet = source(&reader, &clock, Pace::Max).with_policy(PublishPolicy::Packet);
+    assert_eq!(packet.policy(), PublishPolicy::Packet);
+    let (mut all, mut merged) = (Vec::new(), Vec::new());
+    let mut packets = 0u64;
+    loop {
+        all.clear();
+        merged.clear();
+        let status = every.poll(&mut all);
+        assert_eq!(status, packet.poll(&mut merged));
+        if status == SourceStatus::Done {
+            break;
+        }
+        packets += 1;
+        // Every trade print, in order, each in an update of its own.
+        let prints = |v: &[BookUpdate]| {
+            v.iter()
+                .filter(|u| u.trade.qty != Qty::ZERO)
+                .map(|u| (u.instrument, u.trade, u.top))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(prints(&all), prints(&merged), "packet {packets}");
+        // The book each instrument is left in by the packet is the one last published for it.
+        assert_eq!(
+            last_per_instrument(&all),
+            last_per_instrument(&merged),
+            "packet {packets}"
+        );
+        assert!(merged.len() <= all.len());
+    }
+    // Every accepted event is accounted for: published, or merged into a later update.
+    assert_eq!(every.updates(), packet.updates() + packet.merged());
+    assert_eq!(packet.unpublished(), 0);
+    // The capture's opening book arrives as one packet of many adds: merging did happen.
+    assert!(packet.merged() > 0, "nothing merged");
+    assert!(packet.updates() < every.updates());
+    assert_eq!(every.handler().books_hash(), packet.handler().books_hash());
+}
+
+/// `msgs` as one MoldUDP64 packet (one capture record), through a source with `policy`.
+fn one_packet(msgs: &[Vec<u8>], policy: PublishPolicy) -> (Vec<BookUpdate>, u64) {
+    use kestrel_feeds::kcap::Record;
+    use kestrel_feeds::moldudp64::{MoldPacketBuilder, MoldSession};
+    let mut builder = MoldPacketBuilder::new(MoldSession::from_name("PKT").unwrap(), 1);
+    let mut packet = Vec::new();
+    for m in msgs {
+        assert!(!builder.push(m, &mut packet).unwrap(), "one packet");
+    }
+    assert!(builder.finish_into(&mut packet));
+    let records = std::iter::once(Ok::<_, std::convert::Infallible>(Record {
+        recv_ts: Timestamp(1_000),
+        seq: 0,
+        channel: 0,
+        payload: &packet,
+    }));
+    let handler = FeedHandler::new(HandlerConfig::default());
+    let mut source =
+        CaptureSource::new(handler, records, Pace::Max, TscClock::new()).with_policy(policy);
+    let mut out = Vec::new();
+    while source.poll(&mut out) != SourceStatus::Done {}
+    (out, source.merged())
+}
+
+#[test]
+fn packet_policy_sends_halts_as_they_happen_and_merges_the_rest() {
+    use kestrel_feeds::itch::{AddOrderMsg, MwcbStatusMsg, OperationalHaltMsg, StockDirectoryMsg};
+    let dir = |locate: u16, symbol: &str| {
+        StockDirectoryMsg {
+            stock_locate: locate,
+            stock: kestrel_feeds::itch::stock_field(symbol).unwrap(),
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+    };
+    let add = |locate: u16, order_ref: u64, price: u32| {
+        AddOrderMsg {
+            stock_locate: locate,
+            order_ref,
+            side_code: b'S',
+            shares: 100,
+            price,
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+    };
+    let halt = OperationalHaltMsg {
+        stock_locate: 1,
+        market_code: b'Q',
+        operational_halt_action: b'H',
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec();
+    let breaker = MwcbStatusMsg {
+        breached_level: b'1',
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec();
+    let msgs = [
+        dir(1, "AAPL"),
+        dir(2, "MSFT"),
+        add(1, 1, 1_000_000),
+        add(1, 2, 1_000_100),
+        halt,
+        add(1, 3, 1_000_200),
+        breaker,
+        add(2, 4, 2_000_000),
+        add(2, 5, 2_000_100),
+    ];
+    let (every, none_merged) = one_packet(&msgs, PublishPolicy::EveryEvent);
+    assert_eq!(none_merged, 0);
+    let (packet, merged) = one_packet(&msgs, PublishPolicy::Packet);
+    let flags: Vec<(u32, bool, u8)> = packet
+        .iter()
+        .map(|u| (u.instrument.0, u.trading, u.top.ask_levels))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (0, false, 2), // the halt, as it happens, with the two adds before it
+            (0, false, 3), // the circuit breaker, on every instrument at once
+            (1, false, 0),
+            (1, false, 2), // MSFT's adds after it, merged, after the packet's last message
+        ]
+    );
+    assert_eq!(merged, 4);
+    assert_eq!(every.len() as u64, packet.len() as u64 + merged);
+    // The last update of each instrument shows the book the packet left.
+    assert_eq!(last_per_instrument(&every), last_per_instrument(&packet));
 }

@@ -445,6 +445,28 @@ fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
         st["intent_hash"]
     );
 
+    // Packet publishing: one update per changed instrument per packet (prints and status
+    // changes one by one); every accepted event is published, unpublished or merged, and the
+    // books are the same.
+    let (o, packet_dir) = run("packet", &["--publish", "packet"]);
+    assert!(o.status.success(), "{o:?}");
+    let packet = summary(&packet_dir);
+    let pst = &packet["strategy"];
+    assert_eq!(pst["publish"], "packet");
+    assert_eq!(all["strategy"]["publish"], "every_event");
+    assert_eq!(all["strategy"]["merged_updates"], 0);
+    let merged = pst["merged_updates"].as_u64().unwrap();
+    assert!(merged > 0, "{pst}");
+    assert_eq!(
+        pst["updates"].as_u64().unwrap() + pst["unpublished_updates"].as_u64().unwrap() + merged,
+        all["strategy"]["updates"].as_u64().unwrap()
+    );
+    assert_eq!(packet["book_hash"], all["book_hash"]);
+    assert!(stdout(&o).contains("publish=packet"), "{}", stdout(&o));
+    let (o, _) = run("bad-publish", &["--publish", "sometimes"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("every_event or packet"));
+
     // A symbol the capture does not have, or a bad list, is refused before the run.
     for bad in ["NOPE", "BOB,BOB", ""] {
         let (o, _) = run("bad", &["--symbols", bad]);

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Args;
 use kestrel_core::clock::Pace;
 use kestrel_core::pipeline::RunMode;
+use kestrel_feeds::feed_stage::PublishPolicy;
 
 use crate::session::feed::ReplayedFeed;
 
@@ -55,6 +56,12 @@ pub struct ReplayArgs {
     /// the universe's updates reach the strategy.
     #[arg(long)]
     pub symbols: Option<String>,
+    /// When the feed publishes a book update to the strategy: `every_event` (the default: every
+    /// intermediate book state) or `packet` (per MoldUDP64 packet, one update per instrument
+    /// whose book changed, after the packet's last message; trade prints and status changes
+    /// still go out one by one, as they happen).
+    #[arg(long, value_name = "POLICY", default_value = "every_event")]
+    pub publish: PublishPolicy,
     /// ML sidecar: create shared-memory segment NAME (a file under /dev/shm, or a path) and
     /// blend the edges a `kestrel-ml serve MODEL --shm NAME` process writes into it.
     #[arg(long, value_name = "NAME")]
@@ -120,6 +127,7 @@ impl ReplayArgs {
             session_dir: self.session_dir,
             strategy_params: self.strategy_params,
             symbols: self.symbols,
+            publish: self.publish,
             progress: true,
             gateway: match (self.gateway, self.credentials) {
                 (Some(addr), Some(credentials)) => Some(GatewayArgs {

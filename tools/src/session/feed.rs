@@ -63,11 +63,20 @@ pub trait IntoReplayed {
     fn into_replayed(self) -> ReplayedFeed;
     /// Updates not published (instrument outside the strategy's universe).
     fn unpublished(&self) -> u64;
+    /// Accepted events merged into a later update of their packet (`--publish packet`); only
+    /// the ITCH feed stage merges.
+    fn merged(&self) -> u64 {
+        0
+    }
 }
 
 impl<I> IntoReplayed for CaptureSource<I> {
     fn unpublished(&self) -> u64 {
         CaptureSource::unpublished(self)
+    }
+
+    fn merged(&self) -> u64 {
+        CaptureSource::merged(self)
     }
 
     fn into_replayed(self) -> ReplayedFeed {

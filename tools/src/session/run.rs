@@ -16,8 +16,11 @@ use kestrel_core::pipeline::{
     HlogStream, Ops, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
 };
 use kestrel_core::{BookUpdate, InstrumentTable, Price, Qty};
-use kestrel_feeds::feed_stage::CaptureSource;
-use kestrel_feeds::handler::{CaptureFile, FeedEvent, HandlerConfig, header_instruments};
+use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
+use kestrel_feeds::handler::{
+    CaptureFile, FeedEvent, FeedHandler, HandlerConfig, header_instruments,
+};
+use kestrel_feeds::kcap::Record;
 use kestrel_feeds::pcap::{ChannelMap, PcapRecords};
 use kestrel_feeds::venue_source::VenueSource;
 use kestrel_strategy::alpha::MODEL_COUNT;
@@ -61,6 +64,8 @@ pub struct PipelineReplay {
     /// `--symbols`: the strategy's universe (comma-separated; `*` for every instrument),
     /// overriding the parameter file's `[universe]`.
     pub symbols: Option<String>,
+    /// `--publish`: when the feed publishes a book update to the strategy.
+    pub publish: PublishPolicy,
     /// Show a progress spinner on stderr.
     pub progress: bool,
     /// Send the intents to a venue (`--gateway`); `None`: simulated fills.
@@ -232,6 +237,8 @@ struct Ran {
     handler: ReplayedFeed,
     /// Accepted events not published (outside the universe).
     unpublished: u64,
+    /// Accepted events merged into a later update of their packet (`--publish packet`).
+    merged: u64,
     stage: StrategyStage,
     report: RunReport,
     latency: LatencyCollector,
@@ -292,9 +299,11 @@ where
         .map(ParamsReloader::into_notes)
         .unwrap_or_default();
     let unpublished = source.unpublished();
+    let merged = source.merged();
     Ok((
         Ran {
             unpublished,
+            merged,
             handler: source.into_replayed(),
             stage,
             report,
@@ -462,7 +471,8 @@ pub fn run_pipeline_replay(
                     .handler(HandlerConfig::default())
                     .with_context(|| format!("replaying {}", args.input.display()))?;
                 let source =
-                    CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
+                    CaptureSource::new(handler, reader.records(), args.pace, clock.clone())
+                        .with_policy(args.publish);
                 let source = match mask {
                     Some(m) => source.with_publish_mask(m),
                     None => source,
@@ -486,7 +496,8 @@ pub fn run_pipeline_replay(
                     records: pcap.records(&channels),
                     skipped: &pcap_skipped,
                 };
-                let source = CaptureSource::new(handler, records, args.pace, clock.clone());
+                let source = CaptureSource::new(handler, records, args.pace, clock.clone())
+                    .with_policy(args.publish);
                 let source = match mask {
                     Some(m) => source.with_publish_mask(m),
                     None => source,
@@ -653,12 +664,14 @@ pub fn print_session(summary: &Summary, dir: &Path) {
     }
     if let Some(st) = &summary.strategy {
         println!(
-            "strategy fill_mode={} params={} instruments={} feed_instruments={} unpublished_updates={} buys={} sells={} params_changes={} params_rejected={}",
+            "strategy fill_mode={} params={} instruments={} feed_instruments={} publish={} unpublished_updates={} merged_updates={} buys={} sells={} params_changes={} params_rejected={}",
             st.fill_mode,
             st.params_file.as_deref().unwrap_or("built-in"),
             st.instruments,
             st.feed_instruments,
+            st.publish,
             st.unpublished_updates,
+            st.merged_updates,
             st.buys,
             st.sells,
             st.params_changes,
@@ -764,6 +777,8 @@ fn summary_of(
             universe: universe.table().iter().map(|i| i.symbol.clone()).collect(),
             feed_instruments,
             unpublished_updates: ran.unpublished,
+            publish: args.publish.name().to_owned(),
+            merged_updates: ran.merged,
             updates: engine.updates,
             update_hash: format!("{:016x}", hash.hash),
             intents: intents.count,

@@ -86,6 +86,13 @@ pub struct StrategySummary {
     /// Book updates the feed did not publish because their instrument is outside the universe.
     #[serde(default)]
     pub unpublished_updates: u64,
+    /// When the feed published (`every_event` or `packet`; see `kestrel replay --publish`).
+    #[serde(default = "every_event")]
+    pub publish: String,
+    /// Book updates merged into a later update of the same packet (`packet` policy): updates
+    /// + unpublished + merged = the events the books accepted.
+    #[serde(default)]
+    pub merged_updates: u64,
     /// Book updates the strategy decided on.
     pub updates: u64,
     /// FNV-1a hash of every book update the stage saw (hex; equals `output_hash`).
@@ -108,4 +115,9 @@ pub struct StrategySummary {
     pub params_refused_at_apply: u64,
     /// Strategy latency (published stamp to decision), nanoseconds.
     pub latency: StageSummary,
+}
+
+/// The publish policy of sessions written before `--publish` existed.
+fn every_event() -> String {
+    "every_event".to_owned()
 }
