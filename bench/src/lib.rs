@@ -5,3 +5,4 @@ pub mod flow;
 pub mod hop;
 pub mod itch_stream;
 pub mod market_day;
+pub mod order_venue;
