@@ -90,7 +90,7 @@ fn a_full_input_ring_makes_the_strategy_wait_and_loses_nothing() {
         let h = s.spawn(|| gateway_loop(stage, rx, None, Duration::from_millis(100), &stop));
         for i in 0..4_000u64 {
             let mut input: GatewayInput = market(0, "99.99", "100.01", i);
-            if i % 10 == 0 {
+            if i.is_multiple_of(10) {
                 input = intent(i + 1, 0, Side::Buy, 1, "99.90", i);
             }
             tx.emit(input);

@@ -80,9 +80,9 @@ fn input(i: u64) -> GatewayInput {
         ..GatewayInput::default()
     };
     g.stamps.recv = Timestamp(1 + i);
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         g.kind = GatewayInputKind::Intent;
-        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let side = if i.is_multiple_of(2) { Side::Buy } else { Side::Sell };
         g.intent = OrderIntent {
             seq: i + 1,
             instrument: InstrumentId(0),
