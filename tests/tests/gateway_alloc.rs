@@ -82,7 +82,11 @@ fn input(i: u64) -> GatewayInput {
     g.stamps.recv = Timestamp(1 + i);
     if i.is_multiple_of(3) {
         g.kind = GatewayInputKind::Intent;
-        let side = if i.is_multiple_of(2) { Side::Buy } else { Side::Sell };
+        let side = if i.is_multiple_of(2) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         g.intent = OrderIntent {
             seq: i + 1,
             instrument: InstrumentId(0),
