@@ -15,7 +15,9 @@ use std::time::Duration;
 use kestrel_bench::order_venue::{Answer, BenchVenue};
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::latency::{Histogram, new_histogram};
-use kestrel_core::pipeline::{PipelineConfig, StageCores, WaitStrategy, run_inline, run_threaded};
+use kestrel_core::pipeline::{
+    Ops, PipelineConfig, StageCores, WaitStrategy, run_inline, run_threaded,
+};
 use kestrel_core::{Price, Timestamp};
 use kestrel_feeds::feed_stage::CaptureSource;
 use kestrel_feeds::handler::{FeedHandler, HandlerConfig, header_instruments};
@@ -183,13 +185,14 @@ fn main() {
     for round in 0..rounds {
         // Inline: feed, strategy and gateway in sequence on this thread.
         let (stage, rrx, venue, handle) = gateway(&reader, &clock, dir.path(), round * 2);
-        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone(), 0)
+        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
             .expect("strategy")
             .with_exec_reports(rrx);
         let handler =
             FeedHandler::for_capture(HandlerConfig::default(), reader.header()).expect("handler");
         let source = CaptureSource::new(handler, reader.records(), pace, clock.clone());
-        let out = run_inline(source, strategy, stage, &pipeline, &clock, None).expect("inline run");
+        let out =
+            run_inline(source, strategy, stage, &pipeline, &clock, Ops::new()).expect("inline run");
         let mut stage = out.sink;
         stage.drain(Duration::from_secs(2), true);
         let h = finish(stage, venue, handle);
@@ -197,7 +200,7 @@ fn main() {
 
         // Threaded: feed thread, strategy thread, gateway thread.
         let (stage, rrx, venue, handle) = gateway(&reader, &clock, dir.path(), round * 2 + 1);
-        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone(), 0)
+        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
             .expect("strategy")
             .with_exec_reports(rrx);
         let handler =
@@ -223,7 +226,7 @@ fn main() {
                     ops: None,
                 },
                 &clock,
-                None,
+                Ops::new(),
             )
             .expect("threaded run");
             drop(out.sink);
