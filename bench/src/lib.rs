@@ -5,4 +5,5 @@ pub mod flow;
 pub mod hop;
 pub mod itch_stream;
 pub mod market_day;
+pub mod order_venue;
 pub mod pipeline_hop;

@@ -14,23 +14,23 @@ use kestrel_gateway::ouch::{
 };
 use kestrel_gateway::soupbin::SessionId;
 use kestrel_gateway::venue::{LinkEvent, Venue, VenueError, VenueHandler, VenueStatus};
-use std::cell::Cell;
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A settable clock shared with the test.
 #[derive(Clone, Debug, Default)]
-pub struct TestClock(pub Rc<Cell<u64>>);
+pub struct TestClock(pub Arc<AtomicU64>);
 
 impl TestClock {
     pub fn set(&self, ns: u64) {
-        self.0.set(ns);
+        self.0.store(ns, Ordering::Relaxed);
     }
 }
 
 impl Clock for TestClock {
     fn now(&self) -> Timestamp {
-        Timestamp(self.0.get())
+        Timestamp(self.0.load(Ordering::Relaxed))
     }
 }
 

@@ -407,6 +407,53 @@ pub fn prepare(
     })
 }
 
+/// Bucket width of the VWAP volume profiles built from a capture: one minute.
+pub const PROFILE_BUCKET_NS: u64 = 60_000_000_000;
+
+/// Whether `--gateway-config` asks for VWAP (which needs volume profiles).
+pub fn wants_vwap(args: &GatewayArgs) -> anyhow::Result<bool> {
+    Ok(GatewayFile::load(args.config.as_deref())?.orders.algo == "vwap")
+}
+
+/// Builds every instrument's intraday volume profile from the trades of `capture` (a first
+/// pass over the file, venue time of day, one-minute buckets) and loads them for VWAP.
+/// Returns the trades counted.
+pub fn load_profiles(
+    stage: &mut ReplayGateway,
+    capture: &kestrel_feeds::handler::CaptureFile,
+    instruments: usize,
+) -> anyhow::Result<u64> {
+    let mut trades: Vec<Vec<(u64, u64)>> = vec![Vec::new(); instruments];
+    let mut handler = capture.handler(kestrel_feeds::handler::HandlerConfig::default())?;
+    let mut counted = 0u64;
+    capture.replay(
+        &mut handler,
+        &mut |e: &kestrel_feeds::handler::FeedEvent, _: &kestrel_core::book::L3Books| {
+            if let Ok(applied) = &e.outcome
+                && let Some(t) = applied.trade
+                && let Some(v) = trades.get_mut(applied.instrument.index())
+            {
+                let shares = u64::try_from(t.qty.raw() / 100_000_000).unwrap_or(0);
+                let at = if e.event.exch_ts.nanos() != 0 {
+                    e.event.exch_ts.nanos()
+                } else {
+                    e.recv_ts.nanos()
+                };
+                v.push((at, shares));
+                counted += 1;
+            }
+        },
+    );
+    for (i, t) in trades.into_iter().enumerate() {
+        let profile = kestrel_gateway::algo::VolumeProfile::from_trades(PROFILE_BUCKET_NS, t);
+        stage
+            .gateway_mut()
+            .algos_mut()
+            .set_profile(kestrel_core::InstrumentId(i as u32), profile);
+    }
+    Ok(counted)
+}
+
 /// The strategy stage's sink: nothing, the gateway in sequence, or the gateway thread's ring.
 pub enum GatewaySink {
     /// A replay without a gateway.
@@ -733,4 +780,44 @@ pub fn print(g: &GatewaySummary) {
         g.journal,
         g.journal_records
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_holds_the_defaults_and_loads() {
+        let text = include_str!("../../../examples/gateway.toml");
+        let f: GatewayFile = toml::from_str(text).unwrap();
+        let d = GatewayFile::default();
+        assert_eq!(f.limits.max_order_shares, d.limits.max_order_shares);
+        assert_eq!(f.limits.price_band_bps, d.limits.price_band_bps);
+        assert_eq!(f.orders.algo, d.orders.algo);
+        assert_eq!(f.journal.fsync, d.journal.fsync);
+        let mut table = InstrumentTable::new();
+        table
+            .add(
+                "AAPL",
+                Price::from_raw(1_000_000),
+                kestrel_core::Qty::ONE,
+                4,
+            )
+            .unwrap();
+        let cfg = f.engine_config(&table, 1).unwrap();
+        assert_eq!(cfg.limits, RiskLimits::default());
+        assert_eq!(cfg.oms.fees.taker_per_share, "0.003".parse().unwrap());
+        assert_eq!(f.fsync().unwrap(), FsyncPolicy::EveryBatch);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_key() {
+        let f: GatewayFile = toml::from_str("[orders]\nalgo = \"twapp\"").unwrap();
+        let table = InstrumentTable::new();
+        let e = f.engine_config(&table, 1).unwrap_err();
+        assert!(e.to_string().contains("orders.algo"), "{e}");
+        assert!(toml::from_str::<GatewayFile>("[limits]\nmax_ordr = 1").is_err());
+        let f: GatewayFile = toml::from_str("[journal]\nfsync = \"sometimes\"").unwrap();
+        assert!(f.fsync().unwrap_err().to_string().contains("journal.fsync"));
+    }
 }

@@ -377,10 +377,17 @@ pub fn run_pipeline_replay(
         .with_params(setup.receiver);
     let (stage, gateway) = match gateway {
         Some(gw::Prepared {
-            stage: gstage,
+            stage: mut gstage,
             reports,
             rest,
-        }) => (stage.with_exec_reports(reports), Some((gstage, rest))),
+        }) => {
+            if let Some(g) = &args.gateway
+                && gw::wants_vwap(g)?
+            {
+                gw::load_profiles(&mut gstage, &capture, table.len())?;
+            }
+            (stage.with_exec_reports(reports), Some((gstage, rest)))
+        }
         None => (stage, None),
     };
     let (stage, sidecar) = match &args.sidecar {

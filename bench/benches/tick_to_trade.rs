@@ -1,0 +1,240 @@
+//! Tick-to-trade inside the process: from the return of the receive call that brought a
+//! market-data record (the capture read; in a paced replay, the time the record was meant to
+//! arrive, so a late pipeline shows in the tail) to the return of the socket `write` that
+//! carried the order, through feed decode, the book, the strategy, pre-trade risk, the OMS,
+//! the journal ring, the OUCH encode and the SoupBinTCP session, inline and threaded. The
+//! venue is a minimal loopback SoupBinTCP/OUCH server answering each order with a dead
+//! Accepted (so positions and open orders stay bounded and the strategy keeps trading).
+//!
+//! `cargo bench -p kestrel-bench --bench tick_to_trade -- [capture.kcap|-] [pace] [rounds]`
+//! (default: the bundled AAPL sample, pace `max`, 3 rounds; pace `100` replays 100x faster
+//! than recorded with coordinated-omission-correct receive stamps).
+
+use std::time::Duration;
+
+use kestrel_bench::order_venue::{Answer, BenchVenue};
+use kestrel_core::clock::{Pace, TscClock};
+use kestrel_core::latency::{Histogram, new_histogram};
+use kestrel_core::pipeline::{
+    Ops, PipelineConfig, StageCores, WaitStrategy, run_inline, run_threaded,
+};
+use kestrel_core::{Price, Timestamp};
+use kestrel_feeds::feed_stage::CaptureSource;
+use kestrel_feeds::handler::{FeedHandler, HandlerConfig, header_instruments};
+use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
+use kestrel_gateway::engine::{GatewayConfig, OrderGateway};
+use kestrel_gateway::journal::{self, JournalConfig, JournalSender};
+use kestrel_gateway::oms::OmsConfig;
+use kestrel_gateway::ouch::Stock;
+use kestrel_gateway::risk::RiskLimits;
+use kestrel_gateway::session::{Credentials, SessionConfig, SoupClient};
+use kestrel_gateway::stage::{GatewayStage, exec_ring, gateway_loop, input_ring};
+use kestrel_gateway::venue::{Venue, VenueStatus};
+use kestrel_strategy::harmonizer::FillMode;
+use kestrel_strategy::stage::{StrategyStage, default_params};
+
+const MESSAGES: &str =
+    include_str!("../../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv");
+const BOOK: &str =
+    include_str!("../../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv");
+
+type Stage = GatewayStage<SoupClient, JournalSender, TscClock>;
+
+fn args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-') || a == "-")
+        .collect()
+}
+
+fn capture() -> KcapReader {
+    match args().first().filter(|a| *a != "-") {
+        Some(path) => KcapReader::open(path).expect("open the capture"),
+        None => {
+            let plan = plan_import(parse_messages(MESSAGES), parse_orderbook(BOOK));
+            let bytes =
+                write_lobster_capture(&plan, "AAPL", Timestamp::ZERO, Vec::new()).expect("capture");
+            KcapReader::from_vec(bytes).expect("capture")
+        }
+    }
+}
+
+fn gateway(
+    reader: &KcapReader,
+    clock: &TscClock,
+    dir: &std::path::Path,
+    round: usize,
+) -> (
+    Stage,
+    kestrel_core::pipeline::RingReceiver<kestrel_core::ExecReport>,
+    BenchVenue,
+    journal::JournalHandle,
+) {
+    let venue = BenchVenue::start(Answer::Dead, None).expect("venue");
+    let table = header_instruments(reader.header()).expect("instruments");
+    let cfg = GatewayConfig {
+        oms: OmsConfig {
+            symbols: table
+                .iter()
+                .map(|i| Stock::new(&i.symbol).unwrap_or_default())
+                .collect(),
+            ..OmsConfig::default()
+        },
+        limits: RiskLimits {
+            max_order_shares: 1_000_000,
+            max_order_notional: Price::from_units(1_000_000_000).unwrap_or(Price::MAX),
+            max_position: 1_000_000_000,
+            price_band_bps: 10_000,
+            max_open_orders: 4_000,
+            max_open_per_side: 1_000,
+            orders_per_second: 1_000_000,
+            burst: 100_000,
+            self_trade_prevention: true,
+        },
+        ..GatewayConfig::default()
+    };
+    let (tx, handle) = journal::spawn(&JournalConfig::new(
+        dir.join(format!("t2t-{round}.journal")),
+    ))
+    .expect("journal");
+    let client = SoupClient::new(SessionConfig::new(
+        venue.addr,
+        Credentials::new("BENCH", "pw").expect("creds"),
+    ));
+    let gw = OrderGateway::fresh(cfg, client, tx, clock.clone()).expect("gateway");
+    let (rtx, rrx) = exec_ring(1 << 14).expect("ring");
+    let mut stage = GatewayStage::new(gw, Some(rtx)).poll_every(4);
+    while stage.gateway().venue().status() != VenueStatus::Ready {
+        stage.poll();
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    (stage, rrx, venue, handle)
+}
+
+fn finish(stage: Stage, venue: BenchVenue, handle: journal::JournalHandle) -> Histogram<u64> {
+    let mut g = stage.into_gateway();
+    struct Q;
+    impl kestrel_gateway::venue::VenueHandler for Q {
+        fn on_message(&mut self, _: u64, _: &kestrel_gateway::ouch::ServerMessage, _: Timestamp) {}
+    }
+    g.venue_mut().logout(Timestamp(0), &mut Q);
+    let h = g.tick_to_trade().clone();
+    let (_, _, j) = g.into_parts();
+    drop(j);
+    let _ = handle.join();
+    venue.join();
+    h
+}
+
+fn line(name: &str, h: &Histogram<u64>) {
+    let us = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
+    println!(
+        "{name:<10} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>10.2}",
+        h.len(),
+        us(0.5),
+        us(0.9),
+        us(0.99),
+        us(0.999),
+        us(0.9999),
+        h.max() as f64 / 1e3
+    );
+}
+
+fn machine() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let gov = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+        .unwrap_or_else(|_| "n/a".into());
+    format!(
+        "cpus={cpus} loadavg={} governor={}",
+        load.trim(),
+        gov.trim()
+    )
+}
+
+fn main() {
+    let a = args();
+    let pace: Pace = a
+        .get(1)
+        .map_or("max", String::as_str)
+        .parse()
+        .expect("pace");
+    let rounds: usize = a.get(2).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let reader = capture();
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = TscClock::new();
+    let params = default_params().expect("params");
+    let table = header_instruments(reader.header()).expect("instruments");
+    let pipeline = PipelineConfig {
+        consumer_wait: WaitStrategy::SpinYield { spins: 1_000 },
+        producer_wait: WaitStrategy::SpinYield { spins: 1_000 },
+        ops_wait: WaitStrategy::Sleep { micros: 200 },
+        ..PipelineConfig::default()
+    };
+    println!(
+        "tick-to-trade (record received -> order write returned), pace {pace:?}, {rounds} rounds, us; machine: {}",
+        machine()
+    );
+    println!(
+        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "mode", "orders", "p50", "p90", "p99", "p99.9", "p99.99", "max"
+    );
+    let mut inline = new_histogram();
+    let mut threaded = new_histogram();
+    for round in 0..rounds {
+        // Inline: feed, strategy and gateway in sequence on this thread.
+        let (stage, rrx, venue, handle) = gateway(&reader, &clock, dir.path(), round * 2);
+        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
+            .expect("strategy")
+            .with_exec_reports(rrx);
+        let handler =
+            FeedHandler::for_capture(HandlerConfig::default(), reader.header()).expect("handler");
+        let source = CaptureSource::new(handler, reader.records(), pace, clock.clone());
+        let out =
+            run_inline(source, strategy, stage, &pipeline, &clock, Ops::new()).expect("inline run");
+        let mut stage = out.sink;
+        stage.drain(Duration::from_secs(2), true);
+        let h = finish(stage, venue, handle);
+        inline.add(&h).expect("merge");
+
+        // Threaded: feed thread, strategy thread, gateway thread.
+        let (stage, rrx, venue, handle) = gateway(&reader, &clock, dir.path(), round * 2 + 1);
+        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
+            .expect("strategy")
+            .with_exec_reports(rrx);
+        let handler =
+            FeedHandler::for_capture(HandlerConfig::default(), reader.header()).expect("handler");
+        let source = CaptureSource::new(handler, reader.records(), pace, clock.clone());
+        let (tx, rx) = input_ring(1 << 14, WaitStrategy::SpinYield { spins: 1_000 }).expect("ring");
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let h = std::thread::scope(|s| {
+            let g = std::thread::Builder::new()
+                .name("gateway".into())
+                .spawn_scoped(s, || {
+                    gateway_loop(stage, rx, None, Duration::from_secs(2), &stop)
+                })
+                .expect("gateway thread");
+            let out = run_threaded(
+                source,
+                strategy,
+                tx,
+                &pipeline,
+                StageCores {
+                    feed: Some(0),
+                    consumer: Some(1),
+                    ops: None,
+                },
+                &clock,
+                Ops::new(),
+            )
+            .expect("threaded run");
+            drop(out.sink);
+            let (stage, _) = g.join().expect("gateway thread");
+            finish(stage, venue, handle)
+        });
+        threaded.add(&h).expect("merge");
+    }
+    line("inline", &inline);
+    line("threaded", &threaded);
+}
