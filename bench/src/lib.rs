@@ -4,3 +4,4 @@
 pub mod flow;
 pub mod hop;
 pub mod itch_stream;
+pub mod market_day;

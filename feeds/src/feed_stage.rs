@@ -3,6 +3,10 @@
 //! book after it and any trade print attached.
 //!
 //! A [`Source`] for `kestrel_core::pipeline`: the same code runs inline and threaded.
+//!
+//! Books are kept for every instrument; with [`CaptureSource::with_publish_mask`] only the
+//! instruments the consumer trades (the strategy's universe) are published, so the others
+//! never cost a top-of-book copy or a ring slot.
 
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
@@ -23,6 +27,10 @@ pub struct CaptureSource<I> {
     clock: TscClock,
     seq: u64,
     finished: bool,
+    /// Per feed instrument: publish its updates. `None` publishes every instrument.
+    publish: Option<Vec<bool>>,
+    /// Accepted events not published (instrument outside the mask).
+    unpublished: u64,
 }
 
 /// Turns handler events into book updates on the way to the pipeline's output.
@@ -31,6 +39,8 @@ struct UpdateSink<'a, E> {
     seq: &'a mut u64,
     clock: &'a TscClock,
     recv: Timestamp,
+    publish: Option<&'a [bool]>,
+    unpublished: &'a mut u64,
 }
 
 impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
@@ -39,8 +49,14 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
         let Ok(applied) = fe.outcome else {
             return;
         };
-        let booked = self.clock.now();
         let id = fe.event.instrument;
+        if let Some(mask) = self.publish
+            && !mask.get(id.index()).copied().unwrap_or(false)
+        {
+            *self.unpublished += 1;
+            return;
+        }
+        let booked = self.clock.now();
         let mut top = BookTop::default();
         books.fill_top(id, &mut top);
         *self.seq += 1;
@@ -77,7 +93,17 @@ where
             clock,
             seq: 0,
             finished: false,
+            publish: None,
+            unpublished: 0,
         }
+    }
+
+    /// Publishes only the updates of instruments whose entry in `mask` (indexed by feed
+    /// instrument id) is true; instruments beyond the mask (learned later) are not published.
+    /// The books still apply every event.
+    pub fn with_publish_mask(mut self, mask: Vec<bool>) -> Self {
+        self.publish = Some(mask);
+        self
     }
 }
 
@@ -100,6 +126,11 @@ impl<I> CaptureSource<I> {
     /// Book updates emitted so far.
     pub fn updates(&self) -> u64 {
         self.seq
+    }
+
+    /// Accepted events not published because their instrument is outside the publish mask.
+    pub fn unpublished(&self) -> u64 {
+        self.unpublished
     }
 }
 
@@ -124,6 +155,8 @@ where
                     seq: &mut self.seq,
                     clock: &self.clock,
                     recv,
+                    publish: self.publish.as_deref(),
+                    unpublished: &mut self.unpublished,
                 };
                 self.handler
                     .on_datagram(record.recv_ts, record.payload, &mut sink);
@@ -140,6 +173,8 @@ where
                     seq: &mut self.seq,
                     clock: &self.clock,
                     recv: self.clock.now(),
+                    publish: self.publish.as_deref(),
+                    unpublished: &mut self.unpublished,
                 };
                 self.handler.finish(&mut sink);
                 SourceStatus::Busy

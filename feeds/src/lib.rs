@@ -5,6 +5,7 @@ pub mod feed_stage;
 pub mod handler;
 pub mod itch;
 pub mod kcap;
+pub mod live;
 pub mod lobster;
 pub mod moldudp64;
 pub mod pcap;

@@ -9,7 +9,9 @@ use kestrel_core::{BookUpdate, OrderIntent};
 
 use crate::alpha::{AlphaSet, MODEL_COUNT};
 use crate::edge::ModelEdge;
-use crate::harmonizer::{Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time};
+use crate::harmonizer::{
+    Binding, Decision, DecisionRecord, Harmonizer, HarmonizerStats, event_time,
+};
 use crate::params::{MAX_MODELS, ParamsChange, ParamsReceiver};
 use crate::sidecar::SidecarLink;
 use crate::signals::{Quote, SignalSet, SignalValues, TrendRegime, VolRegime};
@@ -194,6 +196,14 @@ impl<S: EdgeSource> StrategyEngine<S> {
             intent,
             record: *record,
         }
+    }
+
+    /// Like [`Self::on_update`], returning the intent and the rule that bound the decision
+    /// (without copying the whole record).
+    #[inline]
+    pub fn on_update_binding(&mut self, update: &BookUpdate) -> (Option<OrderIntent>, Binding) {
+        let (intent, record) = self.step(update);
+        (intent, record.binding)
     }
 
     /// One update; the decision record is written in place as the last record (no copy of it

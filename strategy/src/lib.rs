@@ -9,3 +9,4 @@ pub mod research;
 pub mod sidecar;
 pub mod signals;
 pub mod stage;
+pub mod universe;

@@ -25,6 +25,7 @@ use crate::params::{
     parse_params,
 };
 use crate::signals::{SignalConfig, SignalSet};
+use crate::universe::Universe;
 
 /// The built-in parameter file (`examples/strategy.toml`), used when no file is given.
 pub const DEFAULT_PARAMS_TOML: &str = include_str!(concat!(
@@ -241,6 +242,10 @@ pub struct StrategyStage {
     latency: LatencyCollector,
     reloader: Option<ParamsReloader>,
     batches: u32,
+    /// Feed id <-> slot mapping; `None` when slots are feed ids.
+    universe: Option<Universe>,
+    /// Updates for feed instruments outside the universe (ignored).
+    outside: u64,
 }
 
 impl StrategyStage {
@@ -255,7 +260,22 @@ impl StrategyStage {
         clock: TscClock,
         interval_ns: u64,
     ) -> Result<Self, StageError> {
+        Self::for_universe(&Universe::all(table), params, fill_mode, clock, interval_ns)
+    }
+
+    /// A stage trading `universe` only: signals, alpha models and harmonizer are sized to
+    /// the universe (instruments are its slots inside the engine), updates of other feed
+    /// instruments are counted and ignored ([`Self::outside_updates`]), and intents carry
+    /// feed instrument ids.
+    pub fn for_universe(
+        universe: &Universe,
+        params: StrategyParams,
+        fill_mode: FillMode,
+        clock: TscClock,
+        interval_ns: u64,
+    ) -> Result<Self, StageError> {
         params.expect_models(MODEL_COUNT)?;
+        let table = universe.table();
         let n = table.len();
         let lots: Vec<Qty> = table.iter().map(|i| i.lot_size).collect();
         let source = SignalAlphaEdges::new(
@@ -278,7 +298,15 @@ impl StrategyStage {
             latency: LatencyCollector::new(),
             reloader: None,
             batches: 0,
+            universe: (!universe.is_identity()).then(|| universe.clone()),
+            outside: 0,
         })
+    }
+
+    /// Updates received for feed instruments outside the universe (the feed should not send
+    /// them; they are ignored).
+    pub fn outside_updates(&self) -> u64 {
+        self.outside
     }
 
     /// Takes new parameter sets from `rx` (published by a [`ParamsReloader`] or any
@@ -382,7 +410,23 @@ impl Stage for StrategyStage {
 
     #[inline]
     fn on_event<E: Emit<OrderIntent>>(&mut self, event: &BookUpdate, out: &mut E) {
-        let decision = self.engine.on_update_decision(event);
+        let (intent, binding) = match &self.universe {
+            None => self.engine.on_update_binding(event),
+            Some(u) => {
+                let Some(slot) = u.slot(event.instrument) else {
+                    self.outside += 1;
+                    return;
+                };
+                let mut local = *event;
+                local.instrument = slot;
+                let (intent, binding) = self.engine.on_update_binding(&local);
+                let intent = intent.map(|mut i| {
+                    i.instrument = u.member(i.instrument).unwrap_or(i.instrument);
+                    i
+                });
+                (intent, binding)
+            }
+        };
         let decided = self.clock.now();
         self.recorder.record(
             LatencyTag::Strategy,
@@ -391,10 +435,10 @@ impl Stage for StrategyStage {
         // Book-keeping after the decision, so the strategy latency is the strategy's.
         self.updates.add(event);
         self.note_params_change();
-        if let Some(slot) = self.bindings.get_mut(decision.record.binding as usize) {
+        if let Some(slot) = self.bindings.get_mut(binding as usize) {
             *slot += 1;
         }
-        if let Some(intent) = decision.intent {
+        if let Some(intent) = intent {
             self.intents.add(&intent);
             out.emit(intent);
         }

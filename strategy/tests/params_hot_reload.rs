@@ -201,3 +201,28 @@ fn sighup_forces_a_reread() {
     }
     assert_eq!(receiver.try_take().unwrap().params.limits.order_burst, 20);
 }
+
+#[test]
+fn the_universe_is_fixed_for_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strategy.toml");
+    let with = |list: &str, text: &str| format!("{text}\n[universe]\nsymbols = [{list}]\n");
+    write(&path, &with("\"AAPL\", \"MSFT\"", EXAMPLE));
+    let (publisher, receiver) = params_handoff(0);
+    let mut watcher = ParamsWatcher::new(&path, parse_params(EXAMPLE).unwrap(), 6, publisher);
+    // Another universe: rejected with the field, nothing published.
+    write(&path, &with("\"AAPL\"", EXAMPLE));
+    match watcher.poll() {
+        WatchOutcome::Rejected(e) => assert_eq!(e.field_path(), Some("universe.symbols")),
+        other => panic!("{other:?}"),
+    }
+    assert!(receiver.try_take().is_none());
+    // The same universe with other parameters: published.
+    let changed = EXAMPLE.replace("max_position = \"500\"", "max_position = \"250\"");
+    write(&path, &with("\"AAPL\", \"MSFT\"", &changed));
+    assert!(matches!(watcher.poll(), WatchOutcome::Published { .. }));
+    assert!(receiver.try_take().is_some());
+    // Removing the section changes the universe too.
+    write(&path, &changed);
+    assert!(matches!(watcher.poll(), WatchOutcome::Rejected(_)));
+}

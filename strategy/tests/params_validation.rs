@@ -275,3 +275,27 @@ fn syntax_errors_give_a_line() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn universe_section_is_validated_and_returned() {
+    use kestrel_strategy::params::{UniverseSpec, parse_strategy_file};
+    assert_eq!(parse_strategy_file(EXAMPLE).unwrap().universe, None);
+    let with = |list: &str| format!("{EXAMPLE}\n[universe]\nsymbols = [{list}]\n");
+    let f = parse_strategy_file(&with("\"MSFT\", \"AAPL\"")).unwrap();
+    assert_eq!(
+        f.universe,
+        Some(UniverseSpec::Symbols(vec!["MSFT".into(), "AAPL".into()]))
+    );
+    assert_eq!(f.params, parse_params(EXAMPLE).unwrap());
+    assert_eq!(
+        parse_strategy_file(&with("\"*\"")).unwrap().universe,
+        Some(UniverseSpec::All)
+    );
+    for bad in ["", "\"AAPL\", \"AAPL\"", "\"BRK B\"", "\"*\", \"AAPL\""] {
+        assert_eq!(rejected_path(&with(bad)), "universe.symbols", "{bad}");
+    }
+    let unknown = format!("{EXAMPLE}\n[universe]\nsymbols = [\"A\"]\nsize = 3\n");
+    assert_eq!(rejected_path(&unknown), "universe.size");
+    let mistyped = format!("{EXAMPLE}\n[universe]\nsymbols = \"AAPL\"\n");
+    assert_eq!(rejected_path(&mistyped), "universe.symbols");
+}

@@ -35,6 +35,14 @@ enum Command {
     Hist(cmd::hist::HistCommand),
     /// Host facts for low-latency runs and where the config would pin stages.
     Sysinfo(cmd::sysinfo::SysinfoArgs),
+    /// The simulated exchange: SoupBinTCP/OUCH order entry, a replayed market, ITCH/MoldUDP64 out.
+    SimExchange(cmd::sim_exchange::SimExchangeArgs),
+    /// Record a live MoldUDP64 / ITCH feed (gaps re-requested) into a .kcap.
+    Record(cmd::record::RecordArgs),
+    /// Strategy + OMS against the simulated exchange's matching and queue model, one thread.
+    Backtest(cmd::backtest::BacktestArgs),
+    /// The main job: sim exchange on loopback, engine on its UDP feed, trading through the gateway.
+    Session(cmd::session::SessionArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -46,6 +54,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
         Command::Hist(c) => c.run(),
         Command::Sysinfo(a) => a.run(),
+        Command::SimExchange(a) => a.run(),
+        Command::Record(a) => a.run(),
+        Command::Backtest(a) => a.run(),
+        Command::Session(a) => a.run(),
     }
 }
 

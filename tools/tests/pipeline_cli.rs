@@ -353,3 +353,103 @@ fn sysinfo_reports_isolation_from_a_fake_sysfs() {
         "{text}"
     );
 }
+
+/// The NASDAQ ITCH sample imported as a capture: three instruments (ALC, BOB, CHAR).
+fn import_itch(dir: &Path) -> PathBuf {
+    let out = dir.join("itch.kcap");
+    let o = kestrel(&[
+        "import",
+        "itch",
+        "--in",
+        &format!("{DATA}/itch/ex20101224.TEST_ITCH_50"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    out
+}
+
+#[test]
+fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_itch(tmp.path());
+    let run = |dir: &str, extra: &[&str]| {
+        let session = tmp.path().join(dir);
+        let mut args = vec![
+            "replay",
+            kcap.to_str().unwrap(),
+            "--session-dir",
+            session.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        (kestrel(&args), session)
+    };
+    let (o, all_dir) = run("all", &[]);
+    assert!(o.status.success(), "{o:?}");
+    let all = summary(&all_dir);
+    assert_eq!(all["strategy"]["instruments"], 3);
+    assert_eq!(all["strategy"]["unpublished_updates"], 0);
+
+    // One symbol: books for all three, the strategy sized to one, the others never published.
+    let (o, bob_dir) = run("bob", &["--symbols", "BOB"]);
+    assert!(o.status.success(), "{o:?}");
+    let bob = summary(&bob_dir);
+    let st = &bob["strategy"];
+    assert_eq!(st["instruments"], 1);
+    assert_eq!(st["feed_instruments"], 3);
+    assert_eq!(st["universe"], serde_json::json!(["BOB"]));
+    let (updates, unpublished) = (
+        st["updates"].as_u64().unwrap(),
+        st["unpublished_updates"].as_u64().unwrap(),
+    );
+    assert!(updates > 0 && unpublished > 0);
+    assert_eq!(
+        updates + unpublished,
+        all["strategy"]["updates"].as_u64().unwrap()
+    );
+    assert_eq!(
+        bob["book_hash"], all["book_hash"],
+        "books are kept for every symbol"
+    );
+    // Every intent of the whole-table run is BOB's (the others never have a two-sided book),
+    // so the one-symbol universe decides exactly the same ones.
+    assert!(all["strategy"]["intents"].as_u64().unwrap() > 0);
+    assert_eq!(st["intent_hash"], all["strategy"]["intent_hash"]);
+
+    // The parameter file's [universe], and --symbols overriding it.
+    let example = std::fs::read_to_string(EXAMPLE_STRATEGY).unwrap();
+    let params = tmp.path().join("universe.toml");
+    std::fs::write(
+        &params,
+        format!("{example}\n[universe]\nsymbols = [\"CHAR\", \"ALC\"]\n"),
+    )
+    .unwrap();
+    let (o, file_dir) = run("file", &["--strategy-params", params.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        summary(&file_dir)["strategy"]["universe"],
+        serde_json::json!(["CHAR", "ALC"])
+    );
+    let (o, over_dir) = run(
+        "override",
+        &[
+            "--strategy-params",
+            params.to_str().unwrap(),
+            "--symbols",
+            "BOB",
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        summary(&over_dir)["strategy"]["intent_hash"],
+        st["intent_hash"]
+    );
+
+    // A symbol the capture does not have, or a bad list, is refused before the run.
+    for bad in ["NOPE", "BOB,BOB", ""] {
+        let (o, _) = run("bad", &["--symbols", bad]);
+        assert!(!o.status.success(), "--symbols {bad:?} accepted");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("symbol"), "{err}");
+    }
+}

@@ -34,6 +34,6 @@ pub mod writer;
 pub use error::KcapError;
 pub use format::{FORMAT_VERSION, KcapHeader, KcapInstrument, PayloadKind};
 pub use info::{CaptureInfo, capture_info};
-pub use reader::{KcapReader, ReadStats, Records};
+pub use reader::{DEFAULT_RELEASE_BEHIND, KcapReader, ReadStats, Records};
 pub use record::Record;
 pub use writer::{DEFAULT_BLOCK_BYTES, KcapWriter, MAX_BLOCK_BYTES};

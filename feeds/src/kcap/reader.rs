@@ -1,4 +1,12 @@
 //! Memory-mapped, zero-copy, damage-tolerant `.kcap` reader.
+//!
+//! A replay reads a capture once, front to back. So that a capture larger than memory (a
+//! full-market day is gigabytes) replays in bounded memory, [`Records`] over a mapped file
+//! releases what it has read: every [`DEFAULT_RELEASE_BEHIND`] bytes it drops the pages behind
+//! the block it is about to open from the process (`MADV_DONTNEED`; see
+//! `mapped::release`), so the capture's share of the resident set stays near that window
+//! whatever the file size. Records already handed out stay valid: their bytes fault back in
+//! from the page cache if read again.
 
 use std::fs::File;
 use std::path::Path;
@@ -7,7 +15,10 @@ use memmap2::Mmap;
 
 use super::error::KcapError;
 use super::format::{BLOCK_HEADER_LEN, BLOCK_MAGIC, BlockHeader, BlockHeaderFault, KcapHeader};
-use super::mapped::map_read_only;
+use super::mapped::{RELEASE_ALIGN, map_read_only, release};
+
+/// How far a mapped capture's reader runs ahead of the last release: 8 MiB.
+pub const DEFAULT_RELEASE_BEHIND: usize = 8 << 20;
 use super::record::{Record, RecordFault, decode_at};
 
 #[derive(Debug)]
@@ -22,6 +33,7 @@ pub struct KcapReader {
     data: Backing,
     header: KcapHeader,
     header_len: usize,
+    release_behind: usize,
 }
 
 impl KcapReader {
@@ -57,7 +69,20 @@ impl KcapReader {
             data,
             header,
             header_len,
+            release_behind: DEFAULT_RELEASE_BEHIND,
         })
+    }
+
+    /// Sets how many bytes a mapped capture's [`Records`] read between two releases of what
+    /// lies behind them (rounded up to 64 KiB); 0 never releases (the whole file stays
+    /// resident once read). Owned buffers are never released.
+    pub fn with_release_behind(mut self, bytes: usize) -> Self {
+        self.release_behind = if bytes == 0 {
+            0
+        } else {
+            bytes.div_ceil(RELEASE_ALIGN) * RELEASE_ALIGN
+        };
+        self
     }
 
     /// The file header.
@@ -71,8 +96,17 @@ impl KcapReader {
     }
 
     /// Iterates the records in file order. A damaged block yields one error and iteration
-    /// continues after it; a truncated tail yields one error and ends.
+    /// continues after it; a truncated tail yields one error and ends. Over a mapped file the
+    /// iterator releases the pages behind it as it goes (see the module docs).
     pub fn records(&self) -> Records<'_> {
+        let release = match &self.data {
+            Backing::Mapped(map) if self.release_behind > 0 => Some(Release {
+                map,
+                every: self.release_behind,
+                released: 0,
+            }),
+            _ => None,
+        };
         Records {
             data: self.bytes(),
             pos: self.header_len,
@@ -80,6 +114,7 @@ impl KcapReader {
             current: None,
             done: false,
             stats: ReadStats::default(),
+            release,
         }
     }
 }
@@ -104,6 +139,35 @@ pub struct ReadStats {
     pub skipped_bytes: u64,
     /// Whether the file ended inside a block.
     pub truncated: bool,
+    /// Bytes of a mapped file released behind the reader (dropped from the resident set).
+    pub released_bytes: u64,
+}
+
+/// The pages of a mapped capture a [`Records`] has released so far.
+#[derive(Debug)]
+struct Release<'a> {
+    map: &'a Mmap,
+    /// Release once this many bytes lie between `released` and the next block.
+    every: usize,
+    /// Bytes `0..released` have been released.
+    released: usize,
+}
+
+impl Release<'_> {
+    /// Releases whole 64 KiB stretches before `pos` once `every` bytes have accumulated.
+    #[inline]
+    fn behind(&mut self, pos: usize, stats: &mut ReadStats) {
+        if pos < self.released.saturating_add(self.every) {
+            return;
+        }
+        let upto = pos / RELEASE_ALIGN * RELEASE_ALIGN;
+        let len = upto - self.released;
+        // A refused advice only leaves the pages resident: reading is unaffected.
+        if release(self.map, self.released, len).is_ok() {
+            stats.released_bytes += len as u64;
+        }
+        self.released = upto;
+    }
 }
 
 #[derive(Debug)]
@@ -124,6 +188,7 @@ pub struct Records<'a> {
     current: Option<BlockCursor<'a>>,
     done: bool,
     stats: ReadStats,
+    release: Option<Release<'a>>,
 }
 
 impl<'a> Records<'a> {
@@ -282,6 +347,10 @@ impl<'a> Iterator for Records<'a> {
             }
             if self.done || self.pos >= self.data.len() {
                 return None;
+            }
+            // Every record before this block has been handed out: release what lies behind.
+            if let Some(r) = &mut self.release {
+                r.behind(self.pos, &mut self.stats);
             }
             if let Err(e) = self.open_block() {
                 return Some(Err(e));

@@ -191,6 +191,8 @@ pub struct ExchangeReport {
     pub retrans: RetransStats,
     /// Participant fills.
     pub fills: Vec<FillRecord>,
+    /// Order-entry counters (shares accepted, duplicate tokens, ...).
+    pub order_entry: crate::order_entry::OrderEntryStats,
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Whether the run was stopped before the capture ended.
@@ -313,6 +315,7 @@ pub fn run_exchange(
         server: server.stats(),
         retrans: retrans.stats(),
         fills: venue.fills().to_vec(),
+        order_entry: venue.order_entry_stats(),
         elapsed: started.elapsed(),
         stopped,
     })

@@ -9,6 +9,7 @@
 //! binary's path never depends on this crate.
 #![deny(unsafe_code)]
 
+pub mod backtest;
 pub mod exchange;
 pub mod latency;
 pub mod market;

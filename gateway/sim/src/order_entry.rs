@@ -91,6 +91,8 @@ pub struct OrderEntryStats {
     pub rejected: u64,
     /// OUCH messages produced.
     pub outbound: u64,
+    /// Shares of the orders accepted (entered and replaced-to).
+    pub shares_accepted: u64,
 }
 
 /// Tokens, order details and the translation of engine events into OUCH messages.
@@ -456,6 +458,7 @@ impl OrderEntry {
                 };
                 info.handle = order.handle;
                 let info = *info;
+                self.stats.shares_accepted += u64::from(shares(qty));
                 self.push(
                     id,
                     ServerMessage::Accepted(Accepted {

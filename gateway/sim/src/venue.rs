@@ -37,6 +37,8 @@ pub struct VenueConfig {
     pub drops: DropPlan,
     /// Orders the engine holds before growing.
     pub order_capacity: usize,
+    /// Encode and publish the ITCH feed (a backtest that reads the book directly turns it off).
+    pub publish_feed: bool,
 }
 
 impl Default for VenueConfig {
@@ -48,12 +50,14 @@ impl Default for VenueConfig {
             mold_session: "KSIM000001".to_owned(),
             drops: DropPlan::default(),
             order_capacity: 1 << 18,
+            publish_feed: true,
         }
     }
 }
 
 /// Passes engine events to the ITCH publisher (and whoever else watches).
 struct Feed<'a> {
+    enabled: bool,
     publisher: &'a mut ItchPublisher,
     latency: &'a mut LatencyModel,
     watcher: &'a mut dyn FnMut(&MatchEvent),
@@ -61,7 +65,9 @@ struct Feed<'a> {
 
 impl MatchSink for Feed<'_> {
     fn on_event(&mut self, event: &MatchEvent) {
-        self.publisher.on_event(event, self.latency);
+        if self.enabled {
+            self.publisher.on_event(event, self.latency);
+        }
         (self.watcher)(event);
     }
 }
@@ -114,7 +120,9 @@ impl SimVenue {
     /// Publishes the start of the day (system event, stock directory) at `ts`.
     pub fn start(&mut self, ts: Timestamp) {
         self.now = ts;
-        self.publisher.start_of_day(ts);
+        if self.config.publish_feed {
+            self.publisher.start_of_day(ts);
+        }
     }
 
     /// Publishes the end of the day at `ts` (after everything due by then).
@@ -213,6 +221,7 @@ impl SimVenue {
             ts,
             &mut self.engine,
             &mut Feed {
+                enabled: self.config.publish_feed,
                 publisher: &mut self.publisher,
                 latency: &mut self.latency,
                 watcher: &mut watcher,
@@ -254,6 +263,7 @@ impl SimVenue {
             &ev,
             &mut self.engine,
             &mut Feed {
+                enabled: self.config.publish_feed,
                 publisher: &mut self.publisher,
                 latency: &mut self.latency,
                 watcher: &mut watcher,
@@ -273,6 +283,7 @@ impl SimVenue {
             ts,
             &mut self.engine,
             &mut Feed {
+                enabled: self.config.publish_feed,
                 publisher: &mut self.publisher,
                 latency: &mut self.latency,
                 watcher: &mut watcher,

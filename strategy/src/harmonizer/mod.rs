@@ -17,9 +17,11 @@
 //! prediction per horizon (the first update after its previous one was scored) and scores it
 //! against the realised mid move at the first update at least one horizon later.
 //!
-//! Sizes: the covariance keeps two `n x n` matrices of `f64` (rates and mid snapshots), so it
-//! suits the tens to low thousands of instruments a strategy trades, not a whole-market feed
-//! (8,000 instruments would need about 1 GiB).
+//! Sizes: the covariance keeps two `n x n` matrices of `f64` (rates and mid snapshots) and does
+//! O(n) work per update, so it suits the tens to low thousands of instruments a strategy trades,
+//! not a whole-market feed (8,000 instruments would need about 1 GiB). `n` is the strategy's
+//! universe (`crate::universe`), not the feed's instrument count: a full-market replay keeps
+//! books for every symbol and sizes the strategy to the symbols it trades.
 
 pub mod blend;
 pub mod covariance;
@@ -679,7 +681,12 @@ impl Harmonizer {
         self.mode.force(mode);
     }
 
-    /// Position of an instrument.
+    /// Instruments the harmonizer is sized for (its state is `n x n` in this).
+    pub fn instruments(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Position of one instrument.
     pub fn position(&self, instrument: kestrel_core::InstrumentId) -> Qty {
         Qty::from_raw(self.positions.position(instrument.index()))
     }

@@ -24,6 +24,18 @@ pub struct ParamsFile {
     pub limits: LimitsFile,
     /// How intents are priced and rounded.
     pub order: OrderFile,
+    /// The instruments the strategy trades (optional: without it, every instrument of the
+    /// feed up to a limit; see `crate::universe`).
+    #[serde(default)]
+    pub universe: Option<UniverseFile>,
+}
+
+/// `[universe]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniverseFile {
+    /// Symbols, in strategy slot order; `["*"]` for every instrument of the feed.
+    pub symbols: Vec<String>,
 }
 
 /// `[blend]`.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod file;
 pub mod handoff;
 pub mod money;
+pub mod universe;
 pub mod validate;
 pub mod watcher;
 
@@ -23,7 +24,8 @@ pub use change::{ChangeSet, ParamsChange};
 pub use error::ParamsError;
 pub use handoff::{ParamsPublisher, ParamsReceiver, ParamsUpdate, params_handoff};
 pub use money::Money;
-pub use validate::{load_params, parse_params};
+pub use universe::UniverseSpec;
+pub use validate::{StrategyFile, load_params, parse_params, parse_strategy_file};
 pub use watcher::{ParamsWatcher, WatchOutcome};
 
 /// Most alpha models the harmonizer blends.

@@ -14,7 +14,7 @@ use super::file::{
 use super::{
     BlendParams, KellyParams, LimitParams, MAX_MODELS, MAX_REGIMES, MAX_TRACK_WINDOW, Money,
     OrderParams, ParamsError, RegimeKey, RiskModeParams, StrategyParams, TrackRecordParams,
-    VarParams, VolatilityParams,
+    UniverseSpec, VarParams, VolatilityParams,
 };
 use crate::harmonizer::risk_mode::RiskMode;
 
@@ -27,10 +27,31 @@ pub fn load_params(path: &Path) -> Result<StrategyParams, ParamsError> {
     parse_params(&text)
 }
 
-/// Parses and validates parameter text.
+/// Parses and validates parameter text (the `[universe]` section, when present, is validated
+/// too; [`parse_strategy_file`] returns it).
 pub fn parse_params(text: &str) -> Result<StrategyParams, ParamsError> {
+    parse_strategy_file(text).map(|f| f.params)
+}
+
+/// A whole strategy file: the hot-reloadable parameters and the universe, fixed for a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrategyFile {
+    /// The parameters.
+    pub params: StrategyParams,
+    /// The `[universe]` section, if the file has one.
+    pub universe: Option<UniverseSpec>,
+}
+
+/// Parses and validates a whole strategy file.
+pub fn parse_strategy_file(text: &str) -> Result<StrategyFile, ParamsError> {
     let file: ParamsFile = toml::from_str(text).map_err(|e| locate(text, &e))?;
-    validate(&file)
+    let params = validate(&file)?;
+    let universe = file
+        .universe
+        .as_ref()
+        .map(|u| UniverseSpec::parse("universe.symbols", &u.symbols))
+        .transpose()?;
+    Ok(StrategyFile { params, universe })
 }
 
 impl StrategyParams {

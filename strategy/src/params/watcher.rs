@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use super::{ChangeSet, ParamsError, ParamsPublisher, StrategyParams, parse_params};
+use super::{
+    ChangeSet, ParamsError, ParamsPublisher, StrategyParams, UniverseSpec, parse_strategy_file,
+};
 
 /// What one [`ParamsWatcher::poll`] found.
 #[derive(Debug)]
@@ -33,6 +35,8 @@ pub struct ParamsWatcher {
     path: PathBuf,
     publisher: ParamsPublisher,
     current: StrategyParams,
+    /// The file's `[universe]` when the watch started: fixed for the run.
+    universe: Option<UniverseSpec>,
     model_count: usize,
     last_stat: Option<(Option<SystemTime>, u64)>,
     last_hash: Option<u64>,
@@ -52,13 +56,20 @@ impl ParamsWatcher {
             path: path.to_owned(),
             publisher,
             current,
+            universe: None,
             model_count,
             last_stat: None,
             last_hash: None,
             trigger: Arc::new(AtomicBool::new(false)),
         };
         watcher.last_stat = watcher.stat();
-        watcher.last_hash = std::fs::read(path).ok().map(|b| hash(&b));
+        let text = std::fs::read(path).ok();
+        watcher.last_hash = text.as_deref().map(hash);
+        watcher.universe = text
+            .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|t| parse_strategy_file(t).ok())
+            .and_then(|f| f.universe);
         watcher
     }
 
@@ -105,8 +116,17 @@ impl ParamsWatcher {
                 line: 0,
                 reason: format!("not UTF-8: {e}"),
             })
-            .and_then(parse_params)
-            .and_then(|p| p.expect_models(self.model_count).map(|()| p));
+            .and_then(parse_strategy_file)
+            .and_then(|f| {
+                if f.universe != self.universe {
+                    return Err(ParamsError::field(
+                        "universe.symbols",
+                        "the universe is fixed for the run (the strategy's state is sized to \
+                         it); restart to change it",
+                    ));
+                }
+                f.params.expect_models(self.model_count).map(|()| f.params)
+            });
         match parsed {
             Err(e) => WatchOutcome::Rejected(e),
             Ok(params) if params == self.current => WatchOutcome::Unchanged,

@@ -81,6 +81,9 @@ impl HistCommand {
             HistCommand::Plot(a) => {
                 plot(&a.dirs, &a.stage, &a.out)?;
                 println!("wrote {}", a.out.display());
+                for p in crate::session::pnl_svg::plot_pnl(&a.dirs, &a.out)? {
+                    println!("wrote {}", p.display());
+                }
                 Ok(ExitCode::SUCCESS)
             }
         }

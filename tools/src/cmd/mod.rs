@@ -1,10 +1,14 @@
 //! One module per `kestrel` command.
 
+pub mod backtest;
 pub mod capture;
 pub mod hist;
 pub mod import;
+pub mod record;
 pub mod replay;
 pub mod research;
+pub mod session;
+pub mod sim_exchange;
 pub mod sysinfo;
 pub mod verify;
 

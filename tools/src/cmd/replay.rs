@@ -36,6 +36,11 @@ pub struct ReplayArgs {
     /// is watched during the replay (changes and SIGHUP reload it).
     #[arg(long)]
     pub strategy_params: Option<PathBuf>,
+    /// The strategy's universe: comma-separated symbols (`*` for every instrument). Overrides
+    /// the parameter file's `[universe]`. Books are kept for every instrument either way; only
+    /// the universe's updates reach the strategy.
+    #[arg(long)]
+    pub symbols: Option<String>,
     /// ML sidecar: create shared-memory segment NAME (a file under /dev/shm, or a path) and
     /// blend the edges a `kestrel-ml serve MODEL --shm NAME` process writes into it.
     #[arg(long, value_name = "NAME")]
@@ -138,6 +143,7 @@ impl ReplayArgs {
             config: self.config,
             session_dir: self.session_dir,
             strategy_params: self.strategy_params,
+            symbols: self.symbols,
             progress: true,
             sidecar: self
                 .sidecar

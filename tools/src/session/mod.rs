@@ -19,11 +19,14 @@
 
 pub mod config;
 pub mod id;
+pub mod ops;
+pub mod pnl_svg;
 pub mod read;
 pub mod run;
 pub mod sidecar;
 pub mod summary;
 pub mod svg;
+pub mod trading;
 pub mod write;
 
 pub use config::RunConfig;

@@ -25,12 +25,14 @@ use kestrel_feeds::pcap::{ChannelMap, PcapRecords};
 use kestrel_strategy::alpha::MODEL_COUNT;
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::params::{
-    ParamsReceiver, ParamsWatcher, StrategyParams, params_handoff, parse_params,
+    ParamsReceiver, ParamsWatcher, StrategyParams, UniverseSpec, params_handoff,
+    parse_strategy_file,
 };
 use kestrel_strategy::stage::{
     BINDINGS, DEFAULT_PARAMS_TOML, ParamsReloader, ReloadNote, ReloadOutcome, StrategyStage,
     default_params,
 };
+use kestrel_strategy::universe::Universe;
 
 use super::RunConfig;
 use super::id::fresh_session_dir;
@@ -56,6 +58,9 @@ pub struct PipelineReplay {
     /// Strategy parameter file (watched for changes and SIGHUP); `None`: the built-in
     /// defaults (examples/strategy.toml).
     pub strategy_params: Option<PathBuf>,
+    /// `--symbols`: the strategy's universe (comma-separated; `*` for every instrument),
+    /// overriding the parameter file's `[universe]`.
+    pub symbols: Option<String>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
     /// The ML sidecar segment to create and use (`--sidecar`).
@@ -129,6 +134,8 @@ fn spawn_progress(progress: &Progress) -> impl FnOnce() + '_ {
 /// Where the strategy's parameters come from and how reloads are watched.
 struct StrategySetup {
     params: StrategyParams,
+    /// The file's `[universe]`, if any.
+    universe: Option<UniverseSpec>,
     /// The initial file's text (copied into the session directory as strategy.toml).
     text: String,
     receiver: ParamsReceiver,
@@ -148,6 +155,7 @@ fn strategy_setup(path: Option<&Path>) -> anyhow::Result<StrategySetup> {
         let params = default_params().context("the built-in strategy parameters")?;
         return Ok(StrategySetup {
             params,
+            universe: None,
             text: DEFAULT_PARAMS_TOML.to_owned(),
             receiver,
             reloader: None,
@@ -155,12 +163,14 @@ fn strategy_setup(path: Option<&Path>) -> anyhow::Result<StrategySetup> {
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading strategy parameters {}", path.display()))?;
-    let params = parse_params(&text)
-        .and_then(|p| p.expect_models(MODEL_COUNT).map(|()| p))
+    let file = parse_strategy_file(&text)
+        .and_then(|f| f.params.expect_models(MODEL_COUNT).map(|()| f))
         .with_context(|| format!("strategy parameters {}", path.display()))?;
+    let params = file.params;
     let watcher = ParamsWatcher::new(path, params, MODEL_COUNT, publisher);
     Ok(StrategySetup {
         params,
+        universe: file.universe,
         text,
         receiver,
         reloader: Some(ParamsReloader::new(
@@ -221,6 +231,8 @@ impl<'a> Iterator for PcapSource<'a> {
 /// What one pipeline run left behind, whatever its record source.
 struct Ran {
     handler: FeedHandler,
+    /// Accepted events not published (outside the universe).
+    unpublished: u64,
     stage: StrategyStage,
     report: RunReport,
     latency: LatencyCollector,
@@ -322,7 +334,9 @@ where
     latency.merge(strategy_latency);
     let mut reload_notes = inline_notes;
     reload_notes.extend(threaded_notes);
+    let unpublished = source.unpublished();
     Ok(Ran {
+        unpublished,
         handler: source.into_handler(),
         stage,
         report,
@@ -354,10 +368,17 @@ pub fn run_pipeline_replay(
         ),
         None => None,
     };
+    let spec = match &args.symbols {
+        Some(list) => Some(UniverseSpec::parse_list("--symbols", list)?),
+        None => setup.universe.clone(),
+    };
+    let universe = Universe::resolve(&table, spec.as_ref())
+        .with_context(|| format!("the strategy universe for {}", args.input.display()))?;
+    let mask = (!universe.is_identity()).then(|| universe.mask());
     let started = SystemTime::now();
     let clock = TscClock::new();
-    let stage = StrategyStage::new(
-        &table,
+    let stage = StrategyStage::for_universe(
+        &universe,
         setup.params,
         FillMode::SimulatedImmediateFill,
         clock.clone(),
@@ -367,7 +388,8 @@ pub fn run_pipeline_replay(
     .with_params(setup.receiver);
     let (stage, sidecar) = match &args.sidecar {
         Some(options) => {
-            let (session, link) = SidecarSession::create(options, table.len())?;
+            // Inside the strategy, instruments are universe slots: the edge table is sized to them.
+            let (session, link) = SidecarSession::create(options, universe.len())?;
             if !session.wait_for_sidecar() && !options.wait.is_zero() {
                 warnings.push(format!(
                     "no sidecar attached to {} within {:.0}s; the run starts without one",
@@ -384,6 +406,10 @@ pub fn run_pipeline_replay(
     let ran = match &capture {
         CaptureFile::Kcap(reader) => {
             let source = CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
+            let source = match mask {
+                Some(m) => source.with_publish_mask(m),
+                None => source,
+            };
             run_source(args, &config, &clock, source, stage, setup.reloader)
         }
         CaptureFile::Pcap(pcap) => {
@@ -392,6 +418,10 @@ pub fn run_pipeline_replay(
                 skipped: &pcap_skipped,
             };
             let source = CaptureSource::new(handler, records, args.pace, clock.clone());
+            let source = match mask {
+                Some(m) => source.with_publish_mask(m),
+                None => source,
+            };
             run_source(args, &config, &clock, source, stage, setup.reloader)
         }
     };
@@ -428,7 +458,7 @@ pub fn run_pipeline_replay(
         None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
     };
     let session = SessionDir::create(&dir)?;
-    let mut summary = summary_of(args, &dir, &ran, table.len(), warnings);
+    let mut summary = summary_of(args, &dir, &ran, &universe, table.len(), warnings);
     summary.sidecar = sidecar
         .as_ref()
         .map(|s| s.summary(ran.stage.sidecar_stats()));
@@ -488,10 +518,12 @@ pub fn print_session(summary: &Summary, dir: &Path) {
     }
     if let Some(st) = &summary.strategy {
         println!(
-            "strategy fill_mode={} params={} instruments={} buys={} sells={} params_changes={} params_rejected={}",
+            "strategy fill_mode={} params={} instruments={} feed_instruments={} unpublished_updates={} buys={} sells={} params_changes={} params_rejected={}",
             st.fill_mode,
             st.params_file.as_deref().unwrap_or("built-in"),
             st.instruments,
+            st.feed_instruments,
+            st.unpublished_updates,
             st.buys,
             st.sells,
             st.params_changes,
@@ -529,7 +561,8 @@ fn summary_of(
     args: &PipelineReplay,
     dir: &Path,
     ran: &Ran,
-    instruments: usize,
+    universe: &Universe,
+    feed_instruments: usize,
     warnings: Vec<String>,
 ) -> Summary {
     let stats = ran.handler.stats();
@@ -585,7 +618,10 @@ fn summary_of(
                 .strategy_params
                 .as_ref()
                 .map(|p| p.display().to_string()),
-            instruments,
+            instruments: universe.len(),
+            universe: universe.table().iter().map(|i| i.symbol.clone()).collect(),
+            feed_instruments,
+            unpublished_updates: ran.unpublished,
             updates: engine.updates,
             update_hash: format!("{:016x}", hash.hash),
             intents: intents.count,
@@ -601,6 +637,7 @@ fn summary_of(
                 ran.latency.total(LatencyTag::Strategy),
             ),
         }),
+        trading: super::trading::TradingFields::default(),
         sidecar: None,
     }
 }

@@ -55,6 +55,9 @@ pub struct Summary {
     /// The strategy stage (absent in sessions written before it existed).
     #[serde(default)]
     pub strategy: Option<StrategySummary>,
+    /// Trading figures of a backtest or a session with a gateway (absent for replays).
+    #[serde(flatten)]
+    pub trading: super::trading::TradingFields,
     /// The ML sidecar (runs with `--sidecar` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<super::sidecar::SidecarSummary>,
@@ -68,8 +71,17 @@ pub struct StrategySummary {
     pub fill_mode: String,
     /// Parameter file given (`None`: the built-in defaults, equal to examples/strategy.toml).
     pub params_file: Option<String>,
-    /// Instruments the strategy was sized for.
+    /// Instruments the strategy was sized for (its universe).
     pub instruments: usize,
+    /// The universe's symbols, in slot order (empty in sessions written before universes).
+    #[serde(default)]
+    pub universe: Vec<String>,
+    /// Instruments the feed kept books for.
+    #[serde(default)]
+    pub feed_instruments: usize,
+    /// Book updates the feed did not publish because their instrument is outside the universe.
+    #[serde(default)]
+    pub unpublished_updates: u64,
     /// Book updates the strategy decided on.
     pub updates: u64,
     /// FNV-1a hash of every book update the stage saw (hex; equals `output_hash`).

@@ -6,5 +6,5 @@ pub mod mold;
 pub mod retrans;
 
 pub use itch::ItchPublisher;
-pub use mold::{DropPlan, MessageStore, MoldOut, MoldStats, PacketSink};
+pub use mold::{DropPlan, MessageStore, MoldOut, MoldStats, NullPackets, PacketSink};
 pub use retrans::{RetransStats, Retransmitter};

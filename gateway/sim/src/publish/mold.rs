@@ -17,6 +17,14 @@ impl PacketSink for Vec<Vec<u8>> {
     }
 }
 
+/// A sink that discards packets (a backtest reads the book directly).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullPackets;
+
+impl PacketSink for NullPackets {
+    fn send_packet(&mut self, _packet: &[u8]) {}
+}
+
 /// Every message of the session, by sequence number (1-based), in one byte arena.
 #[derive(Debug, Default, Clone)]
 pub struct MessageStore {

@@ -1,0 +1,182 @@
+//! The synthetic full-market ITCH day: generate it, and replay it through the feed handler
+//! (MoldUDP64, ITCH decode, normaliser, L3 books for every symbol) measuring the rate and the
+//! peak resident memory.
+//!
+//! ```text
+//! market_day gen --out F [--format kcap|itch] [--symbols 5000] [--messages 50000000]
+//!                [--refs dense|sparse] [--seed N] [--live 1000000]
+//! market_day gen --single --out F [--messages 5000000] [--refs dense|sparse]
+//! market_day feed F.kcap [--keep-resident]
+//! ```
+//!
+//! `feed` prints `messages=.. events=.. wall_s=.. cpu_s=.. msg_per_s=.. cpu_msg_per_s=..
+//! peak_rss_mib=.. anomalies=.. book_hash=..`; the peak is the kernel's high-water mark of the
+//! resident set (`VmHWM`, which includes the capture's mapped pages), read after the replay.
+//! `--keep-resident` turns the reader's release of the pages behind it off (for comparison).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use kestrel_bench::itch_stream::thread_cpu_ns;
+use kestrel_bench::market_day::{
+    DayReport, ItchFileSink, KcapSink, MarketDaySpec, RefStyle, TYPE_ORDER, generate,
+};
+use kestrel_core::Timestamp;
+use kestrel_core::book::{BookConfig, L3Books};
+use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_feeds::kcap::KcapReader;
+
+fn value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn parsed<T: core::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
+    match value(args, name) {
+        None => Ok(default),
+        Some(v) => v
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("{name}: cannot read `{v}`")),
+    }
+}
+
+/// `/proc/self/status` fields in KiB: `VmHWM`, `VmRSS`, `RssAnon`, `RssFile`.
+fn memory_kib() -> [u64; 4] {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    [
+        field("VmHWM:"),
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+    ]
+}
+
+fn print_report(r: &DayReport, bytes: u64, secs: f64) {
+    let types: Vec<String> = TYPE_ORDER
+        .iter()
+        .zip(r.per_type)
+        .map(|(t, n)| format!("{}={n}", *t as char))
+        .collect();
+    println!(
+        "messages={} file_bytes={} peak_live={} final_live={} refs={} hash={:016x} gen_s={secs:.1}",
+        r.messages, bytes, r.peak_live, r.final_live, r.refs_issued, r.hash
+    );
+    println!("types {}", types.join(" "));
+}
+
+fn gen_cmd(args: &[String]) -> Result<(), String> {
+    let out = value(args, "--out").ok_or("gen needs --out FILE")?;
+    let refs: RefStyle = parsed(args, "--refs", RefStyle::Dense)?;
+    let mut spec = if args.iter().any(|a| a == "--single") {
+        MarketDaySpec::single_symbol(5_000_000, refs)
+    } else {
+        MarketDaySpec::full_market(refs)
+    };
+    spec.symbols = parsed(args, "--symbols", spec.symbols)?;
+    spec.messages = parsed(args, "--messages", spec.messages)?;
+    spec.seed = parsed(args, "--seed", spec.seed)?;
+    spec.live_orders = parsed(args, "--live", spec.live_orders)?;
+    let format = value(args, "--format").unwrap_or("kcap");
+    let file = File::create(out).map_err(|e| format!("{out}: {e}"))?;
+    let start = Instant::now();
+    let report = match format {
+        "kcap" => {
+            let mut sink = KcapSink::new(BufWriter::with_capacity(1 << 20, file), Timestamp(0));
+            generate(&spec, &mut sink).map_err(|e| e.to_string())?
+        }
+        "itch" => {
+            let mut sink = ItchFileSink::new(BufWriter::with_capacity(1 << 20, file));
+            generate(&spec, &mut sink).map_err(|e| e.to_string())?
+        }
+        other => return Err(format!("--format {other}: kcap or itch")),
+    };
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    print_report(&report, bytes, start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn feed_cmd(args: &[String]) -> Result<(), String> {
+    let path = args.first().ok_or("feed needs a capture")?;
+    let mut reader = KcapReader::open(path).map_err(|e| e.to_string())?;
+    if args.iter().any(|a| a == "--keep-resident") {
+        reader = reader.with_release_behind(0);
+    }
+    let instruments = reader.header().instruments.len();
+    // Books sized for the day at start: every symbol, a million live orders.
+    let config = HandlerConfig {
+        books: BookConfig {
+            instruments,
+            order_capacity: 1 << 21,
+            levels_per_side: 64,
+        },
+        ..HandlerConfig::default()
+    };
+    let mut handler =
+        FeedHandler::for_capture(config, reader.header()).map_err(|e| e.to_string())?;
+    let mut applied = 0u64;
+    let mut sink = |e: &FeedEvent, _: &L3Books| applied += u64::from(e.outcome.is_ok());
+    let before = memory_kib();
+    let cpu0 = thread_cpu_ns();
+    let start = Instant::now();
+    let mut records = reader.records();
+    handler.replay_records(records.by_ref(), &mut sink);
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = match (cpu0, thread_cpu_ns()) {
+        (Some(a), Some(b)) => (b - a) as f64 * 1e-9,
+        _ => f64::NAN,
+    };
+    let after = memory_kib();
+    let s = handler.stats();
+    let msgs = s.itch_messages as f64;
+    println!(
+        "messages={} events={} applied={} instruments={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M",
+        s.itch_messages,
+        s.events,
+        applied,
+        handler.books().instruments(),
+        msgs / wall / 1e6,
+        msgs / cpu / 1e6
+    );
+    println!(
+        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} anomalies={} book_hash={:016x}",
+        after[0] as f64 / 1024.0,
+        before[1] as f64 / 1024.0,
+        after[1] as f64 / 1024.0,
+        after[2] as f64 / 1024.0,
+        after[3] as f64 / 1024.0,
+        records.stats().released_bytes as f64 / (1 << 20) as f64,
+        handler.books().live_orders(),
+        s.anomalies(),
+        handler.books_hash()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("gen") => gen_cmd(&args[1..]),
+        Some("feed") => feed_cmd(&args[1..]),
+        _ => Err("usage: market_day gen --out F [...] | market_day feed F.kcap".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("market_day: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Packet loss on the live path: the simulated exchange drops chosen feed packets on purpose;
+//! the live MoldUDP64 receiver detects each gap, re-requests it from the retransmission server,
+//! marks its books invalid until the gap is filled, and ends with exactly the book the venue
+//! published. What it delivered, recorded as a `.kcap`, replays to the same books.
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use kestrel_core::book::L3Books;
+use kestrel_core::clock::{Pace, TscClock};
+use kestrel_core::{Side, Timestamp};
+use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::live::{Delivery, GapPolicy, LiveFeed, Recorder};
+use kestrel_sim::exchange::{BoundAddrs, ExchangeConfig, ExchangeSetup, run_exchange};
+use kestrel_sim::market::{BackgroundFeed, open_capture};
+use kestrel_sim::venue::{SimVenue, VenueConfig};
+
+fn capture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv")
+}
+
+/// The book the venue publishes with no participant, rebuilt offline from its packets.
+fn expected_levels() -> Vec<(Side, Vec<kestrel_core::LevelView>)> {
+    let cap = open_capture(&capture()).unwrap();
+    let mut bg = BackgroundFeed::new(&cap.reader, cap.instruments.clone());
+    let mut venue = SimVenue::new(&cap.instruments, 1, VenueConfig::default());
+    let mut packets: Vec<Vec<u8>> = Vec::new();
+    venue.start(bg.peek_ts().unwrap());
+    venue.advance(Timestamp(u64::MAX / 2), Some(&mut bg), &mut packets);
+    let mut h = FeedHandler::new(HandlerConfig::default());
+    for p in &packets {
+        h.on_datagram(Timestamp(0), p, &mut |_: &FeedEvent, _: &L3Books| {});
+    }
+    levels(&h)
+}
+
+fn levels(h: &FeedHandler) -> Vec<(Side, Vec<kestrel_core::LevelView>)> {
+    let id = h.instruments().id_of("AAPL").expect("AAPL known");
+    [Side::Buy, Side::Sell]
+        .into_iter()
+        .map(|s| (s, h.books().levels(id, s).collect()))
+        .collect()
+}
+
+fn credentials(dir: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let f = dir.join("creds");
+    std::fs::write(&f, "trader:pw\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    f
+}
+
+#[test]
+fn dropped_packets_are_re_requested_and_the_book_recovers() {
+    let dir = std::env::temp_dir().join(format!("ksim-gap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Reserve a port for the receiver, then free it for the live feed to bind.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut live = LiveFeed::bind(
+        port.to_string().parse().unwrap(),
+        GapPolicy::default(),
+        TscClock::new(),
+    )
+    .unwrap();
+    let setup = ExchangeSetup {
+        capture: capture(),
+        ouch: "127.0.0.1:0".parse().unwrap(),
+        itch: live.local_addr().unwrap(),
+        credentials: credentials(&dir),
+        pace: Pace::Factor(20.0),
+        config: ExchangeConfig {
+            retrans: Some("127.0.0.1:0".parse().unwrap()),
+            drop_packets: vec![3, 10, 11, 40],
+            drop_every: 37,
+            linger_ms: 1_500,
+            ..ExchangeConfig::default()
+        },
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<BoundAddrs>();
+    let exchange = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut on_bound = |a: BoundAddrs| tx.send(a).unwrap();
+            run_exchange(&setup, &stop, &mut on_bound)
+        })
+    };
+    let addrs = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    // Now that the server's address is known, point the receiver's re-requests at it.
+    live.set_retrans(addrs.retrans).unwrap();
+    let mut handler = FeedHandler::new(HandlerConfig::default());
+    let mut recorder = Recorder::new(Vec::new(), "test", Timestamp(0)).unwrap();
+    let mut invalid_seen = false;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !live.ended() && Instant::now() < deadline {
+        let mut on = |d: Delivery<'_>| {
+            if let Delivery::Message {
+                recv_ts,
+                seq,
+                payload,
+                ..
+            } = d
+            {
+                handler.on_itch_message(
+                    recv_ts,
+                    seq,
+                    payload,
+                    &mut |_: &FeedEvent, _: &L3Books| {},
+                );
+            }
+            recorder.on_delivery(&d).unwrap();
+        };
+        live.poll(&mut on);
+        invalid_seen |= !live.is_valid();
+    }
+    assert!(live.ended(), "end of session reached");
+    let report = exchange.join().unwrap().unwrap();
+    let stats = live.stats();
+    assert!(report.feed.dropped >= 4, "{:?}", report.feed);
+    assert!(stats.gaps_opened >= 4, "{stats:?}");
+    assert_eq!(stats.gaps_lost, 0, "{stats:?}");
+    assert_eq!(stats.gaps_filled, stats.gaps_opened, "{stats:?}");
+    assert!(
+        stats.requests_sent >= 4 && stats.retrans_datagrams >= 4,
+        "{stats:?}"
+    );
+    assert!(report.retrans.requests >= 4);
+    assert!(
+        invalid_seen,
+        "books were marked invalid while a gap was open"
+    );
+    assert!(live.is_valid());
+    assert_eq!(
+        levels(&handler),
+        expected_levels(),
+        "recovered book equals the published one"
+    );
+    assert_eq!(handler.stats().anomalies(), 0, "{:?}", handler.stats());
+
+    // The recording replays to the same books.
+    let (bytes, rec) = recorder.finish().unwrap();
+    assert!(rec.messages > 1000 && rec.gaps == 0, "{rec:?}");
+    let reader = KcapReader::from_vec(bytes).unwrap();
+    let mut replayed = FeedHandler::new(HandlerConfig::default());
+    replayed.replay_kcap(&reader, &mut |_: &FeedEvent, _: &L3Books| {});
+    assert_eq!(levels(&replayed), levels(&handler));
+    assert_eq!(replayed.books_hash(), handler.books_hash());
+    assert_eq!(replayed.stats().mold.gaps_lost, 0);
+    assert_eq!(replayed.stats().anomalies(), 0, "{:?}", replayed.stats());
+    assert_eq!(
+        rec.messages, report.feed.messages,
+        "every published message recorded"
+    );
+    stop.store(true, Ordering::Relaxed);
+    std::fs::remove_dir_all(&dir).ok();
+}
