@@ -75,7 +75,8 @@ struct History {
 }
 
 /// Attaches to `name`, waiting up to `wait` for the segment to be created (and published)
-/// by the core. Layout, schema and permission errors are returned at once.
+/// by the core, or for a live sidecar already attached to it to go away (a standby takes over
+/// when the one serving dies). Layout, schema and permission errors are returned at once.
 pub fn attach(
     name: &str,
     model: &Model,
@@ -92,7 +93,9 @@ pub fn attach(
                     ShmError::Io { source, .. } => {
                         source.kind() == std::io::ErrorKind::NotFound
                     }
-                    ShmError::BadMagic { found: 0, .. } | ShmError::Truncated { .. } => true,
+                    ShmError::BadMagic { found: 0, .. }
+                    | ShmError::Truncated { .. }
+                    | ShmError::SidecarAttached { .. } => true,
                     _ => false,
                 };
                 if !not_yet || started.elapsed() >= wait {

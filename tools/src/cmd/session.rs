@@ -41,6 +41,7 @@ use super::backtest::{apply_reports, strategy_engine, symbols};
 use super::sim_exchange::print_exchange_report;
 use crate::session::id::fresh_session_dir;
 use crate::session::ops::{Counter, OpsServer, OpsShared};
+use crate::session::sidecar::{self, SidecarArgs};
 use crate::session::summary::Summary;
 use crate::session::trading::{
     PnlTrack, TcaSummary, TradingInputs, fills_csv, print_trading, trading_fields,
@@ -56,6 +57,9 @@ pub struct SessionArgs {
     /// Session directory to write (default sessions/<utc-time>-session).
     #[arg(long)]
     pub session_dir: Option<PathBuf>,
+    /// The ML sidecar.
+    #[command(flatten)]
+    pub sidecar: SidecarArgs,
 }
 
 /// `examples/session.toml`.
@@ -301,6 +305,16 @@ impl SessionArgs {
             clock.clone(),
         )?;
         let mut engine = strategy_engine(&table, params)?;
+        let mut sidecar_warning = None;
+        let sidecar = match self.sidecar.options()? {
+            Some(o) => {
+                let (s, link, warning) = sidecar::start(&o, table.len())?;
+                engine.source_mut().set_sidecar(link);
+                sidecar_warning = warning;
+                Some(s)
+            }
+            None => None,
+        };
         let mut handler = FeedHandler::with_instruments(HandlerConfig::default(), table.clone());
         let feed_path = dir.join("feed.kcap");
         let mut recorder = Recorder::new(
@@ -554,7 +568,7 @@ impl SessionArgs {
             .duration_since(started_wall)
             .unwrap_or_default())
         .as_secs_f64();
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = sidecar_warning.into_iter().collect();
         if interrupted {
             warnings.push("stopped before the replay ended".to_owned());
         }
@@ -583,7 +597,9 @@ impl SessionArgs {
             warnings: warnings.clone(),
             strategy: None,
             trading: trading.clone(),
-            sidecar: None,
+            sidecar: sidecar
+                .as_ref()
+                .map(|s| s.summary(engine.source().sidecar().map(|l| l.stats()))),
         };
         session.write_summary(&summary)?;
 
@@ -621,6 +637,9 @@ impl SessionArgs {
             }
         }
         print_trading(&trading);
+        if let Some(sc) = &summary.sidecar {
+            sidecar::print_sidecar(sc);
+        }
         for w in &warnings {
             eprintln!("kestrel: warning: {w}");
         }
