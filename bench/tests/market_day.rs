@@ -18,7 +18,7 @@ use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, header_instr
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::params::UniverseSpec;
-use kestrel_strategy::stage::{IntentTally, StrategyStage, default_params};
+use kestrel_strategy::stage::{IntentTally, IntentsOnly, StrategyStage, default_params};
 use kestrel_strategy::universe::Universe;
 
 fn spec(refs: RefStyle) -> MarketDaySpec {
@@ -147,13 +147,13 @@ fn a_universe_replay_publishes_only_its_instruments() {
     let run = run_inline(
         source,
         stage,
-        Vec::<OrderIntent>::new(),
+        IntentsOnly(Vec::<OrderIntent>::new()),
         &pipeline_config(),
         &clock,
         None,
     )
     .unwrap();
-    let intents = run.sink;
+    let intents = run.sink.0;
     assert!(!intents.is_empty(), "the strategy trades its universe");
     assert!(intents.iter().all(|i| members.contains(&i.instrument)));
     assert_eq!(run.stage.outside_updates(), 0);
@@ -187,10 +187,11 @@ fn a_universe_replay_publishes_only_its_instruments() {
         0,
     )
     .unwrap();
-    let mut expected: Vec<OrderIntent> = Vec::new();
+    let mut only = IntentsOnly(Vec::<OrderIntent>::new());
     for u in &ours {
-        kestrel_core::pipeline::Stage::on_event(&mut alone, u, &mut expected);
+        kestrel_core::pipeline::Stage::on_event(&mut alone, u, &mut only);
     }
+    let mut expected = only.0;
     for i in &mut expected {
         i.instrument = members[i.instrument.index()];
     }

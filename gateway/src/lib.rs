@@ -16,6 +16,7 @@ pub mod ouch;
 pub mod risk;
 pub mod session;
 pub mod soupbin;
+pub mod stage;
 pub mod tca;
 pub mod token;
 pub mod venue;

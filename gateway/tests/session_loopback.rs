@@ -156,9 +156,8 @@ fn disconnect_mid_order_reconnects_at_the_next_sequence_without_losing_or_doubli
     g.on_input(&common::intent(1, 0, Side::Buy, 100, "100.00", 1), &mut r);
     g.on_input(&common::intent(2, 1, Side::Sell, 50, "100.00", 1), &mut r);
     std::thread::sleep(Duration::from_millis(20));
-    let mut seen = Seen::default();
     let now = TscClock::new().now();
-    g.venue_mut().force_disconnect(now, &mut seen);
+    g.venue_mut().force_disconnect(now);
     pump(&mut g, &mut r, |g| g.oms().stats().fills == 2);
     assert_eq!(g.oms().position(InstrumentId(0)), 100);
     assert_eq!(g.oms().position(InstrumentId(1)), -50);

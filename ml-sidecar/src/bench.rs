@@ -122,7 +122,10 @@ pub fn round_trip(
             "--threads",
             &serve_threads.to_string(),
             "--device",
-            crate::runtime::device_name(model.device()).split(':').next().unwrap_or("cpu"),
+            crate::runtime::device_name(model.device())
+                .split(':')
+                .next()
+                .unwrap_or("cpu"),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

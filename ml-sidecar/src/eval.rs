@@ -186,7 +186,9 @@ pub fn report_of(
         {
             lost.push(format!(
                 "IC {} <= {name} {bic:.4}",
-                model.ic.map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
+                model
+                    .ic
+                    .map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
             ));
         }
     }
@@ -216,8 +218,7 @@ pub fn report_of(
 }
 
 /// `P.csv` header.
-pub const CSV_HEADER: &str =
-    "sample,time_ns,instrument,label,model,majority,last_move,imbalance,edge_bps,move_bps,p_down,p_flat,p_up";
+pub const CSV_HEADER: &str = "sample,time_ns,instrument,label,model,majority,last_move,imbalance,edge_bps,move_bps,p_down,p_flat,p_up";
 
 /// Writes the rows as `P.csv`.
 pub fn write_predictions(rows: &[Row], path: &Path) -> anyhow::Result<()> {

@@ -208,13 +208,18 @@ fn dataset_cmd(a: DatasetArgs) -> anyhow::Result<()> {
             x.parse::<f32>()
                 .ok()
                 .filter(|v| v.is_finite() && *v >= 0.0)
-                .with_context(|| format!("--dead-band-bps: `{x}` is not `auto` or a number >= 0"))?,
+                .with_context(|| {
+                    format!("--dead-band-bps: `{x}` is not `auto` or a number >= 0")
+                })?,
         ),
     };
     let (updates, sources) = match (&a.input, &a.messages, &a.orderbook) {
         (Some(p), None, None) => {
             if p.extension().is_none_or(|e| e != "kcap") {
-                bail!("{}: expected a .kcap capture (or --messages/--orderbook)", p.display());
+                bail!(
+                    "{}: expected a .kcap capture (or --messages/--orderbook)",
+                    p.display()
+                );
             }
             (kcap_updates(p)?, vec![p.display().to_string()])
         }
@@ -475,4 +480,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -48,8 +48,16 @@ pub fn score(labels: &[i8], predicted: &[i8], edges: &[f64], moves: &[f64]) -> S
     }
     Scores {
         n,
-        accuracy: if n > 0 { correct as f64 / n as f64 } else { 0.0 },
-        macro_f1: if present > 0 { f1_sum / present as f64 } else { 0.0 },
+        accuracy: if n > 0 {
+            correct as f64 / n as f64
+        } else {
+            0.0
+        },
+        macro_f1: if present > 0 {
+            f1_sum / present as f64
+        } else {
+            0.0
+        },
         f1,
         confusion,
         ic: pearson(edges, moves),
@@ -96,7 +104,12 @@ mod tests {
         assert_eq!(s.confusion[0], [1, 0, 1]);
         assert!((s.ic.unwrap() - 1.0).abs() < 1e-12);
         // Always "up" on labels with no flat class: macro over up and down only.
-        let s = score(&[1, -1, 1, 1], &[1, 1, 1, 1], &[1.0; 4], &[1.0, -1.0, 2.0, 3.0]);
+        let s = score(
+            &[1, -1, 1, 1],
+            &[1, 1, 1, 1],
+            &[1.0; 4],
+            &[1.0, -1.0, 2.0, 3.0],
+        );
         assert!((s.f1[2] - 2.0 * 3.0 / 7.0).abs() < 1e-12);
         assert!((s.macro_f1 - (6.0 / 7.0) / 2.0).abs() < 1e-12);
         assert_eq!(s.ic, None, "a constant edge has no IC");

@@ -67,8 +67,7 @@ impl Model {
         let spec = ModelSpec::load(dir)?;
         let mut m = Self::fresh(spec, device);
         let w = ModelSpec::weights_path(dir);
-        m.vs
-            .load(&w)
+        m.vs.load(&w)
             .with_context(|| format!("loading weights {}", w.display()))?;
         Ok(m)
     }

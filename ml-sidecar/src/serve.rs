@@ -77,31 +77,23 @@ struct History {
 /// Attaches to `name`, waiting up to `wait` for the segment to be created (and published)
 /// by the core, or for a live sidecar already attached to it to go away (a standby takes over
 /// when the one serving dies). Layout, schema and permission errors are returned at once.
-pub fn attach(
-    name: &str,
-    model: &Model,
-    wait: Duration,
-) -> anyhow::Result<SidecarSegment> {
+pub fn attach(name: &str, model: &Model, wait: Duration) -> anyhow::Result<SidecarSegment> {
     let schema = model.spec.feature_schema()?;
     let started = Instant::now();
     loop {
-        match SidecarSegment::attach(name, &schema, model.spec.model_id, model.spec.model_version)
-        {
+        match SidecarSegment::attach(name, &schema, model.spec.model_id, model.spec.model_version) {
             Ok(s) => return Ok(s),
             Err(e) => {
                 let not_yet = match &e {
-                    ShmError::Io { source, .. } => {
-                        source.kind() == std::io::ErrorKind::NotFound
-                    }
+                    ShmError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
                     ShmError::BadMagic { found: 0, .. }
                     | ShmError::Truncated { .. }
                     | ShmError::SidecarAttached { .. } => true,
                     _ => false,
                 };
                 if !not_yet || started.elapsed() >= wait {
-                    return Err(e).with_context(|| {
-                        format!("attaching to the core's segment `{name}`")
-                    });
+                    return Err(e)
+                        .with_context(|| format!("attaching to the core's segment `{name}`"));
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
@@ -110,7 +102,11 @@ pub fn attach(
 }
 
 /// Serves `model` on the segment until the core closes it (or another end condition).
-pub fn serve(model: &Model, cfg: &ServeConfig, stop: &AtomicBool) -> anyhow::Result<(ServeStats, ServeEnd)> {
+pub fn serve(
+    model: &Model,
+    cfg: &ServeConfig,
+    stop: &AtomicBool,
+) -> anyhow::Result<(ServeStats, ServeEnd)> {
     let segment = attach(&cfg.shm, model, cfg.wait)?;
     let info = segment.info().clone();
     eprintln!(
@@ -176,7 +172,12 @@ pub fn serve(model: &Model, cfg: &ServeConfig, stop: &AtomicBool) -> anyhow::Res
             };
             let row = &r.features[..features as usize];
             let at = h.next * width;
-            normalise_into(row, inputs, &model.spec.normalisation, &mut h.data[at..at + width]);
+            normalise_into(
+                row,
+                inputs,
+                &model.spec.normalisation,
+                &mut h.data[at..at + width],
+            );
             h.next = (h.next + 1) % window;
             h.filled = (h.filled + 1).min(window);
             h.last = Some(*r);

@@ -232,7 +232,7 @@ pub fn train(d: &Dataset, dataset_path: &Path, cfg: &TrainConfig) -> anyhow::Res
     let mut opt = nn::Adam::default()
         .build(&model.vs, cfg.hyper.learning_rate)
         .context("building the optimiser")?;
-    let mut rng = SplitMix::new(cfg.seed ^ 0x6b65_7374_7265_6c);
+    let mut rng = SplitMix::new(cfg.seed ^ 0x006b_6573_7472_656c);
     let started = Instant::now();
     let mut report = TrainingReport {
         device: device_name(cfg.device),
@@ -249,8 +249,10 @@ pub fn train(d: &Dataset, dataset_path: &Path, cfg: &TrainConfig) -> anyhow::Res
     let mut running = 0f64;
     let mut running_n = 0u64;
     let per_epoch = train_ids.len().div_ceil(cfg.hyper.batch) as f64;
-    let out_of_time =
-        |started: &Instant| cfg.max_seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
+    let out_of_time = |started: &Instant| {
+        cfg.max_seconds
+            .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
+    };
     let mut stopped = "epochs".to_owned();
     'epochs: for epoch in 0..cfg.epochs {
         rng.shuffle(&mut train_ids);

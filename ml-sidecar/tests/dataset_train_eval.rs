@@ -44,7 +44,10 @@ fn dataset_is_walk_forward_with_labels_from_the_moves() {
     for i in 0..d.len() {
         if d.split_of(i) == Some(Split::Train) {
             // One instrument: the label ends at sample i + horizon.
-            assert!(d.time_ns[i + m.horizon] < m.valid_from_ns, "sample {i} leaks");
+            assert!(
+                d.time_ns[i + m.horizon] < m.valid_from_ns,
+                "sample {i} leaks"
+            );
         }
     }
     assert_eq!(m.embargoed as usize, 2 * m.horizon);
@@ -64,8 +67,7 @@ fn training_is_seeded_and_reproducible_on_cpu() {
         assert_eq!(w(&a), w(&b), "{kind}: same seed, different weights");
         assert_ne!(w(&a), w(&c), "{kind}: another seed gave the same weights");
         let spec: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(a.join("model.json")).unwrap())
-                .unwrap();
+            serde_json::from_str(&std::fs::read_to_string(a.join("model.json")).unwrap()).unwrap();
         assert_eq!(spec["kind"], kind);
         assert_eq!(spec["training"]["steps"], 4);
         assert_eq!(spec["training"]["device"], "cpu");
@@ -134,8 +136,12 @@ fn eval_json_is_computed_from_exactly_the_csv_rows() {
         let s = score(&labels, &pred, &edges, &moves);
         close(s.accuracy, &json["baselines"][b]["accuracy"], b);
         close(s.macro_f1, &json["baselines"][b]["macro_f1"], b);
-        let conf: Vec<Vec<u64>> = serde_json::from_value(json["baselines"][b]["confusion"].clone()).unwrap();
-        assert_eq!(conf, s.confusion.iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+        let conf: Vec<Vec<u64>> =
+            serde_json::from_value(json["baselines"][b]["confusion"].clone()).unwrap();
+        assert_eq!(
+            conf,
+            s.confusion.iter().map(|r| r.to_vec()).collect::<Vec<_>>()
+        );
     }
     // The majority baseline always says the training part's majority class.
     let maj: Vec<i8> = rows.iter().map(|r| get(r, "majority") as i8).collect();
@@ -149,7 +155,14 @@ fn eval_json_is_computed_from_exactly_the_csv_rows() {
 #[test]
 fn bad_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let o = ml(&["train", dir.path().to_str().unwrap(), "--model", "lstm", "--out", "x"]);
+    let o = ml(&[
+        "train",
+        dir.path().to_str().unwrap(),
+        "--model",
+        "lstm",
+        "--out",
+        "x",
+    ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("meta.json"), "{err}");

@@ -103,7 +103,11 @@ fn serve_answers_features_once_the_window_is_full() {
         assert!(producer.try_publish(&record(s)));
     }
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(reader.read(1), EdgeRead::Empty, "an edge before the window was full");
+    assert_eq!(
+        reader.read(1),
+        EdgeRead::Empty,
+        "an edge before the window was full"
+    );
     // The tenth fills it: an edge answering feature 10, with its event time.
     let mut last = 0;
     for s in 10..=30 {
@@ -114,7 +118,10 @@ fn serve_answers_features_once_the_window_is_full() {
                 && record.feature_seq == s
             {
                 assert_eq!(record.event_time_ns, s * 1_000);
-                assert_eq!(u64::from(record.model_id), spec["model_id"].as_u64().unwrap());
+                assert_eq!(
+                    u64::from(record.model_id),
+                    spec["model_id"].as_u64().unwrap()
+                );
                 assert_eq!(record.horizon_events, 10);
                 assert!(record.edge_bps.is_finite());
                 assert!((0.0..=1.0).contains(&record.confidence));
@@ -127,11 +134,19 @@ fn serve_answers_features_once_the_window_is_full() {
         }
     }
     assert_eq!(last, 30);
-    assert_eq!(reader.read(0), EdgeRead::Empty, "instrument 0 had no features");
+    assert_eq!(
+        reader.read(0),
+        EdgeRead::Empty,
+        "instrument 0 had no features"
+    );
     drop(core); // closes the segment: serve ends by itself
     let o = finish(child, Duration::from_secs(30));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out} {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("end=CoreClosed consumed=30"), "{out}");
 }
 
@@ -248,8 +263,14 @@ fn replay_survives_a_killed_sidecar_and_a_restart_resumes() {
     let at_kill = inspect(&shm).unwrap().1;
     std::thread::sleep(Duration::from_millis(700));
     let dead = inspect(&shm).unwrap().1;
-    assert_eq!(dead.tail, at_kill.tail, "nothing consumes while the sidecar is dead");
-    assert!(dead.head > at_kill.head, "the core stopped publishing without its sidecar");
+    assert_eq!(
+        dead.tail, at_kill.tail,
+        "nothing consumes while the sidecar is dead"
+    );
+    assert!(
+        dead.head > at_kill.head,
+        "the core stopped publishing without its sidecar"
+    );
     let second = serve(&model, &shm);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -258,7 +279,10 @@ fn replay_survives_a_killed_sidecar_and_a_restart_resumes() {
             Ok(_) => {}
             Err(e) => panic!("the replay ended before the restarted sidecar attached: {e}"),
         }
-        assert!(Instant::now() < deadline, "the restarted sidecar never attached");
+        assert!(
+            Instant::now() < deadline,
+            "the restarted sidecar never attached"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let o = finish(replay, Duration::from_secs(180));
@@ -266,10 +290,9 @@ fn replay_survives_a_killed_sidecar_and_a_restart_resumes() {
     let served = finish(second, Duration::from_secs(30));
     let served_out = String::from_utf8_lossy(&served.stdout);
     assert!(served_out.contains("end=CoreClosed"), "{served_out}");
-    let s: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(session.join("summary.json")).unwrap(),
-    )
-    .unwrap();
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(session.join("summary.json")).unwrap())
+            .unwrap();
     let sc = &s["sidecar"];
     eprintln!("{sc}");
     assert_eq!(sc["attaches"], 2, "{sc}");
@@ -284,4 +307,86 @@ fn replay_survives_a_killed_sidecar_and_a_restart_resumes() {
     assert!(sc["sidecar_down"].as_u64().unwrap() > 0, "{sc}");
     assert_eq!(s["strategy"]["updates"], s["events"]);
     assert!(s["strategy"]["intents"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn session_uses_the_sidecar_and_trades_on_when_it_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = small_dataset(dir.path());
+    let model = small_model(&ds, dir.path(), "lstm", "m", 2);
+    let shm = dir.path().join("seg").display().to_string();
+    let session = dir.path().join("session");
+    let config = dir.path().join("session.toml");
+    // The 49 s sample through the simulated exchange at 4 times its recorded pace: about 12 s.
+    std::fs::write(
+        &config,
+        format!(
+            "capture = {:?}\npace = \"4\"\nmax_seconds = 170\nmetrics = \"127.0.0.1:0\"\n\
+             [exchange]\nlinger_ms = 300\n",
+            lobster("message")
+        ),
+    )
+    .unwrap();
+    let mut sidecar = serve(&model, &shm);
+    let run = Command::new(kestrel_bin())
+        .args([
+            "session",
+            "--config",
+            config.to_str().unwrap(),
+            "--session-dir",
+            session.to_str().unwrap(),
+            "--sidecar",
+            &shm,
+            "--sidecar-wait",
+            "60",
+            "--sidecar-max-age-ms",
+            "500",
+        ])
+        .current_dir(common::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let it answer for a while, then SIGKILL it mid-session.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "the sidecar never got going");
+        if let Ok((_, st)) = inspect(&shm)
+            && st.tail > 150
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sidecar.kill().unwrap();
+    sidecar.wait().unwrap();
+    let at_kill = inspect(&shm).unwrap().1;
+    let o = finish(run, Duration::from_secs(200));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("sidecar attaches=1"), "{stdout}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(session.join("summary.json")).unwrap())
+            .unwrap();
+    let sc = &s["sidecar"];
+    eprintln!("{sc}");
+    assert_eq!(sc["attaches"], 1, "{sc}");
+    let published = sc["features_published"].as_u64().unwrap();
+    assert!(
+        published > at_kill.head,
+        "the session stopped publishing when its sidecar died: {sc}"
+    );
+    assert_eq!(
+        sc["features_consumed"].as_u64().unwrap(),
+        at_kill.tail,
+        "{sc}"
+    );
+    assert!(sc["edges_used"].as_u64().unwrap() > 0, "{sc}");
+    assert!(sc["sidecar_down"].as_u64().unwrap() > 0, "{sc}");
+    // The loop traded on with the in-core alphas after the sidecar's death.
+    assert!(s["fills"].as_u64().unwrap() > 0, "{s}");
 }

@@ -7,6 +7,13 @@
 //! the decision) under [`LatencyTag::Strategy`], and keeps every parameter change the engine
 //! applied at an event boundary.
 //!
+//! With a gateway, the stage's output is a [`GatewayInput`] per update (the market, and the
+//! intent when there is one) and it drains the gateway's [`ExecReport`] ring before each
+//! update: the harmonizer's positions and working quantities come from fills and order
+//! completions, not from intents ([`StrategyStage::with_exec_reports`], harmonizer
+//! [`FillMode::External`]). Without one (a plain replay), [`IntentsOnly`] keeps just the
+//! intents.
+//!
 //! Hot reload: a [`ParamsReloader`] (the ops side: a [`ParamsWatcher`] plus a log of what it
 //! found) publishes through the lock-free handoff; the engine takes the new set before the next
 //! update. In an inline run the stage itself polls the reloader between batches
@@ -14,12 +21,15 @@
 
 use kestrel_core::clock::{Clock, Stamped, TscClock};
 use kestrel_core::latency::{LatencyCollector, LatencyRecorder, LatencyTag};
-use kestrel_core::pipeline::{Emit, OutputHash, Stage};
-use kestrel_core::{BookUpdate, InstrumentTable, OrderIntent, Qty, Side};
+use kestrel_core::pipeline::{Emit, OutputHash, Received, RingReceiver, Stage};
+use kestrel_core::{
+    BookUpdate, ExecKind, ExecReport, GatewayInput, InstrumentTable, OrderIntent, Qty, Side,
+    Timestamp,
+};
 
 use crate::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
 use crate::engine::{EngineError, EngineStats, SignalAlphaEdges, StrategyEngine};
-use crate::harmonizer::{Binding, FillMode, Harmonizer, HarmonizerError};
+use crate::harmonizer::{Binding, FillMode, Harmonizer, HarmonizerError, event_time};
 use crate::params::{
     ParamsChange, ParamsError, ParamsReceiver, ParamsWatcher, StrategyParams, WatchOutcome,
     parse_params,
@@ -115,6 +125,38 @@ impl IntentTally {
         self.bytes(&i.price.raw().to_le_bytes());
         self.bytes(&i.qty.raw().to_le_bytes());
         self.bytes(&i.decided_at.nanos().to_le_bytes());
+    }
+}
+
+/// What the gateway reported back, as the strategy saw it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecTally {
+    /// Reports taken off the ring.
+    pub reports: u64,
+    /// Fills applied to positions.
+    pub fills: u64,
+    /// Shares (units of `Qty`) filled, bought plus sold.
+    pub filled: Qty,
+    /// Orders finished with quantity left (cancelled, expired, accepted dead).
+    pub done: u64,
+    /// Venue rejects.
+    pub rejected: u64,
+    /// Gateway pre-trade rejects.
+    pub risk_rejected: u64,
+    /// Fills reversed by broken trades.
+    pub broken: u64,
+}
+
+/// Keeps only the intents of a stage's [`GatewayInput`]s (a replay without a gateway).
+#[derive(Clone, Debug, Default)]
+pub struct IntentsOnly<K>(pub K);
+
+impl<K: Emit<OrderIntent>> Emit<GatewayInput> for IntentsOnly<K> {
+    #[inline]
+    fn emit(&mut self, event: GatewayInput) {
+        if event.kind == kestrel_core::GatewayInputKind::Intent {
+            self.0.emit(event.intent);
+        }
     }
 }
 
@@ -242,6 +284,8 @@ pub struct StrategyStage {
     latency: LatencyCollector,
     reloader: Option<ParamsReloader>,
     batches: u32,
+    exec: Option<RingReceiver<ExecReport>>,
+    exec_tally: ExecTally,
     /// Feed id <-> slot mapping; `None` when slots are feed ids.
     universe: Option<Universe>,
     /// Updates for feed instruments outside the universe (ignored).
@@ -298,6 +342,8 @@ impl StrategyStage {
             latency: LatencyCollector::new(),
             reloader: None,
             batches: 0,
+            exec: None,
+            exec_tally: ExecTally::default(),
             universe: (!universe.is_identity()).then(|| universe.clone()),
             outside: 0,
         })
@@ -307,6 +353,87 @@ impl StrategyStage {
     /// them; they are ignored).
     pub fn outside_updates(&self) -> u64 {
         self.outside
+    }
+
+    /// Takes execution reports from the gateway's ring: drained before each update into the
+    /// harmonizer (build the stage with [`FillMode::External`]).
+    pub fn with_exec_reports(mut self, rx: RingReceiver<ExecReport>) -> Self {
+        self.exec = Some(rx);
+        self
+    }
+
+    /// What the gateway reported back so far.
+    pub fn exec_tally(&self) -> ExecTally {
+        self.exec_tally
+    }
+
+    /// Drains the execution-report ring now (end of a run: the last reports after the last
+    /// update). Returns the reports applied.
+    pub fn drain_exec_reports(&mut self) -> u64 {
+        let before = self.exec_tally.reports;
+        self.take_exec_reports();
+        self.exec_tally.reports - before
+    }
+
+    /// Applies one report to the harmonizer's positions and working quantities.
+    #[inline]
+    fn apply_exec(harmonizer: &mut Harmonizer, tally: &mut ExecTally, r: &ExecReport) {
+        tally.reports += 1;
+        match r.kind {
+            ExecKind::Accepted => {}
+            ExecKind::Fill => {
+                tally.fills += 1;
+                tally.filled = Qty::from_raw(tally.filled.raw().saturating_add(r.qty.raw()));
+                // Position and cash move; the working quantity shrinks by the fill.
+                harmonizer.on_fill(r.instrument, r.side, r.qty, r.price);
+            }
+            ExecKind::Done => {
+                tally.done += 1;
+                harmonizer.on_order_done(r.instrument, r.side, r.qty);
+            }
+            ExecKind::Rejected => {
+                tally.rejected += 1;
+                harmonizer.on_order_done(r.instrument, r.side, r.qty);
+            }
+            ExecKind::RiskRejected => {
+                tally.risk_rejected += 1;
+                harmonizer.on_order_done(r.instrument, r.side, r.qty);
+            }
+            ExecKind::Replaced => {
+                // `qty` is the working quantity the replace released (a replace that grows an
+                // order comes from the gateway's own algorithms, not from an intent).
+                if r.qty.is_positive() {
+                    harmonizer.on_order_done(r.instrument, r.side, r.qty);
+                }
+            }
+            ExecKind::Broken => {
+                tally.broken += 1;
+                harmonizer.on_fill_broken(r.instrument, r.side, r.qty, r.price);
+            }
+        }
+    }
+
+    #[inline]
+    fn take_exec_reports(&mut self) {
+        let Some(rx) = self.exec.as_mut() else {
+            return;
+        };
+        let harmonizer = self.engine.harmonizer_mut();
+        let tally = &mut self.exec_tally;
+        let universe = self.universe.as_ref();
+        let outside = &mut self.outside;
+        // Reports name feed instruments; the harmonizer works in universe slots.
+        while let Received::Batch(_) = rx.poll_batch(|r, _| match universe {
+            None => Self::apply_exec(harmonizer, tally, r),
+            Some(u) => match u.slot(r.instrument) {
+                Some(slot) => {
+                    let mut local = *r;
+                    local.instrument = slot;
+                    Self::apply_exec(harmonizer, tally, &local);
+                }
+                None => *outside += 1,
+            },
+        }) {}
     }
 
     /// Takes new parameter sets from `rx` (published by a [`ParamsReloader`] or any
@@ -406,10 +533,11 @@ impl StrategyStage {
 
 impl Stage for StrategyStage {
     type In = BookUpdate;
-    type Out = OrderIntent;
+    type Out = GatewayInput;
 
     #[inline]
-    fn on_event<E: Emit<OrderIntent>>(&mut self, event: &BookUpdate, out: &mut E) {
+    fn on_event<E: Emit<GatewayInput>>(&mut self, event: &BookUpdate, out: &mut E) {
+        self.take_exec_reports();
         let (intent, binding) = match &self.universe {
             None => self.engine.on_update_binding(event),
             Some(u) => {
@@ -438,14 +566,18 @@ impl Stage for StrategyStage {
         if let Some(slot) = self.bindings.get_mut(binding as usize) {
             *slot += 1;
         }
-        if let Some(intent) = intent {
-            self.intents.add(&intent);
-            out.emit(intent);
+        let t = Timestamp(event_time(event));
+        match intent {
+            Some(intent) => {
+                self.intents.add(&intent);
+                out.emit(GatewayInput::intent(event, t, intent));
+            }
+            None => out.emit(GatewayInput::market(event, t)),
         }
     }
 
     #[inline]
-    fn on_end_of_batch<E: Emit<OrderIntent>>(&mut self, _out: &mut E) {
+    fn on_end_of_batch<E: Emit<GatewayInput>>(&mut self, _out: &mut E) {
         self.batches = self.batches.wrapping_add(1);
         if !self.batches.is_multiple_of(CHECK_EVERY_BATCHES) {
             return;

@@ -24,7 +24,7 @@ use kestrel_strategy::alpha::MODEL_COUNT;
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::params::{ParamsWatcher, StrategyParams, params_handoff};
 use kestrel_strategy::stage::{
-    DEFAULT_PARAMS_TOML, ParamsReloader, ReloadOutcome, StrategyStage, default_params,
+    DEFAULT_PARAMS_TOML, IntentsOnly, ParamsReloader, ReloadOutcome, StrategyStage, default_params,
 };
 
 struct Counting;
@@ -133,7 +133,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
     let inline = run_inline(
         source(&reader, &clock),
         stage(&reader, params, &clock),
-        Vec::<OrderIntent>::new(),
+        IntentsOnly(Vec::<OrderIntent>::new()),
         &config(),
         &clock,
         None,
@@ -146,7 +146,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
         let out = run_threaded(
             source(&reader, &clock2),
             stage(&reader, params, &clock2),
-            Vec::<OrderIntent>::new(),
+            IntentsOnly(Vec::<OrderIntent>::new()),
             &config(),
             StageCores::default(),
             &clock2,
@@ -156,7 +156,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
         let _ = tx.send((
             out.stage.update_hash(),
             out.stage.intents(),
-            out.sink,
+            out.sink.0,
             out.report.balanced(),
         ));
     });
@@ -169,10 +169,10 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
     assert!(tally.count > 10, "{tally:?}");
     assert!(tally.buys > 0 && tally.sells > 0, "{tally:?}");
     assert_eq!(tally.buys + tally.sells, tally.count);
-    assert_eq!(inline.sink.len() as u64, tally.count);
+    assert_eq!(inline.sink.0.len() as u64, tally.count);
     assert_eq!(inline.stage.update_hash(), updates);
     assert_eq!(tally, intents);
-    assert_eq!(inline.sink, sink);
+    assert_eq!(inline.sink.0, sink);
     assert_eq!(
         inline.stage.bindings().iter().sum::<u64>(),
         inline.stage.update_hash().events
@@ -196,18 +196,18 @@ fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
 
     // Baseline: the defaults all the way.
     let mut base = stage(&reader, default_params().unwrap(), &clock);
-    let mut base_out = Vec::new();
+    let mut base_out = IntentsOnly(Vec::new());
     for u in &ups {
         base.on_event(u, &mut base_out);
     }
 
     let (mut publisher, receiver) = params_handoff(0);
     let mut st = stage(&reader, default_params().unwrap(), &clock).with_params(receiver);
-    let mut out = Vec::new();
+    let mut out = IntentsOnly(Vec::new());
     for u in &ups[..half] {
         st.on_event(u, &mut out);
     }
-    let before = out.len();
+    let before = out.0.len();
     assert_eq!(publisher.publish(flat_params()), 1);
     let id = ups[half].instrument;
     let mut abs_position = st.engine().harmonizer().position(id).raw().abs();
@@ -228,10 +228,10 @@ fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
     assert!(change.changed.limits && !change.changed.blend);
     assert_eq!(st.engine_stats().params_applied, 1);
     // Identical before the boundary, different after: only reducing intents remain.
-    assert_eq!(out[..before], base_out[..before]);
-    let after = &out[before..];
+    assert_eq!(out.0[..before], base_out.0[..before]);
+    let after = &out.0[before..];
     assert!(
-        after.len() < base_out.len() - before,
+        after.len() < base_out.0.len() - before,
         "{} intents",
         after.len()
     );

@@ -35,6 +35,9 @@ enum Command {
     Hist(cmd::hist::HistCommand),
     /// Host facts for low-latency runs and where the config would pin stages.
     Sysinfo(cmd::sysinfo::SysinfoArgs),
+    /// Print or check a gateway order journal.
+    #[command(subcommand)]
+    Journal(cmd::journal::JournalCommand),
     /// The simulated exchange: SoupBinTCP/OUCH order entry, a replayed market, ITCH/MoldUDP64 out.
     SimExchange(cmd::sim_exchange::SimExchangeArgs),
     /// Record a live MoldUDP64 / ITCH feed (gaps re-requested) into a .kcap.
@@ -54,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Research(a) => cmd::research::run(a).map(|()| ExitCode::SUCCESS),
         Command::Hist(c) => c.run(),
         Command::Sysinfo(a) => a.run(),
+        Command::Journal(c) => c.run(),
         Command::SimExchange(a) => a.run(),
         Command::Record(a) => a.run(),
         Command::Backtest(a) => a.run(),

@@ -107,6 +107,18 @@ impl<E: Copy> RingSender<E> {
         self.send_unless(event, &never).unwrap_or(0)
     }
 
+    /// Publishes `event` if there is room now; `false` (nothing published) when the ring is
+    /// full. For a producer that must not wait: one whose consumer runs on the same thread.
+    #[inline]
+    pub fn try_send(&mut self, event: E) -> bool {
+        if self.producer.try_publish(|slot| *slot = event).is_ok() {
+            self.published += 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Like [`send`](Self::send), but gives up (returning `None`, the event unpublished) if
     /// `abort` becomes true while the ring is full: a consumer that died will never make room.
     #[inline]
@@ -128,6 +140,15 @@ impl<E: Copy> RingSender<E> {
         self.full_waits += 1;
         self.full_wait_ns = self.full_wait_ns.saturating_add(waited);
         Some(waited)
+    }
+}
+
+impl<E: Copy> super::Emit<E> for RingSender<E> {
+    /// Publishes, waiting while the ring is full (the wait is counted in
+    /// [`RingSender::full_waits`]).
+    #[inline]
+    fn emit(&mut self, event: E) {
+        self.send(event);
     }
 }
 

@@ -304,3 +304,82 @@ fn a_client_written_from_the_specs_logs_in_and_trades() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Starts an exchange on `ouch` (0: any port) and returns its stop flag, thread and addresses.
+fn start(
+    ouch: SocketAddr,
+    creds: PathBuf,
+) -> (
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<
+        Result<kestrel_sim::exchange::ExchangeReport, kestrel_sim::exchange::ExchangeError>,
+    >,
+    BoundAddrs,
+) {
+    let feed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let setup = ExchangeSetup {
+        capture: capture(),
+        ouch,
+        itch: feed.local_addr().unwrap(),
+        credentials: creds,
+        pace: Pace::Factor(1.0),
+        config: ExchangeConfig {
+            retrans: Some("127.0.0.1:0".parse().unwrap()),
+            linger_ms: 100,
+            ..ExchangeConfig::default()
+        },
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<BoundAddrs>();
+    let handle = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let _keep = feed;
+            let mut on_bound = |a: BoundAddrs| tx.send(a).unwrap();
+            run_exchange(&setup, &stop, &mut on_bound)
+        })
+    };
+    let addrs = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    (stop, handle, addrs)
+}
+
+#[test]
+fn venue_restart_and_logins_beyond_the_stream() {
+    let dir = std::env::temp_dir().join(format!("ksim-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let creds = credentials(&dir);
+    let wait = Duration::from_secs(5);
+    let (stop, handle, addrs) = start("127.0.0.1:0".parse().unwrap(), creds.clone());
+    // Before any login: anything but a Login Request is refused as not authorized.
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&enter_order("X", b'B', 1, 5_000_000, 99_999));
+    assert_eq!(c.next(wait), Some((b'J', b"A".to_vec())));
+    // A login asking for a sequence far beyond the stream gets the next one the venue will
+    // generate (1 here), not a gap that never fills.
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&login("trader", "s3cret", "", 500));
+    let (kind, body) = c.next(wait).unwrap();
+    assert_eq!(kind, b'A');
+    assert_eq!(String::from_utf8_lossy(&body[10..30]).trim(), "1");
+    c.send(&enter_order("R1", b'B', 100, 5_000_000, 99_999));
+    c.until(wait, |m| m[0] == b'A' && token_of(m) == "R1");
+    // The venue goes away mid-session: the connection ends.
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap().unwrap();
+    assert!(c.until(Duration::from_millis(500), |_| false).len() <= 1);
+    // A new venue process on the same port: a client logging in at its old sequence number is
+    // told where the new stream starts and can trade again.
+    let (stop, handle, addrs2) = start(addrs.ouch, creds);
+    assert_eq!(addrs2.ouch, addrs.ouch);
+    let mut c = Client::connect(addrs.ouch);
+    c.send(&login("trader", "s3cret", "", 2));
+    let (kind, body) = c.next(wait).unwrap();
+    assert_eq!(kind, b'A');
+    assert_eq!(String::from_utf8_lossy(&body[10..30]).trim(), "1");
+    c.send(&enter_order("R2", b'B', 100, 5_000_000, 99_999));
+    let got = c.until(wait, |m| m[0] == b'A' && token_of(m) == "R2");
+    assert_eq!(got.last().map(|m| token_of(m)), Some("R2".to_owned()));
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -62,6 +62,8 @@ pub struct GatewayStats {
     pub intents: u64,
     /// Orders sent (enter orders).
     pub orders_sent: u64,
+    /// Shares on the orders sent.
+    pub shares_sent: u64,
     /// Cancels sent.
     pub cancels_sent: u64,
     /// Replaces sent.
@@ -437,6 +439,7 @@ impl<V: Venue, J: JournalSink, C: Clock> OrderGateway<V, J, C> {
         match self.venue.send(&msg, now) {
             Ok(()) => {
                 self.stats.orders_sent += 1;
+                self.stats.shares_sent += u64::from(req.shares);
                 Ok(slot)
             }
             Err(_) => {

@@ -342,12 +342,15 @@ impl Oms {
         }
     }
 
-    /// The best (most aggressive) price among our open orders on one side of an instrument.
+    /// The best (most aggressive) price among our open orders on one side of an instrument
+    /// that can still trade with an order sent now. An order with a full cancel already sent
+    /// cannot: OUCH processes a port's messages in order, so the cancel reaches the book first.
     pub fn best_open_price(&self, instrument: InstrumentId, side: Side) -> Option<Price> {
         let prices = self
             .open_slots(instrument, side)
             .iter()
             .filter_map(|s| self.orders.get(*s as usize))
+            .filter(|o| !(o.status == OrdStatus::PendingCancel && o.cancel_to == 0))
             .map(|o| o.price);
         match side {
             Side::Buy => prices.max(),
@@ -406,6 +409,7 @@ impl Oms {
             arrival_mid: req.arrival_mid,
             replace: None,
             acked: false,
+            cancel_to: 0,
         };
         self.open_insert(req.instrument, req.side, slot);
         self.working_add(req.instrument, req.side, i64::from(req.shares));
@@ -466,6 +470,7 @@ impl Oms {
         }
         o.prior = o.status;
         o.status = OrdStatus::PendingCancel;
+        o.cancel_to = remaining;
         Ok(CancelOrder {
             token: self.tokens.make(o.number, o.instrument, o.side),
             shares: remaining,

@@ -119,6 +119,8 @@ pub struct Order {
     pub replace: Option<PendingReplace>,
     /// The venue has accepted it.
     pub acked: bool,
+    /// Shares the pending cancel reduces the order to (0: a full cancel).
+    pub cancel_to: u32,
 }
 
 impl Order {

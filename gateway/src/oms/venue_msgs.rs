@@ -241,6 +241,7 @@ impl Oms {
             arrival_mid: Price::ZERO,
             replace: None,
             acked: false,
+            cancel_to: 0,
         };
         self.open_insert(parts.instrument, side, slot);
         self.working_add(parts.instrument, side, i64::from(shares));

@@ -136,6 +136,15 @@ pub struct SoupClient {
     last_error: Option<SoupError>,
     /// The last login reject was "not authorized": do not retry.
     last_reject_final: bool,
+    /// A forced disconnect to report on the next poll.
+    pending_down: bool,
+}
+
+/// A handler that ignores everything (for events reported later).
+struct Quiet;
+
+impl VenueHandler for Quiet {
+    fn on_message(&mut self, _seq: u64, _msg: &crate::ouch::ServerMessage, _now: Timestamp) {}
 }
 
 impl std::fmt::Debug for SoupClient {
@@ -171,6 +180,7 @@ impl SoupClient {
             stats: SessionStats::default(),
             last_error: None,
             last_reject_final: false,
+            pending_down: false,
             cfg,
         }
     }
@@ -195,14 +205,17 @@ impl SoupClient {
         self.last_error
     }
 
-    /// Drops the connection as a network failure would (tests, operator); the session
-    /// reconnects after its back-off.
-    pub fn force_disconnect<H: VenueHandler>(&mut self, now: Timestamp, handler: &mut H) {
+    /// Drops the connection as a network failure would (tests, operator): the link-down event
+    /// is reported on the next poll, and the session reconnects after its back-off, logging in
+    /// at the next expected sequence number.
+    pub fn force_disconnect(&mut self, now: Timestamp) {
         if matches!(
             self.link,
             Link::Ready { .. } | Link::LoggingIn { .. } | Link::Connecting { .. }
         ) {
-            self.down(now.nanos(), DownReason::Disconnected, handler);
+            self.pending_down = true;
+            let mut quiet = Quiet;
+            self.down(now.nanos(), DownReason::Disconnected, &mut quiet);
         }
     }
 
@@ -500,6 +513,15 @@ impl Venue for SoupClient {
 
     fn poll<H: VenueHandler>(&mut self, now: Timestamp, handler: &mut H) -> usize {
         let t = now.nanos();
+        if self.pending_down {
+            self.pending_down = false;
+            handler.on_link(
+                LinkEvent::Down {
+                    reason: DownReason::Disconnected,
+                },
+                now,
+            );
+        }
         match &mut self.link {
             Link::Ended => return 0,
             Link::Idle { retry_at } => {

@@ -96,7 +96,10 @@ pub fn build(
     anomalies: u64,
 ) -> anyhow::Result<Dataset> {
     let n = x.mid.len();
-    anyhow::ensure!(config.horizon >= 1, "the label horizon must be at least 1 update");
+    anyhow::ensure!(
+        config.horizon >= 1,
+        "the label horizon must be at least 1 update"
+    );
     anyhow::ensure!(
         config.train_fraction > 0.0
             && config.valid_fraction >= 0.0

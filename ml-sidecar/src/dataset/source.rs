@@ -28,8 +28,7 @@ pub struct Updates {
 
 /// Reads a text file, gunzipping it when its name ends in `.gz`.
 pub fn read_text_maybe_gz(path: &Path) -> anyhow::Result<String> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut text = String::new();
     if path.extension().is_some_and(|e| e == "gz") {
         MultiGzDecoder::new(file)
@@ -104,12 +103,11 @@ pub fn lobster_updates(
                 .unwrap_or_default()
         );
     }
-    std::fs::create_dir_all(scratch)
-        .with_context(|| format!("creating {}", scratch.display()))?;
+    std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let kcap = scratch.join(format!(".import-{}.kcap", std::process::id()));
     let write = || -> anyhow::Result<()> {
-        let file = std::fs::File::create(&kcap)
-            .with_context(|| format!("creating {}", kcap.display()))?;
+        let file =
+            std::fs::File::create(&kcap).with_context(|| format!("creating {}", kcap.display()))?;
         let mut out = write_lobster_capture(&plan, symbol, Timestamp::ZERO, BufWriter::new(file))
             .with_context(|| format!("writing {}", kcap.display()))?;
         out.flush()

@@ -43,11 +43,27 @@ fn read_array<const N: usize, T>(
 /// Writes `d` into directory `dir` (created if needed).
 pub fn save(d: &Dataset, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_bytes(dir, "features.f32", d.features.iter().flat_map(|v| v.to_le_bytes()))?;
-    write_bytes(dir, "moves.f32", d.moves.iter().flat_map(|v| v.to_le_bytes()))?;
+    write_bytes(
+        dir,
+        "features.f32",
+        d.features.iter().flat_map(|v| v.to_le_bytes()),
+    )?;
+    write_bytes(
+        dir,
+        "moves.f32",
+        d.moves.iter().flat_map(|v| v.to_le_bytes()),
+    )?;
     write_bytes(dir, "labels.i8", d.labels.iter().map(|v| *v as u8))?;
-    write_bytes(dir, "instrument.u32", d.instrument.iter().flat_map(|v| v.to_le_bytes()))?;
-    write_bytes(dir, "time.u64", d.time_ns.iter().flat_map(|v| v.to_le_bytes()))?;
+    write_bytes(
+        dir,
+        "instrument.u32",
+        d.instrument.iter().flat_map(|v| v.to_le_bytes()),
+    )?;
+    write_bytes(
+        dir,
+        "time.u64",
+        d.time_ns.iter().flat_map(|v| v.to_le_bytes()),
+    )?;
     write_bytes(dir, "split.u8", d.split.iter().copied())?;
     let meta = dir.join("meta.json");
     std::fs::write(&meta, serde_json::to_string_pretty(&d.meta)? + "\n")
@@ -57,10 +73,15 @@ pub fn save(d: &Dataset, dir: &Path) -> anyhow::Result<()> {
 /// Reads the dataset in `dir`, checking every array's length against `meta.json`.
 pub fn load(dir: &Path) -> anyhow::Result<Dataset> {
     let meta_path = dir.join("meta.json");
-    let text = std::fs::read_to_string(&meta_path)
-        .with_context(|| format!("reading {} (is {} a dataset?)", meta_path.display(), dir.display()))?;
-    let meta: Meta = serde_json::from_str(&text)
-        .with_context(|| format!("parsing {}", meta_path.display()))?;
+    let text = std::fs::read_to_string(&meta_path).with_context(|| {
+        format!(
+            "reading {} (is {} a dataset?)",
+            meta_path.display(),
+            dir.display()
+        )
+    })?;
+    let meta: Meta =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))?;
     if meta.format != FORMAT || meta.version != VERSION {
         bail!(
             "{}: format {} version {}, this build reads {FORMAT} version {VERSION}",

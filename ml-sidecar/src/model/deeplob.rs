@@ -12,8 +12,8 @@
 //! Leaky ReLU (0.01) after every convolution, as in the paper; time convolutions keep the
 //! length ("same" padding, the extra row at the end for even kernels, as Keras pads).
 
-use tch::nn::{self, Module, RNN};
 use tch::Tensor;
+use tch::nn::{self, Module, RNN};
 
 use super::{Hyper, Net};
 
@@ -40,7 +40,14 @@ impl Conv {
                 non_linearity: nn::init::NonLinearity::ReLU,
             },
         );
-        let bias = p.var("bias", &[cout], nn::Init::Uniform { lo: -bound, up: bound });
+        let bias = p.var(
+            "bias",
+            &[cout],
+            nn::Init::Uniform {
+                lo: -bound,
+                up: bound,
+            },
+        );
         let total = kernel[0] - 1;
         Self {
             weight,
@@ -57,8 +64,15 @@ impl Conv {
             // (left, right) of the last dim, then (top, bottom) of time.
             xs.constant_pad_nd([0, 0, self.pad_time.0, self.pad_time.1])
         };
-        xs.conv2d(&self.weight, Some(&self.bias), self.stride, [0, 0], [1, 1], 1)
-            .leaky_relu()
+        xs.conv2d(
+            &self.weight,
+            Some(&self.bias),
+            self.stride,
+            [0, 0],
+            [1, 1],
+            1,
+        )
+        .leaky_relu()
     }
 }
 
@@ -127,9 +141,9 @@ impl Net for DeepLob {
         // x: [B, C, T, 1]
         let a = self.inc1.1.forward(&self.inc1.0.forward(&x));
         let b = self.inc2.1.forward(&self.inc2.0.forward(&x));
-        let pooled = x
-            .constant_pad_nd([0, 0, 1, 1])
-            .max_pool2d([3, 1], [1, 1], [0, 0], [1, 1], false);
+        let pooled =
+            x.constant_pad_nd([0, 0, 1, 1])
+                .max_pool2d([3, 1], [1, 1], [0, 0], [1, 1], false);
         let c = self.inc3.forward(&pooled);
         // [B, 3I, T, 1] -> [B, T, 3I]
         let y = Tensor::cat(&[a, b, c], 1).squeeze_dim(3).transpose(1, 2);

@@ -1,8 +1,8 @@
 //! LSTM over the window of feature vectors; the last hidden state goes through dropout and a
 //! linear layer to three logits.
 
-use tch::nn::{self, Module, RNN};
 use tch::Tensor;
+use tch::nn::{self, Module, RNN};
 
 use super::{Hyper, Net};
 

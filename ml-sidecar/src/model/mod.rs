@@ -9,8 +9,8 @@ pub mod transformer;
 
 use tch::{Tensor, nn};
 
-use kestrel_strategy::sidecar::features::{LEVEL_FEATURES, LEVELS_START};
 use kestrel_strategy::sidecar::FEATURE_COUNT;
+use kestrel_strategy::sidecar::features::{LEVEL_FEATURES, LEVELS_START};
 
 pub use spec::{Hyper, ModelSpec, Normalisation};
 

@@ -204,7 +204,11 @@ impl ModelSpec {
             || s.inputs.iter().any(|&i| i >= n)
             || s.window == 0
         {
-            bail!("{}: inconsistent sizes (schema {n}, window {})", p.display(), s.window);
+            bail!(
+                "{}: inconsistent sizes (schema {n}, window {})",
+                p.display(),
+                s.window
+            );
         }
         Ok(s)
     }

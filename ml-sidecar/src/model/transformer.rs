@@ -51,7 +51,14 @@ impl TransformerNet {
             .collect();
         Self {
             proj: nn::linear(root / "proj", inputs, d, Default::default()),
-            pos: root.var("pos", &[window, d], nn::Init::Randn { mean: 0.0, stdev: 0.02 }),
+            pos: root.var(
+                "pos",
+                &[window, d],
+                nn::Init::Randn {
+                    mean: 0.0,
+                    stdev: 0.02,
+                },
+            ),
             layers,
             norm: nn::layer_norm(root / "norm", vec![d], ln()),
             head: nn::linear(root / "head", d, 3, Default::default()),
@@ -72,7 +79,8 @@ impl TransformerNet {
             .permute([2, 0, 3, 1, 4]);
         let (q, k, v) = (qkv.get(0), qkv.get(1), qkv.get(2));
         let p = if train { self.dropout } else { 0.0 };
-        let y = Tensor::scaled_dot_product_attention::<Tensor>(&q, &k, &v, None, p, false, None, false);
+        let y =
+            Tensor::scaled_dot_product_attention::<Tensor>(&q, &k, &v, None, p, false, None, false);
         let y = y.transpose(1, 2).contiguous().view([b, t, self.d]);
         l.out.forward(&y).dropout(self.dropout, train)
     }

@@ -657,6 +657,20 @@ impl Harmonizer {
             .on_fill(instrument.index(), signed, price.raw());
     }
 
+    /// The venue broke an earlier fill of `qty` bought or sold at `price`: the position goes
+    /// back as if it had not happened.
+    pub fn on_fill_broken(
+        &mut self,
+        instrument: kestrel_core::InstrumentId,
+        side: Side,
+        qty: Qty,
+        price: Price,
+    ) {
+        let signed = qty.raw().saturating_mul(side.sign());
+        self.positions
+            .reverse_fill(instrument.index(), signed, price.raw());
+    }
+
     /// An order is done (cancelled, rejected, expired) with `unfilled` left: it no longer
     /// counts as working.
     pub fn on_order_done(

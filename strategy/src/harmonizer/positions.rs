@@ -115,6 +115,19 @@ impl Positions {
         self.peak16 = self.peak16.max(self.equity16());
     }
 
+    /// Reverses a fill of `signed_raw` at `price_raw` that the venue broke: position, cash
+    /// and mark value move back; the working quantity is left alone (the order is not
+    /// reinstated).
+    pub fn reverse_fill(&mut self, i: usize, signed_raw: i64, price_raw: i64) {
+        let (Some(pos), Some(&mark)) = (self.pos.get_mut(i), self.marks.get(i)) else {
+            return;
+        };
+        *pos = pos.saturating_sub(signed_raw);
+        let q = i128::from(signed_raw);
+        self.cash16 = self.cash16.saturating_add(q * i128::from(price_raw));
+        self.mark_value16 = self.mark_value16.saturating_sub(q * i128::from(mark));
+    }
+
     /// Equity (capital + cash + marked positions) at sixteen decimals.
     #[inline]
     pub fn equity16(&self) -> i128 {

@@ -373,6 +373,7 @@ impl BacktestArgs {
             strategy: None,
             trading: r.trading.clone(),
             sidecar: None,
+            gateway: None,
         };
         session.write_summary(&summary)?;
         println!(

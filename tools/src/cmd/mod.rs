@@ -4,6 +4,7 @@ pub mod backtest;
 pub mod capture;
 pub mod hist;
 pub mod import;
+pub mod journal;
 pub mod record;
 pub mod replay;
 pub mod research;

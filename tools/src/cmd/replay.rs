@@ -12,6 +12,7 @@ use kestrel_core::pipeline::RunMode;
 use kestrel_core::{InstrumentId, LevelView};
 use kestrel_feeds::handler::{FeedHandler, HandlerStats};
 
+use crate::session::gateway::GatewayArgs;
 use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
 use crate::session::sidecar::SidecarArgs;
 
@@ -36,6 +37,18 @@ pub struct ReplayArgs {
     /// is watched during the replay (changes and SIGHUP reload it).
     #[arg(long)]
     pub strategy_params: Option<PathBuf>,
+    /// Send the strategy's intents as OUCH 4.2 orders over SoupBinTCP 3.00 to this venue
+    /// (`HOST:PORT`: an exchange's test environment, or `kestrel sim-exchange`); fills come
+    /// back into positions. Without it, fills are simulated at the intent price.
+    #[arg(long, value_name = "HOST:PORT", requires = "credentials")]
+    pub gateway: Option<String>,
+    /// The venue login: one `username:password` line in a file of mode 0600.
+    #[arg(long, value_name = "FILE", requires = "gateway")]
+    pub credentials: Option<PathBuf>,
+    /// Gateway settings: risk limits, algorithms, fees, journal sync (TOML; see
+    /// examples/gateway.toml).
+    #[arg(long, value_name = "FILE", requires = "gateway")]
+    pub gateway_config: Option<PathBuf>,
     /// The strategy's universe: comma-separated symbols (`*` for every instrument). Overrides
     /// the parameter file's `[universe]`. Books are kept for every instrument either way; only
     /// the universe's updates reach the strategy.
@@ -108,6 +121,14 @@ impl ReplayArgs {
             strategy_params: self.strategy_params,
             symbols: self.symbols,
             progress: true,
+            gateway: match (self.gateway, self.credentials) {
+                (Some(addr), Some(credentials)) => Some(GatewayArgs {
+                    addr,
+                    credentials,
+                    config: self.gateway_config,
+                }),
+                _ => None,
+            },
             sidecar: self.sidecar.options()?,
         };
         let (handler, summary, dir) = run_pipeline_replay(&args)?;

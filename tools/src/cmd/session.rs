@@ -600,6 +600,7 @@ impl SessionArgs {
             sidecar: sidecar
                 .as_ref()
                 .map(|s| s.summary(engine.source().sidecar().map(|l| l.stats()))),
+            gateway: None,
         };
         session.write_summary(&summary)?;
 

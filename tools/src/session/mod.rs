@@ -12,12 +12,17 @@
 //!   latency-<stage>.hgrm the same for each stage
 //!   summary.json         events, throughput, drops, anomalies, percentiles, output hash,
 //!                        and under "strategy": intents (count, hash, sides), bindings,
+//!                        parameter changes, strategy latency; under "gateway" (with
+//!                        --gateway): orders, fills, positions, P&L, TCA, tick-to-trade
+//!   gateway.journal      with --gateway: the order journal (`kestrel journal show|verify`)
+//!   latency-tick_to_trade.hgrm  with --gateway: receive return to send return
 //!                        parameter changes, strategy latency; under "sidecar" (with
 //!                        --sidecar): features published/dropped, edges received/used,
 //!                        stale, sidecar down, live IC
 //! ```
 
 pub mod config;
+pub mod gateway;
 pub mod id;
 pub mod ops;
 pub mod pnl_svg;

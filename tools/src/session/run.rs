@@ -12,8 +12,7 @@ use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
 use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
 use kestrel_core::pipeline::{
-    Discard, PipelineError, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline,
-    run_threaded,
+    PipelineError, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
 };
 use kestrel_core::{InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::CaptureSource;
@@ -35,6 +34,7 @@ use kestrel_strategy::stage::{
 use kestrel_strategy::universe::Universe;
 
 use super::RunConfig;
+use super::gateway::{self as gw, GatewayArgs, GatewaySink};
 use super::id::fresh_session_dir;
 use super::sidecar::{self, SidecarOptions};
 use super::summary::{StrategySummary, Summary, ThreadSummary};
@@ -63,6 +63,8 @@ pub struct PipelineReplay {
     pub symbols: Option<String>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
+    /// Send the intents to a venue (`--gateway`); `None`: simulated fills.
+    pub gateway: Option<GatewayArgs>,
     /// The ML sidecar segment to create and use (`--sidecar`).
     pub sidecar: Option<SidecarOptions>,
 }
@@ -249,7 +251,8 @@ fn run_source<'a, I, E>(
     source: CaptureSource<I>,
     stage: StrategyStage,
     reloader: Option<ParamsReloader>,
-) -> anyhow::Result<Ran>
+    sink: GatewaySink,
+) -> anyhow::Result<(Ran, GatewaySink)>
 where
     I: Iterator<Item = Result<Record<'a>, E>> + Send,
 {
@@ -268,7 +271,7 @@ where
                 let r = run_inline(
                     source,
                     stage,
-                    Discard,
+                    sink,
                     &config.pipeline,
                     clock,
                     Some(&progress),
@@ -304,7 +307,7 @@ where
                 let r = run_threaded(
                     source,
                     stage,
-                    Discard,
+                    sink,
                     &config.pipeline,
                     stage_cores(config),
                     clock,
@@ -326,23 +329,26 @@ where
     let RunOutput {
         source,
         mut stage,
+        sink,
         report,
         mut latency,
-        ..
     } = out;
     let (strategy_latency, inline_notes) = stage.finish();
     latency.merge(strategy_latency);
     let mut reload_notes = inline_notes;
     reload_notes.extend(threaded_notes);
     let unpublished = source.unpublished();
-    Ok(Ran {
-        unpublished,
-        handler: source.into_handler(),
-        stage,
-        report,
-        latency,
-        reload_notes,
-    })
+    Ok((
+        Ran {
+            unpublished,
+            handler: source.into_handler(),
+            stage,
+            report,
+            latency,
+            reload_notes,
+        },
+        sink,
+    ))
 }
 
 /// Runs the replay, writes the session directory, and returns the feed handler (final books and
@@ -377,15 +383,37 @@ pub fn run_pipeline_replay(
     let mask = (!universe.is_identity()).then(|| universe.mask());
     let started = SystemTime::now();
     let clock = TscClock::new();
+    let dir = match &args.session_dir {
+        Some(d) => d.clone(),
+        None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
+    };
+    // With a gateway: credentials, journal recovery, login, before the market starts.
+    let gateway = match &args.gateway {
+        Some(g) => Some(gw::prepare(g, &table, &dir, &clock)?),
+        None => None,
+    };
+    let fill_mode = if gateway.is_some() {
+        FillMode::External
+    } else {
+        FillMode::SimulatedImmediateFill
+    };
     let stage = StrategyStage::for_universe(
         &universe,
         setup.params,
-        FillMode::SimulatedImmediateFill,
+        fill_mode,
         clock.clone(),
         config.pipeline.interval_ns(),
     )
     .context("building the strategy stage")?
     .with_params(setup.receiver);
+    let (stage, gateway) = match gateway {
+        Some(gw::Prepared {
+            stage: gstage,
+            reports,
+            rest,
+        }) => (stage.with_exec_reports(reports), Some((gstage, rest))),
+        None => (stage, None),
+    };
     let (stage, sidecar) = match &args.sidecar {
         Some(options) => {
             // Inside the strategy, instruments are universe slots: the edge table is sized to them.
@@ -397,32 +425,108 @@ pub fn run_pipeline_replay(
     };
     let pcap_skipped = AtomicU64::new(0);
     let channels = ChannelMap::by_port();
-    let ran = match &capture {
-        CaptureFile::Kcap(reader) => {
-            let source = CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
-            let source = match mask {
-                Some(m) => source.with_publish_mask(m),
-                None => source,
-            };
-            run_source(args, &config, &clock, source, stage, setup.reloader)
-        }
-        CaptureFile::Pcap(pcap) => {
-            let records = PcapSource {
-                records: pcap.records(&channels),
-                skipped: &pcap_skipped,
-            };
-            let source = CaptureSource::new(handler, records, args.pace, clock.clone());
-            let source = match mask {
-                Some(m) => source.with_publish_mask(m),
-                None => source,
-            };
-            run_source(args, &config, &clock, source, stage, setup.reloader)
-        }
-    };
+    let gateway_core = config.cpu.core_for("gateway");
+    let stop = AtomicBool::new(false);
+    let (ran, gateway_done) = std::thread::scope(|s| {
+        // The gateway: inline, the strategy's sink; threaded, a thread of its own fed by a ring.
+        let (sink, thread, leftover) = match gateway {
+            None => (GatewaySink::None, None, None),
+            Some((gstage, rest)) => match args.mode {
+                RunMode::Inline => (GatewaySink::Inline(Box::new(gstage)), None, Some(rest)),
+                RunMode::Threaded => {
+                    let (tx, rx) = kestrel_gateway::stage::input_ring(
+                        config.pipeline.ring_size,
+                        config.pipeline.producer_wait,
+                    )?;
+                    let drain = rest.drain;
+                    let stop = &stop;
+                    let h = std::thread::Builder::new()
+                        .name("gateway".to_owned())
+                        .spawn_scoped(s, move || {
+                            kestrel_gateway::stage::gateway_loop(
+                                gstage,
+                                rx,
+                                gateway_core,
+                                drain,
+                                stop,
+                            )
+                        })
+                        .context("starting the gateway thread")?;
+                    (GatewaySink::Ring(tx), Some(h), Some(rest))
+                }
+            },
+        };
+        let ran = match &capture {
+            CaptureFile::Kcap(reader) => {
+                let source =
+                    CaptureSource::new(handler, reader.records(), args.pace, clock.clone());
+                let source = match mask {
+                    Some(m) => source.with_publish_mask(m),
+                    None => source,
+                };
+                run_source(args, &config, &clock, source, stage, setup.reloader, sink)
+            }
+            CaptureFile::Pcap(pcap) => {
+                let records = PcapSource {
+                    records: pcap.records(&channels),
+                    skipped: &pcap_skipped,
+                };
+                let source = CaptureSource::new(handler, records, args.pace, clock.clone());
+                let source = match mask {
+                    Some(m) => source.with_publish_mask(m),
+                    None => source,
+                };
+                run_source(args, &config, &clock, source, stage, setup.reloader, sink)
+            }
+        };
+        let (ran, sink) = match ran {
+            Ok((r, k)) => (Ok(r), k),
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                (Err(e), GatewaySink::None)
+            }
+        };
+        let done = match (sink, thread, leftover) {
+            (GatewaySink::Inline(mut stage), _, Some(rest)) => {
+                let settled = stage.drain(rest.drain, true);
+                Some((*stage, settled, rest))
+            }
+            (sink, Some(h), Some(rest)) => {
+                // Closing the ring ends the gateway thread after its drain.
+                drop(sink);
+                let (stage, settled) = h
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the gateway thread panicked"))?;
+                Some((stage, settled, rest))
+            }
+            _ => None,
+        };
+        anyhow::Ok((ran, done))
+    })?;
     if let Some(id) = sighup {
         signal_hook::low_level::unregister(id);
     }
     let mut ran = ran?;
+    let gateway_summary = match gateway_done {
+        Some((stage, settled, rest)) => {
+            ran.stage.drain_exec_reports();
+            if !settled {
+                warnings.push(
+                    "gateway: orders were still open at the end and were cancelled".to_owned(),
+                );
+            }
+            Some(gw::finish(
+                stage,
+                rest.journal,
+                settled,
+                rest.recovered,
+                rest.addr,
+                &table,
+                &dir,
+            )?)
+        }
+        None => None,
+    };
     ran.handler
         .count_skipped_records(pcap_skipped.load(Ordering::Relaxed));
     if !ran.report.balanced() {
@@ -447,12 +551,15 @@ pub fn run_pipeline_replay(
             ));
         }
     }
-    let dir = match &args.session_dir {
-        Some(d) => d.clone(),
-        None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
-    };
     let session = SessionDir::create(&dir)?;
     let mut summary = summary_of(args, &dir, &ran, &universe, table.len(), warnings);
+    if let Some((g, trading)) = gateway_summary {
+        if let Some(st) = summary.strategy.as_mut() {
+            st.fill_mode = GATEWAY_FILL_MODE_LABEL.to_owned();
+        }
+        summary.gateway = Some(g);
+        summary.trading = trading;
+    }
     summary.sidecar = sidecar
         .as_ref()
         .map(|s| s.summary(ran.stage.sidecar_stats()));
@@ -460,7 +567,23 @@ pub fn run_pipeline_replay(
     table_toml.insert("input".into(), args.input.display().to_string().into());
     table_toml.insert("mode".into(), mode_label(args.mode).into());
     table_toml.insert("pace".into(), args.pace_text.clone().into());
-    table_toml.insert("fill_mode".into(), FILL_MODE_LABEL.into());
+    table_toml.insert(
+        "fill_mode".into(),
+        if args.gateway.is_some() {
+            GATEWAY_FILL_MODE_LABEL
+        } else {
+            FILL_MODE_LABEL
+        }
+        .into(),
+    );
+    if let Some(g) = &args.gateway {
+        // The venue and the credentials file's path; never the credentials themselves.
+        table_toml.insert("gateway".into(), g.addr.clone().into());
+        table_toml.insert(
+            "credentials_file".into(),
+            g.credentials.display().to_string().into(),
+        );
+    }
     table_toml.insert(
         "strategy_params".into(),
         args.strategy_params
@@ -525,6 +648,10 @@ pub fn print_session(summary: &Summary, dir: &Path) {
         );
         println!("intents={} intent_hash={}", st.intents, st.intent_hash);
     }
+    if let Some(g) = &summary.gateway {
+        gw::print(g);
+        super::trading::print_trading(&summary.trading);
+    }
     if let Some(sc) = &summary.sidecar {
         sidecar::print_sidecar(sc);
     }
@@ -539,6 +666,8 @@ fn mode_label(mode: RunMode) -> &'static str {
 
 /// How replay fills intents, as the summary and config.toml label it.
 pub const FILL_MODE_LABEL: &str = "simulated_immediate_fill";
+/// The label when fills come from a venue through the gateway.
+pub const GATEWAY_FILL_MODE_LABEL: &str = "gateway";
 
 fn summary_of(
     args: &PipelineReplay,
@@ -595,6 +724,7 @@ fn summary_of(
             })
             .collect(),
         warnings,
+        gateway: None,
         strategy: Some(StrategySummary {
             fill_mode: FILL_MODE_LABEL.to_owned(),
             params_file: args

@@ -89,7 +89,8 @@ pub fn print_sidecar(sc: &SidecarSummary) {
         sc.edges_used,
         sc.stale,
         sc.sidecar_down,
-        sc.live_ic.map_or_else(|| "-".to_owned(), |ic| format!("{ic:.4}"))
+        sc.live_ic
+            .map_or_else(|| "-".to_owned(), |ic| format!("{ic:.4}"))
     );
 }
 

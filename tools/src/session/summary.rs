@@ -55,6 +55,9 @@ pub struct Summary {
     /// The strategy stage (absent in sessions written before it existed).
     #[serde(default)]
     pub strategy: Option<StrategySummary>,
+    /// The order gateway (replays with `--gateway` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<super::gateway::GatewaySummary>,
     /// Trading figures of a backtest or a session with a gateway (absent for replays).
     #[serde(flatten)]
     pub trading: super::trading::TradingFields,
@@ -66,8 +69,9 @@ pub struct Summary {
 /// What the strategy stage did in a session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StrategySummary {
-    /// How positions learned of executions: replay assumes every intent filled in full at its
-    /// limit price at once (`simulated_immediate_fill`); no gateway is involved.
+    /// How positions learned of executions: without a gateway, replay assumes every intent
+    /// filled in full at its limit price at once (`simulated_immediate_fill`); with one, fills
+    /// come back from the venue (`gateway`).
     pub fill_mode: String,
     /// Parameter file given (`None`: the built-in defaults, equal to examples/strategy.toml).
     pub params_file: Option<String>,

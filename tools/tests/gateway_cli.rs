@@ -1,0 +1,173 @@
+//! `kestrel replay --gateway` against the simulated exchange on loopback, and `kestrel journal
+//! show|verify` on the journal it leaves: intents go out as OUCH orders, fills come back, the
+//! credentials never reach the output or the session directory. Bounded in time.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use kestrel_core::clock::Pace;
+use kestrel_sim::exchange::{ExchangeConfig, ExchangeReport, ExchangeSetup, run_exchange};
+
+const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+const PASSWORD: &str = "Pw0rd9x";
+
+fn kestrel(args: &[&str]) -> Output {
+    Command::new(KESTREL)
+        .args(args)
+        .output()
+        .expect("run kestrel")
+}
+
+fn lobster(kind: &str) -> String {
+    format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv")
+}
+
+fn import_aapl(dir: &Path) -> PathBuf {
+    let out = dir.join("aapl.kcap");
+    let o = kestrel(&[
+        "import",
+        "lobster",
+        "--messages",
+        &lobster("message"),
+        "--orderbook",
+        &lobster("orderbook"),
+        "--symbol",
+        "AAPL",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    out
+}
+
+fn credentials(dir: &Path, mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let f = dir.join(format!("creds-{mode:o}"));
+    std::fs::write(&f, format!("KSTR:{PASSWORD}\n")).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+    f
+}
+
+/// The simulated exchange on a thread: replays the AAPL sample (10x) once we log in.
+fn exchange(
+    creds: PathBuf,
+) -> (
+    SocketAddr,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<ExchangeReport>,
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let setup = ExchangeSetup {
+        capture: PathBuf::from(lobster("message")),
+        ouch: "127.0.0.1:0".parse().unwrap(),
+        itch: "127.0.0.1:0".parse().unwrap(),
+        credentials: creds,
+        pace: Pace::Factor(10.0),
+        config: ExchangeConfig {
+            start_after_logins: 1,
+            linger_ms: 20_000,
+            ..ExchangeConfig::default()
+        },
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let s = stop.clone();
+    let h = std::thread::spawn(move || {
+        run_exchange(&setup, &s, &mut |b| {
+            let _ = tx.send(b.ouch);
+        })
+        .expect("exchange")
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("exchange bound");
+    (addr, stop, h)
+}
+
+#[test]
+fn replay_sends_orders_to_the_simulated_exchange_and_the_journal_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_aapl(tmp.path());
+    let creds = credentials(tmp.path(), 0o600);
+    let (addr, stop, ex) = exchange(creds.clone());
+    let dir = tmp.path().join("session");
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--pace",
+        "10",
+        "--gateway",
+        &addr.to_string(),
+        "--credentials",
+        creds.to_str().unwrap(),
+        "--session-dir",
+        dir.to_str().unwrap(),
+    ]);
+    stop.store(true, Ordering::Relaxed);
+    let report = ex.join().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{out}\n{err}");
+    println!("{out}");
+    assert!(out.contains("gateway venue="), "{out}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let g = &summary["gateway"];
+    assert!(g["orders"].as_u64().unwrap() > 0, "{g}");
+    assert_eq!(summary["strategy"]["fill_mode"], "gateway");
+    // The venue's record of our fills and ours agree.
+    let ours = g["fills"].as_u64().unwrap();
+    assert_eq!(ours as usize, report.fills.len(), "{g}");
+    // Never the password: not in the output, not in any file of the session directory.
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(
+            !bytes
+                .windows(PASSWORD.len())
+                .any(|w| w == PASSWORD.as_bytes())
+        );
+    }
+    let journal = dir.join("gateway.journal");
+    let v = kestrel(&["journal", "verify", journal.to_str().unwrap()]);
+    assert!(v.status.success(), "{v:?}");
+    let show = kestrel(&["journal", "show", journal.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert!(
+        text.contains("sent order=") && text.contains("EnterOrder"),
+        "{text}"
+    );
+    assert!(text.contains("received seq=1 "), "{text}");
+    // Flip a byte in the middle: corruption, non-zero exit.
+    let mut bytes = std::fs::read(&journal).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5A;
+    std::fs::write(&journal, &bytes).unwrap();
+    let v = kestrel(&["journal", "verify", journal.to_str().unwrap()]);
+    assert!(!v.status.success());
+}
+
+#[test]
+fn credentials_file_readable_by_others_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_aapl(tmp.path());
+    let creds = credentials(tmp.path(), 0o644);
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--gateway",
+        "127.0.0.1:9",
+        "--credentials",
+        creds.to_str().unwrap(),
+        "--session-dir",
+        tmp.path().join("s").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("0644") && err.contains("0600"), "{err}");
+    assert!(!err.contains(PASSWORD));
+}
