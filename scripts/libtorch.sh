@@ -18,14 +18,20 @@ TORCH_VERSION="2.11.0"
 VENV="${KESTREL_TORCH_VENV:-$PWD/.venv}"
 PY="$VENV/bin/python"
 
-have_torch() {
-    [ -x "$PY" ] && "$PY" - "$TORCH_VERSION" <<'PYEOF' >/dev/null 2>&1
-import sys, torch
-sys.exit(0 if torch.__version__.split("+")[0] == sys.argv[1] else 1)
-PYEOF
+# torch's `lib` folder when the virtualenv holds torch $TORCH_VERSION (read from the wheel's
+# metadata, without importing torch: the tests call this script many times).
+torch_lib() {
+    local d
+    for d in "$VENV"/lib/python3*/site-packages; do
+        if [ -d "$d/torch-$TORCH_VERSION.dist-info" ] && [ -f "$d/torch/lib/libtorch_cpu.so" ]; then
+            printf '%s\n' "$d/torch/lib"
+            return 0
+        fi
+    done
+    return 1
 }
 
-if ! have_torch; then
+if ! TORCH_LIB="$(torch_lib)"; then
     echo "libtorch: installing torch==$TORCH_VERSION into $VENV (first time only)" >&2
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV" >&2 || {
@@ -35,10 +41,16 @@ if ! have_torch; then
     fi
     "$PY" -m pip install --quiet --disable-pip-version-check --no-input \
         "torch==$TORCH_VERSION" >&2
-    have_torch || { echo "libtorch: torch $TORCH_VERSION did not import from $VENV" >&2; exit 1; }
+    "$PY" -W ignore -c 'import torch' >&2 || {
+        echo "libtorch: torch $TORCH_VERSION does not import from $VENV" >&2
+        exit 1
+    }
+    TORCH_LIB="$(torch_lib)" || {
+        echo "libtorch: torch $TORCH_VERSION is not in $VENV after pip install" >&2
+        exit 1
+    }
 fi
 
-TORCH_LIB="$("$PY" -W ignore -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 printf 'export LIBTORCH_USE_PYTORCH=1\n'
 printf 'export VIRTUAL_ENV=%q\n' "$VENV"
 printf 'export KESTREL_TORCH_LIB=%q\n' "$TORCH_LIB"

@@ -162,7 +162,7 @@ pub fn round_trip(
         while !producer.try_publish(&rec) {
             std::hint::spin_loop();
         }
-        if seq + 1 < model.spec.window as u64 {
+        if seq < model.spec.window as u64 {
             continue; // the window is not full yet: no edge will come
         }
         let limit = t0 + 1_000_000_000;
