@@ -113,7 +113,7 @@ fn pipeline_config() -> PipelineConfig {
         producer_wait: WaitStrategy::SpinYield { spins: 20 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 0,
-        snapshot_slots: 16,
+        snapshot_slots: 4,
     }
 }
 
@@ -140,7 +140,6 @@ fn a_universe_replay_publishes_only_its_instruments() {
         params,
         FillMode::SimulatedImmediateFill,
         clock.clone(),
-        0,
     )
     .unwrap();
     assert_eq!(stage.engine().harmonizer().instruments(), 3);
@@ -150,7 +149,7 @@ fn a_universe_replay_publishes_only_its_instruments() {
         IntentsOnly(Vec::<OrderIntent>::new()),
         &pipeline_config(),
         &clock,
-        None,
+        kestrel_core::pipeline::Ops::new(),
     )
     .unwrap();
     let intents = run.sink.0;
@@ -184,7 +183,6 @@ fn a_universe_replay_publishes_only_its_instruments() {
         params,
         FillMode::SimulatedImmediateFill,
         clock.clone(),
-        0,
     )
     .unwrap();
     let mut only = IntentsOnly(Vec::<OrderIntent>::new());

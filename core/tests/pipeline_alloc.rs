@@ -1,94 +1,172 @@
-//! The inline hot path allocates nothing: a long run makes exactly as many allocations as a
-//! short one (set-up and tear-down only), counted by a global allocator.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+//! The hot path allocates nothing per event with latency intervals on (1 ms intervals, so a
+//! long run hands off hundreds of them), inline and threaded, counted on every thread of the
+//! pipeline: a long run makes exactly as many allocations on each hot thread as a short one
+//! (start-up and tear-down only), and so does the ops thread when it only keeps totals.
 
 use kestrel_core::clock::TscClock;
+use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, PipelineConfig, SyntheticSource, UpdateHasher, WaitStrategy, run_inline,
+    CONSUMER, Discard, FEED, OPS, Ops, PipelineConfig, StageCores, SyntheticSource, UpdateHasher,
+    WaitStrategy, run_inline, run_threaded,
 };
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    // Only the thread running the pipeline counts: the test harness's other threads allocate
-    // at their own times and would make the comparison flaky.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.with(Cell::get) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use kestrel_test_support::{AllocCounts, CountingAllocator, count_allocations};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: CountingAllocator = CountingAllocator;
 
-fn allocations_for(records: u64, clock: &TscClock) -> (u64, u64) {
-    let config = PipelineConfig {
+fn config() -> PipelineConfig {
+    PipelineConfig {
         ring_size: 1024,
         consumer_wait: WaitStrategy::SpinYield { spins: 10 },
         producer_wait: WaitStrategy::SpinYield { spins: 10 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
-        // One interval for the whole run: interval hand-offs copy histograms (allocation,
-        // off the per-event path), so a run with intervals allocates once per interval.
-        interval_ms: 0,
-        snapshot_slots: 16,
-    };
-    let source = SyntheticSource::new(5, records, 16, clock.clone());
-    COUNTING.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::Relaxed);
-    let out = run_inline(
-        source,
-        UpdateHasher::default(),
-        Discard,
-        &config,
-        clock,
-        None,
-    )
-    .unwrap();
-    let after = ALLOCS.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(false));
-    (after - before, out.stage.output().events)
+        // Intervals on, as users run them, and short: many hand-offs per run.
+        interval_ms: 1,
+        snapshot_slots: 4,
+    }
+}
+
+struct Run {
+    counts: AllocCounts,
+    events: u64,
+    intervals: u64,
+}
+
+fn inline(records: u64, clock: &TscClock) -> Run {
+    let (out, counts) = count_allocations(|| {
+        run_inline(
+            SyntheticSource::new(5, records, 16, clock.clone()),
+            UpdateHasher::default(),
+            Discard,
+            &config(),
+            clock,
+            Ops::new(),
+        )
+        .unwrap()
+    });
+    Run {
+        counts,
+        events: out.stage.output().events,
+        intervals: out.latency.intervals(LatencyTag::EndToEnd),
+    }
+}
+
+fn threaded(records: u64, clock: &TscClock) -> Run {
+    let (out, counts) = count_allocations(|| {
+        run_threaded(
+            SyntheticSource::new(5, records, 16, clock.clone()),
+            UpdateHasher::default(),
+            Discard,
+            &config(),
+            StageCores::default(),
+            clock,
+            Ops::new(),
+        )
+        .unwrap()
+    });
+    assert!(out.report.balanced(), "{:?}", out.report);
+    Run {
+        counts,
+        events: out.stage.output().events,
+        intervals: out.latency.intervals(LatencyTag::EndToEnd),
+    }
+}
+
+fn assert_same_on(threads: &[&str], short: &Run, long: &Run) {
+    assert!(long.events > 1_000_000, "{} events", long.events);
+    assert!(
+        long.intervals > 20 * short.intervals.max(1),
+        "long run: {} intervals, short: {}",
+        long.intervals,
+        short.intervals
+    );
+    for t in threads {
+        assert_eq!(
+            long.counts.of(t),
+            short.counts.of(t),
+            "thread {t}: {} allocations in a run of {} events and {} intervals, {} in one of {} \
+             events and {} intervals\nlong: {:?}\nshort: {:?}",
+            long.counts.of(t),
+            long.events,
+            long.intervals,
+            short.counts.of(t),
+            short.events,
+            short.intervals,
+            long.counts,
+            short.counts
+        );
+    }
 }
 
 #[test]
-fn long_inline_run_allocates_no_more_than_a_short_one() {
+fn inline_run_with_intervals_allocates_nothing_per_event_on_any_thread() {
     let clock = TscClock::new();
-    let _ = allocations_for(100, &clock); // warm-up (lazy statics, first clock use)
-    let (short, short_events) = allocations_for(1_000, &clock);
-    let (long, long_events) = allocations_for(2_000_000, &clock);
-    assert!(long_events > 1_000_000 && short_events > 100);
-    assert_eq!(
-        long,
-        short,
-        "the hot path allocated {} times",
-        long.saturating_sub(short)
+    let _ = inline(100, &clock); // warm-up (lazy statics, first clock use)
+    let short = inline(20_000, &clock);
+    let long = inline(3_000_000, &clock);
+    assert!(short.counts.caller() > 0, "the counter sees the run");
+    assert_same_on(&[kestrel_test_support::CALLER, OPS], &short, &long);
+}
+
+#[test]
+fn threaded_run_with_intervals_allocates_nothing_per_event_on_any_thread() {
+    let clock = TscClock::new();
+    let _ = threaded(100, &clock);
+    let short = threaded(20_000, &clock);
+    let long = threaded(3_000_000, &clock);
+    for t in [FEED, CONSUMER, OPS] {
+        assert!(short.counts.of(t) > 0, "the counter sees the {t} thread");
+    }
+    assert_same_on(
+        &[kestrel_test_support::CALLER, FEED, CONSUMER, OPS],
+        &short,
+        &long,
     );
+}
+
+#[test]
+fn rings_and_recorders_are_allocated_on_the_threads_that_use_them() {
+    let clock = TscClock::new();
+    let ring_size = 1 << 15;
+    let ring_bytes = (ring_size * std::mem::size_of::<kestrel_core::BookUpdate>()) as u64;
+    let cfg = PipelineConfig {
+        ring_size,
+        ..config()
+    };
+    let (out, counts) = count_allocations(|| {
+        run_threaded(
+            SyntheticSource::new(5, 1_000, 4, clock.clone()),
+            UpdateHasher::default(),
+            Discard,
+            &cfg,
+            StageCores::default(),
+            &clock,
+            Ops::new(),
+        )
+        .unwrap()
+    });
+    assert!(out.report.balanced());
+    // The feed thread (the ring's producer) built the ring; the caller built nothing large.
+    assert!(
+        counts.bytes_of(FEED) >= ring_bytes,
+        "feed thread allocated {} bytes, the ring is {ring_bytes}: {counts:?}",
+        counts.bytes_of(FEED)
+    );
+    assert!(
+        counts.bytes_of(kestrel_test_support::CALLER) < ring_bytes / 8,
+        "the calling thread allocated {} bytes: {counts:?}",
+        counts.bytes_of(kestrel_test_support::CALLER)
+    );
+    // Each hot thread allocated its own recorder: a pool of interval sets, one ~220 KB
+    // histogram per tag it records (feed: 2 tags, consumer: 3).
+    let hist_bytes = 200_000u64;
+    assert!(
+        counts.bytes_of(FEED) >= ring_bytes + 4 * 2 * hist_bytes,
+        "{counts:?}"
+    );
+    assert!(
+        counts.bytes_of(CONSUMER) >= 4 * 3 * hist_bytes,
+        "{counts:?}"
+    );
+    assert!(counts.bytes_of(OPS) < ring_bytes / 2, "{counts:?}");
 }

@@ -6,8 +6,8 @@ use kestrel_core::BookUpdate;
 use kestrel_core::clock::TscClock;
 use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, Emit, OutputHash, PipelineConfig, Stage, StageCores, SyntheticSource, WaitStrategy,
-    run_inline, run_threaded,
+    Discard, Emit, Ops, OutputHash, PipelineConfig, Stage, StageCores, SyntheticSource,
+    WaitStrategy, run_inline, run_threaded,
 };
 
 /// Hashes like the real consumer but spends `delay` on every event.
@@ -41,7 +41,7 @@ fn slow_consumer_loses_nothing_and_backpressure_is_measured() {
             producer_wait: WaitStrategy::SpinYield { spins: 10 },
             ops_wait: WaitStrategy::Sleep { micros: 50 },
             interval_ms: 0,
-            snapshot_slots: 16,
+            snapshot_slots: 4,
         };
         let records = 3_000;
         let slow = SlowHasher {
@@ -55,7 +55,7 @@ fn slow_consumer_loses_nothing_and_backpressure_is_measured() {
             &config,
             StageCores::default(),
             &clock,
-            None,
+            Ops::new(),
         )
         .unwrap();
         let reference = run_inline(
@@ -64,7 +64,7 @@ fn slow_consumer_loses_nothing_and_backpressure_is_measured() {
             Discard,
             &config,
             &clock,
-            None,
+            Ops::new(),
         )
         .unwrap();
         let _ = tx.send((threaded, reference));

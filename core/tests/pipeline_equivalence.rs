@@ -6,8 +6,8 @@ use std::time::Duration;
 use kestrel_core::clock::TscClock;
 use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, PipelineConfig, Progress, StageCores, SyntheticSource, UpdateHasher, WaitStrategy,
-    run_inline, run_threaded,
+    Discard, Ops, PipelineConfig, Progress, StageCores, SyntheticSource, UpdateHasher,
+    WaitStrategy, run_inline, run_threaded,
 };
 
 fn test_config(ring_size: usize) -> PipelineConfig {
@@ -18,7 +18,7 @@ fn test_config(ring_size: usize) -> PipelineConfig {
         producer_wait: WaitStrategy::SpinYield { spins: 50 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 5,
-        snapshot_slots: 64,
+        snapshot_slots: 4,
     }
 }
 
@@ -45,7 +45,7 @@ fn inline_and_threaded_give_the_same_output_hash() {
             Discard,
             &test_config(1024),
             &clock,
-            None,
+            Ops::new(),
         )
         .unwrap();
         let progress = Progress::new();
@@ -56,7 +56,7 @@ fn inline_and_threaded_give_the_same_output_hash() {
             &test_config(1024),
             StageCores::default(),
             &clock,
-            Some(&progress),
+            Ops::new().progress(&progress),
         )
         .unwrap();
         let a = inline.stage.output();
@@ -75,7 +75,7 @@ fn inline_and_threaded_give_the_same_output_hash() {
             Discard,
             &test_config(1024),
             &clock,
-            None,
+            Ops::new(),
         )
         .unwrap();
         assert_ne!(other.stage.output(), a);
@@ -99,7 +99,7 @@ fn shutdown_accounts_for_every_event_across_ring_sizes() {
                 &test_config(ring_size),
                 StageCores::default(),
                 &clock,
-                None,
+                Ops::new(),
             )
             .unwrap();
             let r = &out.report;
@@ -126,7 +126,7 @@ fn invalid_ring_size_is_refused_before_any_thread_starts() {
         &test_config(1000),
         StageCores::default(),
         &clock,
-        None,
+        Ops::new(),
     );
     assert!(err.is_err());
 }
@@ -159,7 +159,7 @@ fn a_panicking_stage_fails_the_run_instead_of_hanging_it() {
             &test_config(16),
             StageCores::default(),
             &clock,
-            None,
+            Ops::new(),
         )
         .map(|out| out.report)
     });

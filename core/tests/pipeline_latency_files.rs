@@ -1,12 +1,14 @@
-//! Latency recorded by a real run, written as `latency.hlog` and `.hgrm`, reads back as what
-//! was recorded.
+//! Latency recorded by a real run, streamed to `latency.hlog` as the run goes and written as
+//! `.hgrm`, reads back as what was recorded.
 
-use kestrel_core::clock::TscClock;
+use kestrel_core::clock::{Clock, TscClock};
 use kestrel_core::latency::{
-    LatencyTag, new_histogram, read_interval_log, write_interval_log, write_percentile_distribution,
+    HlogWriter, IntervalRecord, LatencyTag, new_histogram, read_interval_log,
+    write_percentile_distribution,
 };
 use kestrel_core::pipeline::{
-    Discard, PipelineConfig, StageCores, SyntheticSource, UpdateHasher, WaitStrategy, run_threaded,
+    Discard, HlogStream, Ops, PipelineConfig, StageCores, SyntheticSource, UpdateHasher,
+    WaitStrategy, run_threaded,
 };
 
 #[test]
@@ -18,8 +20,15 @@ fn hlog_of_a_threaded_run_reads_back_to_the_recorded_totals() {
         producer_wait: WaitStrategy::SpinYield { spins: 20 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 20,
-        snapshot_slots: 64,
+        snapshot_slots: 4,
     };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latency.hlog");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut stream =
+        HlogStream::new(HlogWriter::new(file, clock.now().nanos(), "kestrel test").unwrap());
+    let mut kept: Vec<IntervalRecord> = Vec::new();
+    let mut both = (&mut stream, &mut kept);
     let out = run_threaded(
         SyntheticSource::new(3, 300_000, 4, clock.clone()),
         UpdateHasher::default(),
@@ -27,17 +36,22 @@ fn hlog_of_a_threaded_run_reads_back_to_the_recorded_totals() {
         &config,
         StageCores::default(),
         &clock,
-        None,
+        Ops::new().task(&mut both),
     )
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("latency.hlog");
-    let mut file = std::fs::File::create(&path).unwrap();
-    write_interval_log(&mut file, &out.latency, "kestrel test").unwrap();
-    drop(file);
+    let written = stream.written();
+    drop(stream.finish().unwrap());
     let bytes = std::fs::read(&path).unwrap();
     let back = read_interval_log(&bytes).unwrap();
-    assert_eq!(back.len(), out.latency.intervals_sorted().len());
+    assert_eq!(back.len() as u64, written);
+    assert_eq!(written, out.latency.interval_count());
+    assert_eq!(back.len(), kept.len());
+    // 300k records at 20 ms intervals: several intervals per tag, streamed as they came.
+    assert!(
+        out.latency.intervals(LatencyTag::EndToEnd) >= 2,
+        "{} e2e intervals",
+        out.latency.intervals(LatencyTag::EndToEnd)
+    );
     assert!(
         back.iter()
             .filter(|r| r.tag == LatencyTag::EndToEnd)

@@ -9,7 +9,7 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::latency::LatencyTag;
 use kestrel_core::pipeline::{
-    Discard, Emit, OutputHash, PipelineConfig, Stage, StageCores, UpdateHasher, WaitStrategy,
+    Discard, Emit, Ops, OutputHash, PipelineConfig, Stage, StageCores, UpdateHasher, WaitStrategy,
     run_inline, run_threaded,
 };
 use kestrel_feeds::feed_stage::CaptureSource;
@@ -39,7 +39,7 @@ fn config() -> PipelineConfig {
         producer_wait: WaitStrategy::SpinYield { spins: 20 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
         interval_ms: 0,
-        snapshot_slots: 16,
+        snapshot_slots: 4,
     }
 }
 
@@ -62,7 +62,7 @@ fn inline_and_threaded_replays_of_the_real_capture_agree() {
         Discard,
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -76,7 +76,7 @@ fn inline_and_threaded_replays_of_the_real_capture_agree() {
             &config(),
             StageCores::default(),
             &clock2,
-            None,
+            Ops::new(),
         )
         .unwrap();
         let _ = tx.send((
@@ -166,7 +166,7 @@ fn paced_replay_counts_from_the_intended_send_time() {
         Discard,
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     let unpaced = run_inline(
@@ -175,7 +175,7 @@ fn paced_replay_counts_from_the_intended_send_time() {
         Discard,
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     assert_eq!(paced.stage.inner.output(), unpaced.stage.inner.output());

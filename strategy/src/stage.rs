@@ -4,8 +4,8 @@
 //! hashes every book update (the same [`OutputHash`] the placeholder consumer computed, so the
 //! update hash stays comparable), counts and hashes every intent ([`IntentTally`]), counts
 //! decisions by binding rule, records the strategy latency (the update's `published` stamp to
-//! the decision) under [`LatencyTag::Strategy`], and keeps every parameter change the engine
-//! applied at an event boundary.
+//! the decision) under [`LatencyTag::Strategy`] in the recorder of the thread it runs on (through
+//! [`Emit::record`]), and keeps every parameter change the engine applied at an event boundary.
 //!
 //! With a gateway, the stage's output is a [`GatewayInput`] per update (the market, and the
 //! intent when there is one) and it drains the gateway's [`ExecReport`] ring before each
@@ -14,14 +14,14 @@
 //! [`FillMode::External`]). Without one (a plain replay), [`IntentsOnly`] keeps just the
 //! intents.
 //!
-//! Hot reload: a [`ParamsReloader`] (the ops side: a [`ParamsWatcher`] plus a log of what it
-//! found) publishes through the lock-free handoff; the engine takes the new set before the next
-//! update. In an inline run the stage itself polls the reloader between batches
-//! ([`StrategyStage::with_reloader`]); in a threaded run an ops thread does.
+//! Hot reload: a [`ParamsReloader`] is an [`OpsTask`]: it runs on the pipeline's ops thread in
+//! both run modes (file checks, reads, parsing, validation and the log of what it found all
+//! happen there) and publishes through the lock-free handoff; the engine takes the new set
+//! before the next update. The stage itself never touches the file.
 
 use kestrel_core::clock::{Clock, Stamped, TscClock};
-use kestrel_core::latency::{LatencyCollector, LatencyRecorder, LatencyTag};
-use kestrel_core::pipeline::{Emit, OutputHash, Received, RingReceiver, Stage};
+use kestrel_core::latency::{LatencyTag, TagSet};
+use kestrel_core::pipeline::{Emit, OpsTask, OutputHash, Received, RingReceiver, Stage};
 use kestrel_core::{
     BookUpdate, ExecKind, ExecReport, GatewayInput, InstrumentTable, OrderIntent, Qty, Side,
     Timestamp,
@@ -50,9 +50,6 @@ pub fn default_params() -> Result<StrategyParams, ParamsError> {
 
 /// Parameter changes the stage keeps (preallocated; more are counted, not stored).
 pub const CHANGE_LOG_CAPACITY: usize = 1024;
-
-/// Polls between interval / reload clock checks (keeps clock reads off the per-batch path).
-const CHECK_EVERY_BATCHES: u32 = 64;
 
 /// Every [`Binding`], in discriminant order (index = `binding as usize`).
 pub const BINDINGS: [Binding; 16] = [
@@ -269,6 +266,14 @@ impl ParamsReloader {
     }
 }
 
+/// The reloader runs on the pipeline's ops thread: every ops turn it checks whether its poll
+/// interval is due (file stat, read, parse and validate only then).
+impl OpsTask for ParamsReloader {
+    fn poll(&mut self, now_ns: u64) -> bool {
+        ParamsReloader::poll(self, now_ns)
+    }
+}
+
 /// The strategy stage.
 #[derive(Debug)]
 pub struct StrategyStage {
@@ -280,10 +285,6 @@ pub struct StrategyStage {
     changes: Vec<ParamsChange>,
     changes_unlogged: u64,
     applied_seen: u64,
-    recorder: LatencyRecorder,
-    latency: LatencyCollector,
-    reloader: Option<ParamsReloader>,
-    batches: u32,
     exec: Option<RingReceiver<ExecReport>>,
     exec_tally: ExecTally,
     /// Feed id <-> slot mapping; `None` when slots are feed ids.
@@ -295,16 +296,14 @@ pub struct StrategyStage {
 impl StrategyStage {
     /// A stage for the instruments of `table` (signals, alpha models and harmonizer sized from
     /// it; lot sizes from it), with `params` in force as version 0 and `fill_mode` for
-    /// positions. Latency intervals last `interval_ns` (0: one interval for the run), timed by
-    /// `clock` (the pipeline's).
+    /// positions. The strategy latency is timed by `clock` (the pipeline's).
     pub fn new(
         table: &InstrumentTable,
         params: StrategyParams,
         fill_mode: FillMode,
         clock: TscClock,
-        interval_ns: u64,
     ) -> Result<Self, StageError> {
-        Self::for_universe(&Universe::all(table), params, fill_mode, clock, interval_ns)
+        Self::for_universe(&Universe::all(table), params, fill_mode, clock)
     }
 
     /// A stage trading `universe` only: signals, alpha models and harmonizer are sized to
@@ -316,7 +315,6 @@ impl StrategyStage {
         params: StrategyParams,
         fill_mode: FillMode,
         clock: TscClock,
-        interval_ns: u64,
     ) -> Result<Self, StageError> {
         params.expect_models(MODEL_COUNT)?;
         let table = universe.table();
@@ -328,7 +326,6 @@ impl StrategyStage {
         );
         let harmonizer = Harmonizer::new(params, &lots, fill_mode)?;
         let engine = StrategyEngine::new(source, harmonizer)?;
-        let start = clock.now().nanos();
         Ok(Self {
             engine,
             clock,
@@ -338,10 +335,6 @@ impl StrategyStage {
             changes: Vec::with_capacity(CHANGE_LOG_CAPACITY),
             changes_unlogged: 0,
             applied_seen: 0,
-            recorder: LatencyRecorder::new(start, interval_ns),
-            latency: LatencyCollector::new(),
-            reloader: None,
-            batches: 0,
             exec: None,
             exec_tally: ExecTally::default(),
             universe: (!universe.is_identity()).then(|| universe.clone()),
@@ -443,13 +436,6 @@ impl StrategyStage {
         self
     }
 
-    /// Polls `reloader` between batches (inline runs, where no ops thread exists). Its
-    /// publisher must feed the receiver given to [`Self::with_params`].
-    pub fn with_reloader(mut self, reloader: ParamsReloader) -> Self {
-        self.reloader = Some(reloader);
-        self
-    }
-
     /// Attaches the ML sidecar link (features out, edges in) before the run.
     pub fn with_sidecar(mut self, link: crate::sidecar::SidecarLink) -> Self {
         self.engine.source_mut().set_sidecar(link);
@@ -496,24 +482,6 @@ impl StrategyStage {
         &self.engine
     }
 
-    /// The inline reloader's log, if the stage has one.
-    pub fn reload_notes(&self) -> &[ReloadNote] {
-        self.reloader.as_ref().map_or(&[], |r| r.notes())
-    }
-
-    /// Ends the run: hands the last latency interval over and returns the strategy latency
-    /// collected (merge it into the pipeline's) and the inline reloader's log.
-    pub fn finish(&mut self) -> (LatencyCollector, Vec<ReloadNote>) {
-        let now = self.clock.now().nanos();
-        self.recorder.hand_off(now, &mut self.latency);
-        let notes = self
-            .reloader
-            .as_mut()
-            .map(|r| std::mem::take(&mut r.notes))
-            .unwrap_or_default();
-        (std::mem::take(&mut self.latency), notes)
-    }
-
     #[inline]
     fn note_params_change(&mut self) {
         let applied = self.engine.stats().params_applied;
@@ -556,7 +524,7 @@ impl Stage for StrategyStage {
             }
         };
         let decided = self.clock.now();
-        self.recorder.record(
+        out.record(
             LatencyTag::Strategy,
             decided.saturating_since(event.stamps().published),
         );
@@ -576,19 +544,8 @@ impl Stage for StrategyStage {
         }
     }
 
-    #[inline]
-    fn on_end_of_batch<E: Emit<GatewayInput>>(&mut self, _out: &mut E) {
-        self.batches = self.batches.wrapping_add(1);
-        if !self.batches.is_multiple_of(CHECK_EVERY_BATCHES) {
-            return;
-        }
-        let now = self.clock.now().nanos();
-        if self.recorder.interval_due(now) {
-            self.recorder.hand_off(now, &mut self.latency);
-        }
-        if let Some(r) = &mut self.reloader {
-            r.poll(now);
-        }
+    fn latency_tags(&self) -> TagSet {
+        TagSet::of(&[LatencyTag::Strategy])
     }
 }
 

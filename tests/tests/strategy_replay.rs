@@ -1,19 +1,19 @@
 //! The strategy stage in the pipeline on the real AAPL capture (the LOBSTER sample imported as
 //! MoldUDP64 / ITCH): inline and threaded runs decide the same intents; a parameter set
 //! published mid-run (directly, or by the file watcher) takes effect at one event boundary, is
-//! recorded, and changes the intents in the expected direction; the inline run with the
-//! strategy stage allocates nothing per update.
-#![allow(unsafe_code)]
+//! recorded, and changes the intents in the expected direction; a run with the strategy stage,
+//! 1 ms latency intervals streamed to an hlog and a parameter file reloaded mid-run allocates
+//! nothing per update on any hot thread, inline and threaded (the reload's reading and parsing
+//! happen on the ops thread).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::path::Path;
 use std::time::Duration;
 
-use kestrel_core::clock::{Pace, TscClock};
-use kestrel_core::latency::LatencyTag;
+use kestrel_core::clock::{Clock, Pace, TscClock};
+use kestrel_core::latency::{HlogWriter, LatencyTag};
 use kestrel_core::pipeline::{
-    Discard, PipelineConfig, Source, SourceStatus, Stage, StageCores, WaitStrategy, run_inline,
-    run_threaded,
+    CONSUMER, Discard, FEED, HlogStream, OPS, Ops, PipelineConfig, Source, SourceStatus, Stage,
+    StageCores, WaitStrategy, run_inline, run_threaded,
 };
 use kestrel_core::{BookUpdate, IntentReason, OrderIntent, Qty, Timestamp};
 use kestrel_feeds::feed_stage::CaptureSource;
@@ -26,43 +26,10 @@ use kestrel_strategy::params::{ParamsWatcher, StrategyParams, params_handoff};
 use kestrel_strategy::stage::{
     DEFAULT_PARAMS_TOML, IntentsOnly, ParamsReloader, ReloadOutcome, StrategyStage, default_params,
 };
-
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (tests run on parallel threads).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while the thread exits; those are not ours to count.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards every call unchanged to the system allocator and only counts them.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use kestrel_test_support::{AllocCounts, CALLER, CountingAllocator, count_allocations};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: CountingAllocator = CountingAllocator;
 
 const MESSAGES: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -85,8 +52,8 @@ fn config() -> PipelineConfig {
         consumer_wait: WaitStrategy::SpinYield { spins: 20 },
         producer_wait: WaitStrategy::SpinYield { spins: 20 },
         ops_wait: WaitStrategy::Sleep { micros: 100 },
-        interval_ms: 0,
-        snapshot_slots: 16,
+        interval_ms: 1,
+        snapshot_slots: 4,
     }
 }
 
@@ -105,7 +72,6 @@ fn stage(reader: &KcapReader, params: StrategyParams, clock: &TscClock) -> Strat
         params,
         FillMode::SimulatedImmediateFill,
         clock.clone(),
-        0,
     )
     .unwrap()
 }
@@ -136,7 +102,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
         IntentsOnly(Vec::<OrderIntent>::new()),
         &config(),
         &clock,
-        None,
+        Ops::new(),
     )
     .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -150,7 +116,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
             &config(),
             StageCores::default(),
             &clock2,
-            None,
+            Ops::new(),
         )
         .unwrap();
         let _ = tx.send((
@@ -158,9 +124,10 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
             out.stage.intents(),
             out.sink.0,
             out.report.balanced(),
+            out.latency.total(LatencyTag::Strategy).len(),
         ));
     });
-    let (updates, intents, sink, balanced) = rx
+    let (updates, intents, sink, balanced, threaded_strategy_samples) = rx
         .recv_timeout(Duration::from_secs(120))
         .expect("threaded replay did not finish");
     assert!(inline.report.balanced() && balanced);
@@ -177,14 +144,10 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
         inline.stage.bindings().iter().sum::<u64>(),
         inline.stage.update_hash().events
     );
-    // The stage's own latency: one strategy sample per update.
-    let mut stage = inline.stage;
-    let (latency, notes) = stage.finish();
-    assert!(notes.is_empty());
-    assert_eq!(
-        latency.total(LatencyTag::Strategy).len(),
-        stage.update_hash().events
-    );
+    // The stage's own latency, recorded in the thread's recorder: one sample per update.
+    let events = inline.stage.update_hash().events;
+    assert_eq!(inline.latency.total(LatencyTag::Strategy).len(), events);
+    assert_eq!(threaded_strategy_samples, events);
 }
 
 #[test]
@@ -355,41 +318,123 @@ impl Source for Rounds {
     }
 }
 
-/// Allocations this thread made during one inline run of the capture's updates, `rounds`
-/// times, through the strategy stage (built beforehand), the updates it decided on and the
-/// intents it emitted.
-fn inline_allocations(
+/// One run of the capture's updates, `rounds` times, through the strategy stage (built
+/// beforehand), inline or threaded, with 1 ms latency intervals streamed to an hlog and the
+/// parameter file at `params` watched by the ops thread (`reload`: the file changes before the
+/// run starts, so the ops side reads, parses and publishes a new set during the run).
+struct Counted {
+    counts: AllocCounts,
+    updates: u64,
+    intents: u64,
+    applied: u64,
+    intervals: u64,
+}
+
+fn counted_run(
+    threaded: bool,
     reader: &KcapReader,
     ups: &[BookUpdate],
     rounds: u64,
-    clock: &TscClock,
-) -> (u64, u64, u64) {
+    dir: &Path,
+    reload: bool,
+) -> Counted {
+    let clock = TscClock::new();
     let mut cfg = config();
     cfg.ring_size = 1024;
-    let st = stage(reader, default_params().unwrap(), clock);
+    let params_path = dir.join("strategy.toml");
+    std::fs::write(&params_path, DEFAULT_PARAMS_TOML).unwrap();
+    let (publisher, receiver) = params_handoff(0);
+    let params = default_params().unwrap();
+    let watcher = ParamsWatcher::new(&params_path, params, MODEL_COUNT, publisher);
+    if reload {
+        std::fs::write(
+            &params_path,
+            DEFAULT_PARAMS_TOML.replace("max_position = \"500\"", "max_position = \"250\""),
+        )
+        .unwrap();
+        watcher
+            .trigger()
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+    let mut reloader = ParamsReloader::new(watcher, 0);
+    let hlog_file =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("latency.hlog")).unwrap());
+    let mut hlog =
+        HlogStream::new(HlogWriter::new(hlog_file, clock.now().nanos(), "test").unwrap());
+    let st = stage(reader, params, &clock).with_params(receiver);
     let src = Rounds::new(ups.to_vec(), rounds);
-    let before = allocations();
-    let out = run_inline(src, st, Discard, &cfg, clock, None).unwrap();
-    let after = allocations();
+    let mut task = (&mut hlog, &mut reloader);
+    let (out, counts) = count_allocations(|| {
+        let ops = Ops::new().task(&mut task);
+        if threaded {
+            run_threaded(src, st, Discard, &cfg, StageCores::default(), &clock, ops).unwrap()
+        } else {
+            run_inline(src, st, Discard, &cfg, &clock, ops).unwrap()
+        }
+    });
+    hlog.finish().unwrap();
+    let published = reloader
+        .notes()
+        .iter()
+        .filter(|n| matches!(n.outcome, ReloadOutcome::Published { .. }))
+        .count() as u64;
+    assert_eq!(published, u64::from(reload), "{:?}", reloader.notes());
     let stats = out.stage.engine_stats();
-    (after - before, stats.updates, stats.intents)
+    assert!(out.report.balanced(), "{:?}", out.report);
+    Counted {
+        counts,
+        updates: stats.updates,
+        intents: stats.intents,
+        applied: stats.params_applied,
+        intervals: out.latency.intervals(LatencyTag::Strategy),
+    }
 }
 
-#[test]
-fn inline_run_with_the_strategy_stage_allocates_nothing_per_update() {
+fn assert_hot_threads_flat(threaded: bool) {
     let reader = aapl_capture();
     let clock = TscClock::new();
     let ups = updates(&reader, &clock);
-    let _ = inline_allocations(&reader, &ups, 1, &clock); // warm-up (lazy statics)
-    let (short, short_updates, _) = inline_allocations(&reader, &ups, 2, &clock);
-    let (long, long_updates, long_intents) = inline_allocations(&reader, &ups, 100, &clock);
-    assert!(long_updates > 100_000 && short_updates > 1_000);
-    // The run exercised the whole decision path, intents included.
-    assert!(long_intents > 100, "{long_intents} intents");
-    assert_eq!(
-        long,
-        short,
-        "the hot path allocated {} times",
-        long.saturating_sub(short)
+    let dir = tempfile::tempdir().unwrap();
+    let _ = counted_run(threaded, &reader, &ups, 1, dir.path(), false); // warm-up
+    let short = counted_run(threaded, &reader, &ups, 2, dir.path(), false);
+    let long = counted_run(threaded, &reader, &ups, 100, dir.path(), true);
+    assert!(long.updates > 100_000 && short.updates > 1_000);
+    // The run exercised the whole decision path, intents included, took the reloaded set and
+    // handed off many intervals.
+    assert!(long.intents > 100, "{} intents", long.intents);
+    assert_eq!((short.applied, long.applied), (0, 1));
+    assert!(long.intervals > 10, "{} intervals", long.intervals);
+    let hot: &[&str] = if threaded {
+        &[FEED, CONSUMER, CALLER]
+    } else {
+        &[CALLER]
+    };
+    for t in hot {
+        assert_eq!(
+            long.counts.of(t),
+            short.counts.of(t),
+            "thread {t} allocated {} times in the long run (with a reload), {} in the short one\n\
+             long: {:?}\nshort: {:?}",
+            long.counts.of(t),
+            short.counts.of(t),
+            long.counts,
+            short.counts
+        );
+    }
+    // The ops thread did the reload (reading, parsing) and the hlog writing: it allocated.
+    assert!(
+        long.counts.of(OPS) > short.counts.of(OPS),
+        "{:?}",
+        long.counts
     );
+}
+
+#[test]
+fn inline_run_with_strategy_intervals_and_a_reload_allocates_nothing_per_update() {
+    assert_hot_threads_flat(false);
+}
+
+#[test]
+fn threaded_run_with_strategy_intervals_and_a_reload_allocates_nothing_per_update() {
+    assert_hot_threads_flat(true);
 }

@@ -13,6 +13,6 @@ mod sysfs;
 pub use check::{IsolationError, IsolationWarning, StagePlacement, check_placement};
 pub use config::CpuConfig;
 pub use cpulist::{CpuListError, parse_cpu_list};
-pub use memlock::{MemlockError, lock_all_memory, prefault};
+pub use memlock::{MemlockError, STACK_PREFAULT_BYTES, lock_all_memory, prefault, prefault_stack};
 pub use pin::{allowed_cores, pin_current_thread};
 pub use sysfs::{CpuInfo, SysRoot};

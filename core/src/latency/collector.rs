@@ -1,11 +1,13 @@
-//! The ops side: totals per tag and the list of intervals, built from recorder snapshots.
+//! The ops side's whole-run totals: one histogram per tag, whatever the session's length.
+//! Intervals themselves are not kept here: they are streamed as they arrive (to `latency.hlog`
+//! through [`super::HlogWriter`], or to any [`crate::pipeline::OpsTask`]).
 
 use hdrhistogram::Histogram;
 
-use super::snapshot::{Snapshot, SnapshotSink};
-use super::{LatencyTag, new_histogram};
+use super::{IntervalHistograms, LatencyTag, new_histogram};
 
-/// One interval histogram for one tag, as it will appear in `latency.hlog`.
+/// One interval histogram for one tag, as it appears in `latency.hlog` (what
+/// [`super::read_interval_log`] returns and [`super::write_interval_log`] writes).
 #[derive(Clone, Debug)]
 pub struct IntervalRecord {
     /// Which latency.
@@ -18,12 +20,13 @@ pub struct IntervalRecord {
     pub hist: Histogram<u64>,
 }
 
-/// Accumulates snapshots from every thread: whole-run totals per tag and every interval in
-/// arrival order. Lives on the ops thread (or, inline, on the only thread between events).
+/// Whole-run totals per tag, built from the intervals every thread handed off. Fixed size: one
+/// histogram per tag, allocated at start.
 #[derive(Debug)]
 pub struct LatencyCollector {
     totals: [Histogram<u64>; LatencyTag::COUNT],
-    intervals: Vec<IntervalRecord>,
+    intervals: [u64; LatencyTag::COUNT],
+    stray: u64,
 }
 
 impl Default for LatencyCollector {
@@ -37,18 +40,13 @@ impl LatencyCollector {
     pub fn new() -> Self {
         Self {
             totals: std::array::from_fn(|_| new_histogram()),
-            intervals: Vec::new(),
+            intervals: [0; LatencyTag::COUNT],
+            stray: 0,
         }
     }
 
-    /// Adds one interval histogram.
-    pub fn absorb_histogram(
-        &mut self,
-        tag: LatencyTag,
-        start_ns: u64,
-        end_ns: u64,
-        hist: &Histogram<u64>,
-    ) {
+    /// Adds one tag's interval histogram (empty ones are not counted as intervals).
+    pub fn absorb_histogram(&mut self, tag: LatencyTag, hist: &Histogram<u64>) {
         if hist.is_empty() {
             return;
         }
@@ -56,17 +54,17 @@ impl LatencyCollector {
             // Same bounds (both from `new_histogram`): cannot fail.
             let _ = total.add(hist);
         }
-        self.intervals.push(IntervalRecord {
-            tag,
-            start_ns,
-            end_ns,
-            hist: hist.clone(),
-        });
+        if let Some(n) = self.intervals.get_mut(tag.index()) {
+            *n += 1;
+        }
     }
 
-    /// Adds one snapshot taken off a ring.
-    pub fn absorb(&mut self, snap: &Snapshot) {
-        self.absorb_histogram(snap.tag, snap.start_ns, snap.end_ns, &snap.hist);
+    /// Adds every non-empty histogram of one finished interval set.
+    pub fn absorb(&mut self, set: &IntervalHistograms) {
+        for (tag, h) in set.non_empty() {
+            self.absorb_histogram(tag, h);
+        }
+        self.stray += set.stray();
     }
 
     /// The whole run's histogram for `tag`.
@@ -75,36 +73,56 @@ impl LatencyCollector {
         &self.totals[tag.index()]
     }
 
-    /// Every interval, sorted by start time then tag (the order an interval log wants).
-    pub fn intervals_sorted(&self) -> Vec<&IntervalRecord> {
-        let mut v: Vec<&IntervalRecord> = self.intervals.iter().collect();
-        v.sort_by_key(|r| (r.start_ns, r.tag));
-        v
+    /// Non-empty intervals absorbed for `tag`.
+    pub fn intervals(&self, tag: LatencyTag) -> u64 {
+        self.intervals.get(tag.index()).copied().unwrap_or(0)
     }
 
-    /// Earliest interval start, if anything was recorded.
-    pub fn first_start_ns(&self) -> Option<u64> {
-        self.intervals.iter().map(|r| r.start_ns).min()
+    /// Non-empty intervals absorbed over every tag (the lines of `latency.hlog`).
+    pub fn interval_count(&self) -> u64 {
+        self.intervals.iter().sum()
     }
 
-    /// Folds another collector (another thread's, or a merged run) into this one.
-    pub fn merge(&mut self, other: LatencyCollector) {
-        for r in other.intervals {
-            self.absorb_histogram(r.tag, r.start_ns, r.end_ns, &r.hist);
+    /// Values recorded under a tag the recording thread did not declare (a wiring mistake).
+    pub fn stray(&self) -> u64 {
+        self.stray
+    }
+
+    /// Folds another collector's totals into this one.
+    pub fn merge(&mut self, other: &LatencyCollector) {
+        for (tag, h) in LatencyTag::ALL.into_iter().zip(other.totals.iter()) {
+            if let Some(total) = self.totals.get_mut(tag.index()) {
+                let _ = total.add(h);
+            }
         }
+        for (a, b) in self.intervals.iter_mut().zip(other.intervals) {
+            *a += b;
+        }
+        self.stray += other.stray;
     }
 }
 
-impl SnapshotSink for LatencyCollector {
-    fn offer(
-        &mut self,
-        hists: &[Histogram<u64>; LatencyTag::COUNT],
-        start_ns: u64,
-        end_ns: u64,
-    ) -> bool {
-        for (tag, h) in LatencyTag::ALL.into_iter().zip(hists.iter()) {
-            self.absorb_histogram(tag, start_ns, end_ns, h);
-        }
-        true
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::TagSet;
+
+    #[test]
+    fn totals_add_intervals_and_count_them() {
+        let mut c = LatencyCollector::new();
+        let mut set = IntervalHistograms::new(TagSet::of(&[LatencyTag::Hop, LatencyTag::Feed]));
+        set.record(LatencyTag::Hop, 10);
+        set.record(LatencyTag::Hop, 20);
+        c.absorb(&set);
+        c.absorb(&set);
+        assert_eq!(c.total(LatencyTag::Hop).len(), 4);
+        assert_eq!(c.intervals(LatencyTag::Hop), 2);
+        // Feed was empty both times: no interval counted.
+        assert_eq!(c.intervals(LatencyTag::Feed), 0);
+        assert_eq!(c.interval_count(), 2);
+        let mut d = LatencyCollector::new();
+        d.merge(&c);
+        assert_eq!(d.total(LatencyTag::Hop).len(), 4);
+        assert_eq!(d.interval_count(), 2);
     }
 }

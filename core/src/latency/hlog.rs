@@ -1,16 +1,25 @@
-//! `latency.hlog`: the HdrHistogram interval log (V2 + deflate, one tag per stage), written with
-//! the crate's interval-log writer and read back with its iterator.
+//! `latency.hlog`: the HdrHistogram interval log (V2 + deflate, one tag per stage).
+//!
+//! [`HlogWriter`] streams: each finished interval is serialised and written as it arrives, so
+//! a session's memory does not grow with its length. Its lines are byte for byte what the
+//! `hdrhistogram` crate's `IntervalLogWriter` writes (a test checks), which the Java and Rust
+//! HdrHistogram log readers parse. [`read_interval_log`] reads a log back with the crate's
+//! iterator.
 
 use std::io::Write;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::interval_log::{
-    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
-};
-use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 
-use super::{IntervalRecord, LatencyCollector, LatencyTag};
+use super::{IntervalHistograms, IntervalRecord, LatencyTag};
+
+/// The max column's divisor: values are nanoseconds, the column milliseconds (HdrHistogram's
+/// default for nanosecond logs).
+pub const MAX_VALUE_DIVISOR: f64 = 1_000_000.0;
 
 /// Why an interval log could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +31,7 @@ pub enum HlogError {
     #[error("serialising interval {index}: {detail}")]
     Serialize {
         /// Interval number in the log.
-        index: usize,
+        index: u64,
         /// The serialiser's message.
         detail: String,
     },
@@ -50,40 +59,134 @@ pub enum HlogError {
     },
 }
 
-/// Writes every interval of `collector` as an interval log. Interval timestamps are seconds
-/// since the log's `BaseTime` (the first interval's start), which is also its `StartTime`; the
-/// max column is in milliseconds (`MaxValueDivisor` 1e6, HdrHistogram's default for ns values).
-pub fn write_interval_log<W: Write>(
-    out: &mut W,
-    collector: &LatencyCollector,
-    comment: &str,
-) -> Result<(), HlogError> {
-    let base_ns = collector.first_start_ns().unwrap_or(0);
-    let base = UNIX_EPOCH + Duration::from_nanos(base_ns);
-    let mut serializer = V2DeflateSerializer::new();
-    let mut builder = IntervalLogWriterBuilder::new();
-    builder
-        .add_comment(comment)
-        .add_comment("values are nanoseconds; tags are pipeline stages")
-        .with_start_time(base)
-        .with_base_time(base)
-        .with_max_value_divisor(1_000_000.0);
-    let mut writer = builder.begin_log_with(out, &mut serializer)?;
-    for (index, rec) in collector.intervals_sorted().into_iter().enumerate() {
-        let start = Duration::from_nanos(rec.start_ns.saturating_sub(base_ns));
-        let len = Duration::from_nanos(rec.end_ns.saturating_sub(rec.start_ns));
-        writer
-            .write_histogram(&rec.hist, start, len, Tag::new(rec.tag.as_str()))
-            .map_err(|e| HlogError::Serialize {
-                index,
-                detail: format!("{e:?}"),
-            })?;
-    }
-    Ok(())
+/// Writes an interval log one interval at a time. Interval timestamps are seconds since the
+/// log's `BaseTime` (the run's start, fixed when the writer is made), which is also its
+/// `StartTime`; the max column is in milliseconds.
+///
+/// Serialisation buffers are reused: after the first intervals a write allocates only what the
+/// serialiser and base64 encoder need transiently, on the ops thread.
+pub struct HlogWriter<W: Write> {
+    out: W,
+    base_ns: u64,
+    serializer: V2DeflateSerializer,
+    encoded: Vec<u8>,
+    text: String,
+    written: u64,
 }
 
-/// Reads an interval log written by [`write_interval_log`] (or any log whose tags are Kestrel
-/// stage names) back into interval records with absolute nanosecond times.
+impl<W: Write> std::fmt::Debug for HlogWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HlogWriter")
+            .field("base_ns", &self.base_ns)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> HlogWriter<W> {
+    /// Starts a log on `out`: the `comment` lines, then `StartTime`, `BaseTime` (both
+    /// `base_ns`, pipeline clock nanoseconds close to the Unix epoch) and `MaxValueDivisor`.
+    pub fn new(mut out: W, base_ns: u64, comment: &str) -> Result<Self, HlogError> {
+        for line in comment
+            .split('\n')
+            .chain(["values are nanoseconds; tags are pipeline stages"])
+        {
+            writeln!(out, "#{line}")?;
+        }
+        let base_s = seconds(base_ns);
+        writeln!(out, "#[StartTime: {base_s:.3} (seconds since epoch)]")?;
+        writeln!(out, "#[BaseTime: {base_s:.3} (seconds since epoch)]")?;
+        writeln!(out, "#[MaxValueDivisor: {MAX_VALUE_DIVISOR:.3}]")?;
+        Ok(Self {
+            out,
+            base_ns,
+            serializer: V2DeflateSerializer::new(),
+            encoded: Vec::new(),
+            text: String::new(),
+            written: 0,
+        })
+    }
+
+    /// Writes one tag's interval `[start_ns, end_ns)`.
+    pub fn write(
+        &mut self,
+        tag: LatencyTag,
+        start_ns: u64,
+        end_ns: u64,
+        hist: &Histogram<u64>,
+    ) -> Result<(), HlogError> {
+        let start = seconds(start_ns.saturating_sub(self.base_ns));
+        let length = seconds(end_ns.saturating_sub(start_ns));
+        let max = hist.max() as f64 / MAX_VALUE_DIVISOR;
+        self.encoded.clear();
+        self.serializer
+            .serialize(hist, &mut self.encoded)
+            .map_err(|e| HlogError::Serialize {
+                index: self.written,
+                detail: e.to_string(),
+            })?;
+        self.text.clear();
+        BASE64.encode_string(&self.encoded, &mut self.text);
+        writeln!(
+            self.out,
+            "Tag={tag},{start:.3},{length:.3},{max:.3},{}",
+            self.text
+        )?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Writes every non-empty histogram of one finished interval set.
+    pub fn write_set(&mut self, set: &IntervalHistograms) -> Result<(), HlogError> {
+        for (tag, h) in set.non_empty() {
+            self.write(tag, set.start_ns(), set.end_ns(), h)?;
+        }
+        Ok(())
+    }
+
+    /// Interval lines written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Flushes the underlying writer.
+    pub fn flush(&mut self) -> Result<(), HlogError> {
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(mut self) -> Result<W, HlogError> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn seconds(ns: u64) -> f64 {
+    let d = Duration::from_nanos(ns);
+    d.as_secs() as f64 + f64::from(d.subsec_nanos()) / 1e9
+}
+
+/// Writes `records` as one interval log, sorted by start time then tag, with the earliest start
+/// as `BaseTime` (for tools and tests that hold a few intervals in memory; a run streams through
+/// [`HlogWriter`] instead).
+pub fn write_interval_log<W: Write>(
+    out: &mut W,
+    records: &[IntervalRecord],
+    comment: &str,
+) -> Result<(), HlogError> {
+    let base_ns = records.iter().map(|r| r.start_ns).min().unwrap_or(0);
+    let mut sorted: Vec<&IntervalRecord> = records.iter().collect();
+    sorted.sort_by_key(|r| (r.start_ns, r.tag));
+    let mut w = HlogWriter::new(out, base_ns, comment)?;
+    for r in sorted {
+        w.write(r.tag, r.start_ns, r.end_ns, &r.hist)?;
+    }
+    w.flush()
+}
+
+/// Reads an interval log written by [`HlogWriter`] (or any log whose tags are Kestrel stage
+/// names) back into interval records with absolute nanosecond times.
 pub fn read_interval_log(bytes: &[u8]) -> Result<Vec<IntervalRecord>, HlogError> {
     let mut base_ns: u64 = 0;
     let mut out = Vec::new();
@@ -104,10 +207,13 @@ pub fn read_interval_log(bytes: &[u8]) -> Result<Vec<IntervalRecord>, HlogError>
                         index,
                         tag: tag_str.clone(),
                     })?;
-                let decoded = base64_decode(iv.encoded_histogram()).ok_or(HlogError::Decode {
-                    index,
-                    detail: "invalid base64".to_owned(),
-                })?;
+                let decoded =
+                    BASE64
+                        .decode(iv.encoded_histogram())
+                        .map_err(|e| HlogError::Decode {
+                            index,
+                            detail: format!("base64: {e}"),
+                        })?;
                 let hist: Histogram<u64> = deserializer
                     .deserialize(&mut decoded.as_slice())
                     .map_err(|e| HlogError::Decode {
@@ -131,82 +237,104 @@ fn duration_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Standard base64 (RFC 4648, with padding) as interval logs use; `None` on a bad character.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let bytes: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    let trimmed = bytes
-        .iter()
-        .rposition(|&c| c != b'=')
-        .map_or(&bytes[..0], |i| &bytes[..=i]);
-    let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for &c in trimmed {
-        acc = (acc << 6) | val(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+    use std::time::UNIX_EPOCH;
 
-    #[test]
-    fn base64_decodes_rfc4648_vectors() {
-        assert_eq!(base64_decode("").unwrap(), b"");
-        assert_eq!(base64_decode("Zg==").unwrap(), b"f");
-        assert_eq!(base64_decode("Zm8=").unwrap(), b"fo");
-        assert_eq!(base64_decode("Zm9vYmFy").unwrap(), b"foobar");
-        assert!(base64_decode("Zm9v!").is_none());
-    }
-
-    #[test]
-    fn a_written_log_reads_back_identically() {
-        let mut c = LatencyCollector::new();
-        let base = 1_700_000_000_000_000_000u64;
+    fn records() -> Vec<IntervalRecord> {
+        let base = 1_700_000_000_123_456_789u64;
+        let mut out = Vec::new();
         for i in 0..3u64 {
             for tag in [LatencyTag::Feed, LatencyTag::EndToEnd] {
                 let mut h = crate::latency::new_histogram();
                 for v in 0..(100 + i * 10) {
                     h.saturating_record(1_000 + v * 7 + tag.index() as u64);
                 }
-                c.absorb_histogram(
+                out.push(IntervalRecord {
                     tag,
-                    base + i * 1_000_000_000,
-                    base + (i + 1) * 1_000_000_000,
-                    &h,
-                );
+                    start_ns: base + i * 1_000_000_000,
+                    end_ns: base + (i + 1) * 1_000_000_000 + 7_000,
+                    hist: h,
+                });
             }
         }
+        out
+    }
+
+    #[test]
+    fn a_written_log_reads_back_identically() {
+        let recs = records();
         let mut buf = Vec::new();
-        write_interval_log(&mut buf, &c, "test").unwrap();
+        write_interval_log(&mut buf, &recs, "test").unwrap();
         let text = String::from_utf8(buf.clone()).unwrap();
-        assert!(text.contains("#[BaseTime: 1700000000.000"), "{text}");
+        assert!(text.contains("#[BaseTime: 1700000000.123"), "{text}");
         assert!(text.contains("Tag=feed,"), "{text}");
         let back = read_interval_log(&buf).unwrap();
-        let want = c.intervals_sorted();
-        assert_eq!(back.len(), want.len());
-        for (b, w) in back.iter().zip(want) {
+        assert_eq!(back.len(), recs.len());
+        for (b, w) in back.iter().zip(&recs) {
             assert_eq!(b.tag, w.tag);
             assert_eq!(b.hist, w.hist);
             // The log keeps millisecond precision for timestamps.
             assert!(b.start_ns.abs_diff(w.start_ns) < 1_000_000);
             assert!(b.end_ns.abs_diff(w.end_ns) < 2_000_000);
         }
+    }
+
+    #[test]
+    fn lines_match_the_hdrhistogram_crates_own_writer() {
+        let recs = records();
+        let base_ns = recs[0].start_ns;
+        let mut ours = Vec::new();
+        {
+            let mut w = HlogWriter::new(&mut ours, base_ns, "kestrel test").unwrap();
+            for r in &recs {
+                w.write(r.tag, r.start_ns, r.end_ns, &r.hist).unwrap();
+            }
+            assert_eq!(w.written(), 6);
+            w.flush().unwrap();
+        }
+        let mut theirs = Vec::new();
+        let mut serializer = V2DeflateSerializer::new();
+        let base = UNIX_EPOCH + Duration::from_nanos(base_ns);
+        {
+            let mut b = IntervalLogWriterBuilder::new();
+            b.add_comment("kestrel test")
+                .add_comment("values are nanoseconds; tags are pipeline stages")
+                .with_start_time(base)
+                .with_base_time(base)
+                .with_max_value_divisor(MAX_VALUE_DIVISOR);
+            let mut w = b.begin_log_with(&mut theirs, &mut serializer).unwrap();
+            for r in &recs {
+                w.write_histogram(
+                    &r.hist,
+                    Duration::from_nanos(r.start_ns - base_ns),
+                    Duration::from_nanos(r.end_ns - r.start_ns),
+                    Tag::new(r.tag.as_str()),
+                )
+                .unwrap();
+            }
+        }
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_logs_are_typed_errors() {
+        assert!(matches!(
+            read_interval_log(b"Tag=feed,0.000,1.000,0.001,!!!!\n"),
+            Err(HlogError::Decode { .. })
+        ));
+        assert!(matches!(
+            read_interval_log(b"Tag=nope,0.000,1.000,0.001,HISTFAAAAB\n"),
+            Err(HlogError::Tag { .. })
+        ));
+        assert!(matches!(
+            read_interval_log(b"garbage\n"),
+            Err(HlogError::Parse { offset: 0 })
+        ));
     }
 }

@@ -1,26 +1,28 @@
-//! Latency recording: per-thread HdrHistogram recorders on the hot path, interval snapshots
-//! handed to the ops thread through a ring, and the standard file formats (interval log `.hlog`,
+//! Latency recording: per-thread HdrHistogram recorders on the hot path, finished intervals
+//! handed to the ops thread by swapping preallocated interval sets (HdrHistogram's recorder
+//! pattern), whole-run totals, and the standard file formats (interval log `.hlog`, streamed;
 //! percentile distribution `.hgrm`).
 //!
-//! Hot-path rule: a recorder only ever writes into histograms it owns and that were allocated at
-//! start ([`new_histogram`] fixes the range; auto-resize is off), so recording allocates nothing
-//! and takes no lock.
+//! Hot-path rule: a recorder only ever writes into histograms it owns and that were allocated
+//! (and pre-faulted) on its own thread at start ([`new_histogram`] fixes the range; auto-resize
+//! is off). At an interval boundary it moves a pointer: no copy, no reset, no allocation, no
+//! lock. The ops side resets sets off the hot path and returns them.
 
 mod collector;
+mod exchange;
 mod hgrm;
 mod hlog;
+mod interval;
 mod recorder;
-mod snapshot;
 mod summary;
 mod tag;
 
 pub use collector::{IntervalRecord, LatencyCollector};
+pub use exchange::{IntervalDrain, IntervalReceiver, IntervalSender};
 pub use hgrm::write_percentile_distribution;
-pub use hlog::{HlogError, read_interval_log, write_interval_log};
-pub use recorder::LatencyRecorder;
-pub use snapshot::{
-    Snapshot, SnapshotDrain, SnapshotReceiver, SnapshotSender, SnapshotSink, snapshot_ring,
-};
+pub use hlog::{HlogError, HlogWriter, MAX_VALUE_DIVISOR, read_interval_log, write_interval_log};
+pub use interval::{IntervalHistograms, TagSet};
+pub use recorder::{DEFAULT_INTERVAL_SETS, LatencyRecorder};
 pub use summary::{PERCENTILES, StageSummary, summarize};
 pub use tag::{LatencyTag, UnknownTag};
 

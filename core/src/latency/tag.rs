@@ -18,6 +18,9 @@ pub enum LatencyTag {
     Backpressure = 4,
     /// Strategy stage: the update's published stamp to the strategy's decision on it.
     Strategy = 5,
+    /// Tick to trade: the market-data receive call's return to the order send call's return
+    /// (recorded by the gateway stage).
+    TickToTrade = 6,
 }
 
 /// A tag name that is not one of [`LatencyTag::ALL`].
@@ -27,7 +30,7 @@ pub struct UnknownTag(pub String);
 
 impl LatencyTag {
     /// Number of tags.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
     /// Every tag, in index order.
     pub const ALL: [LatencyTag; Self::COUNT] = [
         LatencyTag::Feed,
@@ -36,6 +39,7 @@ impl LatencyTag {
         LatencyTag::EndToEnd,
         LatencyTag::Backpressure,
         LatencyTag::Strategy,
+        LatencyTag::TickToTrade,
     ];
 
     /// Dense index (0..COUNT).
@@ -53,6 +57,7 @@ impl LatencyTag {
             LatencyTag::EndToEnd => "e2e",
             LatencyTag::Backpressure => "backpressure",
             LatencyTag::Strategy => "strategy",
+            LatencyTag::TickToTrade => "tick_to_trade",
         }
     }
 }

@@ -50,7 +50,10 @@ pub struct PipelineConfig {
     /// Length of a latency interval in milliseconds (one histogram per stage per interval in
     /// `latency.hlog`); 0 records one interval for the whole run.
     pub interval_ms: u64,
-    /// Slots in each thread's latency snapshot ring to ops.
+    /// Interval sets each hot thread's recorder owns (at least two): one being recorded, the
+    /// rest in flight to or back from the ops thread. Allocated and pre-faulted at start on the
+    /// thread that records; if ops has returned none when an interval ends, that interval is
+    /// extended to the next boundary (counted as deferred), never dropped.
     pub snapshot_slots: usize,
 }
 
@@ -62,7 +65,7 @@ impl Default for PipelineConfig {
             producer_wait: WaitStrategy::default(),
             ops_wait: WaitStrategy::Sleep { micros: 200 },
             interval_ms: 1_000,
-            snapshot_slots: 64,
+            snapshot_slots: crate::latency::DEFAULT_INTERVAL_SETS,
         }
     }
 }

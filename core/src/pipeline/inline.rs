@@ -1,12 +1,24 @@
-//! Inline mode: every stage called in sequence on the calling thread.
+//! Inline mode: every stage called in sequence on the calling thread, with the ops side on a
+//! thread of its own beside it (latency intervals, progress, the ops task), exactly as in a
+//! threaded run. The calling thread never does the ops side's work.
 
+use std::sync::atomic::AtomicBool;
+use std::thread;
+
+use super::hot::{AbortOnPanic, OpsRegistry, Recording, start_hot_thread};
+use super::ops::{HotCounter, Ops, ops_loop};
 use super::report::{RunOutput, RunReport, ThreadPlacement};
-use super::{Emit, PipelineConfig, PipelineError, Progress, RunMode, Source, SourceStatus, Stage};
+use super::threaded::OPS;
+use super::{Emit, PipelineConfig, PipelineError, RunMode, Source, SourceStatus, Stage};
 use crate::clock::{Clock, Stamped, TscClock};
-use crate::latency::{LatencyCollector, LatencyRecorder, LatencyTag};
+use crate::latency::{LatencyRecorder, LatencyTag, TagSet};
 
-/// Polls between interval checks and progress updates (keeps clock reads off the per-event path).
+/// Polls between interval checks and counter updates (keeps clock reads off the per-event path).
 const CHECK_EVERY: u32 = 256;
+
+/// The tags the inline thread records itself (the stages add theirs).
+pub const INLINE_TAGS: TagSet =
+    TagSet::of(&[LatencyTag::Feed, LatencyTag::Consumer, LatencyTag::EndToEnd]);
 
 /// The source's output handed straight to the consumer stage, with the same stamps and latency
 /// records a ring hop would make.
@@ -32,7 +44,13 @@ where
         event.stamps_mut().published = published;
         self.recorder
             .record(LatencyTag::Feed, published.saturating_since(recv));
-        self.stage.on_event(&event, self.sink);
+        self.stage.on_event(
+            &event,
+            &mut Recording {
+                sink: self.sink,
+                recorder: self.recorder,
+            },
+        );
         let done = self.clock.now();
         self.recorder
             .record(LatencyTag::Consumer, done.saturating_since(published));
@@ -41,18 +59,24 @@ where
         self.events += 1;
         self.since_batch_end += 1;
     }
+
+    #[inline]
+    fn record(&mut self, tag: LatencyTag, ns: u64) {
+        self.recorder.record(tag, ns);
+    }
 }
 
 /// Runs `source` into `stage` (whose output goes to `sink`) on this thread until the source is
-/// done. Each source poll is one batch: the stage's `on_end_of_batch` follows every poll that
-/// emitted events. Latency intervals are collected between polls every `interval_ms`.
+/// done, with the ops side (`ops`) on its own thread. Each source poll is one batch: the stage's
+/// `on_end_of_batch` follows every poll that emitted events. Latency intervals are handed off
+/// between polls every `interval_ms`.
 pub fn run_inline<S, C, K>(
     mut source: S,
     mut stage: C,
     mut sink: K,
     config: &PipelineConfig,
     clock: &TscClock,
-    progress: Option<&Progress>,
+    ops: Ops<'_>,
 ) -> Result<RunOutput<S, C, K>, PipelineError>
 where
     S: Source,
@@ -62,67 +86,103 @@ where
 {
     config.validate()?;
     let start = clock.now().nanos();
-    let mut collector = LatencyCollector::new();
-    let mut recorder = LatencyRecorder::new(start, config.interval_ns());
-    let mut waiter = config.producer_wait.waiter();
-    let mut hop = InlineHop {
-        stage: &mut stage,
-        sink: &mut sink,
-        recorder: &mut recorder,
-        clock,
-        events: 0,
-        since_batch_end: 0,
-    };
-    let mut polls: u32 = 0;
-    loop {
-        let status = source.poll(&mut hop);
-        if hop.since_batch_end > 0 {
-            hop.since_batch_end = 0;
-            hop.stage.on_end_of_batch(hop.sink);
-        }
-        match status {
-            SourceStatus::Busy => waiter.reset(),
-            SourceStatus::Idle => waiter.idle(),
-            SourceStatus::Done => break,
-        }
-        polls = polls.wrapping_add(1);
-        if polls.is_multiple_of(CHECK_EVERY) {
-            let now = clock.now().nanos();
-            if hop.recorder.interval_due(now) {
-                hop.recorder.hand_off(now, &mut collector);
+    let abort = AtomicBool::new(false);
+    let events_counter = HotCounter::default();
+    let progress = ops.progress;
+    let registry = OpsRegistry::new(1);
+    let tags = INLINE_TAGS
+        .union(source.latency_tags())
+        .union(stage.latency_tags());
+    let (events, deferred, ops_done) = thread::scope(|s| {
+        let events_counter = &events_counter;
+        let abort = &abort;
+        let registry = &registry;
+        let ops_thread = thread::Builder::new()
+            .name(OPS.to_owned())
+            .spawn_scoped(s, move || {
+                let _guard = AbortOnPanic(abort);
+                ops_loop(
+                    registry,
+                    events_counter,
+                    ops,
+                    config.ops_wait.waiter(),
+                    clock,
+                )
+            })
+            .map_err(|source| PipelineError::Spawn { stage: OPS, source })?;
+        let mut recorder = start_hot_thread(None, tags, config, start, registry.ticket()).recorder;
+        let mut waiter = config.producer_wait.waiter();
+        let mut hop = InlineHop {
+            stage: &mut stage,
+            sink: &mut sink,
+            recorder: &mut recorder,
+            clock,
+            events: 0,
+            since_batch_end: 0,
+        };
+        let mut polls: u32 = 0;
+        loop {
+            let status = source.poll(&mut hop);
+            if hop.since_batch_end > 0 {
+                hop.since_batch_end = 0;
+                hop.stage.on_end_of_batch(&mut Recording {
+                    sink: hop.sink,
+                    recorder: hop.recorder,
+                });
             }
-            if let Some(p) = progress {
-                p.set_events(hop.events);
+            match status {
+                SourceStatus::Busy => waiter.reset(),
+                SourceStatus::Idle => waiter.idle(),
+                SourceStatus::Done => break,
+            }
+            polls = polls.wrapping_add(1);
+            if polls.is_multiple_of(CHECK_EVERY) {
+                events_counter.publish(hop.events);
+                let now = clock.now().nanos();
+                if hop.recorder.interval_due(now) {
+                    hop.recorder.hand_off(now);
+                }
             }
         }
-    }
-    let events = hop.events;
+        let events = hop.events;
+        events_counter.publish(events);
+        let deferred = recorder.finish(clock.now().nanos(), abort);
+        let ops_done = ops_thread
+            .join()
+            .map_err(|_| PipelineError::Panicked { stage: OPS })?;
+        Ok::<_, PipelineError>((events, deferred, ops_done))
+    })?;
     let end = clock.now().nanos();
-    recorder.hand_off(end, &mut collector);
     if let Some(p) = progress {
-        p.set_events(events);
         p.set_finished();
     }
     let report = RunReport {
         mode: RunMode::Inline,
         published: events,
         consumed: events,
-        ops_seen: events,
+        ops_seen: ops_done.seen,
         backpressure_waits: 0,
         backpressure_ns: 0,
-        snapshots_deferred: recorder.deferred(),
+        snapshots_deferred: deferred,
         elapsed_ns: end.saturating_sub(start),
-        threads: vec![ThreadPlacement {
-            stage: "inline".to_owned(),
-            core: None,
-            pinned: false,
-        }],
+        threads: vec![
+            ThreadPlacement {
+                stage: "inline".to_owned(),
+                core: None,
+                pinned: false,
+            },
+            ThreadPlacement {
+                stage: OPS.to_owned(),
+                core: None,
+                pinned: false,
+            },
+        ],
     };
     Ok(RunOutput {
         source,
         stage,
         sink,
         report,
-        latency: collector,
+        latency: ops_done.collector,
     })
 }

@@ -7,13 +7,23 @@
 //!   hosts, deterministic replay);
 //! - **under test**: both of the above with small rings and yielding waits.
 //!
+//! Both modes run an ops thread beside the hot thread(s) ([`Ops`], [`OpsTask`]): it takes the
+//! finished latency intervals (swapped, never copied, out of each hot thread's recorder),
+//! streams them (`latency.hlog`), keeps progress, and runs periodic work such as parameter hot
+//! reload. It consumes no data ring, so a descheduled ops thread never holds the feed back.
+//!
+//! Every hot thread starts the same way ([`start_hot_thread`]): pinned first, then its stack
+//! pre-faulted, its recorder and (for a producer) its ring allocated on that thread.
+//!
 //! Backpressure is explicit: a full ring makes the producer wait (with its configured
 //! [`WaitStrategy`]), never drop, and the wait is recorded. Shutdown drains every ring, and the
-//! [`RunReport`] accounts for every event (published = consumed = seen by ops).
+//! [`RunReport`] accounts for every event (published = consumed = counted by ops).
 
 mod config;
 mod hash;
+mod hot;
 mod inline;
+mod ops;
 mod progress;
 mod report;
 mod ring;
@@ -24,13 +34,17 @@ mod wait;
 
 pub use config::{ConfigError, PipelineConfig, RunMode};
 pub use hash::{OutputHash, UpdateHasher};
-pub use inline::run_inline;
+pub use hot::{HotStart, OpsRegistry, Recording, Registration, StartSlot, start_hot_thread};
+pub use inline::{INLINE_TAGS, run_inline};
+pub use ops::{HlogStream, Ops, OpsTask};
 pub use progress::Progress;
 pub use report::{RunOutput, RunReport};
 pub use ring::{Received, RingReceiver, RingSender, ring};
 pub use stage::{Discard, Emit, Source, SourceStatus, Stage};
 pub use synthetic::SyntheticSource;
-pub use threaded::{StageCores, run_threaded};
+pub use threaded::{
+    CONSUMER, CONSUMER_TAGS, FEED, FEED_TAGS, OPS, RingEmit, StageCores, run_threaded,
+};
 pub use wait::{WaitStrategy, Waiter};
 
 /// Why a pipeline could not be built or run.

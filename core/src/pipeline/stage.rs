@@ -1,10 +1,19 @@
 //! The stage traits: the only things a stage implements. The pipeline connects them.
 
+use crate::latency::{LatencyTag, TagSet};
+
 /// Where a stage puts its output events: the next ring (threaded), the next stage called
 /// directly (inline), or a test's collector.
 pub trait Emit<T> {
     /// Hands one event on. Never drops it: a full ring waits.
     fn emit(&mut self, event: T);
+
+    /// Records a latency the stage measured itself (its own decision time, say) in the
+    /// recorder of the thread it runs on. The stage must list `tag` in its
+    /// [`Stage::latency_tags`] / [`Source::latency_tags`]. The pipeline's emitters record;
+    /// plain sinks (a test's `Vec`, [`Discard`]) ignore it.
+    #[inline]
+    fn record(&mut self, _tag: LatencyTag, _ns: u64) {}
 }
 
 /// A stage in the middle or at the end of the pipeline: takes events one at a time (in
@@ -21,6 +30,12 @@ pub trait Stage {
     /// Called after the last event of a batch (the ring's `end_of_batch`): a place to flush
     /// work that batches well. Default: nothing.
     fn on_end_of_batch<E: Emit<Self::Out>>(&mut self, _out: &mut E) {}
+
+    /// The latency tags the stage records through [`Emit::record`] (the thread that runs it
+    /// preallocates a histogram for each). Default: none.
+    fn latency_tags(&self) -> TagSet {
+        TagSet::EMPTY
+    }
 }
 
 /// What a [`Source::poll`] did.
@@ -41,6 +56,11 @@ pub trait Source {
 
     /// Processes some input (one record, or a small batch), emitting any events it yields.
     fn poll<E: Emit<Self::Out>>(&mut self, out: &mut E) -> SourceStatus;
+
+    /// The latency tags the source records through [`Emit::record`]. Default: none.
+    fn latency_tags(&self) -> TagSet {
+        TagSet::EMPTY
+    }
 }
 
 /// An [`Emit`] that throws events away (the output of a terminal stage).

@@ -1,21 +1,31 @@
-//! Threaded mode: one thread per stage, pinned and named, rings between them, and an unpinned
-//! ops thread that consumes the same ring (progress, journal counters) and collects latency
-//! snapshots.
+//! Threaded mode: one thread per stage, pinned and named, a ring between them, and the ops
+//! thread beside them.
+//!
+//! - Each hot thread starts the same way ([`start_hot_thread`]): pin, pre-fault its stack, build
+//!   its latency recorder, register it with ops. The data ring is then built on the feed thread
+//!   (the producer, which writes every slot: first touch on its core's memory) and its consumer
+//!   end handed to the consumer thread before either runs.
+//! - The ring has one consumer, the strategy stage. The ops thread is not a consumer of it: it
+//!   reads the hot threads' event counters and takes latency intervals from their recorders, so
+//!   an ops thread that is descheduled for any length of time never fills the ring.
+//!
+//! A further stage thread (the gateway) follows the consumer's pattern: start with
+//! [`start_hot_thread`], take its input ring's receiver built by its producer, emit through a
+//! [`RingEmit`]-like sender, close its recorder with `finish` at the end.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
+use super::hot::{
+    AbortOnPanic, CloseOnDrop, OpsRegistry, Recording, Registration, StartSlot, start_hot_thread,
+};
+use super::ops::{HotCounter, Ops, OpsDone, ops_loop};
 use super::report::{RunOutput, RunReport, ThreadPlacement};
 use super::ring::{Received, RingReceiver, RingSender, ring};
-use super::{
-    Emit, PipelineConfig, PipelineError, Progress, RunMode, Source, SourceStatus, Stage, Waiter,
-};
+use super::{Emit, PipelineConfig, PipelineError, RunMode, Source, SourceStatus, Stage};
 use crate::clock::{Clock, Stamped, TscClock};
 use crate::cpu::pin_current_thread;
-use crate::latency::{
-    LatencyCollector, LatencyRecorder, LatencyTag, SnapshotDrain, SnapshotReceiver, SnapshotSender,
-    snapshot_ring,
-};
+use crate::latency::{LatencyRecorder, LatencyTag, TagSet};
 
 /// Thread names (and the stage names a `[cpu]` section pins).
 pub const FEED: &str = "feed";
@@ -23,6 +33,15 @@ pub const FEED: &str = "feed";
 pub const CONSUMER: &str = "consumer";
 /// The ops thread's name.
 pub const OPS: &str = "ops";
+
+/// The tags the feed thread records itself (the source adds its own).
+pub const FEED_TAGS: TagSet = TagSet::of(&[LatencyTag::Feed, LatencyTag::Backpressure]);
+/// The tags the consumer thread records itself (the stage adds its own).
+pub const CONSUMER_TAGS: TagSet =
+    TagSet::of(&[LatencyTag::Hop, LatencyTag::Consumer, LatencyTag::EndToEnd]);
+
+/// Feed-thread polls between interval checks (keeps clock reads off the per-event path).
+const FEED_CHECK_EVERY: u32 = 256;
 
 /// The core each stage thread is pinned to (`None`: left to the scheduler).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,13 +54,26 @@ pub struct StageCores {
     pub ops: Option<usize>,
 }
 
-/// The feed thread's output: stamps `published`, records the feed latency and any
-/// backpressure wait, and publishes onto the ring.
-struct RingEmit<'a, E> {
-    tx: RingSender<E>,
-    recorder: &'a mut LatencyRecorder,
-    clock: &'a TscClock,
-    abort: &'a AtomicBool,
+/// A producer thread's output: stamps `published`, records the feed latency and any
+/// backpressure wait, and publishes onto the ring. Latencies the source records go to the same
+/// recorder.
+pub struct RingEmit<'a, E> {
+    /// The ring's producer end.
+    pub tx: RingSender<E>,
+    /// The producing thread's recorder.
+    pub recorder: &'a mut LatencyRecorder,
+    /// The pipeline clock.
+    pub clock: &'a TscClock,
+    /// Raised when the run is failing: a full ring is then given up on.
+    pub abort: &'a AtomicBool,
+}
+
+impl<E> std::fmt::Debug for RingEmit<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingEmit")
+            .field("tx", &self.tx)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<E: Copy + Stamped> Emit<E> for RingEmit<'_, E> {
@@ -59,39 +91,10 @@ impl<E: Copy + Stamped> Emit<E> for RingEmit<'_, E> {
             None => {}
         }
     }
-}
 
-/// Raises the abort flag if its thread unwinds, so a producer waiting on a full ring the
-/// thread will never drain gives up instead of hanging.
-struct AbortOnPanic<'a>(&'a AtomicBool);
-
-impl Drop for AbortOnPanic<'_> {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-fn pin(core: Option<usize>) -> bool {
-    core.is_some_and(pin_current_thread)
-}
-
-/// Hands the recorder's last interval to its snapshot ring, waiting for room (the ops thread
-/// is draining it).
-/// Gives up if `abort` is raised (the ops thread died and will never drain the ring).
-fn final_hand_off(
-    recorder: &mut LatencyRecorder,
-    tx: &mut SnapshotSender,
-    now: u64,
-    abort: &AtomicBool,
-) {
-    let mut waiter = super::WaitStrategy::SpinYield { spins: 100 }.waiter();
-    while !recorder.hand_off(now, tx) {
-        if abort.load(Ordering::Relaxed) {
-            return;
-        }
-        waiter.idle();
+    #[inline]
+    fn record(&mut self, tag: LatencyTag, ns: u64) {
+        self.recorder.record(tag, ns);
     }
 }
 
@@ -121,21 +124,15 @@ struct ConsumerDone<C, K> {
     pinned: bool,
 }
 
-struct OpsDone {
-    collector: LatencyCollector,
-    seen: u64,
-    pinned: bool,
-}
-
 fn feed_loop<S>(
     mut source: S,
-    tx: RingSender<S::Out>,
-    mut snap_tx: SnapshotSender,
+    consumer_end: &StartSlot<RingReceiver<S::Out>>,
+    ops: Registration<'_>,
     ctx: ThreadCtx<'_>,
 ) -> FeedDone<S>
 where
     S: Source,
-    S::Out: Stamped,
+    S::Out: Stamped + Default + Send + Sync + 'static,
 {
     let ThreadCtx {
         config,
@@ -143,8 +140,40 @@ where
         core,
         abort,
     } = ctx;
-    let pinned = pin(core);
-    let mut recorder = LatencyRecorder::new(clock.now().nanos(), config.interval_ns());
+    let tags = FEED_TAGS.union(source.latency_tags());
+    let _closer = CloseOnDrop(consumer_end);
+    let start = start_hot_thread(core, tags, config, clock.now().nanos(), ops);
+    let mut recorder = start.recorder;
+    // Built here, after pinning: the factory writes every slot, so the ring's pages are first
+    // touched by the thread that writes them for the whole run. The size was validated before
+    // any thread started.
+    let built = ring(
+        config.ring_size,
+        S::Out::default,
+        1,
+        config.producer_wait,
+        clock.clone(),
+    );
+    let tx = match built {
+        Ok((tx, mut rxs)) => rxs.pop().map(|rx| {
+            consumer_end.put(rx);
+            tx
+        }),
+        Err(_) => None,
+    };
+    consumer_end.close();
+    let Some(tx) = tx else {
+        abort.store(true, Ordering::Relaxed);
+        let deferred = recorder.finish(clock.now().nanos(), abort);
+        return FeedDone {
+            source,
+            published: 0,
+            full_waits: 0,
+            full_wait_ns: 0,
+            deferred,
+            pinned: start.pinned,
+        };
+    };
     let mut out = RingEmit {
         tx,
         recorder: &mut recorder,
@@ -163,34 +192,35 @@ where
             break;
         }
         polls = polls.wrapping_add(1);
-        if polls.is_multiple_of(256) {
+        if polls.is_multiple_of(FEED_CHECK_EVERY) {
             let now = clock.now().nanos();
             if out.recorder.interval_due(now) {
-                out.recorder.hand_off(now, &mut snap_tx);
+                out.recorder.hand_off(now);
             }
         }
     }
     let RingEmit { tx, .. } = out;
     let (published, full_waits, full_wait_ns) =
         (tx.published(), tx.full_waits(), tx.full_wait_ns());
-    // Dropping the sender closes the ring: consumers drain what is left, then stop.
+    // Dropping the sender closes the ring: the consumer drains what is left, then stops.
     drop(tx);
-    final_hand_off(&mut recorder, &mut snap_tx, clock.now().nanos(), abort);
+    let deferred = recorder.finish(clock.now().nanos(), abort);
     FeedDone {
         source,
         published,
         full_waits,
         full_wait_ns,
-        deferred: recorder.deferred(),
-        pinned,
+        deferred,
+        pinned: start.pinned,
     }
 }
 
 fn consumer_loop<C, K>(
     mut stage: C,
     mut sink: K,
-    mut rx: RingReceiver<C::In>,
-    mut snap_tx: SnapshotSender,
+    input: &StartSlot<RingReceiver<C::In>>,
+    ops: Registration<'_>,
+    consumed_counter: &HotCounter,
     ctx: ThreadCtx<'_>,
 ) -> ConsumerDone<C, K>
 where
@@ -204,90 +234,65 @@ where
         core,
         abort,
     } = ctx;
-    let pinned = pin(core);
-    let mut recorder = LatencyRecorder::new(clock.now().nanos(), config.interval_ns());
+    let tags = CONSUMER_TAGS.union(stage.latency_tags());
+    let start = start_hot_thread(core, tags, config, clock.now().nanos(), ops);
+    let mut recorder = start.recorder;
+    // The feed thread builds the ring and hands this end over before it publishes anything; if
+    // it died first (or the run aborted), there is nothing to consume.
+    let Some(mut rx) = input.take(abort) else {
+        let deferred = recorder.finish(clock.now().nanos(), abort);
+        return ConsumerDone {
+            stage,
+            sink,
+            consumed: 0,
+            deferred,
+            pinned: start.pinned,
+        };
+    };
     let mut waiter = config.consumer_wait.waiter();
     loop {
         let got = rx.poll_batch(|event, end_of_batch| {
             let taken = clock.now();
             let stamps = event.stamps();
             recorder.record(LatencyTag::Hop, taken.saturating_since(stamps.published));
-            stage.on_event(event, &mut sink);
+            stage.on_event(
+                event,
+                &mut Recording {
+                    sink: &mut sink,
+                    recorder: &mut recorder,
+                },
+            );
             let done = clock.now();
             recorder.record(LatencyTag::Consumer, done.saturating_since(taken));
             recorder.record(LatencyTag::EndToEnd, done.saturating_since(stamps.recv));
             if end_of_batch {
-                stage.on_end_of_batch(&mut sink);
+                stage.on_end_of_batch(&mut Recording {
+                    sink: &mut sink,
+                    recorder: &mut recorder,
+                });
             }
         });
         match got {
             Received::Batch(_) => {
                 waiter.reset();
+                consumed_counter.publish(rx.consumed());
                 let now = clock.now().nanos();
                 if recorder.interval_due(now) {
-                    recorder.hand_off(now, &mut snap_tx);
+                    recorder.hand_off(now);
                 }
             }
             Received::Empty => waiter.idle(),
             Received::Closed => break,
         }
     }
-    final_hand_off(&mut recorder, &mut snap_tx, clock.now().nanos(), abort);
+    consumed_counter.publish(rx.consumed());
+    let deferred = recorder.finish(clock.now().nanos(), abort);
     ConsumerDone {
         stage,
         sink,
         consumed: rx.consumed(),
-        deferred: recorder.deferred(),
-        pinned,
-    }
-}
-
-fn ops_loop<E>(
-    mut rx: RingReceiver<E>,
-    mut snaps: [SnapshotReceiver; 2],
-    mut waiter: Waiter,
-    progress: Option<&Progress>,
-    core: Option<usize>,
-) -> OpsDone {
-    let pinned = pin(core);
-    let mut collector = LatencyCollector::new();
-    let mut ring_open = true;
-    let mut snaps_open = [true; 2];
-    while ring_open || snaps_open.iter().any(|o| *o) {
-        let mut work = false;
-        if ring_open {
-            match rx.poll_batch(|_, _| {}) {
-                Received::Batch(_) => {
-                    work = true;
-                    if let Some(p) = progress {
-                        p.set_events(rx.consumed());
-                    }
-                }
-                Received::Empty => {}
-                Received::Closed => ring_open = false,
-            }
-        }
-        for (snap, open) in snaps.iter_mut().zip(snaps_open.iter_mut()) {
-            if *open {
-                match snap.drain(|s| collector.absorb(s)) {
-                    SnapshotDrain::Open(n) => work |= n > 0,
-                    SnapshotDrain::Closed => *open = false,
-                }
-            }
-        }
-        if work {
-            waiter.reset();
-        } else {
-            waiter.idle();
-        }
-    }
-    if let Some(p) = progress {
-        p.set_events(rx.consumed());
-    }
-    OpsDone {
-        collector,
-        seen: rx.consumed(),
-        pinned,
+        deferred,
+        pinned: start.pinned,
     }
 }
 
@@ -310,8 +315,8 @@ fn spawn_error<'a>(
 
 /// Runs `source` into `stage` (whose output goes to `sink`) with one thread per stage: the
 /// feed thread polls the source and publishes onto a ring of `config.ring_size` slots, the
-/// consumer thread runs the stage, the ops thread counts events and collects latency. Returns
-/// when the source is done and every ring has drained.
+/// consumer thread runs the stage, the ops thread collects latency and serves `ops`. Returns
+/// when the source is done and the ring has drained.
 pub fn run_threaded<S, C, K>(
     source: S,
     stage: C,
@@ -319,7 +324,7 @@ pub fn run_threaded<S, C, K>(
     config: &PipelineConfig,
     cores: StageCores,
     clock: &TscClock,
-    progress: Option<&Progress>,
+    ops: Ops<'_>,
 ) -> Result<RunOutput<S, C, K>, PipelineError>
 where
     S: Source + Send,
@@ -328,37 +333,35 @@ where
     S::Out: Stamped + Default + Send + Sync + 'static,
 {
     config.validate()?;
-    let (tx, mut rxs) = ring(
-        config.ring_size,
-        S::Out::default,
-        2,
-        config.producer_wait,
-        clock.clone(),
-    )?;
-    let (ops_rx, consumer_rx) = match (rxs.pop(), rxs.pop()) {
-        (Some(a), Some(b)) => (a, b),
-        _ => unreachable_receivers(),
-    };
-    let (feed_snap_tx, feed_snap_rx) = snapshot_ring(config.snapshot_slots);
-    let (cons_snap_tx, cons_snap_rx) = snapshot_ring(config.snapshot_slots);
     let start = clock.now().nanos();
+    let progress = ops.progress;
+    let consumed_counter = HotCounter::default();
+    // Two hot threads register with ops: feed and consumer.
+    let registry = OpsRegistry::new(2);
+    let consumer_end = StartSlot::<RingReceiver<S::Out>>::default();
 
     let abort = AtomicBool::new(false);
     let abort = &abort;
-    let (feed, consumer, ops) = thread::scope(|s| {
+    let consumed_counter = &consumed_counter;
+    let registry = &registry;
+    let consumer_end = &consumer_end;
+    let (feed, consumer, ops_done) = thread::scope(|s| {
         let ops = thread::Builder::new()
             .name(OPS.to_owned())
             .spawn_scoped(s, move || {
                 let _guard = AbortOnPanic(abort);
-                ops_loop(
-                    ops_rx,
-                    [feed_snap_rx, cons_snap_rx],
+                let _pinned = cores.ops.is_some_and(pin_current_thread);
+                let done: OpsDone = ops_loop(
+                    registry,
+                    consumed_counter,
+                    ops,
                     config.ops_wait.waiter(),
-                    progress,
-                    cores.ops,
-                )
+                    clock,
+                );
+                (done, _pinned)
             })
             .map_err(spawn_error(OPS, abort));
+        let (consumer_ticket, feed_ticket) = (registry.ticket(), registry.ticket());
         let consumer = thread::Builder::new()
             .name(CONSUMER.to_owned())
             .spawn_scoped(s, move || {
@@ -366,8 +369,9 @@ where
                 consumer_loop(
                     stage,
                     sink,
-                    consumer_rx,
-                    cons_snap_tx,
+                    consumer_end,
+                    consumer_ticket,
+                    consumed_counter,
                     ThreadCtx {
                         config,
                         clock,
@@ -383,8 +387,8 @@ where
                 let _guard = AbortOnPanic(abort);
                 feed_loop(
                     source,
-                    tx,
-                    feed_snap_tx,
+                    consumer_end,
+                    feed_ticket,
                     ThreadCtx {
                         config,
                         clock,
@@ -395,15 +399,16 @@ where
             })
             .map_err(spawn_error(FEED, abort));
         // A failed spawn or a panic raises `abort`: the feed stops publishing (a dead consumer
-        // never frees ring slots) and drops its sender, which closes the ring for the others,
-        // so every thread that did start still ends.
+        // never frees ring slots) and drops its sender, which closes the ring for the consumer;
+        // a dead ops thread makes the recorders give up their final hand-off. Every thread that
+        // did start still ends.
         (
             feed.and_then(|h| join_stage(h, FEED)),
             consumer.and_then(|h| join_stage(h, CONSUMER)),
             ops.and_then(|h| join_stage(h, OPS)),
         )
     });
-    let (feed, consumer, ops) = (feed?, consumer?, ops?);
+    let (feed, consumer, (ops_done, ops_pinned)) = (feed?, consumer?, ops_done?);
     let end = clock.now().nanos();
     if let Some(p) = progress {
         p.set_finished();
@@ -412,7 +417,7 @@ where
         mode: RunMode::Threaded,
         published: feed.published,
         consumed: consumer.consumed,
-        ops_seen: ops.seen,
+        ops_seen: ops_done.seen,
         backpressure_waits: feed.full_waits,
         backpressure_ns: feed.full_wait_ns,
         snapshots_deferred: feed.deferred + consumer.deferred,
@@ -431,7 +436,7 @@ where
             ThreadPlacement {
                 stage: OPS.to_owned(),
                 core: cores.ops,
-                pinned: ops.pinned,
+                pinned: ops_pinned,
             },
         ],
     };
@@ -440,12 +445,6 @@ where
         stage: consumer.stage,
         sink: consumer.sink,
         report,
-        latency: ops.collector,
+        latency: ops_done.collector,
     })
-}
-
-/// `ring(.., 2, ..)` returns exactly two receivers.
-#[cold]
-fn unreachable_receivers() -> ! {
-    unreachable!("ring() built with two consumers returns two receivers")
 }

@@ -86,14 +86,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    let strategy = StrategyStage::new(
-        &table,
-        default_params()?,
-        FillMode::External,
-        clock.clone(),
-        0,
-    )?
-    .with_exec_reports(rrx);
+    let strategy =
+        StrategyStage::new(&table, default_params()?, FillMode::External, clock.clone())?
+            .with_exec_reports(rrx);
     let handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header())?;
     let source = CaptureSource::new(
         handler,
@@ -113,7 +108,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         sink,
         &PipelineConfig::default(),
         &clock,
-        None,
+        kestrel_core::pipeline::Ops::new(),
     )?;
     let mut sink = out.sink;
     sink.stage.drain(Duration::from_secs(5), true);

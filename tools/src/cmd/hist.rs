@@ -236,11 +236,16 @@ mod tests {
     use super::*;
     use crate::session::write::SessionDir;
     use kestrel_core::latency::{LatencyCollector, new_histogram};
+    use kestrel_core::pipeline::OpsTask;
 
     /// Writes a session whose e2e values are scaled by `e2e_scale` and whose hop values are
     /// fixed, spread over two intervals.
     fn planted_session(dir: &Path, e2e_scale: u64) {
         let mut c = LatencyCollector::new();
+        let session = SessionDir::create(dir).unwrap();
+        let mut hlog = session
+            .open_hlog(1_700_000_000_000_000_000, "test")
+            .unwrap();
         for i in 0..2u64 {
             let mut e2e = new_histogram();
             let mut hop = new_histogram();
@@ -249,13 +254,13 @@ mod tests {
                 hop.saturating_record(50 + v % 20);
             }
             let t0 = 1_700_000_000_000_000_000 + i * 1_000_000_000;
-            c.absorb_histogram(LatencyTag::EndToEnd, t0, t0 + 1_000_000_000, &e2e);
-            c.absorb_histogram(LatencyTag::Hop, t0, t0 + 1_000_000_000, &hop);
+            for (tag, h) in [(LatencyTag::EndToEnd, &e2e), (LatencyTag::Hop, &hop)] {
+                c.absorb_histogram(tag, h);
+                hlog.on_interval(tag, t0, t0 + 1_000_000_000, h);
+            }
         }
-        SessionDir::create(dir)
-            .unwrap()
-            .write_latency(&c, "test")
-            .unwrap();
+        hlog.finish().unwrap();
+        session.write_percentiles(&c).unwrap();
     }
 
     #[test]

@@ -22,7 +22,9 @@ use anyhow::Context;
 use clap::Args;
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, TscClock};
-use kestrel_core::latency::{LatencyRecorder, LatencyTag, snapshot_ring, summarize};
+use kestrel_core::latency::{
+    DEFAULT_INTERVAL_SETS, LatencyRecorder, LatencyTag, TagSet, summarize,
+};
 use kestrel_core::pipeline::RunMode;
 use kestrel_core::{BookTop, BookUpdate, ExecReport, GatewayInput, Qty, Timestamp, TradingStatus};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
@@ -325,12 +327,20 @@ impl SessionArgs {
             "kestrel session (sim exchange)",
             super::now_ns(),
         )?;
-        let (snap_tx, snap_rx) = snapshot_ring(256);
-        let mut snap_tx = snap_tx;
+        let interval_ns = cfg.latency_interval_ms.max(1) * 1_000_000;
+        // The trading thread's recorder, allocated on this (the trading) thread; its finished
+        // intervals are swapped out to the ops thread, which streams them to latency.hlog.
+        let (mut recorder_lat, intervals) = LatencyRecorder::new(
+            TagSet::of(&[LatencyTag::Feed, LatencyTag::Strategy, LatencyTag::EndToEnd]),
+            clock.now().nanos(),
+            interval_ns,
+            DEFAULT_INTERVAL_SETS,
+        );
+        let hlog = session.open_hlog(clock.now().nanos(), "kestrel session")?;
         let metrics_addr = cfg
             .metrics
             .unwrap_or_else(|| "127.0.0.1:0".parse().unwrap_or(feed_addr));
-        let ops = OpsServer::spawn(metrics_addr, ops_shared.clone(), snap_rx)?;
+        let ops = OpsServer::spawn(metrics_addr, ops_shared.clone(), intervals, hlog)?;
         println!(
             "session dir={} exchange_ouch={} feed_udp={} retrans={} metrics=http://{}/metrics",
             dir.display(),
@@ -339,8 +349,6 @@ impl SessionArgs {
             addrs.retrans,
             ops.addr()
         );
-        let interval_ns = cfg.latency_interval_ms.max(1) * 1_000_000;
-        let mut recorder_lat = LatencyRecorder::new(clock.now().nanos(), interval_ns);
         let mut track = PnlTrack::new(cfg.pnl_interval_ms.max(1) * 1_000_000);
         let mut reports: Vec<ExecReport> = Vec::with_capacity(256);
         let mut top = BookTop::default();
@@ -436,7 +444,7 @@ impl SessionArgs {
             apply_reports(&mut engine, &mut reports);
             let now = clock.now().nanos();
             if recorder_lat.interval_due(now) {
-                recorder_lat.hand_off(now, &mut snap_tx);
+                recorder_lat.hand_off(now);
             }
             if last_ops.elapsed() >= Duration::from_millis(100) {
                 last_ops = Instant::now();
@@ -490,9 +498,8 @@ impl SessionArgs {
             let _ = recorder.on_delivery(&d);
         });
         let now = clock.now().nanos();
-        recorder_lat.hand_off(now, &mut snap_tx);
-        drop(snap_tx);
-        let latency = ops.finish();
+        recorder_lat.finish(now, &std::sync::atomic::AtomicBool::new(false));
+        let latency = ops.finish()?;
         if let Some(e) = record_error {
             return Err(e).context("recording the feed");
         }
@@ -545,7 +552,7 @@ impl SessionArgs {
         session.write_text("strategy.toml", &params_text)?;
         session.write_text("fills.csv", &fills_text)?;
         session.write_text("pnl.csv", &track.csv())?;
-        session.write_latency(&latency, "kestrel session")?;
+        session.write_percentiles(&latency)?;
         {
             let mut f = std::fs::File::create(dir.join("latency-tick_to_trade.hgrm"))?;
             kestrel_core::latency::write_percentile_distribution(&mut f, &t2t, 5, 1000.0)?;

@@ -3,8 +3,8 @@
 //!
 //! - `GET /metrics`: counters (updates, intents, orders, fills, feed gaps, ...) published by
 //!   the trading thread as relaxed atomic stores, and latency percentiles computed here from
-//!   the interval histograms the trading thread hands over through a lock-free snapshot ring
-//!   (`feed`, `strategy`, `e2e`), plus tick-to-trade percentiles the trading thread refreshes
+//!   the interval sets the trading thread's recorder swaps out (`feed`, `strategy`, `e2e`; each
+//!   also streamed to `latency.hlog` as it arrives), plus tick-to-trade percentiles the trading thread refreshes
 //!   a few times a second.
 //! - `POST /kill`: trips the kill switch (every order cancelled, no new ones); `POST
 //!   /kill/reset` clears it; `POST /mode/<aggressive|normal|conservative|defensive|halt>` forces
@@ -21,8 +21,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kestrel_core::latency::{
-    Histogram, LatencyCollector, LatencyTag, SnapshotDrain, SnapshotReceiver, new_histogram,
+    Histogram, HlogError, IntervalDrain, IntervalReceiver, LatencyCollector, LatencyTag,
+    new_histogram,
 };
+use kestrel_core::pipeline::{HlogStream, OpsTask};
 
 /// Named counters the trading thread publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,17 +207,18 @@ pub const MODE_NAMES: [&str; 5] = ["aggressive", "normal", "conservative", "defe
 #[derive(Debug)]
 pub struct OpsServer {
     addr: SocketAddr,
-    handle: Option<JoinHandle<LatencyCollector>>,
+    handle: Option<JoinHandle<(LatencyCollector, Option<HlogError>)>>,
     shared: Arc<OpsShared>,
 }
 
 impl OpsServer {
-    /// Binds `addr` and starts the ops thread, which drains `snapshots` into the session's
-    /// latency log.
-    pub fn spawn(
+    /// Binds `addr` and starts the ops thread, which takes the trading thread's finished
+    /// latency intervals from `intervals` and streams each to `hlog` as it arrives.
+    pub fn spawn<W: Write + Send + 'static>(
         addr: SocketAddr,
         shared: Arc<OpsShared>,
-        mut snapshots: SnapshotReceiver,
+        mut intervals: IntervalReceiver,
+        mut hlog: HlogStream<W>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -229,14 +232,19 @@ impl OpsServer {
                     LatencyTag::ALL.iter().map(|_| new_histogram()).collect();
                 loop {
                     let stopping = s.stop.load(Ordering::Acquire);
-                    let drained = snapshots.drain(|snap| {
-                        collector.absorb(snap);
-                        let _ = totals[snap.tag.index()].add(&snap.hist);
+                    let drained = intervals.drain(|set| {
+                        collector.absorb(set);
+                        for (tag, h) in set.non_empty() {
+                            hlog.on_interval(tag, set.start_ns(), set.end_ns(), h);
+                            if let Some(t) = totals.get_mut(tag.index()) {
+                                let _ = t.add(h);
+                            }
+                        }
                     });
                     match listener.accept() {
                         Ok((stream, _)) => serve(stream, &s, &totals),
                         Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                            if stopping || drained == SnapshotDrain::Closed {
+                            if stopping || drained == IntervalDrain::Closed {
                                 // One more drain happened above; the sender is done.
                                 if stopping {
                                     break;
@@ -247,7 +255,8 @@ impl OpsServer {
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
                 }
-                collector
+                hlog.on_finish(0);
+                (collector, hlog.finish().err())
             })?;
         Ok(Self {
             addr: local,
@@ -261,13 +270,19 @@ impl OpsServer {
         self.addr
     }
 
-    /// Stops the thread and returns the latency it collected.
-    pub fn finish(mut self) -> LatencyCollector {
+    /// Stops the thread and returns the latency it collected (`latency.hlog` is complete once
+    /// this returns).
+    pub fn finish(mut self) -> anyhow::Result<LatencyCollector> {
         self.shared.stop.store(true, Ordering::Release);
-        self.handle
+        let (collector, error) = self
+            .handle
             .take()
             .and_then(|h| h.join().ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match error {
+            Some(e) => Err(anyhow::Error::new(e).context("writing latency.hlog")),
+            None => Ok(collector),
+        }
     }
 }
 
@@ -378,7 +393,7 @@ pub fn metrics(s: &OpsShared, totals: &[Histogram<u64>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kestrel_core::latency::snapshot_ring;
+    use kestrel_core::latency::{HlogWriter, LatencyRecorder, TagSet};
 
     fn request(addr: SocketAddr, req: &str) -> String {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -391,8 +406,10 @@ mod tests {
     #[test]
     fn serves_metrics_and_takes_control_requests() {
         let shared = Arc::new(OpsShared::default());
-        let (_tx, rx) = snapshot_ring(16);
-        let ops = OpsServer::spawn("127.0.0.1:0".parse().unwrap(), shared.clone(), rx).unwrap();
+        let (_rec, rx) = LatencyRecorder::new(TagSet::of(&[LatencyTag::Feed]), 0, 0, 2);
+        let hlog = HlogStream::new(HlogWriter::new(Vec::new(), 0, "test").unwrap());
+        let ops =
+            OpsServer::spawn("127.0.0.1:0".parse().unwrap(), shared.clone(), rx, hlog).unwrap();
         shared.set(Counter::Fills, 7);
         shared.set_gauge(Counter::Position, -300);
         let m = request(ops.addr(), "GET /metrics HTTP/1.0\r\n\r\n");
@@ -407,6 +424,6 @@ mod tests {
         assert_eq!(shared.mode.load(Ordering::Acquire), 4);
         assert!(request(ops.addr(), "POST /mode/yolo HTTP/1.0\r\n\r\n").contains("400"));
         assert!(request(ops.addr(), "GET /nope HTTP/1.0\r\n\r\n").contains("404"));
-        ops.finish();
+        ops.finish().unwrap();
     }
 }

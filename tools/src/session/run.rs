@@ -12,7 +12,7 @@ use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
 use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
 use kestrel_core::pipeline::{
-    PipelineError, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
+    HlogStream, Ops, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
 };
 use kestrel_core::{InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::CaptureSource;
@@ -38,7 +38,7 @@ use super::gateway::{self as gw, GatewayArgs, GatewaySink};
 use super::id::fresh_session_dir;
 use super::sidecar::{self, SidecarOptions};
 use super::summary::{StrategySummary, Summary, ThreadSummary};
-use super::write::SessionDir;
+use super::write::{SessionDir, SessionFile};
 
 /// What to replay and how.
 #[derive(Clone, Debug)]
@@ -145,9 +145,6 @@ struct StrategySetup {
     reloader: Option<ParamsReloader>,
 }
 
-/// Name of the thread that watches the parameter file in a threaded run.
-const RELOAD_THREAD: &str = "params-reload";
-
 /// How often the parameter file is checked for changes.
 const RELOAD_POLL: Duration = Duration::from_millis(50);
 
@@ -241,9 +238,10 @@ struct Ran {
     reload_notes: Vec<ReloadNote>,
 }
 
-/// Runs `source` into `stage`, inline (the stage polls the reloader between batches) or
-/// threaded (a reload thread polls it beside the pipeline), and collects the strategy latency
-/// into the run's.
+/// Runs `source` into `stage` (whose output goes to `sink`), inline or threaded. In both modes
+/// the ops thread streams every finished latency interval into `hlog` (the session's
+/// `latency.hlog`) and runs the parameter reloader: nothing of either happens on a hot thread.
+#[allow(clippy::too_many_arguments)]
 fn run_source<'a, I, E>(
     args: &PipelineReplay,
     config: &RunConfig,
@@ -252,91 +250,47 @@ fn run_source<'a, I, E>(
     stage: StrategyStage,
     reloader: Option<ParamsReloader>,
     sink: GatewaySink,
+    hlog: &mut HlogStream<SessionFile>,
 ) -> anyhow::Result<(Ran, GatewaySink)>
 where
     I: Iterator<Item = Result<Record<'a>, E>> + Send,
 {
     let progress = Progress::new();
-    let done = AtomicBool::new(false);
-    let (out, threaded_notes) = std::thread::scope(|s| {
+    let mut ops_task = (hlog, reloader);
+    let out = std::thread::scope(|s| {
         if args.progress {
             s.spawn(spawn_progress(&progress));
         }
-        let (result, notes) = match args.mode {
-            RunMode::Inline => {
-                let stage = match reloader {
-                    Some(r) => stage.with_reloader(r),
-                    None => stage,
-                };
-                let r = run_inline(
-                    source,
-                    stage,
-                    sink,
-                    &config.pipeline,
-                    clock,
-                    Some(&progress),
-                );
-                (r, Vec::new())
-            }
-            RunMode::Threaded => {
-                // The core's ops thread has no hook for extra work: the watcher gets its own
-                // small unpinned thread beside it, off the hot path.
-                let spawned = reloader.map(|mut r| {
-                    let done = &done;
-                    std::thread::Builder::new()
-                        .name(RELOAD_THREAD.to_owned())
-                        .spawn_scoped(s, move || {
-                            while !done.load(Ordering::Acquire) {
-                                r.poll(clock.now().nanos());
-                                std::thread::sleep(RELOAD_POLL / 5);
-                            }
-                            r.into_notes()
-                        })
-                        .map_err(|source| PipelineError::Spawn {
-                            stage: RELOAD_THREAD,
-                            source,
-                        })
-                });
-                let reload = match spawned.transpose() {
-                    Ok(h) => h,
-                    Err(e) => {
-                        progress.set_finished();
-                        return Err(e);
-                    }
-                };
-                let r = run_threaded(
-                    source,
-                    stage,
-                    sink,
-                    &config.pipeline,
-                    stage_cores(config),
-                    clock,
-                    Some(&progress),
-                );
-                done.store(true, Ordering::Release);
-                let notes = reload
-                    .map(|h| h.join().unwrap_or_default())
-                    .unwrap_or_default();
-                (r, notes)
-            }
+        let ops = Ops::new().progress(&progress).task(&mut ops_task);
+        let result = match args.mode {
+            RunMode::Inline => run_inline(source, stage, sink, &config.pipeline, clock, ops),
+            RunMode::Threaded => run_threaded(
+                source,
+                stage,
+                sink,
+                &config.pipeline,
+                stage_cores(config),
+                clock,
+                ops,
+            ),
         };
         if result.is_err() {
             // Let the progress thread end.
             progress.set_finished();
         }
-        result.map(|o| (o, notes))
+        result
     })?;
     let RunOutput {
         source,
-        mut stage,
+        stage,
         sink,
         report,
-        mut latency,
+        latency,
     } = out;
-    let (strategy_latency, inline_notes) = stage.finish();
-    latency.merge(strategy_latency);
-    let mut reload_notes = inline_notes;
-    reload_notes.extend(threaded_notes);
+    let reload_notes = ops_task
+        .1
+        .map(ParamsReloader::into_notes)
+        .unwrap_or_default();
     let unpublished = source.unpublished();
     Ok((
         Ran {
@@ -387,6 +341,16 @@ pub fn run_pipeline_replay(
         Some(d) => d.clone(),
         None => fresh_session_dir(Path::new("sessions"), started, mode_label(args.mode)),
     };
+    let session = SessionDir::create(&dir)?;
+    // `latency.hlog` is written while the run goes, one interval at a time (the ops thread).
+    let mut hlog = session.open_hlog(
+        clock.now().nanos(),
+        &format!(
+            "kestrel replay {} --mode {}",
+            args.input.display(),
+            mode_label(args.mode)
+        ),
+    )?;
     // With a gateway: credentials, journal recovery, login, before the market starts.
     let gateway = match &args.gateway {
         Some(g) => Some(gw::prepare(g, &table, &dir, &clock)?),
@@ -397,15 +361,9 @@ pub fn run_pipeline_replay(
     } else {
         FillMode::SimulatedImmediateFill
     };
-    let stage = StrategyStage::for_universe(
-        &universe,
-        setup.params,
-        fill_mode,
-        clock.clone(),
-        config.pipeline.interval_ns(),
-    )
-    .context("building the strategy stage")?
-    .with_params(setup.receiver);
+    let stage = StrategyStage::for_universe(&universe, setup.params, fill_mode, clock.clone())
+        .context("building the strategy stage")?
+        .with_params(setup.receiver);
     let (stage, gateway) = match gateway {
         Some(gw::Prepared {
             stage: gstage,
@@ -464,7 +422,16 @@ pub fn run_pipeline_replay(
                     Some(m) => source.with_publish_mask(m),
                     None => source,
                 };
-                run_source(args, &config, &clock, source, stage, setup.reloader, sink)
+                run_source(
+                    args,
+                    &config,
+                    &clock,
+                    source,
+                    stage,
+                    setup.reloader,
+                    sink,
+                    &mut hlog,
+                )
             }
             CaptureFile::Pcap(pcap) => {
                 let records = PcapSource {
@@ -476,7 +443,16 @@ pub fn run_pipeline_replay(
                     Some(m) => source.with_publish_mask(m),
                     None => source,
                 };
-                run_source(args, &config, &clock, source, stage, setup.reloader, sink)
+                run_source(
+                    args,
+                    &config,
+                    &clock,
+                    source,
+                    stage,
+                    setup.reloader,
+                    sink,
+                    &mut hlog,
+                )
             }
         };
         let (ran, sink) = match ran {
@@ -507,6 +483,7 @@ pub fn run_pipeline_replay(
         signal_hook::low_level::unregister(id);
     }
     let mut ran = ran?;
+    hlog.finish().context("writing latency.hlog")?;
     let gateway_summary = match gateway_done {
         Some((stage, settled, rest)) => {
             ran.stage.drain_exec_reports();
@@ -551,7 +528,6 @@ pub fn run_pipeline_replay(
             ));
         }
     }
-    let session = SessionDir::create(&dir)?;
     let mut summary = summary_of(args, &dir, &ran, &universe, table.len(), warnings);
     if let Some((g, trading)) = gateway_summary {
         if let Some(st) = summary.strategy.as_mut() {
@@ -594,14 +570,7 @@ pub fn run_pipeline_replay(
     session.write_config(&config.resolved_toml(&[("session", table_toml)])?)?;
     session.write_text("strategy.toml", &setup.text)?;
     session.write_params_changes(ran.stage.changes(), &ran.reload_notes)?;
-    session.write_latency(
-        &ran.latency,
-        &format!(
-            "kestrel replay {} --mode {}",
-            args.input.display(),
-            mode_label(args.mode)
-        ),
-    )?;
+    session.write_percentiles(&ran.latency)?;
     session.write_summary(&summary)?;
     Ok((ran.handler, summary, dir))
 }

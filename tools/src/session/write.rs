@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use kestrel_core::latency::{
-    LatencyCollector, LatencyTag, write_interval_log, write_percentile_distribution,
+    HlogWriter, LatencyCollector, LatencyTag, write_percentile_distribution,
 };
+use kestrel_core::pipeline::HlogStream;
 
 use kestrel_strategy::params::ParamsChange;
 use kestrel_strategy::stage::{ReloadNote, ReloadOutcome};
@@ -17,6 +18,9 @@ use super::Summary;
 pub const HGRM_TICKS: u32 = 5;
 /// `.hgrm` values are microseconds.
 pub const HGRM_SCALE: f64 = 1_000.0;
+
+/// A file of the session directory being written.
+pub type SessionFile = std::io::BufWriter<std::fs::File>;
 
 /// An open session directory.
 #[derive(Clone, Debug)]
@@ -34,7 +38,7 @@ impl SessionDir {
         })
     }
 
-    fn create_file(&self, name: &str) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    fn create_file(&self, name: &str) -> anyhow::Result<SessionFile> {
         let p = self.dir.join(name);
         let f = std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?;
         Ok(std::io::BufWriter::new(f))
@@ -48,11 +52,29 @@ impl SessionDir {
         Ok(())
     }
 
-    /// `latency.hlog`, `latency.hgrm` (end to end) and `latency-<stage>.hgrm`.
+    /// Starts `latency.hlog` (its header: `BaseTime` = `base_ns`, the run's start on the pipeline
+    /// clock) for the ops thread to stream every finished interval into during the run.
+    pub fn open_hlog(
+        &self,
+        base_ns: u64,
+        comment: &str,
+    ) -> anyhow::Result<HlogStream<SessionFile>> {
+        let f = self.create_file("latency.hlog")?;
+        let w = HlogWriter::new(f, base_ns, comment).context("writing latency.hlog")?;
+        Ok(HlogStream::new(w))
+    }
+
+    /// `latency.hlog` with no intervals (a session that recorded none, e.g. a backtest) and
+    /// the `.hgrm` files of `latency`'s totals.
     pub fn write_latency(&self, latency: &LatencyCollector, comment: &str) -> anyhow::Result<()> {
-        let mut f = self.create_file("latency.hlog")?;
-        write_interval_log(&mut f, latency, comment).context("writing latency.hlog")?;
-        f.flush()?;
+        self.open_hlog(0, comment)?
+            .finish()
+            .context("writing latency.hlog")?;
+        self.write_percentiles(latency)
+    }
+
+    /// `latency.hgrm` (end to end) and `latency-<stage>.hgrm`, from the run's totals.
+    pub fn write_percentiles(&self, latency: &LatencyCollector) -> anyhow::Result<()> {
         let mut f = self.create_file("latency.hgrm")?;
         write_percentile_distribution(
             &mut f,

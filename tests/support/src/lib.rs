@@ -1,0 +1,273 @@
+//! Helpers every crate's tests share (a dev-dependency only; it depends on no Kestrel crate, so
+//! `core`, `feeds`, `strategy` and the `tests` crate can all use it).
+//!
+//! [`CountingAllocator`] is the one counting allocator of the workspace. It sees **every**
+//! thread: while [`count_allocations`] runs, each allocation is counted under the name of the
+//! thread that made it (the OS thread name: `feed`, `consumer`, `ops`, ...), and allocations of
+//! the thread that called `count_allocations` under [`CALLER`]. A test installs it with:
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
+//! ```
+//!
+//! Counting runs one at a time per test binary (a lock inside [`count_allocations`]). Threads of
+//! other tests that run meanwhile and happen to share a name would be counted too: a test file
+//! that counts should make every test that starts pipeline threads go through
+//! [`count_allocations`] (or [`serial`]).
+#![allow(unsafe_code)] // A global allocator is an `unsafe impl`; each block says why it is sound.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// The key under which the thread that called [`count_allocations`] is counted.
+pub const CALLER: &str = "<caller>";
+
+/// Distinct thread names one counting run can tell apart; further threads share the last slot.
+const SLOTS: usize = 64;
+/// Linux thread names are at most 15 bytes.
+const NAME_BYTES: usize = 16;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static TABLE_LOCK: AtomicBool = AtomicBool::new(false);
+static USED: AtomicUsize = AtomicUsize::new(0);
+static COUNTS: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+static BYTES: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+static mut NAMES: [[u8; NAME_BYTES]; SLOTS] = [[0; NAME_BYTES]; SLOTS];
+
+thread_local! {
+    static IS_CALLER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The system allocator, counting every allocation (and reallocation) made by any thread while
+/// [`count_allocations`] runs. Install it as the `#[global_allocator]` of a test binary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountingAllocator;
+
+fn note(bytes: usize) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut name = [0u8; NAME_BYTES];
+    // `try_with`: allocations during thread teardown are counted under the OS name instead.
+    if IS_CALLER.try_with(Cell::get).unwrap_or(false) {
+        name[..CALLER.len()].copy_from_slice(CALLER.as_bytes());
+    } else {
+        // SAFETY: PR_GET_NAME writes at most 16 bytes (the name and its NUL) into the buffer we
+        // pass, which is 16 bytes long and lives for the call. It allocates nothing.
+        let rc = unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr()) };
+        debug_assert!(rc == 0 || rc == -1);
+    }
+    let slot = slot_for(&name);
+    if let (Some(c), Some(b)) = (COUNTS.get(slot), BYTES.get(slot)) {
+        c.fetch_add(1, Ordering::Relaxed);
+        b.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// The table slot of `name`, adding it if new (a spin lock: no allocation, held for a few
+/// comparisons).
+fn slot_for(name: &[u8; NAME_BYTES]) -> usize {
+    while TABLE_LOCK
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::hint::spin_loop();
+    }
+    let used = USED.load(Ordering::Relaxed);
+    // SAFETY: NAMES is only read or written while TABLE_LOCK is held (here and in
+    // `snapshot`), so this access is exclusive; `used <= SLOTS` by construction.
+    let names = unsafe { &mut *std::ptr::addr_of_mut!(NAMES) };
+    debug_assert!(used <= SLOTS);
+    let slot = match names.iter().take(used).position(|n| n == name) {
+        Some(i) => i,
+        None if used < SLOTS => {
+            if let Some(n) = names.get_mut(used) {
+                *n = *name;
+            }
+            USED.store(used + 1, Ordering::Relaxed);
+            used
+        }
+        None => SLOTS - 1,
+    };
+    TABLE_LOCK.store(false, Ordering::Release);
+    slot
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract is exactly the system allocator's. Counting touches only atomics, a
+// const-initialised thread-local and a static table under a spin lock; it never allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: same layout contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: same layout contract as our caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Allocations per thread name during one [`count_allocations`] run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllocCounts {
+    /// `(thread name, allocations, bytes requested)`, in order of first allocation.
+    pub threads: Vec<(String, u64, u64)>,
+}
+
+impl AllocCounts {
+    /// Allocations made by threads named `name` ([`CALLER`] for the calling thread).
+    pub fn of(&self, name: &str) -> u64 {
+        self.threads
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|(_, c, _)| *c)
+            .sum()
+    }
+
+    /// Bytes requested by threads named `name`.
+    pub fn bytes_of(&self, name: &str) -> u64 {
+        self.threads
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|(_, _, b)| *b)
+            .sum()
+    }
+
+    /// Allocations made by the calling thread.
+    pub fn caller(&self) -> u64 {
+        self.of(CALLER)
+    }
+
+    /// Allocations made by every thread.
+    pub fn total(&self) -> u64 {
+        self.threads.iter().map(|(_, c, _)| *c).sum()
+    }
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Holds the lock that [`count_allocations`] takes: a test that starts threads and must not run
+/// while another test of the same binary counts can hold it for its duration.
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `f` and returns its result with the allocations every thread made meanwhile, by thread
+/// name. Only one counting run at a time per process (others wait).
+pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, AllocCounts) {
+    let _serial = serial();
+    reset();
+    IS_CALLER.with(|c| c.set(true));
+    ENABLED.store(true, Ordering::SeqCst);
+    let r = f();
+    ENABLED.store(false, Ordering::SeqCst);
+    IS_CALLER.with(|c| c.set(false));
+    (r, snapshot())
+}
+
+fn reset() {
+    for (c, b) in COUNTS.iter().zip(&BYTES) {
+        c.store(0, Ordering::Relaxed);
+        b.store(0, Ordering::Relaxed);
+    }
+    while TABLE_LOCK
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::hint::spin_loop();
+    }
+    USED.store(0, Ordering::Relaxed);
+    TABLE_LOCK.store(false, Ordering::Release);
+}
+
+fn snapshot() -> AllocCounts {
+    while TABLE_LOCK
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::hint::spin_loop();
+    }
+    let used = USED.load(Ordering::Relaxed).min(SLOTS);
+    // SAFETY: TABLE_LOCK is held (see `slot_for`); we copy the names out before releasing it.
+    let names: [[u8; NAME_BYTES]; SLOTS] = unsafe { *std::ptr::addr_of!(NAMES) };
+    TABLE_LOCK.store(false, Ordering::Release);
+    let threads = names
+        .iter()
+        .take(used)
+        .enumerate()
+        .map(|(i, raw)| {
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(NAME_BYTES);
+            let name = String::from_utf8_lossy(raw.get(..end).unwrap_or_default()).into_owned();
+            let count = COUNTS.get(i).map_or(0, |c| c.load(Ordering::Relaxed));
+            let bytes = BYTES.get(i).map_or(0, |b| b.load(Ordering::Relaxed));
+            (name, count, bytes)
+        })
+        .collect();
+    AllocCounts { threads }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[global_allocator]
+    static ALLOC: CountingAllocator = CountingAllocator;
+
+    fn run_worker(allocations: usize) -> AllocCounts {
+        let ((), counts) = count_allocations(|| {
+            let v: Vec<u64> = Vec::with_capacity(10);
+            std::hint::black_box(&v);
+            std::thread::Builder::new()
+                .name("worker-a".into())
+                .spawn(move || {
+                    for i in 0..allocations {
+                        std::hint::black_box(vec![i; 100]);
+                    }
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        });
+        counts
+    }
+
+    #[test]
+    fn counts_every_thread_by_name() {
+        let three = run_worker(3);
+        let six = run_worker(6);
+        assert!(three.caller() >= 1, "{three:?}");
+        // The thread's own start-up allocates the same in both runs.
+        assert_eq!(
+            six.of("worker-a") - three.of("worker-a"),
+            3,
+            "{six:?} {three:?}"
+        );
+        assert_eq!(
+            six.bytes_of("worker-a") - three.bytes_of("worker-a"),
+            3 * 100 * 8
+        );
+        assert_eq!(six.caller(), three.caller());
+        // Nothing is counted outside a counting run.
+        let (_, quiet) = count_allocations(|| ());
+        assert_eq!(quiet.total(), 0, "{quiet:?}");
+    }
+}
