@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+{ command -v cc && command -v c++; } >/dev/null 2>&1 || need_apt+=(build-essential) # c++: torch-sys
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+# The ML sidecar's libtorch comes as the torch wheel in a virtualenv (scripts/libtorch.sh).
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

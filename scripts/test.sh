@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The ML sidecar (kestrel-ml) links libtorch: provision it once (the torch wheel in .venv/, see
+# scripts/libtorch.sh) so that --workspace builds and tests it too, on CPU.
+eval "$(scripts/libtorch.sh)"
 cargo test --workspace --all-targets --locked

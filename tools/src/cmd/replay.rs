@@ -15,7 +15,7 @@ use crate::session::feed::ReplayedFeed;
 
 use crate::session::gateway::GatewayArgs;
 use crate::session::run::{PipelineReplay, print_session, run_pipeline_replay};
-use crate::session::sidecar::SidecarOptions;
+use crate::session::sidecar::SidecarArgs;
 
 /// `kestrel replay`.
 #[derive(Debug, Args)]
@@ -62,19 +62,9 @@ pub struct ReplayArgs {
     /// still go out one by one, as they happen).
     #[arg(long, value_name = "POLICY", default_value = "every_event")]
     pub publish: PublishPolicy,
-    /// ML sidecar: create shared-memory segment NAME (a file under /dev/shm, or a path) and
-    /// blend the edges a `kestrel-ml serve MODEL --shm NAME` process writes into it.
-    #[arg(long, value_name = "NAME")]
-    pub sidecar: Option<String>,
-    /// With --sidecar: seconds to wait for the sidecar to attach before the replay starts.
-    #[arg(long, value_name = "SECS", default_value_t = 0.0, requires = "sidecar")]
-    pub sidecar_wait: f64,
-    /// With --sidecar: oldest edge used, in milliseconds of event time.
-    #[arg(long, value_name = "MS", requires = "sidecar")]
-    pub sidecar_max_age_ms: Option<f64>,
-    /// With --sidecar: heartbeat age (milliseconds) after which the sidecar counts as down.
-    #[arg(long, value_name = "MS", requires = "sidecar")]
-    pub sidecar_heartbeat_ms: Option<f64>,
+    /// The ML sidecar.
+    #[command(flatten)]
+    pub sidecar: SidecarArgs,
 }
 
 /// The last line: `events=<n> anomalies=<a> book_hash=<hex>`.
@@ -85,33 +75,6 @@ fn print_final_line(feed: &ReplayedFeed) {
         feed.anomalies(),
         feed.books_hash()
     );
-}
-
-/// Checked sidecar options from the command line.
-pub fn sidecar_options(
-    name: String,
-    wait_s: f64,
-    max_age_ms: Option<f64>,
-    heartbeat_ms: Option<f64>,
-) -> anyhow::Result<SidecarOptions> {
-    let ns = |what: &str, ms: f64| -> anyhow::Result<u64> {
-        if !(ms.is_finite() && ms >= 0.0) {
-            anyhow::bail!("--{what} must be a non-negative number of milliseconds, got {ms}");
-        }
-        Ok((ms * 1e6) as u64)
-    };
-    if !(wait_s.is_finite() && wait_s >= 0.0) {
-        anyhow::bail!("--sidecar-wait must be a non-negative number of seconds, got {wait_s}");
-    }
-    let mut o = SidecarOptions::new(name);
-    o.wait = std::time::Duration::from_secs_f64(wait_s);
-    if let Some(ms) = max_age_ms {
-        o.max_age_ns = ns("sidecar-max-age-ms", ms)?;
-    }
-    if let Some(ms) = heartbeat_ms {
-        o.heartbeat_timeout_ns = ns("sidecar-heartbeat-ms", ms)?;
-    }
-    Ok(o)
 }
 
 impl ReplayArgs {
@@ -137,17 +100,7 @@ impl ReplayArgs {
                 }),
                 _ => None,
             },
-            sidecar: self
-                .sidecar
-                .map(|name| {
-                    sidecar_options(
-                        name,
-                        self.sidecar_wait,
-                        self.sidecar_max_age_ms,
-                        self.sidecar_heartbeat_ms,
-                    )
-                })
-                .transpose()?,
+            sidecar: self.sidecar.options()?,
         };
         let (handler, summary, dir) = run_pipeline_replay(&args)?;
         handler.print_books();

@@ -52,6 +52,7 @@ use crate::session::live::{
     FeedParts, FeedSide, GatewayControl, GatewaySide, RestartPlan, TimedVenue, VenueRun,
     VenueThread,
 };
+use crate::session::sidecar::{self, SidecarArgs};
 use crate::session::ops::{OpsServer, OpsShared};
 use crate::session::summary::{StrategySummary, Summary, ThreadSummary};
 use crate::session::trading::{Reconciliation, print_trading};
@@ -70,6 +71,9 @@ pub struct SessionArgs {
     /// thread of its own); overrides the config's `mode`.
     #[arg(long)]
     pub mode: Option<RunMode>,
+    /// The ML sidecar.
+    #[command(flatten)]
+    pub sidecar: SidecarArgs,
 }
 
 /// `examples/session.toml`.
@@ -429,9 +433,19 @@ impl SessionArgs {
             control.clone(),
         );
         let interval_ns = cfg.latency_interval_ms.max(1) * 1_000_000;
-        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
+        let mut strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
             .context("building the strategy stage")?
             .with_exec_reports(reports_rx);
+        let mut sidecar_warning = None;
+        let sidecar = match self.sidecar.options()? {
+            Some(o) => {
+                let (s, link, warning) = sidecar::start(&o, table.len())?;
+                strategy = strategy.with_sidecar(link);
+                sidecar_warning = warning;
+                Some(s)
+            }
+            None => None,
+        };
         let feed_path = dir.join("feed.kcap");
         let recorder = Recorder::new(
             std::io::BufWriter::new(
@@ -596,7 +610,7 @@ impl SessionArgs {
             .duration_since(started_wall)
             .unwrap_or_default())
         .as_secs_f64();
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = sidecar_warning.into_iter().collect();
         if interrupted {
             warnings.push("stopped before the replay ended".to_owned());
         }
@@ -657,7 +671,9 @@ impl SessionArgs {
                 ),
             }),
             trading: trading.clone(),
-            sidecar: None,
+            sidecar: sidecar
+                .as_ref()
+                .map(|s| s.summary(strategy.sidecar_stats())),
             gateway: Some(gateway_summary.clone()),
         };
         session.write_summary(&summary)?;
@@ -714,6 +730,9 @@ impl SessionArgs {
             }
         }
         print_trading(&trading);
+        if let Some(sc) = &summary.sidecar {
+            sidecar::print_sidecar(sc);
+        }
         for w in &warnings {
             eprintln!("kestrel: warning: {w}");
         }

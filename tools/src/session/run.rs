@@ -39,7 +39,7 @@ use super::RunConfig;
 use super::feed::{IntoReplayed, ReplayedFeed, VenueFeed, venue_feed};
 use super::gateway::{self as gw, GatewayArgs, GatewaySink};
 use super::id::fresh_session_dir;
-use super::sidecar::{SidecarOptions, SidecarSession};
+use super::sidecar::{self, SidecarOptions};
 use super::summary::{StrategySummary, Summary, ThreadSummary};
 use super::write::{SessionDir, SessionFile};
 
@@ -393,14 +393,8 @@ pub fn run_pipeline_replay(
     let (stage, sidecar) = match &args.sidecar {
         Some(options) => {
             // Inside the strategy, instruments are universe slots: the edge table is sized to them.
-            let (session, link) = SidecarSession::create(options, universe.len())?;
-            if !session.wait_for_sidecar() && !options.wait.is_zero() {
-                warnings.push(format!(
-                    "no sidecar attached to {} within {:.0}s; the run starts without one",
-                    options.name,
-                    options.wait.as_secs_f64()
-                ));
-            }
+            let (session, link, warning) = sidecar::start(options, universe.len())?;
+            warnings.extend(warning);
             (stage.with_sidecar(link), Some(session))
         }
         None => (stage, None),
@@ -691,18 +685,7 @@ pub fn print_session(summary: &Summary, dir: &Path) {
         super::trading::print_trading(&summary.trading);
     }
     if let Some(sc) = &summary.sidecar {
-        println!(
-            "sidecar attaches={} features_published={} features_dropped={} edges_received={} edges_used={} stale={} sidecar_down={} live_ic={}",
-            sc.attaches,
-            sc.features_published,
-            sc.features_dropped,
-            sc.edges_received,
-            sc.edges_used,
-            sc.stale,
-            sc.sidecar_down,
-            sc.live_ic
-                .map_or_else(|| "-".to_owned(), |ic| format!("{ic:.4}"))
-        );
+        sidecar::print_sidecar(sc);
     }
 }
 

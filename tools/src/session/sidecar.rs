@@ -15,6 +15,85 @@ use serde::{Deserialize, Serialize};
 /// Default feature ring size (records).
 pub const DEFAULT_RING: usize = 4096;
 
+/// The `--sidecar` flags of `kestrel replay` and `kestrel session`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct SidecarArgs {
+    /// ML sidecar: create shared-memory segment NAME (a file under /dev/shm, or a path) and
+    /// blend the edges a `kestrel-ml serve MODEL --shm NAME` process writes into it.
+    #[arg(long, value_name = "NAME")]
+    pub sidecar: Option<String>,
+    /// With --sidecar: seconds to wait for the sidecar to attach before the run starts.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, requires = "sidecar")]
+    pub sidecar_wait: f64,
+    /// With --sidecar: oldest edge used, in milliseconds of event time.
+    #[arg(long, value_name = "MS", requires = "sidecar")]
+    pub sidecar_max_age_ms: Option<f64>,
+    /// With --sidecar: heartbeat age (milliseconds) after which the sidecar counts as down.
+    #[arg(long, value_name = "MS", requires = "sidecar")]
+    pub sidecar_heartbeat_ms: Option<f64>,
+}
+
+impl SidecarArgs {
+    /// Checked options (`None` without `--sidecar`).
+    pub fn options(&self) -> anyhow::Result<Option<SidecarOptions>> {
+        let Some(name) = &self.sidecar else {
+            return Ok(None);
+        };
+        let ns = |what: &str, ms: f64| -> anyhow::Result<u64> {
+            if !(ms.is_finite() && ms >= 0.0) {
+                anyhow::bail!("--{what} must be a non-negative number of milliseconds, got {ms}");
+            }
+            Ok((ms * 1e6) as u64)
+        };
+        let wait = self.sidecar_wait;
+        if !(wait.is_finite() && wait >= 0.0) {
+            anyhow::bail!("--sidecar-wait must be a non-negative number of seconds, got {wait}");
+        }
+        let mut o = SidecarOptions::new(name.clone());
+        o.wait = Duration::from_secs_f64(wait);
+        if let Some(ms) = self.sidecar_max_age_ms {
+            o.max_age_ns = ns("sidecar-max-age-ms", ms)?;
+        }
+        if let Some(ms) = self.sidecar_heartbeat_ms {
+            o.heartbeat_timeout_ns = ns("sidecar-heartbeat-ms", ms)?;
+        }
+        Ok(Some(o))
+    }
+}
+
+/// Creates the segment for a run and waits for the sidecar if asked; the second value is a
+/// warning when none attached in time.
+pub fn start(
+    options: &SidecarOptions,
+    instruments: usize,
+) -> anyhow::Result<(SidecarSession, SidecarLink, Option<String>)> {
+    let (session, link) = SidecarSession::create(options, instruments)?;
+    let warning = (!session.wait_for_sidecar() && !options.wait.is_zero()).then(|| {
+        format!(
+            "no sidecar attached to {} within {:.0}s; the run starts without one",
+            options.name,
+            options.wait.as_secs_f64()
+        )
+    });
+    Ok((session, link, warning))
+}
+
+/// The `sidecar ...` line of a run's report.
+pub fn print_sidecar(sc: &SidecarSummary) {
+    println!(
+        "sidecar attaches={} features_published={} features_dropped={} edges_received={} edges_used={} stale={} sidecar_down={} live_ic={}",
+        sc.attaches,
+        sc.features_published,
+        sc.features_dropped,
+        sc.edges_received,
+        sc.edges_used,
+        sc.stale,
+        sc.sidecar_down,
+        sc.live_ic
+            .map_or_else(|| "-".to_owned(), |ic| format!("{ic:.4}"))
+    );
+}
+
 /// What the command line asked for.
 #[derive(Clone, Debug)]
 pub struct SidecarOptions {
