@@ -172,18 +172,36 @@ fn shift_ids(kind: BookEventKind, by: u64) -> BookEventKind {
             price,
             qty,
         },
-        BookEventKind::Execute { order_id, qty } => BookEventKind::Execute {
+        BookEventKind::Execute {
+            order_id,
+            qty,
+            match_number,
+        } => BookEventKind::Execute {
             order_id: s(order_id),
             qty,
+            match_number,
         },
         BookEventKind::ExecuteAtPrice {
             order_id,
             qty,
             price,
+            match_number,
         } => BookEventKind::ExecuteAtPrice {
             order_id: s(order_id),
             qty,
             price,
+            match_number,
+        },
+        BookEventKind::ExecuteNonPrintable {
+            order_id,
+            qty,
+            price,
+            match_number,
+        } => BookEventKind::ExecuteNonPrintable {
+            order_id: s(order_id),
+            qty,
+            price,
+            match_number,
         },
         BookEventKind::Cancel { order_id, qty } => BookEventKind::Cancel {
             order_id: s(order_id),
@@ -346,6 +364,7 @@ impl Generator {
                     BookEventKind::Execute {
                         order_id: OrderId(order.id),
                         qty: Self::qty(part),
+                        match_number: 0,
                     },
                 )
             }
@@ -361,8 +380,10 @@ impl Generator {
                     order.instrument,
                     BookEventKind::Trade {
                         side: Some(side),
+                        kind: kestrel_core::TradeKind::Execution,
                         price,
                         qty: Self::qty(shares),
+                        match_number: 0,
                     },
                 )
             }

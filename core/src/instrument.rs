@@ -5,6 +5,62 @@ use std::collections::HashMap;
 use crate::fixed::{Price, Qty};
 use crate::ids::InstrumentId;
 
+/// How an instrument's minimum price increment is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TickRule {
+    /// The US equity rule (Reg NMS Rule 612): 0.01 for prices at or above $1.00, 0.0001 below.
+    /// The rule for every US equity venue that does not say otherwise (ITCH, LOBSTER).
+    UsEquity,
+    /// One increment at every price, as the venue says (crypto, futures).
+    Fixed(Price),
+}
+
+/// The US equity tick at or above [`US_EQUITY_TICK_BREAK`]: 0.01.
+pub const US_EQUITY_TICK: Price = Price::from_raw(1_000_000);
+/// The US equity tick below [`US_EQUITY_TICK_BREAK`]: 0.0001.
+pub const US_EQUITY_SUB_DOLLAR_TICK: Price = Price::from_raw(10_000);
+/// The price from which the US equity tick is 0.01: $1.00.
+pub const US_EQUITY_TICK_BREAK: Price = Price::ONE;
+
+impl TickRule {
+    /// The rule a stored tick size stands for: a positive size is [`TickRule::Fixed`]; zero (or
+    /// negative) means the venue gave none, [`TickRule::UsEquity`].
+    #[inline]
+    pub fn from_tick_size(tick_size: Price) -> Self {
+        if tick_size.is_positive() {
+            Self::Fixed(tick_size)
+        } else {
+            Self::UsEquity
+        }
+    }
+
+    /// The tick size to store for this rule (zero for [`TickRule::UsEquity`]).
+    #[inline]
+    pub fn tick_size(self) -> Price {
+        match self {
+            Self::UsEquity => Price::ZERO,
+            Self::Fixed(tick) => tick,
+        }
+    }
+
+    /// The minimum increment for a quote at `price`.
+    #[inline]
+    pub fn tick_at(self, price: Price) -> Price {
+        match self {
+            Self::UsEquity if price >= US_EQUITY_TICK_BREAK => US_EQUITY_TICK,
+            Self::UsEquity => US_EQUITY_SUB_DOLLAR_TICK,
+            Self::Fixed(tick) => tick,
+        }
+    }
+
+    /// The increment a quoted spread `[bid, ask]` is counted in: the tick at the bid (the finer
+    /// one when the spread straddles $1.00).
+    #[inline]
+    pub fn spread_tick(self, bid: Price, _ask: Price) -> Price {
+        self.tick_at(bid)
+    }
+}
+
 /// Static description of one instrument, resolved at start (off the hot path).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Instrument {
@@ -12,12 +68,21 @@ pub struct Instrument {
     pub id: InstrumentId,
     /// Venue symbol, e.g. `AAPL` or `BTCUSDT`.
     pub symbol: String,
-    /// Minimum price increment.
+    /// Minimum price increment when the venue sets one; zero means the venue sets none and
+    /// the US equity rule applies ([`Instrument::tick_rule`]).
     pub tick_size: Price,
     /// Minimum quantity increment.
     pub lot_size: Qty,
     /// Decimals the venue quotes prices with (ITCH: 4; display only, storage is always 8).
     pub price_decimals: u8,
+}
+
+impl Instrument {
+    /// The instrument's tick rule (see [`TickRule::from_tick_size`]).
+    #[inline]
+    pub fn tick_rule(&self) -> TickRule {
+        TickRule::from_tick_size(self.tick_size)
+    }
 }
 
 /// Errors building an [`InstrumentTable`].
@@ -98,6 +163,21 @@ impl InstrumentTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn us_equity_tick_rule() {
+        let px = |s: &str| s.parse::<Price>().unwrap();
+        let rule = TickRule::from_tick_size(Price::ZERO);
+        assert_eq!(rule, TickRule::UsEquity);
+        assert_eq!(rule.tick_at(px("1.00")), px("0.01"));
+        assert_eq!(rule.tick_at(px("585.33")), px("0.01"));
+        assert_eq!(rule.tick_at(px("0.9999")), px("0.0001"));
+        assert_eq!(rule.spread_tick(px("0.9999"), px("1.01")), px("0.0001"));
+        assert_eq!(rule.tick_size(), Price::ZERO);
+        let fixed = TickRule::from_tick_size(px("0.5"));
+        assert_eq!(fixed.tick_at(px("0.01")), px("0.5"));
+        assert_eq!(fixed.tick_size(), px("0.5"));
+    }
 
     #[test]
     fn dense_ids_and_duplicates() {

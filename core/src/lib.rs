@@ -19,12 +19,12 @@ pub mod time;
 pub mod top;
 
 pub use book::{BookConfig, BookError, BookStats, L2Books, L3Books};
-pub use event::{BookEventKind, MarketEvent, TradingStatus};
+pub use event::{BookEventKind, MARKET_WIDE, MarketEvent, TradingStatus};
 pub use exec::{ExecKind, ExecReport, GatewayInput, GatewayInputKind, MarketTop};
 pub use fixed::{FIXED_DECIMALS, FIXED_SCALE, FixedError, Price, Qty};
 pub use ids::{InstrumentId, OrderId};
-pub use instrument::{Instrument, InstrumentError, InstrumentTable};
+pub use instrument::{Instrument, InstrumentError, InstrumentTable, TickRule};
 pub use order::{IntentReason, OrderIntent, Urgency};
 pub use side::Side;
 pub use time::Timestamp;
-pub use top::{BookTop, BookUpdate, LevelView, TOP_LEVELS, TradePrint};
+pub use top::{BookTop, BookUpdate, LevelView, TOP_LEVELS, TradeKind, TradePrint};

@@ -57,16 +57,77 @@ impl BookTop {
     }
 }
 
+/// What a [`TradePrint`] reports. Only [`TradeKind::Execution`], [`TradeKind::NonDisplayed`]
+/// and [`TradeKind::Cross`] are prints (volume that happened); a [`TradeKind::Break`] takes an
+/// earlier print back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TradeKind {
+    /// No trade (the update was not one).
+    #[default]
+    None = 0,
+    /// A visible resting order executed (ITCH `E`, printable `C`; LOBSTER type 4). The
+    /// aggressor is the side opposite the resting order.
+    Execution = 1,
+    /// A non-displayed order executed (ITCH `P`, LOBSTER type 5). The book does not change and
+    /// the aggressor is unknown (`P`'s side byte has been `B` on every print since 2014).
+    NonDisplayed = 2,
+    /// An auction cross (ITCH `Q`, LOBSTER type 6): the cross's whole volume, printed once. The
+    /// book does not change (the executions of the cross are non-printable `C`s); no aggressor.
+    Cross = 3,
+    /// The print with this match number was broken (ITCH `B`): consumers that counted it take
+    /// it back. Price and quantity are zero; the match number names the print.
+    Break = 4,
+}
+
 /// A trade seen by the feed, attached to the book update it caused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[repr(C)]
 pub struct TradePrint {
-    /// Execution price.
+    /// Execution price (zero for a break).
     pub price: Price,
-    /// Executed quantity.
+    /// Executed quantity (zero when the update is not a print, and for a break).
     pub qty: Qty,
-    /// +1 buyer-initiated (hit the ask), -1 seller-initiated (hit the bid), 0 unknown.
+    /// The venue's day-unique match number (0 when the venue gives none, e.g. LOBSTER).
+    pub match_number: u64,
+    /// +1 buyer-initiated (hit the ask), -1 seller-initiated (hit the bid), 0 unknown (always 0
+    /// for non-displayed and cross prints).
     pub aggressor: i8,
+    /// What the print reports.
+    pub kind: TradeKind,
+}
+
+impl TradePrint {
+    /// Whether this is a print: traded volume (an execution, a non-displayed trade or a cross).
+    #[inline]
+    pub fn is_print(&self) -> bool {
+        self.qty.is_positive()
+            && matches!(
+                self.kind,
+                TradeKind::Execution | TradeKind::NonDisplayed | TradeKind::Cross
+            )
+    }
+
+    /// Whether this takes back the earlier print [`Self::match_number`].
+    #[inline]
+    pub fn is_break(&self) -> bool {
+        self.kind == TradeKind::Break
+    }
+
+    /// The signed volume for trade-sign signals: `Some(+qty)` buyer-initiated, `Some(-qty)`
+    /// seller-initiated, `None` when this is not a print or its aggressor is unknown (such
+    /// volume must not be read as a buy or a sell).
+    #[inline]
+    pub fn signed_qty(&self) -> Option<i64> {
+        if !self.is_print() {
+            return None;
+        }
+        match self.aggressor {
+            1 => Some(self.qty.raw()),
+            -1 => Some(-self.qty.raw()),
+            _ => None,
+        }
+    }
 }
 
 /// What the feed stage sends down the ring after each book-changing event.
@@ -112,10 +173,35 @@ mod tests {
     fn sizes_are_fixed() {
         assert_eq!(core::mem::size_of::<LevelView>(), 16);
         assert_eq!(core::mem::size_of::<BookTop>(), 2 * TOP_LEVELS * 16 + 8);
+        assert_eq!(core::mem::size_of::<TradePrint>(), 32);
+        assert_eq!(core::mem::size_of::<TradeKind>(), 1);
         assert!(
             core::mem::size_of::<BookUpdate>() <= 432,
             "{}",
             core::mem::size_of::<BookUpdate>()
         );
+    }
+
+    #[test]
+    fn prints_breaks_and_signed_volume() {
+        let q = Qty::from_units(7).unwrap();
+        let print = |kind, aggressor| TradePrint {
+            price: Price::ONE,
+            qty: q,
+            match_number: 9,
+            aggressor,
+            kind,
+        };
+        assert_eq!(print(TradeKind::Execution, 1).signed_qty(), Some(q.raw()));
+        assert_eq!(print(TradeKind::Execution, -1).signed_qty(), Some(-q.raw()));
+        // Unknown aggressor: volume, but neither a buy nor a sell.
+        assert!(print(TradeKind::NonDisplayed, 0).is_print());
+        assert_eq!(print(TradeKind::NonDisplayed, 0).signed_qty(), None);
+        assert_eq!(print(TradeKind::Cross, 0).signed_qty(), None);
+        // Not prints: no trade, and a break (even with a quantity).
+        assert!(!TradePrint::default().is_print());
+        assert!(!print(TradeKind::Break, 0).is_print());
+        assert!(print(TradeKind::Break, 0).is_break());
+        assert_eq!(print(TradeKind::None, 1).signed_qty(), None);
     }
 }

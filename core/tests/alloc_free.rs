@@ -83,8 +83,10 @@ fn l3_stream(len: usize, id_stride: u64, seed: u64) -> Vec<MarketEvent> {
                 instrument,
                 BookEventKind::Trade {
                     side: None,
+                    kind: kestrel_core::TradeKind::NonDisplayed,
                     price: tick,
                     qty: Qty::ONE,
+                    match_number: 0,
                 },
             )
         } else {
@@ -103,6 +105,7 @@ fn l3_stream(len: usize, id_stride: u64, seed: u64) -> Vec<MarketEvent> {
                         BookEventKind::Execute {
                             order_id,
                             qty: Qty::from_units(part).unwrap_or(Qty::ONE),
+                            match_number: 0,
                         },
                     )
                 }

@@ -5,7 +5,8 @@
 
 use kestrel_core::book::{BookConfig, L3Books, ReferenceBook};
 use kestrel_core::{
-    BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Side, Timestamp, TradingStatus,
+    BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, OrderId, Price, Qty, Side, Timestamp,
+    TradeKind, TradingStatus,
 };
 use proptest::prelude::*;
 
@@ -93,14 +94,27 @@ impl Streamer {
                     qty,
                 }
             }
-            (12..=16, Some(id)) => self.on_order(id, s, book, &mut instrument, |order_id, qty| {
-                BookEventKind::Execute { order_id, qty }
+            (12..=15, Some(id)) => self.on_order(id, s, book, &mut instrument, |order_id, qty| {
+                BookEventKind::Execute {
+                    order_id,
+                    qty,
+                    match_number: 1,
+                }
+            }),
+            (16, Some(id)) => self.on_order(id, s, book, &mut instrument, |order_id, qty| {
+                BookEventKind::ExecuteNonPrintable {
+                    order_id,
+                    qty,
+                    price: Price::from_units(7).unwrap_or(Price::ONE),
+                    match_number: 2,
+                }
             }),
             (17..=18, Some(id)) => self.on_order(id, s, book, &mut instrument, |order_id, qty| {
                 BookEventKind::ExecuteAtPrice {
                     order_id,
                     qty,
                     price: Price::from_units(7).unwrap_or(Price::ONE),
+                    match_number: 3,
                 }
             }),
             (19..=21, Some(id)) => self.on_order(id, s, book, &mut instrument, |order_id, qty| {
@@ -136,12 +150,22 @@ impl Streamer {
             }
             (29, _) => BookEventKind::Trade {
                 side: s.buy.then_some(side),
+                kind: TradeKind::NonDisplayed,
                 price,
                 qty,
+                match_number: 4,
             },
             (30, _) => match s.pick % 8 {
                 0 => BookEventKind::Clear,
                 1 if invalid => BookEventKind::Level { side, price, qty },
+                2 => BookEventKind::OperationalHalt { halted: s.buy },
+                3 => BookEventKind::Break {
+                    match_number: u64::from(s.qty),
+                },
+                4 if s.qty == 1 => {
+                    instrument = MARKET_WIDE;
+                    BookEventKind::MarketWideHalt { level: 1 }
+                }
                 _ => BookEventKind::Status(if s.buy {
                     TradingStatus::Halted
                 } else {
@@ -154,8 +178,10 @@ impl Streamer {
                 }
                 BookEventKind::Trade {
                     side: None,
+                    kind: TradeKind::Cross,
                     price,
                     qty,
+                    match_number: 5,
                 }
             }
         };

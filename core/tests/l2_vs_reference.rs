@@ -57,7 +57,7 @@ fn event() -> impl Strategy<Value = MarketEvent> {
     let kind = prop_oneof![
         30 => (side.clone(), price.clone(), qty.clone()).prop_map(|(side, price, qty)| BookEventKind::Level { side, price, qty }),
         1 => Just(BookEventKind::Clear),
-        1 => (price.clone(), qty).prop_map(|(price, qty)| BookEventKind::Trade { side: Some(Side::Buy), price, qty }),
+        1 => (price.clone(), qty).prop_map(|(price, qty)| BookEventKind::Trade { side: Some(Side::Buy), kind: kestrel_core::TradeKind::Execution, price, qty, match_number: 0 }),
         1 => Just(BookEventKind::Status(TradingStatus::Halted)),
         1 => Just(BookEventKind::Delete { order_id: OrderId(1) }),
     ];

@@ -11,7 +11,9 @@
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
-use kestrel_core::{BookTop, BookUpdate, Timestamp, TradingStatus};
+use kestrel_core::{
+    BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Timestamp, TradePrint, TradingStatus,
+};
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
 use crate::kcap::Record;
@@ -56,12 +58,45 @@ struct UpdateSink<'a, E> {
 }
 
 impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
+    /// One update per event the books accepted, those applied with an error included (the
+    /// book changed). A market-wide event gives one update per instrument, so the strategy
+    /// learns of a circuit breaker on every instrument at once.
     #[inline]
     fn on_event(&mut self, fe: &FeedEvent, books: &L3Books) {
         let Ok(applied) = fe.outcome else {
             return;
         };
-        let id = fe.event.instrument;
+        if fe.event.instrument == MARKET_WIDE {
+            self.market_wide(fe, books);
+            return;
+        }
+        self.emit_update(
+            fe,
+            fe.event.instrument,
+            applied.trade.unwrap_or_default(),
+            books,
+        );
+    }
+}
+
+impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
+    #[cold]
+    fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
+        for index in 0..books.instruments() {
+            let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
+            self.emit_update(fe, id, TradePrint::default(), books);
+        }
+    }
+
+    /// One update for `id`, unless the publish mask leaves it out.
+    #[inline]
+    fn emit_update(
+        &mut self,
+        fe: &FeedEvent,
+        id: InstrumentId,
+        trade: TradePrint,
+        books: &L3Books,
+    ) {
         if let Some(mask) = self.publish
             && !mask.get(id.index()).copied().unwrap_or(false)
         {
@@ -78,7 +113,7 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             exch_ts: fe.event.exch_ts,
             recv_ts: fe.recv_ts,
             top,
-            trade: applied.trade.unwrap_or_default(),
+            trade,
             trading: books.status(id) == TradingStatus::Trading,
             stamps: Stamps {
                 recv: self.recv,

@@ -1,7 +1,8 @@
 //! Signals on unusual books: empty, one-sided, locked, crossed, halted; and random books.
 
 use kestrel_core::{
-    BookTop, BookUpdate, InstrumentId, LevelView, Price, Qty, TOP_LEVELS, Timestamp, TradePrint,
+    BookTop, BookUpdate, InstrumentId, LevelView, Price, Qty, TOP_LEVELS, Timestamp, TradeKind,
+    TradePrint,
 };
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet};
 use kestrel_strategy::edge::ModelEdge;
@@ -150,7 +151,9 @@ proptest! {
             u.trade = TradePrint {
                 price: Price::from_units(100).unwrap_or_default(),
                 qty: Qty::from_units(tq).unwrap_or_default(),
+                match_number: seq as u64,
                 aggressor: ag,
+                kind: if ag == 0 { TradeKind::NonDisplayed } else { TradeKind::Execution },
             };
             let v = set.update(&u).expect("instrument");
             for f in v.features() {

@@ -200,7 +200,9 @@ fn trade_flow_and_vpin_equal_direct() {
     let mut vpin_checks = 0;
     for u in &ups {
         let v = set.update(u).expect("instrument");
-        if u.trade.qty.is_positive() {
+        // Only prints with a known aggressor are buys or sells (type 5 hidden executions are
+        // not).
+        if u.trade.qty.is_positive() && u.trade.aggressor != 0 {
             trades.push((u.trade.qty.to_f64(), u.trade.aggressor));
         }
         let last: Vec<_> = trades.iter().rev().take(c.trade_window).collect();
@@ -259,7 +261,10 @@ fn volatility_and_kyle_equal_direct() {
             let (m0, m1) = ((p.bid + p.ask) as f64, (cur.bid + cur.ask) as f64);
             returns.push((m1 / m0).ln());
             let x = (u.trade.qty.raw() / 10_000) as f64 * f64::from(u.trade.aggressor);
-            points.push((x, m1 - m0));
+            // A print with an unknown aggressor gives no point.
+            if !(u.trade.qty.is_positive() && u.trade.aggressor == 0) {
+                points.push((x, m1 - m0));
+            }
         }
         // EWMA variance written as an explicit weighted sum.
         let m = returns.len();

@@ -17,24 +17,25 @@ use super::l3::fill_side;
 use super::ladder::{Ladder, key_price, side_key};
 use super::outcome::Applied;
 use super::stats::BookStats;
+use super::status::InstrumentStatus;
 
 /// One instrument's two sides and status.
 #[derive(Clone, Debug)]
 struct L2Book {
     /// `[bids, asks]`, each best-last, holding the level quantity.
     sides: [Ladder<Qty>; 2],
-    status: TradingStatus,
+    status: InstrumentStatus,
     crossed: bool,
 }
 
 impl L2Book {
-    fn new(levels_per_side: usize) -> Self {
+    fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
                 Ladder::with_capacity(levels_per_side),
                 Ladder::with_capacity(levels_per_side),
             ],
-            status: TradingStatus::Trading,
+            status,
             crossed: false,
         }
     }
@@ -45,6 +46,8 @@ impl L2Book {
 pub struct L2Books {
     books: Vec<L2Book>,
     levels_per_side: usize,
+    /// The last market-wide circuit breaker, for books created after it.
+    market_halt: Option<u8>,
     stats: BookStats,
 }
 
@@ -53,9 +56,10 @@ impl L2Books {
     pub fn new(config: BookConfig) -> Self {
         Self {
             books: (0..config.instruments)
-                .map(|_| L2Book::new(config.levels_per_side))
+                .map(|_| L2Book::new(config.levels_per_side, InstrumentStatus::default()))
                 .collect(),
             levels_per_side: config.levels_per_side,
+            market_halt: None,
             stats: BookStats::default(),
         }
     }
@@ -65,7 +69,9 @@ impl L2Books {
         let wanted = id.index().saturating_add(1);
         if wanted > self.books.len() {
             let per_side = self.levels_per_side;
-            self.books.resize_with(wanted, || L2Book::new(per_side));
+            let status = InstrumentStatus::after_market_halt(self.market_halt);
+            self.books
+                .resize_with(wanted, || L2Book::new(per_side, status));
             self.stats.instrument_growths += 1;
         }
     }
@@ -76,6 +82,14 @@ impl L2Books {
         self.stats.events += 1;
         let instrument = ev.instrument;
         let book = instrument.index();
+        if let BookEventKind::MarketWideHalt { level } = ev.kind {
+            self.market_halt = Some(level);
+            for b in &mut self.books {
+                b.status.set_market_halt(level);
+            }
+            self.stats.status_changes += 1;
+            return Ok(Applied::quiet(instrument));
+        }
         if book >= self.books.len() {
             self.stats.unknown_instruments += 1;
             return Err(BookError::UnknownInstrument {
@@ -95,7 +109,13 @@ impl L2Books {
                 }
                 Ok(self.set_level(instrument, side, price, qty))
             }
-            BookEventKind::Trade { side, price, qty } => {
+            BookEventKind::Trade {
+                side,
+                kind,
+                price,
+                qty,
+                match_number,
+            } => {
                 if !qty.is_positive() {
                     self.stats.invalid_qty += 1;
                     return Err(BookError::InvalidQty {
@@ -105,7 +125,18 @@ impl L2Books {
                     });
                 }
                 self.stats.trades += 1;
-                Ok(Applied::off_book_trade(instrument, side, price, qty))
+                Ok(Applied::off_book_trade(
+                    instrument,
+                    side,
+                    kind,
+                    price,
+                    qty,
+                    match_number,
+                ))
+            }
+            BookEventKind::Break { match_number } => {
+                self.stats.breaks += 1;
+                Ok(Applied::trade_break(instrument, match_number))
             }
             BookEventKind::Clear => {
                 let before = self.tops(book);
@@ -121,14 +152,24 @@ impl L2Books {
             }
             BookEventKind::Status(status) => {
                 if let Some(b) = self.books.get_mut(book) {
-                    b.status = status;
+                    b.status.set_regulatory(status);
                 }
                 self.stats.status_changes += 1;
                 Ok(Applied::quiet(instrument))
             }
+            BookEventKind::OperationalHalt { halted } => {
+                if let Some(b) = self.books.get_mut(book) {
+                    b.status.set_operational_halt(halted);
+                }
+                self.stats.status_changes += 1;
+                Ok(Applied::quiet(instrument))
+            }
+            // Handled before the instrument check.
+            BookEventKind::MarketWideHalt { .. } => Ok(Applied::quiet(instrument)),
             BookEventKind::Add { .. }
             | BookEventKind::Execute { .. }
             | BookEventKind::ExecuteAtPrice { .. }
+            | BookEventKind::ExecuteNonPrintable { .. }
             | BookEventKind::Cancel { .. }
             | BookEventKind::Delete { .. }
             | BookEventKind::Replace { .. } => {
@@ -187,6 +228,7 @@ impl L2Books {
             price: Some(price),
             top_changed,
             trade: None,
+            error: None,
         }
     }
 
@@ -254,11 +296,12 @@ impl L2Books {
         h.finish()
     }
 
-    /// The instrument's last announced status ([`TradingStatus::Trading`] until one arrives).
+    /// The instrument's effective status (see [`InstrumentStatus::effective`];
+    /// [`TradingStatus::Trading`] until a status arrives).
     pub fn status(&self, id: InstrumentId) -> TradingStatus {
         self.books
             .get(id.index())
-            .map_or(TradingStatus::Trading, |b| b.status)
+            .map_or(TradingStatus::Trading, |b| b.status.effective())
     }
 
     /// Whether the best bid is at or above the best ask.
@@ -392,6 +435,8 @@ mod tests {
         assert_eq!(b.stats().crossed_events, 1);
         let t = b
             .apply(&ev(BookEventKind::Trade {
+                kind: crate::top::TradeKind::Execution,
+                match_number: 0,
                 side: Some(Side::Buy),
                 price: px(100),
                 qty: q(1),

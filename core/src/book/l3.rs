@@ -13,7 +13,7 @@ use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
 use crate::ids::{InstrumentId, OrderId};
 use crate::side::Side;
-use crate::top::{BookTop, LevelView, TOP_LEVELS, TradePrint};
+use crate::top::{BookTop, LevelView, TOP_LEVELS};
 
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
@@ -22,8 +22,9 @@ use super::ladder::{Ladder, side_key};
 use super::levels::LevelPool;
 use super::order_map::{OrderMap, Probe};
 use super::orders::{NIL, OrderPool};
-use super::outcome::{Applied, OrderView, aggressor_against};
+use super::outcome::{Applied, OrderView};
 use super::stats::BookStats;
+use super::status::InstrumentStatus;
 
 /// Best level of a side as (sort key, quantity): what "top changed" compares.
 type SideTop = Option<(i64, Qty)>;
@@ -33,21 +34,32 @@ type SideTop = Option<(i64, Qty)>;
 struct L3Book {
     /// `[bids, asks]`, each best-last, holding level-pool indices.
     sides: [Ladder<u32>; 2],
-    status: TradingStatus,
+    status: InstrumentStatus,
     crossed: bool,
 }
 
 impl L3Book {
-    fn new(levels_per_side: usize) -> Self {
+    fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
                 Ladder::with_capacity(levels_per_side),
                 Ladder::with_capacity(levels_per_side),
             ],
-            status: TradingStatus::Trading,
+            status,
             crossed: false,
         }
     }
+}
+
+/// How an execution reports itself.
+#[derive(Clone, Copy, Debug)]
+enum Print {
+    /// A print at the resting order's price (ITCH `E`).
+    AtOrderPrice(u64),
+    /// A print at this price (printable ITCH `C`).
+    At(Price, u64),
+    /// Not a print (non-printable ITCH `C`).
+    None,
 }
 
 /// A live order found for an event: its map position, pool slot and level.
@@ -69,6 +81,8 @@ pub struct L3Books {
     levels: LevelPool,
     map: OrderMap,
     levels_per_side: usize,
+    /// The last market-wide circuit breaker, for books created after it.
+    market_halt: Option<u8>,
     stats: BookStats,
 }
 
@@ -77,13 +91,14 @@ impl L3Books {
     pub fn new(config: BookConfig) -> Self {
         Self {
             books: (0..config.instruments)
-                .map(|_| L3Book::new(config.levels_per_side))
+                .map(|_| L3Book::new(config.levels_per_side, InstrumentStatus::default()))
                 .collect(),
             orders: OrderPool::with_capacity(config.order_capacity),
             // A level holds at least one order, so there are never more levels than orders.
             levels: LevelPool::with_capacity(config.order_capacity),
             map: OrderMap::with_capacity(config.order_capacity),
             levels_per_side: config.levels_per_side,
+            market_halt: None,
             stats: BookStats::default(),
         }
     }
@@ -94,17 +109,23 @@ impl L3Books {
         let wanted = id.index().saturating_add(1);
         if wanted > self.books.len() {
             let per_side = self.levels_per_side;
-            self.books.resize_with(wanted, || L3Book::new(per_side));
+            let status = InstrumentStatus::after_market_halt(self.market_halt);
+            self.books
+                .resize_with(wanted, || L3Book::new(per_side, status));
             self.stats.instrument_growths += 1;
         }
     }
 
     /// Applies one event. See [`BookEventKind`] for what each kind does; errors are counted in
-    /// [`BookStats`] and leave the book consistent.
+    /// [`BookStats`] and leave the book consistent. An event that changed the book before
+    /// meeting its error returns `Ok` with [`Applied::error`] set.
     pub fn apply(&mut self, ev: &MarketEvent) -> Result<Applied, BookError> {
         self.stats.events += 1;
         let instrument = ev.instrument;
         let book = instrument.index();
+        if let BookEventKind::MarketWideHalt { level } = ev.kind {
+            return Ok(self.market_wide_halt(instrument, level));
+        }
         if book >= self.books.len() {
             self.stats.unknown_instruments += 1;
             return Err(BookError::UnknownInstrument {
@@ -119,14 +140,20 @@ impl L3Books {
                 price,
                 qty,
             } => self.add(instrument, order_id, side, price, qty),
-            BookEventKind::Execute { order_id, qty } => {
-                self.execute(instrument, order_id, qty, None)
-            }
+            BookEventKind::Execute {
+                order_id,
+                qty,
+                match_number,
+            } => self.execute(instrument, order_id, qty, Print::AtOrderPrice(match_number)),
             BookEventKind::ExecuteAtPrice {
                 order_id,
                 qty,
                 price,
-            } => self.execute(instrument, order_id, qty, Some(price)),
+                match_number,
+            } => self.execute(instrument, order_id, qty, Print::At(price, match_number)),
+            BookEventKind::ExecuteNonPrintable { order_id, qty, .. } => {
+                self.execute(instrument, order_id, qty, Print::None)
+            }
             BookEventKind::Cancel { order_id, qty } => self.cancel(instrument, order_id, qty),
             BookEventKind::Delete { order_id } => self.delete(instrument, order_id),
             BookEventKind::Replace {
@@ -135,12 +162,29 @@ impl L3Books {
                 price,
                 qty,
             } => self.replace(instrument, old_order_id, new_order_id, price, qty),
-            BookEventKind::Trade { side, price, qty } => {
+            BookEventKind::Trade {
+                side,
+                kind,
+                price,
+                qty,
+                match_number,
+            } => {
                 if !qty.is_positive() {
                     return Err(self.invalid_qty(instrument, None, qty));
                 }
                 self.stats.trades += 1;
-                Ok(Applied::off_book_trade(instrument, side, price, qty))
+                Ok(Applied::off_book_trade(
+                    instrument,
+                    side,
+                    kind,
+                    price,
+                    qty,
+                    match_number,
+                ))
+            }
+            BookEventKind::Break { match_number } => {
+                self.stats.breaks += 1;
+                Ok(Applied::trade_break(instrument, match_number))
             }
             BookEventKind::Level { .. } => {
                 self.stats.wrong_book_type += 1;
@@ -151,11 +195,30 @@ impl L3Books {
             }
             BookEventKind::Clear => Ok(self.clear(instrument)),
             BookEventKind::Status(status) => {
-                self.books[book].status = status;
+                self.books[book].status.set_regulatory(status);
                 self.stats.status_changes += 1;
                 Ok(Applied::quiet(instrument))
             }
+            BookEventKind::OperationalHalt { halted } => {
+                self.books[book].status.set_operational_halt(halted);
+                self.stats.status_changes += 1;
+                Ok(Applied::quiet(instrument))
+            }
+            // Handled before the instrument check.
+            BookEventKind::MarketWideHalt { .. } => Ok(Applied::quiet(instrument)),
         }
+    }
+
+    /// A market-wide circuit breaker: every book halted until its own status resumes it.
+    /// O(instruments), once or twice a decade.
+    #[cold]
+    fn market_wide_halt(&mut self, instrument: InstrumentId, level: u8) -> Applied {
+        self.market_halt = Some(level);
+        for b in &mut self.books {
+            b.status.set_market_halt(level);
+        }
+        self.stats.status_changes += 1;
+        Applied::quiet(instrument)
     }
 
     #[cold]
@@ -207,15 +270,19 @@ impl L3Books {
             price: Some(price),
             top_changed,
             trade: None,
+            error: None,
         })
     }
 
+    /// An execution of a resting order. One of more than the order holds removes the order
+    /// (the venue says it traded; the book had less) and reports [`BookError::ExcessQty`] in
+    /// [`Applied::error`]: the book changed, the print is the venue's whole quantity.
     fn execute(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
         qty: Qty,
-        trade_price: Option<Price>,
+        print: Print,
     ) -> Result<Applied, BookError> {
         if !qty.is_positive() {
             return Err(self.invalid_qty(instrument, Some(order_id), qty));
@@ -226,28 +293,33 @@ impl L3Books {
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
-        if qty > remaining {
-            self.remove_order(found, top_changed);
-            self.after_reduce(book, top_changed);
+        let error = if qty > remaining {
             self.stats.excess_executions += 1;
-            return Err(BookError::ExcessQty {
+            Some(BookError::ExcessQty {
                 order_id,
                 requested: qty,
                 remaining,
-            });
-        }
-        self.reduce_or_remove(found, qty, remaining, top_changed);
+            })
+        } else {
+            None
+        };
+        self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
         self.after_reduce(book, top_changed);
+        let trade = match print {
+            Print::AtOrderPrice(m) => Some(Applied::execution_print(side, price, qty, m)),
+            Print::At(p, m) => Some(Applied::execution_print(side, p, qty, m)),
+            Print::None => {
+                self.stats.non_printable_executions += 1;
+                None
+            }
+        };
         Ok(Applied {
             instrument,
             side: Some(side),
             price: Some(price),
             top_changed,
-            trade: Some(TradePrint {
-                price: trade_price.unwrap_or(price),
-                qty,
-                aggressor: aggressor_against(side),
-            }),
+            trade,
+            error,
         })
     }
 
@@ -277,6 +349,7 @@ impl L3Books {
             price: Some(price),
             top_changed,
             trade: None,
+            error: None,
         })
     }
 
@@ -298,6 +371,7 @@ impl L3Books {
             price: Some(price),
             top_changed,
             trade: None,
+            error: None,
         })
     }
 
@@ -313,39 +387,36 @@ impl L3Books {
             return Err(self.invalid_qty(instrument, Some(old_order_id), qty));
         }
         let found = self.find_live(instrument, old_order_id)?;
-        if self
-            .map
-            .get(new_order_id.0, |s| self.orders.id_of(s))
-            .is_some()
-        {
-            self.stats.duplicate_orders += 1;
-            return Err(BookError::DuplicateOrder {
-                order_id: new_order_id,
-            });
-        }
         self.stats.replaces += 1;
         let side = found.side;
         let book = instrument.index();
         let before = self.side_top(book, side);
         let at_best = self.is_best(book, side, found.level);
+        // The venue says the old order is gone whatever happens to the new one.
         self.remove_order(found, at_best);
         // One order left the map, so the new one fits without growing; probe after the removal
         // because backward-shift deletion moves entries.
-        let result = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
+        let error = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
-                .map(|_| ()),
-            Probe::Found { .. } => Err(BookError::DuplicateOrder {
-                order_id: new_order_id,
-            }),
+                .err(),
+            Probe::Found { .. } => {
+                // The new id is already live (an order whose removal the capture missed):
+                // that order stays, the new one is not added.
+                self.stats.duplicate_orders += 1;
+                Some(BookError::DuplicateOrder {
+                    order_id: new_order_id,
+                })
+            }
         };
         let top_changed = self.after(book, side, before);
-        result.map(|()| Applied {
+        Ok(Applied {
             instrument,
             side: Some(side),
             price: Some(price),
             top_changed,
             trade: None,
+            error,
         })
     }
 
@@ -688,11 +759,20 @@ impl L3Books {
         )
     }
 
-    /// The instrument's last announced status ([`TradingStatus::Trading`] until one arrives).
+    /// The instrument's effective status: [`TradingStatus::Halted`] while an operational halt
+    /// (`h`) or a market-wide circuit breaker (`W`) holds it, else its last regulatory status
+    /// (`H`; [`TradingStatus::Trading`] until one arrives).
     pub fn status(&self, id: InstrumentId) -> TradingStatus {
         self.books
             .get(id.index())
-            .map_or(TradingStatus::Trading, |b| b.status)
+            .map_or(TradingStatus::Trading, |b| b.status.effective())
+    }
+
+    /// The instrument's status in detail (regulatory, operational, market-wide).
+    pub fn status_detail(&self, id: InstrumentId) -> InstrumentStatus {
+        self.books
+            .get(id.index())
+            .map_or(InstrumentStatus::default(), |b| b.status)
     }
 
     /// Whether the best bid is at or above the best ask (bad or missing data).
@@ -757,6 +837,7 @@ impl Iterator for FifoIter<'_> {
 mod tests {
     use super::*;
     use crate::time::Timestamp;
+    use crate::top::{TradeKind, TradePrint};
 
     const I0: InstrumentId = InstrumentId(0);
     const I1: InstrumentId = InstrumentId(1);
@@ -898,6 +979,7 @@ mod tests {
                 BookEventKind::Execute {
                     order_id: OrderId(1),
                     qty: q(2),
+                    match_number: 11,
                 },
             ))
             .unwrap();
@@ -906,7 +988,9 @@ mod tests {
             Some(TradePrint {
                 price: px(101),
                 qty: q(2),
-                aggressor: 1
+                match_number: 11,
+                aggressor: 1,
+                kind: TradeKind::Execution,
             })
         );
         assert!(a.top_changed);
@@ -918,27 +1002,39 @@ mod tests {
                     order_id: OrderId(1),
                     qty: q(3),
                     price: px(100),
+                    match_number: 12,
                 },
             ))
             .unwrap();
-        assert_eq!(a.trade.map(|t| t.price), Some(px(100)));
+        assert_eq!(
+            a.trade.map(|t| (t.price, t.match_number)),
+            Some((px(100), 12))
+        );
         assert_eq!(a.price, Some(px(101)));
         assert_eq!(queue(&b, Side::Sell, 101), [(2, 4)]);
         assert_eq!(b.order(OrderId(1)), None);
-        assert_eq!(
-            b.apply(&ev(
+        // More than the order holds: the order goes, the book update stands with the error
+        // and the venue's whole quantity printed.
+        let a = b
+            .apply(&ev(
                 I0,
                 BookEventKind::Execute {
                     order_id: OrderId(2),
-                    qty: q(9)
-                }
-            )),
-            Err(BookError::ExcessQty {
+                    qty: q(9),
+                    match_number: 13,
+                },
+            ))
+            .unwrap();
+        assert_eq!(
+            a.error,
+            Some(BookError::ExcessQty {
                 order_id: OrderId(2),
                 requested: q(9),
                 remaining: q(4)
             })
         );
+        assert!(a.top_changed);
+        assert_eq!(a.trade.map(|t| t.qty), Some(q(9)));
         assert_eq!(b.best_ask(I0), None);
         assert_eq!(b.live_orders(), 0);
         assert_eq!(
@@ -946,7 +1042,8 @@ mod tests {
                 I0,
                 BookEventKind::Execute {
                     order_id: OrderId(2),
-                    qty: q(1)
+                    qty: q(1),
+                    match_number: 14,
                 }
             )),
             Err(BookError::UnknownOrder {
@@ -960,6 +1057,7 @@ mod tests {
                 BookEventKind::Execute {
                     order_id: OrderId(3),
                     qty: q(1),
+                    match_number: 15,
                 },
             ))
             .unwrap();
@@ -969,6 +1067,28 @@ mod tests {
             (s.executions, s.excess_executions, s.unknown_orders),
             (4, 1, 1)
         );
+    }
+
+    #[test]
+    fn non_printable_execution_changes_the_book_without_a_print() {
+        let mut b = books();
+        b.apply(&ev(I0, add(1, Side::Sell, 101, 5))).unwrap();
+        let a = b
+            .apply(&ev(
+                I0,
+                BookEventKind::ExecuteNonPrintable {
+                    order_id: OrderId(1),
+                    qty: q(2),
+                    price: px(100),
+                    match_number: 7,
+                },
+            ))
+            .unwrap();
+        assert_eq!(a.trade, None);
+        assert!(a.top_changed);
+        assert_eq!(b.best_ask(I0), Some(lv(101, 3)));
+        let s = b.stats();
+        assert_eq!((s.executions, s.non_printable_executions), (1, 1));
     }
 
     #[test]
@@ -1090,12 +1210,6 @@ mod tests {
         );
         let hash = b.book_hash(I0);
         assert_eq!(
-            b.apply(&ev(I0, replace(3, 4, 97, 1))),
-            Err(BookError::DuplicateOrder {
-                order_id: OrderId(4)
-            })
-        );
-        assert_eq!(
             b.apply(&ev(I0, replace(9, 10, 97, 1))),
             Err(BookError::UnknownOrder {
                 order_id: OrderId(9)
@@ -1105,8 +1219,22 @@ mod tests {
             b.apply(&ev(I0, replace(3, 11, 97, 0))),
             Err(BookError::InvalidQty { .. })
         ));
-        assert_eq!(b.book_hash(I0), hash);
-        assert_eq!(b.stats().replaces, 2);
+        assert_eq!(b.book_hash(I0), hash, "rejected whole: nothing changed");
+        // The new id is already live: the old order is gone (the venue replaced it), the live
+        // order 4 stays, the update stands with the error.
+        let a = b.apply(&ev(I0, replace(3, 4, 97, 1))).unwrap();
+        assert_eq!(
+            a.error,
+            Some(BookError::DuplicateOrder {
+                order_id: OrderId(4)
+            })
+        );
+        assert!(a.top_changed);
+        assert_eq!(b.order(OrderId(3)), None);
+        assert_eq!(b.order(OrderId(4)).map(|o| o.price), Some(px(98)));
+        assert_eq!(b.levels(I0, Side::Buy).collect::<Vec<_>>(), [lv(98, 1)]);
+        let s = b.stats();
+        assert_eq!((s.replaces, s.duplicate_orders), (3, 1));
     }
 
     #[test]
@@ -1117,8 +1245,10 @@ mod tests {
                 I0,
                 BookEventKind::Trade {
                     side: None,
+                    kind: TradeKind::Cross,
                     price: px(5),
                     qty: q(1),
+                    match_number: 3,
                 },
             ))
             .unwrap();
@@ -1127,10 +1257,19 @@ mod tests {
             Some(TradePrint {
                 price: px(5),
                 qty: q(1),
-                aggressor: 0
+                match_number: 3,
+                aggressor: 0,
+                kind: TradeKind::Cross,
             })
         );
         assert!(!a.top_changed);
+        let a = b
+            .apply(&ev(I0, BookEventKind::Break { match_number: 3 }))
+            .unwrap();
+        assert_eq!(
+            a.trade.map(|t| (t.kind, t.match_number, t.qty)),
+            Some((TradeKind::Break, 3, Qty::ZERO))
+        );
         b.apply(&ev(I1, BookEventKind::Status(TradingStatus::Halted)))
             .unwrap();
         assert_eq!(b.status(I1), TradingStatus::Halted);
@@ -1163,6 +1302,41 @@ mod tests {
             (s.trades, s.status_changes, s.wrong_book_type, s.clears),
             (1, 1, 1, 1)
         );
+    }
+
+    #[test]
+    fn operational_and_market_wide_halts_reach_the_status() {
+        let mut b = books();
+        b.apply(&ev(I0, BookEventKind::OperationalHalt { halted: true }))
+            .unwrap();
+        assert_eq!(b.status(I0), TradingStatus::Halted);
+        assert_eq!(b.status(I1), TradingStatus::Trading);
+        // A regulatory resumption does not lift the operational halt.
+        b.apply(&ev(I0, BookEventKind::Status(TradingStatus::Trading)))
+            .unwrap();
+        assert_eq!(b.status(I0), TradingStatus::Halted);
+        b.apply(&ev(I0, BookEventKind::OperationalHalt { halted: false }))
+            .unwrap();
+        assert_eq!(b.status(I0), TradingStatus::Trading);
+        // A circuit breaker halts every book, books created after it too, until each one's
+        // own status message.
+        let a = b
+            .apply(&ev(
+                crate::event::MARKET_WIDE,
+                BookEventKind::MarketWideHalt { level: 1 },
+            ))
+            .unwrap();
+        assert_eq!(a.instrument, crate::event::MARKET_WIDE);
+        b.ensure_instrument(InstrumentId(2));
+        for id in [I0, I1, InstrumentId(2)] {
+            assert_eq!(b.status(id), TradingStatus::Halted);
+            assert_eq!(b.status_detail(id).market_halt, Some(1));
+        }
+        b.apply(&ev(I1, BookEventKind::Status(TradingStatus::Trading)))
+            .unwrap();
+        assert_eq!(b.status(I1), TradingStatus::Trading);
+        assert_eq!(b.status(I0), TradingStatus::Halted);
+        assert_eq!(b.stats().status_changes, 5);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod orders;
 mod outcome;
 pub mod reference;
 mod stats;
+mod status;
 
 pub use config::BookConfig;
 pub use error::{BookError, BookKind};
@@ -32,3 +33,4 @@ pub use l3::{FifoIter, L3Books};
 pub use outcome::{Applied, OrderView};
 pub use reference::ReferenceBook;
 pub use stats::BookStats;
+pub use status::InstrumentStatus;

@@ -9,13 +9,14 @@ use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
 use crate::ids::{InstrumentId, OrderId};
 use crate::side::Side;
-use crate::top::{BookTop, LevelView, TOP_LEVELS, TradePrint};
+use crate::top::{BookTop, LevelView, TOP_LEVELS, TradeKind, TradePrint};
 
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
 use super::hash::l3_fingerprint;
 use super::outcome::{Applied, OrderView};
 use super::stats::BookStats;
+use super::status::InstrumentStatus;
 
 #[derive(Clone, Debug, Default)]
 struct RefLevel {
@@ -27,16 +28,16 @@ struct RefLevel {
 struct RefBook {
     bids: BTreeMap<Price, RefLevel>,
     asks: BTreeMap<Price, RefLevel>,
-    status: TradingStatus,
+    status: InstrumentStatus,
     crossed: bool,
 }
 
 impl RefBook {
-    fn new() -> Self {
+    fn new(market_halt: Option<u8>) -> Self {
         Self {
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
-            status: TradingStatus::Trading,
+            status: InstrumentStatus::after_market_halt(market_halt),
             crossed: false,
         }
     }
@@ -79,6 +80,7 @@ struct RefOrder {
 pub struct ReferenceBook {
     books: Vec<RefBook>,
     orders: HashMap<OrderId, RefOrder>,
+    market_halt: Option<u8>,
     stats: BookStats,
 }
 
@@ -86,8 +88,11 @@ impl ReferenceBook {
     /// Books for `config.instruments` instruments.
     pub fn new(config: BookConfig) -> Self {
         Self {
-            books: (0..config.instruments).map(|_| RefBook::new()).collect(),
+            books: (0..config.instruments)
+                .map(|_| RefBook::new(None))
+                .collect(),
             orders: HashMap::with_capacity(config.order_capacity),
+            market_halt: None,
             stats: BookStats::default(),
         }
     }
@@ -95,7 +100,7 @@ impl ReferenceBook {
     /// Makes sure `id` has a book.
     pub fn ensure_instrument(&mut self, id: InstrumentId) {
         while self.books.len() <= id.index() {
-            self.books.push(RefBook::new());
+            self.books.push(RefBook::new(self.market_halt));
         }
     }
 
@@ -103,6 +108,21 @@ impl ReferenceBook {
     pub fn apply(&mut self, ev: &MarketEvent) -> Result<Applied, BookError> {
         self.stats.events += 1;
         let instrument = ev.instrument;
+        if let BookEventKind::MarketWideHalt { level } = ev.kind {
+            self.market_halt = Some(level);
+            for b in &mut self.books {
+                b.status.set_market_halt(level);
+            }
+            self.stats.status_changes += 1;
+            return Ok(Applied {
+                instrument,
+                side: None,
+                price: None,
+                top_changed: false,
+                trade: None,
+                error: None,
+            });
+        }
         let Some(book) = self.books.get(instrument.index()) else {
             self.stats.unknown_instruments += 1;
             return Err(BookError::UnknownInstrument {
@@ -136,6 +156,7 @@ impl ReferenceBook {
             price: None,
             top_changed: false,
             trade: None,
+            error: None,
         };
         match kind {
             BookEventKind::Add {
@@ -157,14 +178,20 @@ impl ReferenceBook {
                     ..quiet
                 })
             }
-            BookEventKind::Execute { order_id, qty } => {
-                self.execute(instrument, order_id, qty, None)
-            }
+            BookEventKind::Execute {
+                order_id,
+                qty,
+                match_number,
+            } => self.execute(instrument, order_id, qty, Some((None, match_number))),
             BookEventKind::ExecuteAtPrice {
                 order_id,
                 qty,
                 price,
-            } => self.execute(instrument, order_id, qty, Some(price)),
+                match_number,
+            } => self.execute(instrument, order_id, qty, Some((Some(price), match_number))),
+            BookEventKind::ExecuteNonPrintable { order_id, qty, .. } => {
+                self.execute(instrument, order_id, qty, None)
+            }
             BookEventKind::Cancel { order_id, qty } => {
                 self.check_qty(instrument, Some(order_id), qty)?;
                 let order = self.lookup(instrument, order_id)?;
@@ -197,22 +224,32 @@ impl ReferenceBook {
             } => {
                 self.check_qty(instrument, Some(old_order_id), qty)?;
                 let old = self.lookup(instrument, old_order_id)?;
-                if self.orders.contains_key(&new_order_id) {
-                    self.stats.duplicate_orders += 1;
-                    return Err(BookError::DuplicateOrder {
-                        order_id: new_order_id,
-                    });
-                }
                 self.stats.replaces += 1;
+                // The old order goes whatever happens to the new one.
                 self.take(old_order_id, old.qty);
-                self.insert(instrument, new_order_id, old.side, price, qty)?;
+                let error = if self.orders.contains_key(&new_order_id) {
+                    self.stats.duplicate_orders += 1;
+                    Some(BookError::DuplicateOrder {
+                        order_id: new_order_id,
+                    })
+                } else {
+                    self.insert(instrument, new_order_id, old.side, price, qty)
+                        .err()
+                };
                 Ok(Applied {
                     side: Some(old.side),
                     price: Some(price),
+                    error,
                     ..quiet
                 })
             }
-            BookEventKind::Trade { side, price, qty } => {
+            BookEventKind::Trade {
+                side,
+                kind,
+                price,
+                qty,
+                match_number,
+            } => {
                 self.check_qty(instrument, None, qty)?;
                 self.stats.trades += 1;
                 Ok(Applied {
@@ -221,11 +258,24 @@ impl ReferenceBook {
                     trade: Some(TradePrint {
                         price,
                         qty,
+                        match_number,
                         aggressor: match side {
                             Some(Side::Sell) => 1,
                             Some(Side::Buy) => -1,
                             None => 0,
                         },
+                        kind,
+                    }),
+                    ..quiet
+                })
+            }
+            BookEventKind::Break { match_number } => {
+                self.stats.breaks += 1;
+                Ok(Applied {
+                    trade: Some(TradePrint {
+                        match_number,
+                        kind: TradeKind::Break,
+                        ..TradePrint::default()
                     }),
                     ..quiet
                 })
@@ -246,10 +296,18 @@ impl ReferenceBook {
                 Ok(quiet)
             }
             BookEventKind::Status(status) => {
-                self.books[instrument.index()].status = status;
+                self.books[instrument.index()].status.set_regulatory(status);
                 self.stats.status_changes += 1;
                 Ok(quiet)
             }
+            BookEventKind::OperationalHalt { halted } => {
+                self.books[instrument.index()]
+                    .status
+                    .set_operational_halt(halted);
+                self.stats.status_changes += 1;
+                Ok(quiet)
+            }
+            BookEventKind::MarketWideHalt { .. } => Ok(quiet),
         }
     }
 
@@ -351,31 +409,39 @@ impl ReferenceBook {
         instrument: InstrumentId,
         order_id: OrderId,
         qty: Qty,
-        trade_price: Option<Price>,
+        print: Option<(Option<Price>, u64)>,
     ) -> Result<Applied, BookError> {
         self.check_qty(instrument, Some(order_id), qty)?;
         let order = self.lookup(instrument, order_id)?;
         self.stats.executions += 1;
+        let mut error = None;
         if qty > order.qty {
             self.take(order_id, order.qty);
             self.stats.excess_executions += 1;
-            return Err(BookError::ExcessQty {
+            error = Some(BookError::ExcessQty {
                 order_id,
                 requested: qty,
                 remaining: order.qty,
             });
+        } else {
+            self.take(order_id, qty);
         }
-        self.take(order_id, qty);
+        if print.is_none() {
+            self.stats.non_printable_executions += 1;
+        }
         Ok(Applied {
             instrument,
             side: Some(order.side),
             price: Some(order.price),
             top_changed: false,
-            trade: Some(TradePrint {
-                price: trade_price.unwrap_or(order.price),
+            trade: print.map(|(price, match_number)| TradePrint {
+                price: price.unwrap_or(order.price),
                 qty,
+                match_number,
                 aggressor: if order.side == Side::Sell { 1 } else { -1 },
+                kind: TradeKind::Execution,
             }),
+            error,
         })
     }
 
@@ -458,11 +524,11 @@ impl ReferenceBook {
         )
     }
 
-    /// The instrument's last announced status.
+    /// The instrument's effective status.
     pub fn status(&self, id: InstrumentId) -> TradingStatus {
         self.books
             .get(id.index())
-            .map_or(TradingStatus::Trading, |b| b.status)
+            .map_or(TradingStatus::Trading, |b| b.status.effective())
     }
 
     /// Whether the best bid is at or above the best ask.

@@ -16,19 +16,25 @@ pub struct BookStats {
     pub deletes: u64,
     /// Replaces applied.
     pub replaces: u64,
-    /// Off-book trades seen.
+    /// Off-book trades seen (non-displayed executions and crosses).
     pub trades: u64,
+    /// Trade breaks seen.
+    pub breaks: u64,
+    /// Executions that were not prints (non-printable `C`: executions in a cross).
+    pub non_printable_executions: u64,
     /// Level updates applied (L2).
     pub level_updates: u64,
     /// Clears applied.
     pub clears: u64,
-    /// Status changes stored.
+    /// Status changes stored (regulatory, operational and market-wide).
     pub status_changes: u64,
     /// Events naming an order the book does not hold.
     pub unknown_orders: u64,
-    /// Adds or replaces naming an id that is already live.
+    /// Adds or replaces naming an id that is already live (a replace still removes its old
+    /// order).
     pub duplicate_orders: u64,
-    /// Executions of more than the remaining quantity (order removed).
+    /// Executions of more than the remaining quantity (order removed, update still
+    /// published).
     pub excess_executions: u64,
     /// Cancels of more than the remaining quantity (order removed, accepted).
     pub excess_cancels: u64,
@@ -76,7 +82,7 @@ mod tests {
 
     #[test]
     fn stats_are_small_and_copy() {
-        assert_eq!(core::mem::size_of::<BookStats>(), 26 * 8);
+        assert_eq!(core::mem::size_of::<BookStats>(), 28 * 8);
         let a = BookStats {
             order_map_growths: 3,
             adds: 1,

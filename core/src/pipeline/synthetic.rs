@@ -6,7 +6,7 @@ use crate::clock::{Clock, Stamps, TscClock};
 use crate::fixed::{Price, Qty};
 use crate::ids::InstrumentId;
 use crate::time::Timestamp;
-use crate::top::{BookTop, BookUpdate, LevelView, TOP_LEVELS, TradePrint};
+use crate::top::{BookTop, BookUpdate, LevelView, TOP_LEVELS, TradeKind, TradePrint};
 
 /// Generates `records` input records from a seed; about two in three change a book and emit a
 /// [`BookUpdate`] (the rest emit nothing, like a feed's non-book messages). The same seed and
@@ -83,7 +83,9 @@ impl Source for SyntheticSource {
             TradePrint {
                 price: book.asks[0].price,
                 qty: Qty::from_raw(100_000_000),
+                match_number: self.seq + 1,
                 aggressor: 1,
+                kind: TradeKind::Execution,
             }
         } else {
             TradePrint::default()

@@ -49,12 +49,20 @@ impl Stages {
         let Some(event) = self.normalizer.normalize(&msg) else {
             return;
         };
-        if event.instrument.index() >= self.books.instruments() {
+        if event.instrument == kestrel_core::MARKET_WIDE {
+            // Every instrument known so far gets a book, so that the circuit breaker reaches
+            // each one (a rare event: allocation allowed).
+            if let Some(last) = self.normalizer.instruments().len().checked_sub(1) {
+                self.books
+                    .ensure_instrument(InstrumentId(u32::try_from(last).unwrap_or(u32::MAX - 2)));
+            }
+        } else if event.instrument.index() >= self.books.instruments() {
             // A new instrument (R message or placeholder): off the steady-state path.
             self.books.ensure_instrument(event.instrument);
         }
         let outcome = self.books.apply(&event);
-        if outcome.is_err() {
+        // Rejected whole, or applied with an error (the book changed, the update stands).
+        if outcome.as_ref().map_or(true, |a| a.error.is_some()) {
             self.stats.book_errors += 1;
         }
         self.stats.events += 1;

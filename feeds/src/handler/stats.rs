@@ -30,7 +30,8 @@ pub struct HandlerStats {
     pub events: u64,
     /// Book counters (unknown orders, duplicates, excess quantities, ...).
     pub book: BookStats,
-    /// Events the books rejected or only partly applied.
+    /// Events the books rejected, or applied with an error (those still reach the sink as
+    /// `Ok` with [`kestrel_core::book::Applied::error`] set).
     pub book_errors: u64,
 }
 

@@ -1,17 +1,23 @@
 //! Writing normalised book events back out as ITCH 5.0 messages (for importers such as LOBSTER,
 //! for the simulated exchange's publisher, and for round-trip tests).
 
-use kestrel_core::{BookEventKind, MarketEvent, Price, Qty, Side, Timestamp, TradingStatus};
+use kestrel_core::{
+    BookEventKind, MarketEvent, Price, Qty, Side, Timestamp, TradeKind, TradingStatus,
+};
 
 use super::error::EncodeError;
 use super::messages::{
-    AddOrderMsg, CrossTradeMsg, OrderCancelMsg, OrderDeleteMsg, OrderExecutedMsg,
-    OrderExecutedWithPriceMsg, OrderReplaceMsg, StockTradingActionMsg, TradeMsg, side_code,
+    AddOrderMsg, BrokenTradeMsg, CrossTradeMsg, MwcbStatusMsg, OperationalHaltMsg, OrderCancelMsg,
+    OrderDeleteMsg, OrderExecutedMsg, OrderExecutedWithPriceMsg, OrderReplaceMsg,
+    StockTradingActionMsg, TradeMsg, side_code,
 };
 
-/// Cross type written for a [`BookEventKind::Trade`] without a side (a `Q` message): `I`,
-/// intraday/post-close cross, since a normalised event does not say which cross it was.
+/// Cross type written for a [`TradeKind::Cross`] trade (a `Q` message): `I`, intraday/post-close
+/// cross, since a normalised event does not say which cross it was.
 pub const DEFAULT_CROSS_TYPE: u8 = b'I';
+
+/// Market code written in `h` messages: `Q`, NASDAQ.
+pub const DEFAULT_MARKET_CODE: u8 = b'Q';
 
 /// An ITCH `Price(4)` field for `price`: non-negative, exact at 4 decimals, fits `u32`.
 pub fn price4(price: Price) -> Result<u32, EncodeError> {
@@ -58,10 +64,12 @@ pub const fn trading_state_code(status: TradingStatus) -> u8 {
 /// `locate`, `tracking` and `ts` (nanoseconds since midnight, < 2^48) fill the header. The
 /// event's own instrument and timestamp are not used: the caller maps them.
 ///
-/// Add -> `A`, Execute -> `E`, ExecuteAtPrice -> `C` (printable), Cancel -> `X`, Delete -> `D`,
-/// Replace -> `U`, Trade with a side -> `P` (order reference 0), Trade without a side -> `Q`
-/// (cross type [`DEFAULT_CROSS_TYPE`]), Status -> `H`. Match numbers are written as 0: a
-/// normalised event does not carry them. Level and Clear events have no ITCH message.
+/// Add -> `A`, Execute -> `E`, ExecuteAtPrice -> `C` (printable `Y`), ExecuteNonPrintable ->
+/// `C` (printable `N`), Cancel -> `X`, Delete -> `D`, Replace -> `U`, a cross Trade -> `Q`
+/// (cross type [`DEFAULT_CROSS_TYPE`]), any other Trade -> `P` (order reference 0; side byte
+/// the resting side when known, else `B` as NASDAQ writes it), Break -> `B`, Status -> `H`,
+/// OperationalHalt -> `h` (market [`DEFAULT_MARKET_CODE`]), MarketWideHalt -> `W`. Match
+/// numbers are written as the event carries them. Level and Clear events have no ITCH message.
 pub fn encode_event(
     event: &MarketEvent,
     stock: [u8; 8],
@@ -88,27 +96,48 @@ pub fn encode_event(
             price: price4(price)?,
         }
         .encode(buf),
-        BookEventKind::Execute { order_id, qty } => OrderExecutedMsg {
+        BookEventKind::Execute {
+            order_id,
+            qty,
+            match_number,
+        } => OrderExecutedMsg {
             stock_locate,
             tracking_number,
             timestamp,
             order_ref: order_id.0,
             executed_shares: shares(qty)?,
-            match_number: 0,
+            match_number,
         }
         .encode(buf),
         BookEventKind::ExecuteAtPrice {
             order_id,
             qty,
             price,
+            match_number,
         } => OrderExecutedWithPriceMsg {
             stock_locate,
             tracking_number,
             timestamp,
             order_ref: order_id.0,
             executed_shares: shares(qty)?,
-            match_number: 0,
+            match_number,
             printable: b'Y',
+            execution_price: price4(price)?,
+        }
+        .encode(buf),
+        BookEventKind::ExecuteNonPrintable {
+            order_id,
+            qty,
+            price,
+            match_number,
+        } => OrderExecutedWithPriceMsg {
+            stock_locate,
+            tracking_number,
+            timestamp,
+            order_ref: order_id.0,
+            executed_shares: shares(qty)?,
+            match_number,
+            printable: b'N',
             execution_price: price4(price)?,
         }
         .encode(buf),
@@ -143,14 +172,11 @@ pub fn encode_event(
         }
         .encode(buf),
         BookEventKind::Trade {
-            side: Some(side),
+            kind: TradeKind::Cross,
             price,
             qty,
-        } => trade_msg(side, price, qty, stock, (locate, tracking, timestamp))?.encode(buf),
-        BookEventKind::Trade {
-            side: None,
-            price,
-            qty,
+            match_number,
+            ..
         } => CrossTradeMsg {
             stock_locate,
             tracking_number,
@@ -158,8 +184,30 @@ pub fn encode_event(
             shares: shares(qty)?,
             stock,
             cross_price: price4(price)?,
-            match_number: 0,
+            match_number,
             cross_type: DEFAULT_CROSS_TYPE,
+        }
+        .encode(buf),
+        BookEventKind::Trade {
+            side,
+            price,
+            qty,
+            match_number,
+            ..
+        } => trade_msg(
+            side.unwrap_or(Side::Buy),
+            price,
+            qty,
+            match_number,
+            stock,
+            (locate, tracking, timestamp),
+        )?
+        .encode(buf),
+        BookEventKind::Break { match_number } => BrokenTradeMsg {
+            stock_locate,
+            tracking_number,
+            timestamp,
+            match_number,
         }
         .encode(buf),
         BookEventKind::Status(status) => StockTradingActionMsg {
@@ -172,6 +220,22 @@ pub fn encode_event(
             reason: [b' '; 4],
         }
         .encode(buf),
+        BookEventKind::OperationalHalt { halted } => OperationalHaltMsg {
+            stock_locate,
+            tracking_number,
+            timestamp,
+            stock,
+            market_code: DEFAULT_MARKET_CODE,
+            operational_halt_action: if halted { b'H' } else { b'T' },
+        }
+        .encode(buf),
+        BookEventKind::MarketWideHalt { level } => MwcbStatusMsg {
+            stock_locate: 0,
+            tracking_number,
+            timestamp,
+            breached_level: b'0'.saturating_add(level),
+        }
+        .encode(buf),
         BookEventKind::Level { .. } => Err(EncodeError::Unsupported("Level")),
         BookEventKind::Clear => Err(EncodeError::Unsupported("Clear")),
     }
@@ -181,6 +245,7 @@ fn trade_msg(
     side: Side,
     price: Price,
     qty: Qty,
+    match_number: u64,
     stock: [u8; 8],
     (stock_locate, tracking_number, timestamp): (u16, u16, u64),
 ) -> Result<TradeMsg, EncodeError> {
@@ -193,7 +258,7 @@ fn trade_msg(
         shares: shares(qty)?,
         stock,
         price: price4(price)?,
-        match_number: 0,
+        match_number,
     })
 }
 

@@ -111,10 +111,11 @@ macro_rules! itch_messages {
                 /// Total length in bytes, type byte included.
                 pub const LEN: usize = $len;
 
-                /// A view over `bytes`, which must be exactly one message of this type.
+                /// A view over `bytes`, one message of this type: at least its specified length
+                /// (bytes beyond it, as a newer protocol revision may append, are ignored).
                 #[inline]
                 pub fn new(bytes: &'a [u8]) -> Result<Self, ItchError> {
-                    let arr = <&'a [u8; $len]>::try_from(bytes).map_err(|_| {
+                    let arr = bytes.first_chunk::<$len>().ok_or_else(|| {
                         ItchError::BadLength {
                             offset: 0,
                             msg_type: $tag,
@@ -313,8 +314,11 @@ macro_rules! itch_messages {
             }
         }
 
-        /// Decodes one message. `bytes` must be exactly one message: its length must be the
-        /// fixed length of its type. Errors carry offset 0 (the start of `bytes`).
+        /// Decodes one message. `bytes` is one message as its framing delimits it (the MoldUDP64
+        /// message block length, the file's length prefix): at least the specified length of
+        /// its type. Bytes beyond that length are ignored (a later revision of the protocol may
+        /// append fields; the framing's length is authoritative); fewer are an error. Errors
+        /// carry offset 0 (the start of `bytes`).
         ///
         /// Always inlined: in a decode loop the `Result` then never exists in memory and the
         /// type dispatch merges with the caller's own `match` on the message.
@@ -325,9 +329,9 @@ macro_rules! itch_messages {
             };
             match msg_type {
                 $(
-                    $tag => match <&[u8; $len]>::try_from(bytes) {
-                        Ok(arr) => Ok(Message::$variant($view(arr))),
-                        Err(_) => Err(ItchError::BadLength {
+                    $tag => match bytes.first_chunk::<$len>() {
+                        Some(arr) => Ok(Message::$variant($view(arr))),
+                        None => Err(ItchError::BadLength {
                             offset: 0,
                             msg_type,
                             expected: $len,

@@ -5,16 +5,26 @@
 //! preloaded, so known symbols keep their ids across sessions. Everything after warm-up is a
 //! table load and a few shifts: no allocation per message (only the first message of a new
 //! instrument allocates its table entry).
+//!
+//! Exchange semantics (NASDAQ TotalView-ITCH 5.0):
+//! - `E` and `C` marked printable are prints; a `C` marked non-printable (an execution in a
+//!   cross) changes the book but is not a print: the cross's `Q` prints its whole volume once.
+//! - `Q` is a print that does not touch the book; `P` (a non-displayed execution) too, with
+//!   the aggressor unknown: its side byte has been `B` on every `P` since 2014.
+//! - `B` breaks the print with its match number; it reaches the strategy as a correction.
+//! - `H` (regulatory), `h` (operational halt) and `W` (market-wide circuit breaker) all reach the
+//!   book's status.
+//! - New instruments follow the US equity tick rule ([`kestrel_core::TickRule::UsEquity`]).
 
 use kestrel_core::{
-    BookEventKind, InstrumentId, InstrumentTable, MarketEvent, OrderId, Price, Qty, Timestamp,
-    TradingStatus,
+    BookEventKind, InstrumentId, InstrumentTable, MARKET_WIDE, MarketEvent, OrderId, Price, Qty,
+    Timestamp, TradeKind, TradingStatus,
 };
 
 use super::decode;
 use super::encode::stock_field;
 use super::error::ItchError;
-use super::messages::{Message, StockDirectory, side_from_code};
+use super::messages::{Message, StockDirectory};
 use super::msg_type::{MESSAGE_TYPE_COUNT, MessageType};
 
 /// Number of distinct stock locate codes.
@@ -47,8 +57,13 @@ pub struct NormalizerStats {
     pub locate_rebound: u64,
     /// Add or trade messages with a side byte other than `B`/`S`.
     pub bad_side: u64,
-    /// `H` messages with an unknown trading state.
+    /// `H` messages with an unknown trading state, `h` messages with an unknown action and `W`
+    /// messages with an unknown level.
     pub bad_trading_state: u64,
+    /// `C` messages marked non-printable (book executions that are not prints).
+    pub non_printable: u64,
+    /// `C` messages whose printable flag is neither `Y` nor `N` (taken as printable).
+    pub bad_printable: u64,
     /// `R` messages whose symbol is empty or not ASCII, or that the table refused.
     pub bad_symbol: u64,
     /// Share counts too large for a [`Qty`].
@@ -67,6 +82,7 @@ impl NormalizerStats {
     pub fn anomalies(&self) -> u64 {
         self.bad_side
             + self.bad_trading_state
+            + self.bad_printable
             + self.bad_symbol
             + self.qty_overflow
             + self.decode_errors
@@ -165,13 +181,15 @@ impl ItchNormalizer {
         }
     }
 
-    /// The book event for one message, or `None` for messages that do not change a book
-    /// (`S`, `R`, `Y`, `L`, `V`, `W`, `K`, `J`, `h`, `B`, `I`, `N`, `O`), for messages outside the
-    /// symbol filter, and for malformed content (counted in the stats).
+    /// The book event for one message, or `None` for messages that do not concern a book
+    /// (`S`, `R`, `Y`, `L`, `V`, `K`, `J`, `I`, `N`, `O`), for messages outside the symbol
+    /// filter, and for malformed content (counted in the stats).
     ///
-    /// `A`/`F` -> Add, `E` -> Execute, `C` -> ExecuteAtPrice, `X` -> Cancel, `D` -> Delete,
-    /// `U` -> Replace, `P` -> Trade with the resting order's side, `Q` -> Trade without a side,
-    /// `H` -> Status. `R` binds its locate code to the symbol's instrument.
+    /// `A`/`F` -> Add, `E` -> Execute, `C` -> ExecuteAtPrice (printable) or ExecuteNonPrintable,
+    /// `X` -> Cancel, `D` -> Delete, `U` -> Replace, `P` -> Trade ([`TradeKind::NonDisplayed`],
+    /// aggressor unknown), `Q` -> Trade ([`TradeKind::Cross`]), `B` -> Break, `H` -> Status,
+    /// `h` -> OperationalHalt, `W` -> MarketWideHalt (instrument [`MARKET_WIDE`]). `R` binds its
+    /// locate code to the symbol's instrument.
     #[inline]
     pub fn normalize(&mut self, msg: &Message<'_>) -> Option<MarketEvent> {
         self.stats.messages += 1;
@@ -188,12 +206,34 @@ impl ItchNormalizer {
             Message::OrderExecuted(m) => BookEventKind::Execute {
                 order_id: OrderId(m.order_ref()),
                 qty: qty32(m.executed_shares()),
+                match_number: m.match_number(),
             },
-            Message::OrderExecutedWithPrice(m) => BookEventKind::ExecuteAtPrice {
-                order_id: OrderId(m.order_ref()),
-                qty: qty32(m.executed_shares()),
-                price: price4(m.execution_price()),
-            },
+            Message::OrderExecutedWithPrice(m) => {
+                let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
+                let (price, match_number) = (price4(m.execution_price()), m.match_number());
+                match m.printable() {
+                    b'N' => {
+                        self.stats.non_printable += 1;
+                        BookEventKind::ExecuteNonPrintable {
+                            order_id,
+                            qty,
+                            price,
+                            match_number,
+                        }
+                    }
+                    flag => {
+                        if flag != b'Y' {
+                            self.stats.bad_printable += 1;
+                        }
+                        BookEventKind::ExecuteAtPrice {
+                            order_id,
+                            qty,
+                            price,
+                            match_number,
+                        }
+                    }
+                }
+            }
             Message::OrderCancel(m) => BookEventKind::Cancel {
                 order_id: OrderId(m.order_ref()),
                 qty: qty32(m.cancelled_shares()),
@@ -207,34 +247,67 @@ impl ItchNormalizer {
                 price: price4(m.price()),
                 qty: qty32(m.shares()),
             },
-            Message::Trade(m) => {
-                let Some(side) = side_from_code(m.side_code()) else {
-                    self.stats.bad_side += 1;
-                    return None;
-                };
-                BookEventKind::Trade {
-                    side: Some(side),
-                    price: price4(m.price()),
-                    qty: qty32(m.shares()),
-                }
-            }
+            // The side byte of `P` is always `B` since 2014 (NASDAQ no longer says which side
+            // the non-displayed order was on): the aggressor is unknown.
+            Message::Trade(m) => BookEventKind::Trade {
+                side: None,
+                kind: TradeKind::NonDisplayed,
+                price: price4(m.price()),
+                qty: qty32(m.shares()),
+                match_number: m.match_number(),
+            },
             Message::CrossTrade(m) => {
                 let Some(qty) = i64::try_from(m.shares()).ok().and_then(Qty::from_units) else {
                     self.stats.qty_overflow += 1;
                     return None;
                 };
+                if qty.is_zero() {
+                    // A cross that did not trade prints nothing.
+                    return None;
+                }
                 BookEventKind::Trade {
                     side: None,
+                    kind: TradeKind::Cross,
                     price: price4(m.cross_price()),
                     qty,
+                    match_number: m.match_number(),
                 }
             }
+            Message::BrokenTrade(m) => BookEventKind::Break {
+                match_number: m.match_number(),
+            },
             Message::StockTradingAction(m) => {
                 let Some(status) = trading_status(m.trading_state()) else {
                     self.stats.bad_trading_state += 1;
                     return None;
                 };
                 BookEventKind::Status(status)
+            }
+            Message::OperationalHalt(m) => {
+                let halted = match m.operational_halt_action() {
+                    b'H' => true,
+                    b'T' => false,
+                    _ => {
+                        self.stats.bad_trading_state += 1;
+                        return None;
+                    }
+                };
+                BookEventKind::OperationalHalt { halted }
+            }
+            Message::MwcbStatus(m) => {
+                let level = match m.breached_level() {
+                    code @ b'1'..=b'3' => code - b'0',
+                    _ => {
+                        self.stats.bad_trading_state += 1;
+                        return None;
+                    }
+                };
+                self.stats.events += 1;
+                return Some(MarketEvent {
+                    instrument: MARKET_WIDE,
+                    exch_ts: Timestamp(msg.timestamp()),
+                    kind: BookEventKind::MarketWideHalt { level },
+                });
             }
             Message::StockDirectory(r) => {
                 self.register_directory(&r);
@@ -253,7 +326,7 @@ impl ItchNormalizer {
 
     #[inline]
     fn add(&mut self, order_ref: u64, side: u8, shares: u32, price: u32) -> Option<BookEventKind> {
-        let Some(side) = side_from_code(side) else {
+        let Some(side) = super::messages::side_from_code(side) else {
             self.stats.bad_side += 1;
             return None;
         };
@@ -342,7 +415,8 @@ impl ItchNormalizer {
     }
 
     fn add_instrument(&mut self, symbol: &str) -> Option<InstrumentId> {
-        let tick = Price::from_raw(10_000); // 0.0001, the Price(4) resolution
+        // ITCH says nothing of ticks: the US equity rule (a zero tick size), as for LOBSTER.
+        let tick = kestrel_core::TickRule::UsEquity.tick_size();
         let id = self
             .instruments
             .add(symbol, tick, Qty::ONE, PRICE_DECIMALS as u8)
@@ -396,7 +470,9 @@ fn qty32(shares: u32) -> Qty {
 mod tests {
     use super::*;
     use crate::itch::messages::{
-        AddOrderMsg, CrossTradeMsg, StockDirectoryMsg, StockTradingActionMsg, SystemEventMsg,
+        AddOrderMsg, BrokenTradeMsg, CrossTradeMsg, MwcbStatusMsg, OperationalHaltMsg,
+        OrderExecutedWithPriceMsg, StockDirectoryMsg, StockTradingActionMsg, SystemEventMsg,
+        TradeMsg,
     };
     use kestrel_core::Side;
 
@@ -513,6 +589,181 @@ mod tests {
         );
         assert_eq!(s.anomalies(), 5);
         assert_eq!(s.events, 0);
+    }
+
+    #[test]
+    fn executions_prints_crosses_and_breaks() {
+        let mut n = ItchNormalizer::new();
+        run(&mut n, &directory(4, "AAPL"));
+        let id = n.instrument_for_locate(4).unwrap();
+        let c = |printable| OrderExecutedWithPriceMsg {
+            stock_locate: 4,
+            order_ref: 9,
+            executed_shares: 100,
+            match_number: 77,
+            printable,
+            execution_price: 5_853_300,
+            ..Default::default()
+        };
+        let px: Price = "585.33".parse().unwrap();
+        let hundred = Qty::from_units(100).unwrap();
+        // Printable C: a print at the execution price.
+        assert_eq!(
+            run(&mut n, &c(b'Y').to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::ExecuteAtPrice {
+                order_id: OrderId(9),
+                qty: hundred,
+                price: px,
+                match_number: 77,
+            })
+        );
+        // Non-printable C (an execution in a cross): the book changes, no print.
+        assert_eq!(
+            run(&mut n, &c(b'N').to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::ExecuteNonPrintable {
+                order_id: OrderId(9),
+                qty: hundred,
+                price: px,
+                match_number: 77,
+            })
+        );
+        // P: a print with the aggressor unknown, whatever its side byte says.
+        for side_code in [b'B', b'S'] {
+            let p = TradeMsg {
+                stock_locate: 4,
+                side_code,
+                shares: 100,
+                price: 5_853_300,
+                match_number: 78,
+                ..Default::default()
+            };
+            let ev = run(&mut n, &p.to_bytes().unwrap()).unwrap();
+            assert_eq!(ev.instrument, id);
+            assert_eq!(
+                ev.kind,
+                BookEventKind::Trade {
+                    side: None,
+                    kind: TradeKind::NonDisplayed,
+                    price: px,
+                    qty: hundred,
+                    match_number: 78,
+                }
+            );
+        }
+        // Q: the cross's print; a cross of nothing prints nothing.
+        let q = |shares| CrossTradeMsg {
+            stock_locate: 4,
+            shares,
+            cross_price: 5_853_300,
+            match_number: 79,
+            cross_type: b'O',
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&mut n, &q(5_000).to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::Trade {
+                side: None,
+                kind: TradeKind::Cross,
+                price: px,
+                qty: Qty::from_units(5_000).unwrap(),
+                match_number: 79,
+            })
+        );
+        assert_eq!(run(&mut n, &q(0).to_bytes().unwrap()), None);
+        // B: the break of a print by match number.
+        let b = BrokenTradeMsg {
+            stock_locate: 4,
+            match_number: 78,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&mut n, &b.to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::Break { match_number: 78 })
+        );
+        let s = n.stats();
+        assert_eq!((s.non_printable, s.bad_side, s.anomalies()), (1, 0, 0));
+    }
+
+    #[test]
+    fn halts_of_every_kind_become_status_events() {
+        let mut n = ItchNormalizer::new();
+        run(&mut n, &directory(4, "AAPL"));
+        let h = |action| OperationalHaltMsg {
+            stock_locate: 4,
+            stock: stock_field("AAPL").unwrap(),
+            market_code: b'Q',
+            operational_halt_action: action,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&mut n, &h(b'H').to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::OperationalHalt { halted: true })
+        );
+        assert_eq!(
+            run(&mut n, &h(b'T').to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::OperationalHalt { halted: false })
+        );
+        assert_eq!(run(&mut n, &h(b'?').to_bytes().unwrap()), None);
+        let w = |level| MwcbStatusMsg {
+            timestamp: 5,
+            breached_level: level,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&mut n, &w(b'2').to_bytes().unwrap()),
+            Some(MarketEvent {
+                instrument: MARKET_WIDE,
+                exch_ts: Timestamp(5),
+                kind: BookEventKind::MarketWideHalt { level: 2 },
+            })
+        );
+        assert_eq!(run(&mut n, &w(b'9').to_bytes().unwrap()), None);
+        let halt = StockTradingActionMsg {
+            stock_locate: 4,
+            trading_state: b'H',
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&mut n, &halt.to_bytes().unwrap()).map(|e| e.kind),
+            Some(BookEventKind::Status(TradingStatus::Halted))
+        );
+        // No placeholder for locate 0 from the market-wide message.
+        assert_eq!(n.stats().placeholders, 0);
+        assert_eq!(n.stats().bad_trading_state, 2);
+    }
+
+    #[test]
+    fn longer_messages_decode_with_the_extra_bytes_ignored_and_shorter_are_errors() {
+        let mut n = ItchNormalizer::new();
+        let exact = add(1, b'B');
+        let mut longer = exact.to_vec();
+        longer.extend_from_slice(&[0xAB; 7]);
+        let a = n.normalize_bytes(&exact).unwrap();
+        let b = n.normalize_bytes(&longer).unwrap();
+        assert!(a.is_some());
+        assert_eq!(a, b);
+        assert!(matches!(
+            n.normalize_bytes(&exact[..35]),
+            Err(ItchError::BadLength {
+                expected: 36,
+                actual: 35,
+                ..
+            })
+        ));
+        assert_eq!(n.stats().decode_errors, 1);
+    }
+
+    #[test]
+    fn instruments_get_the_us_equity_tick_rule() {
+        let mut n = ItchNormalizer::new();
+        run(&mut n, &directory(4, "AAPL"));
+        let id = n.instrument_for_locate(4).unwrap();
+        let rule = n.instruments().get(id).unwrap().tick_rule();
+        assert_eq!(rule, kestrel_core::TickRule::UsEquity);
+        assert_eq!(
+            rule.tick_at("585.33".parse().unwrap()),
+            "0.01".parse().unwrap()
+        );
     }
 
     #[test]

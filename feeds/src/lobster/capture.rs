@@ -10,7 +10,9 @@
 
 use std::io::Write;
 
-use kestrel_core::{BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Timestamp};
+use kestrel_core::{
+    BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, TickRule, Timestamp, TradeKind,
+};
 
 use super::import::ImportPlan;
 use super::ops::{ImportOp, TimedOp};
@@ -82,6 +84,7 @@ fn op_event(op: &TimedOp) -> Option<MarketEvent> {
         ImportOp::Execute { order_ref, shares } => BookEventKind::Execute {
             order_id: OrderId(order_ref),
             qty: qty(u64::from(shares))?,
+            match_number: 0,
         },
         ImportOp::Cancel { order_ref, shares } => BookEventKind::Cancel {
             order_id: OrderId(order_ref),
@@ -95,14 +98,19 @@ fn op_event(op: &TimedOp) -> Option<MarketEvent> {
             price: p,
             shares,
         } => BookEventKind::Trade {
+            // Written as the `P` side byte; the normaliser reads no aggressor from it.
             side: Some(side),
+            kind: TradeKind::NonDisplayed,
             price: price(p)?,
             qty: qty(u64::from(shares))?,
+            match_number: 0,
         },
         ImportOp::Cross { price: p, shares } => BookEventKind::Trade {
             side: None,
+            kind: TradeKind::Cross,
             price: price(p)?,
             qty: qty(shares)?,
+            match_number: 0,
         },
         ImportOp::Status(status) => BookEventKind::Status(status),
     };
@@ -170,7 +178,8 @@ pub fn lobster_header(symbol: &str, created: Timestamp) -> KcapHeader {
     header.instruments.push(KcapInstrument {
         id: InstrumentId(0),
         symbol: symbol.to_owned(),
-        tick_size: Price::from_scaled(1, 2).unwrap_or(Price::ONE),
+        // LOBSTER says nothing of ticks: the US equity rule, as for raw ITCH.
+        tick_size: TickRule::UsEquity.tick_size(),
         lot_size: Qty::ONE,
         price_decimals: 4,
     });

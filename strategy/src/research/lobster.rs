@@ -9,7 +9,7 @@
 //! quote-only, 0; resume, 1) sets the trading flag.
 
 use kestrel_core::{
-    BookTop, BookUpdate, InstrumentId, LevelView, Price, Qty, TOP_LEVELS, Timestamp,
+    BookTop, BookUpdate, InstrumentId, LevelView, Price, Qty, TOP_LEVELS, Timestamp, TradeKind,
 };
 
 /// A row that could not be read, with its 1-based row number.
@@ -73,15 +73,25 @@ pub fn read_lobster(
                 if msg.kind == 7 {
                     trading = msg.price == 1;
                 }
-                let trade = if (msg.kind == 4 || msg.kind == 5) && msg.size > 0 {
+                // Type 4 executes a visible order (aggressor opposite its side); types 5
+                // (hidden) and 6 (cross) print with the aggressor unknown.
+                let kind = match msg.kind {
+                    4 => TradeKind::Execution,
+                    5 => TradeKind::NonDisplayed,
+                    6 => TradeKind::Cross,
+                    _ => TradeKind::None,
+                };
+                let trade = if kind != TradeKind::None && msg.size > 0 {
                     kestrel_core::TradePrint {
                         price: Price::from_scaled(msg.price, 4).unwrap_or_default(),
                         qty: Qty::from_units(msg.size).unwrap_or_default(),
-                        aggressor: match msg.direction {
-                            1 => -1,
-                            -1 => 1,
+                        match_number: 0,
+                        aggressor: match (kind, msg.direction) {
+                            (TradeKind::Execution, 1) => -1,
+                            (TradeKind::Execution, -1) => 1,
                             _ => 0,
                         },
+                        kind,
                     }
                 } else {
                     kestrel_core::TradePrint::default()
@@ -225,8 +235,9 @@ mod tests {
             Price::from_scaled(5_859_400, 4).unwrap_or_default()
         );
         assert!(u.trade.qty.is_zero());
-        // Type 5 against a sell order: the aggressor bought.
-        assert_eq!(ups[1].trade.aggressor, 1);
+        // Type 5 (a hidden execution): printed, the aggressor unknown whatever the direction.
+        assert_eq!(ups[1].trade.aggressor, 0);
+        assert_eq!(ups[1].trade.kind, TradeKind::NonDisplayed);
         assert_eq!(ups[1].trade.qty, Qty::from_units(7).unwrap_or_default());
         assert_eq!(ups[1].seq, 3);
     }

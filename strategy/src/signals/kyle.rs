@@ -5,6 +5,10 @@
 //! `y` = change of `bid + ask` in raw price units. The running sums are exact integers, so the
 //! incremental slope equals a recomputation from the window. Lambda is reported in price units
 //! per quantity unit.
+//!
+//! An update whose print has an unknown aggressor (a non-displayed execution, a cross) gives
+//! no point: its volume is neither bought nor sold. A break sets its print's `x` back to zero
+//! if the point is still in the window (found by match number).
 
 use kestrel_core::BookUpdate;
 
@@ -121,13 +125,23 @@ impl RegressionSums {
     }
 }
 
+/// One regression point with the match number of its print (0 when none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Point {
+    x: i64,
+    y: i64,
+    match_number: u64,
+}
+
 /// Rolling Kyle's lambda.
 #[derive(Clone, Debug)]
 pub struct KyleLambda {
-    points: Ring<(i64, i64)>,
+    points: Ring<Point>,
     sums: RegressionSums,
     prev_mid2: Option<i128>,
     overflows: u64,
+    unknown: u64,
+    breaks_applied: u64,
 }
 
 impl KyleLambda {
@@ -138,6 +152,8 @@ impl KyleLambda {
             sums: RegressionSums::default(),
             prev_mid2: None,
             overflows: 0,
+            unknown: 0,
+            breaks_applied: 0,
         }
     }
 
@@ -150,32 +166,67 @@ impl KyleLambda {
     /// As [`Self::update`], with the book's [`Quote`] already classified by the caller.
     #[inline]
     pub fn update_with(&mut self, u: &BookUpdate, q: &Quote) {
+        if u.trade.is_break() {
+            self.take_back(u.trade.match_number);
+        }
         if !q.state.is_normal() {
             self.prev_mid2 = None;
             return;
         }
         let mid2 = q.mid_raw2();
         if let Some(prev) = self.prev_mid2 {
-            let qty = u.trade.qty.raw().max(0) / X_DIVISOR;
-            let x = qty * i64::from(u.trade.aggressor.signum());
-            match i64::try_from(mid2 - prev) {
-                Ok(y) => self.push(x, y),
-                Err(_) => self.overflows += 1,
+            let x = if u.trade.is_print() {
+                u.trade.signed_qty().map(|s| s / X_DIVISOR)
+            } else {
+                Some(0)
+            };
+            match (x, i64::try_from(mid2 - prev)) {
+                (Some(x), Ok(y)) => self.push(x, y, u.trade.match_number),
+                (None, _) => self.unknown += 1,
+                (_, Err(_)) => self.overflows += 1,
             }
         }
         self.prev_mid2 = Some(mid2);
     }
 
-    fn push(&mut self, x: i64, y: i64) {
-        let evicted = self.points.push((x, y));
+    fn push(&mut self, x: i64, y: i64, match_number: u64) {
+        let evicted = self.points.push(Point { x, y, match_number });
         // In place: on overflow the sums are thrown away whole, so a partial update is harmless.
         let s = &mut self.sums;
-        let ok = evicted.is_none_or(|(ox, oy)| s.remove_in_place(ox, oy)) && s.add_in_place(x, y);
+        let ok = evicted.is_none_or(|p| s.remove_in_place(p.x, p.y)) && s.add_in_place(x, y);
         if !ok {
-            // Absurd inputs: start the window again rather than report wrapped sums.
-            self.overflows += 1;
-            self.points.clear();
-            self.sums = RegressionSums::default();
+            self.restart();
+        }
+    }
+
+    /// Absurd inputs: start the window again rather than report wrapped sums.
+    fn restart(&mut self) {
+        self.overflows += 1;
+        self.points.clear();
+        self.sums = RegressionSums::default();
+    }
+
+    /// A break: the point of print `match_number`, if still in the window, keeps its mid
+    /// change and loses its signed volume.
+    fn take_back(&mut self, match_number: u64) {
+        if match_number == 0 {
+            return;
+        }
+        let Some(at) = self
+            .points
+            .rposition(|p| p.match_number == match_number && p.x != 0)
+        else {
+            return;
+        };
+        let Some(p) = self.points.get_mut(at) else {
+            return;
+        };
+        let (x, y) = (p.x, p.y);
+        p.x = 0;
+        self.breaks_applied += 1;
+        let s = &mut self.sums;
+        if !(s.remove_in_place(x, y) && s.add_in_place(0, y)) {
+            self.restart();
         }
     }
 
@@ -194,7 +245,19 @@ impl KyleLambda {
 
     /// The `(x, y)` points in the window, oldest first.
     pub fn points(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
-        self.points.iter()
+        self.points.iter().map(|p| (p.x, p.y))
+    }
+
+    /// Updates left out because their print's aggressor is unknown.
+    #[inline]
+    pub fn unknown_aggressor(&self) -> u64 {
+        self.unknown
+    }
+
+    /// Breaks that zeroed a point's signed volume.
+    #[inline]
+    pub fn breaks_applied(&self) -> u64 {
+        self.breaks_applied
     }
 
     /// Points dropped (mid change beyond 64 bits) or window restarts (a sum would overflow).
@@ -207,6 +270,7 @@ impl KyleLambda {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kestrel_core::{Price, Qty, TradeKind, TradePrint};
 
     #[test]
     fn hand_computed_slope() {
@@ -216,5 +280,47 @@ mod tests {
         // No variance in x.
         let flat = RegressionSums::direct([(2, 1), (2, 4)].into_iter());
         assert_eq!(flat.and_then(|s| s.slope()), None);
+    }
+
+    fn update(bid: i64, ask: i64, qty: i64, aggressor: i8, kind: TradeKind, m: u64) -> BookUpdate {
+        let mut u = BookUpdate::default();
+        u.top.bids[0].price = Price::from_units(bid).unwrap();
+        u.top.bids[0].qty = Qty::ONE;
+        u.top.asks[0].price = Price::from_units(ask).unwrap();
+        u.top.asks[0].qty = Qty::ONE;
+        u.top.bid_levels = 1;
+        u.top.ask_levels = 1;
+        u.trade = TradePrint {
+            price: Price::from_units(ask).unwrap(),
+            qty: Qty::from_units(qty).unwrap(),
+            match_number: m,
+            aggressor,
+            kind,
+        };
+        u
+    }
+
+    #[test]
+    fn unknown_aggressors_give_no_point_and_breaks_zero_theirs() {
+        let mut k = KyleLambda::new(10);
+        k.update(&update(100, 101, 0, 0, TradeKind::None, 0));
+        k.update(&update(101, 102, 5, 1, TradeKind::Execution, 1));
+        // A non-displayed print: before the fix its `B` side byte made it a sale of 7.
+        k.update(&update(101, 102, 7, 0, TradeKind::NonDisplayed, 2));
+        k.update(&update(100, 101, 3, -1, TradeKind::Execution, 3));
+        assert_eq!(k.unknown_aggressor(), 1);
+        let x = |n: i64| n * 10_000;
+        let y = 2 * 100_000_000;
+        assert_eq!(k.points().collect::<Vec<_>>(), [(x(5), y), (x(-3), -y)]);
+        k.update(&update(100, 101, 0, 0, TradeKind::Break, 1));
+        assert_eq!(k.breaks_applied(), 1);
+        assert_eq!(
+            k.points().collect::<Vec<_>>(),
+            [(0, y), (x(-3), -y), (0, 0)]
+        );
+        assert_eq!(
+            Some(k.sums()),
+            RegressionSums::direct(k.points().collect::<Vec<_>>().into_iter())
+        );
     }
 }

@@ -98,6 +98,26 @@ impl<T: Copy + Default> Ring<T> {
         self.len = 0;
     }
 
+    /// The `i`-th value, oldest first (`0` is the oldest), for in-place correction.
+    #[inline]
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        if i >= self.len {
+            return None;
+        }
+        let at = self.wrap(self.head + i);
+        self.buf.get_mut(at)
+    }
+
+    /// The position (oldest first) of the newest value matching `pred`, searching newest first.
+    #[inline]
+    pub fn rposition(&self, mut pred: impl FnMut(&T) -> bool) -> Option<usize> {
+        (0..self.len).rev().find(|&i| {
+            self.buf
+                .get(self.wrap(self.head + i))
+                .is_some_and(&mut pred)
+        })
+    }
+
     /// The values, oldest first (for direct recomputation in tests and research).
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         let cap = self.buf.len();
@@ -121,6 +141,14 @@ mod tests {
         assert_eq!(r.pop_oldest(), Some(2));
         assert_eq!(r.len(), 2);
         assert_eq!(r.oldest(), Some(3));
+        r.push(5);
+        assert_eq!(r.rposition(|v| *v == 3), Some(0));
+        assert_eq!(r.rposition(|v| *v == 9), None);
+        if let Some(v) = r.get_mut(1) {
+            *v = 40;
+        }
+        assert_eq!(r.iter().collect::<Vec<_>>(), vec![3, 40, 5]);
+        assert!(r.get_mut(3).is_none());
         r.clear();
         assert!(r.is_empty());
         assert_eq!(r.pop_oldest(), None);

@@ -1,6 +1,8 @@
 //! All signals of all instruments, updated together once per book update.
 
-use kestrel_core::{BookUpdate, InstrumentId, InstrumentTable, Price, Side, TOP_LEVELS, Timestamp};
+use kestrel_core::{
+    BookUpdate, InstrumentId, InstrumentTable, Price, Side, TOP_LEVELS, TickRule, Timestamp,
+};
 
 use super::book_scan::{Reciprocals, scan_side};
 use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
@@ -21,7 +23,8 @@ use super::vpin::{Vpin, VpinClassification};
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct SignalConfig {
-    /// Tick size for the spread in ticks.
+    /// Tick size for the spread in ticks where the instrument table gives none; zero (the
+    /// default) means the US equity rule (0.01 at or above $1, 0.0001 below).
     pub tick: Price,
     /// Depth imbalance weights, best level first.
     pub depth_weights: [f64; TOP_LEVELS],
@@ -60,7 +63,7 @@ pub struct SignalConfig {
 impl Default for SignalConfig {
     fn default() -> Self {
         Self {
-            tick: Price::from_scaled(1, 2).unwrap_or(Price::ONE),
+            tick: TickRule::UsEquity.tick_size(),
             depth_weights: DEFAULT_DEPTH_WEIGHTS,
             weighted_mid_levels: 5,
             ofi_events: 100,
@@ -242,7 +245,7 @@ impl InstrumentSignals {
             top_imbalance: TopImbalance::new(),
             depth_imbalance: DepthImbalance::new(c.depth_weights),
             microprice: Microprice::new(c.weighted_mid_levels),
-            spread: Spread::new(c.tick),
+            spread: Spread::new(TickRule::from_tick_size(c.tick)),
             ofi: OrderFlowImbalance::new(c.ofi_events, c.ofi_window_ns, c.ofi_time_capacity),
             trade_flow: TradeFlowImbalance::new(c.trade_window),
             vpin: Vpin::new(c.vpin_bucket_volume, c.vpin_buckets, c.vpin_classification),
@@ -285,7 +288,7 @@ impl InstrumentSignals {
         if !u.trading {
             st.halted_updates += 1;
         }
-        if u.trade.qty.is_positive() && u.trade.aggressor == 0 {
+        if u.trade.is_print() && u.trade.aggressor == 0 {
             st.unknown_aggressor_trades += 1;
         }
         let overflows_before = self.ofi.time_overflows();
@@ -405,17 +408,15 @@ impl SignalSet {
         }
     }
 
-    /// State for every instrument of `table`, each measuring its spread in its own tick size
-    /// (the configured tick where the table has none).
+    /// State for every instrument of `table`, each measuring its spread in its own tick rule
+    /// (the venue's fixed tick, or the US equity rule where the table sets none).
     pub fn for_table(table: &InstrumentTable, config: &SignalConfig) -> Self {
         let instruments = (0..table.len())
             .map(|i| {
                 let id = InstrumentId(u32::try_from(i).unwrap_or(u32::MAX));
                 let tick = table
                     .get(id)
-                    .map(|x| x.tick_size)
-                    .filter(|t| t.is_positive())
-                    .unwrap_or(config.tick);
+                    .map_or(config.tick, |x| x.tick_rule().tick_size());
                 let c = SignalConfig {
                     tick,
                     ..config.clone()

@@ -1,6 +1,9 @@
 //! Bid-ask spread in ticks and in basis points of the mid.
+//!
+//! Ticks follow the instrument's [`TickRule`]: the same market gives the same spread in ticks
+//! whether it came through LOBSTER or raw ITCH (both use the US equity rule).
 
-use kestrel_core::{BookUpdate, Price};
+use kestrel_core::{BookUpdate, TickRule};
 
 use super::i128_to_f64;
 use super::quote::Quote;
@@ -8,19 +11,26 @@ use super::quote::Quote;
 /// Current spread of a normal book.
 #[derive(Clone, Copy, Debug)]
 pub struct Spread {
-    tick: Price,
+    rule: TickRule,
     ticks: Option<f64>,
     bps: Option<f64>,
 }
 
 impl Spread {
-    /// Spread measured against `tick` (a non-positive tick gives no tick count).
-    pub fn new(tick: Price) -> Self {
+    /// Spread counted in the ticks of `rule` (a fixed non-positive tick gives no tick count).
+    pub fn new(rule: TickRule) -> Self {
         Self {
-            tick,
+            rule,
             ticks: None,
             bps: None,
         }
+    }
+
+    /// The spread `width` (raw price units) of `q` in ticks.
+    #[inline]
+    fn in_ticks(&self, q: &Quote, width: i128) -> Option<f64> {
+        let tick = self.rule.spread_tick(q.bid, q.ask).raw();
+        (tick > 0).then(|| i128_to_f64(width) / tick as f64)
     }
 
     /// Recomputes from the book after `u`.
@@ -38,7 +48,7 @@ impl Spread {
             return;
         }
         let width = i128::from(q.ask.raw()) - i128::from(q.bid.raw());
-        self.ticks = (self.tick.raw() > 0).then(|| i128_to_f64(width) / self.tick.raw() as f64);
+        self.ticks = self.in_ticks(q, width);
         let mid2 = q.mid_raw2();
         self.bps = (mid2 > 0).then(|| 2.0 * i128_to_f64(width) / i128_to_f64(mid2) * 1e4);
     }
@@ -48,7 +58,7 @@ impl Spread {
     #[inline]
     pub(crate) fn set_normal(&mut self, q: &Quote, spread_bps: f64) {
         let width = i128::from(q.ask.raw()) - i128::from(q.bid.raw());
-        self.ticks = (self.tick.raw() > 0).then(|| i128_to_f64(width) / self.tick.raw() as f64);
+        self.ticks = self.in_ticks(q, width);
         self.bps = (q.mid_raw2() > 0).then_some(spread_bps);
     }
 

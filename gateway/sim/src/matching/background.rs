@@ -3,7 +3,8 @@
 //! [`matching`](super).
 
 use kestrel_core::{
-    BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Side, Timestamp, TradingStatus,
+    BookEventKind, InstrumentId, MarketEvent, OrderId, Price, Qty, Side, Timestamp, TradeKind,
+    TradingStatus,
 };
 
 use super::book::{NIL, OrderSlot};
@@ -23,13 +24,21 @@ impl MatchingEngine {
                 price,
                 qty,
             } => self.bg_add(ev.instrument, order_id, side, price, qty, ts, sink),
-            BookEventKind::Execute { order_id, qty } => {
+            BookEventKind::Execute { order_id, qty, .. } => {
                 self.bg_execute(order_id, qty, None, ts, sink);
             }
+            // A non-printable execution (in a cross) changes the book like a printable one.
             BookEventKind::ExecuteAtPrice {
                 order_id,
                 qty,
                 price,
+                ..
+            }
+            | BookEventKind::ExecuteNonPrintable {
+                order_id,
+                qty,
+                price,
+                ..
             } => self.bg_execute(order_id, qty, Some(price), ts, sink),
             BookEventKind::Cancel { order_id, qty } => self.bg_cancel(order_id, qty, ts, sink),
             BookEventKind::Delete { order_id } => self.bg_delete(order_id, ts, sink),
@@ -39,12 +48,32 @@ impl MatchingEngine {
                 price,
                 qty,
             } => self.bg_replace(old_order_id, new_order_id, price, qty, ts, sink),
-            BookEventKind::Trade { side, price, qty } => {
+            BookEventKind::Trade {
+                kind: TradeKind::Cross,
+                price,
+                qty,
+                ..
+            } => self.bg_cross(ev.instrument, price, qty, ts, sink),
+            BookEventKind::Trade {
+                side, price, qty, ..
+            } => {
                 self.bg_trade(ev.instrument, side, price, qty, ts, sink);
             }
             BookEventKind::Clear => self.bg_clear(ev.instrument, ts, sink),
             BookEventKind::Status(status) => self.bg_status(ev.instrument, status, ts, sink),
-            BookEventKind::Level { .. } => {}
+            BookEventKind::OperationalHalt { halted } => {
+                let status = if halted {
+                    TradingStatus::Halted
+                } else {
+                    TradingStatus::Trading
+                };
+                self.bg_status(ev.instrument, status, ts, sink);
+            }
+            // Breaks change no book; a market-wide halt names no instrument (each instrument's
+            // own status message follows it).
+            BookEventKind::Break { .. }
+            | BookEventKind::MarketWideHalt { .. }
+            | BookEventKind::Level { .. } => {}
         }
     }
 
@@ -286,6 +315,32 @@ impl MatchingEngine {
         sink.on_event(&MatchEvent::MarketTrade {
             instrument,
             side,
+            cross: false,
+            price,
+            qty,
+            ts,
+        });
+    }
+
+    /// An auction cross of the recorded market: printed as such, the book untouched (its
+    /// executions came as non-printable executions).
+    pub fn bg_cross<S: MatchSink + ?Sized>(
+        &mut self,
+        instrument: InstrumentId,
+        price: Price,
+        qty: Qty,
+        ts: Timestamp,
+        sink: &mut S,
+    ) {
+        self.stats.background_events += 1;
+        if instrument.index() >= self.books.len() {
+            self.stats.background_unknown += 1;
+            return;
+        }
+        sink.on_event(&MatchEvent::MarketTrade {
+            instrument,
+            side: None,
+            cross: true,
             price,
             qty,
             ts,

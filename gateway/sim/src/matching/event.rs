@@ -161,12 +161,15 @@ pub enum MatchEvent {
         /// When.
         ts: Timestamp,
     },
-    /// A trade of the replayed market that did not touch the visible book (ITCH `P`).
+    /// A trade of the replayed market that did not touch the visible book: a non-displayed
+    /// execution (ITCH `P`) or, when `cross`, an auction cross (ITCH `Q`).
     MarketTrade {
         /// Instrument.
         instrument: InstrumentId,
-        /// Side of the resting (non-displayed) order, when known.
+        /// Side of the resting (non-displayed) order, when known (ITCH `P` no longer says it).
         side: Option<Side>,
+        /// An auction cross's print rather than a non-displayed execution.
+        cross: bool,
         /// Price.
         price: Price,
         /// Shares.

@@ -18,6 +18,7 @@ use kestrel_feeds::itch::{
     OrderExecutedWithPriceMsg, OrderReplaceMsg, StockDirectoryMsg, StockTradingActionMsg,
     SystemEventMsg, TradeMsg, price4, shares, side_code, stock_field, trading_state_code,
 };
+use kestrel_feeds::itch::{CrossTradeMsg, encode::DEFAULT_CROSS_TYPE};
 
 use super::mold::{MoldOut, PacketSink};
 use crate::latency::{LatencyModel, Stream};
@@ -271,10 +272,35 @@ impl ItchPublisher {
             }
             MatchEvent::MarketTrade {
                 instrument,
-                side: Some(side),
+                cross: true,
                 price,
                 qty,
                 ts,
+                ..
+            } => {
+                let stock = self.stock(instrument.0);
+                let due = latency.due(Stream::MarketData, ts).nanos();
+                self.queue(due, |b| {
+                    CrossTradeMsg {
+                        stock_locate: locate_of(instrument.0),
+                        tracking_number: 0,
+                        timestamp: ts.nanos(),
+                        shares: shares(qty)?,
+                        stock,
+                        cross_price: price4(price)?,
+                        match_number: 0,
+                        cross_type: DEFAULT_CROSS_TYPE,
+                    }
+                    .encode(b)
+                });
+            }
+            MatchEvent::MarketTrade {
+                instrument,
+                side,
+                price,
+                qty,
+                ts,
+                ..
             } => {
                 let stock = self.stock(instrument.0);
                 let due = latency.due(Stream::MarketData, ts).nanos();
@@ -284,7 +310,8 @@ impl ItchPublisher {
                         tracking_number: 0,
                         timestamp: ts.nanos(),
                         order_ref: 0,
-                        side_code: side_code(side),
+                        // NASDAQ writes `B` on every `P` since 2014.
+                        side_code: side.map_or(b'B', side_code),
                         shares: q32(qty)?,
                         stock,
                         price: price4(price)?,
