@@ -4,7 +4,8 @@
 //! `cargo bench -p kestrel-bench --bench ring_hop -- [iters] [stream] [main_core] [other_core]`
 //! (defaults: 200000 round trips, 5000000 streamed messages, cores 0 and 1). The queues take
 //! turns in 5 rounds; latency histograms are merged over the rounds, throughput is the median
-//! round.
+//! round. Under `cargo test` (`--bench` absent from the arguments) it runs one short round:
+//! 2000 round trips and 20000 messages per queue, a check that the harness works, not a figure.
 
 use kestrel_bench::hop::{Cores, Queue, ping_pong, throughput};
 use kestrel_core::latency::new_histogram;
@@ -19,8 +20,12 @@ fn arg(n: usize, default: u64) -> u64 {
 }
 
 fn main() {
-    let iters = arg(0, 200_000);
-    let stream = arg(1, 5_000_000);
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (iters, stream, rounds) = if bench {
+        (arg(0, 200_000), arg(1, 5_000_000), 5)
+    } else {
+        (2_000, 20_000, 1)
+    };
     let cores = Cores {
         main: Some(arg(2, 0) as usize),
         other: Some(arg(3, 1) as usize),
@@ -35,18 +40,17 @@ fn main() {
     );
     // Interleave the queues in rounds so that a noisy neighbour or a hypervisor pause lands on
     // all of them alike rather than on whichever ran at that moment.
-    const ROUNDS: u64 = 5;
     let mut rtts: Vec<_> = Queue::ALL.iter().map(|_| new_histogram()).collect();
     let mut tputs: Vec<Vec<f64>> = Queue::ALL.iter().map(|_| Vec::new()).collect();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         for (i, q) in Queue::ALL.into_iter().enumerate() {
-            let per_round = (iters / ROUNDS).max(1);
+            let per_round = (iters / rounds).max(1);
             let rtt = ping_pong(q, per_round, per_round / 10, cores);
             if let Some(total) = rtts.get_mut(i) {
                 let _ = total.add(&rtt);
             }
             if let Some(t) = tputs.get_mut(i) {
-                t.push(throughput(q, (stream / ROUNDS).max(1), 1024, cores));
+                t.push(throughput(q, (stream / rounds).max(1), 1024, cores));
             }
         }
     }

@@ -3,11 +3,11 @@
 //! pipeline: a long run makes exactly as many allocations on each hot thread as a short one
 //! (start-up and tear-down only), and so does the ops thread when it only keeps totals.
 
-use kestrel_core::clock::TscClock;
-use kestrel_core::latency::LatencyTag;
+use kestrel_core::clock::{Clock, TscClock};
+use kestrel_core::latency::{HlogWriter, LatencyTag};
 use kestrel_core::pipeline::{
-    CONSUMER, Discard, FEED, OPS, Ops, PipelineConfig, StageCores, SyntheticSource, UpdateHasher,
-    WaitStrategy, run_inline, run_threaded,
+    CONSUMER, Discard, FEED, HlogStream, OPS, Ops, PipelineConfig, StageCores, SyntheticSource,
+    UpdateHasher, WaitStrategy, run_inline, run_threaded,
 };
 use kestrel_test_support::{AllocCounts, CountingAllocator, count_allocations};
 
@@ -169,4 +169,59 @@ fn rings_and_recorders_are_allocated_on_the_threads_that_use_them() {
         "{counts:?}"
     );
     assert!(counts.bytes_of(OPS) < ring_bytes / 2, "{counts:?}");
+}
+
+/// A threaded run whose ops thread streams every interval to an interval log, as a session
+/// does (`latency.hlog`; here into `io::sink`).
+fn streamed(records: u64, clock: &TscClock) -> Run {
+    let (out, counts) = count_allocations(|| {
+        let mut hlog =
+            HlogStream::new(HlogWriter::new(std::io::sink(), clock.now().nanos(), "test").unwrap());
+        let out = run_threaded(
+            SyntheticSource::new(5, records, 16, clock.clone()),
+            UpdateHasher::default(),
+            Discard,
+            &config(),
+            StageCores::default(),
+            clock,
+            Ops::new().task(&mut hlog),
+        )
+        .unwrap();
+        assert!(hlog.written() > 0);
+        hlog.finish().unwrap();
+        out
+    });
+    Run {
+        counts,
+        events: out.stage.output().events,
+        intervals: out.latency.intervals(LatencyTag::EndToEnd),
+    }
+}
+
+#[test]
+fn streaming_intervals_to_the_hlog_keeps_memory_flat() {
+    // Memory must not grow with the number of intervals: each finished interval is written and
+    // its set reused, never kept (a kept interval is ~120 KB per tag).
+    let clock = TscClock::new();
+    let _ = streamed(100, &clock);
+    let short = streamed(20_000, &clock);
+    let long = streamed(3_000_000, &clock);
+    assert!(long.events > 1_000_000, "{} events", long.events);
+    assert!(
+        long.intervals > 20 * short.intervals.max(1) && long.intervals > 100,
+        "long run: {} intervals, short: {}",
+        long.intervals,
+        short.intervals
+    );
+    let grown = long
+        .counts
+        .peak_growth
+        .saturating_sub(short.counts.peak_growth);
+    assert!(
+        grown < 1 << 20,
+        "peak heap grew by {grown} bytes over {} more intervals (short peak {}, long peak {})",
+        long.intervals - short.intervals,
+        short.counts.peak_growth,
+        long.counts.peak_growth
+    );
 }

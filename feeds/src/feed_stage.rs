@@ -68,10 +68,10 @@ struct Pending {
 /// Replays capture records through a [`FeedHandler`] as a pipeline source. Each poll takes one
 /// record (paced per [`Pace`]); after the last record the handler is finished (held packets
 /// delivered, open gaps declared lost) and the source reports done.
-#[derive(Debug)]
-pub struct CaptureSource<I> {
+pub struct CaptureSource<I: Iterator> {
     handler: FeedHandler,
-    records: I,
+    /// Peekable: a paced record that is not due yet stays here while the source reports idle.
+    records: std::iter::Peekable<I>,
     pacer: Pacer,
     clock: TscClock,
     seq: u64,
@@ -87,6 +87,18 @@ pub struct CaptureSource<I> {
     dirty: Vec<InstrumentId>,
     /// Accepted events merged into a later update (packet policy).
     merged: u64,
+}
+
+impl<I: Iterator> std::fmt::Debug for CaptureSource<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureSource")
+            .field("handler", &self.handler)
+            .field("pacer", &self.pacer)
+            .field("seq", &self.seq)
+            .field("finished", &self.finished)
+            .field("unpublished", &self.unpublished)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Turns handler events into book updates on the way to the pipeline's output.
@@ -249,7 +261,7 @@ where
     pub fn new(handler: FeedHandler, records: I, pace: Pace, clock: TscClock) -> Self {
         Self {
             handler,
-            records,
+            records: records.peekable(),
             pacer: Pacer::new(pace),
             clock,
             seq: 0,
@@ -281,7 +293,7 @@ where
     }
 }
 
-impl<I> CaptureSource<I> {
+impl<I: Iterator> CaptureSource<I> {
     /// The handler's counters (records, anomalies, ...).
     pub fn stats(&self) -> HandlerStats {
         self.handler.stats()
@@ -327,14 +339,21 @@ where
 
     #[inline]
     fn poll<E: Emit<BookUpdate>>(&mut self, out: &mut E) -> SourceStatus {
+        // Paced: a record that is not due yet is left in place and the source reports idle, so
+        // the pipeline's loop keeps control (interval ends, abort) instead of blocking here.
+        if self.pacer.pace() != Pace::Max
+            && let Some(Ok(next)) = self.records.peek()
+        {
+            let due = self.pacer.intended(next.recv_ts, &self.clock);
+            if self.clock.now() < due {
+                return SourceStatus::Idle;
+            }
+        }
         match self.records.next() {
             Some(Ok(record)) => {
                 // Paced: latency counts from the intended send time (coordinated-omission
                 // correction); unpaced: from now.
                 let recv = self.pacer.intended(record.recv_ts, &self.clock);
-                if self.pacer.pace() != Pace::Max {
-                    self.pacer.wait_until(recv, &self.clock);
-                }
                 let mut sink = UpdateSink {
                     out,
                     seq: &mut self.seq,

@@ -1,46 +1,15 @@
 //! The MoldUDP64 hot path allocates nothing after construction: packet building into a sized
 //! buffer, parsing, and sequencing with duplicates, reordering and loss.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use kestrel_feeds::moldudp64::{
     MoldPacket, MoldPacketBuilder, MoldSequencer, MoldSession, SeqEvent, SequencerConfig,
 };
+use kestrel_test_support::thread_allocations;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts calls on the current thread.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// The workspace's one counting allocator (`kestrel-test-support`): `thread_allocations()` is
+/// this thread's running total.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
 #[test]
 fn builder_parser_and_sequencer_do_not_allocate() {
@@ -70,11 +39,11 @@ fn builder_parser_and_sequencer_do_not_allocate() {
         ..Default::default()
     });
 
-    let before = allocations();
+    let before = thread_allocations();
     // Building into a buffer with capacity.
     let mut b2 = MoldPacketBuilder::new(session, 1);
-    let b2_allocs = allocations() - before;
-    let start = allocations();
+    let b2_allocs = thread_allocations() - before;
+    let start = thread_allocations();
     let mut flushed = 0;
     for _ in 0..10_000 {
         flushed += usize::from(b2.push(&msg, &mut out).unwrap());
@@ -98,7 +67,7 @@ fn builder_parser_and_sequencer_do_not_allocate() {
             lost += r.len();
         }
     });
-    let used = allocations() - start;
+    let used = thread_allocations() - start;
 
     assert_eq!(b2_allocs, 1, "the builder allocates its buffer once");
     assert!(flushed > 100);

@@ -262,6 +262,9 @@ pub fn gateway_loop<V: Venue, J: JournalSink, C: Clock>(
     if let Some(c) = core {
         kestrel_core::cpu::pin_current_thread(c);
     }
+    // Like every hot thread: touch the stack it will use now, on its own core, so the loop
+    // takes no page fault later.
+    kestrel_core::cpu::prefault_stack();
     loop {
         match inputs.poll_batch(|input, _| stage.on_input(input)) {
             Received::Batch(_) => {}

@@ -4,6 +4,7 @@ pub mod alpha;
 pub mod edge;
 pub mod engine;
 pub mod harmonizer;
+pub mod normal;
 pub mod params;
 pub mod research;
 pub mod sidecar;

@@ -19,6 +19,7 @@
 //! happen there) and publishes through the lock-free handoff; the engine takes the new set
 //! before the next update. The stage itself never touches the file.
 
+use kestrel_core::book::StableHasher;
 use kestrel_core::clock::{Clock, Stamped, TscClock};
 use kestrel_core::latency::{LatencyTag, TagSet};
 use kestrel_core::pipeline::{Emit, OpsTask, OutputHash, Received, RingReceiver, Stage};
@@ -71,9 +72,6 @@ pub const BINDINGS: [Binding; 16] = [
     Binding::LimitGuard,
 ];
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
 /// Count, side counts and a 64-bit FNV-1a hash over every intent's content, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IntentTally {
@@ -94,7 +92,7 @@ impl Default for IntentTally {
             count: 0,
             buys: 0,
             sells: 0,
-            hash: FNV_OFFSET,
+            hash: StableHasher::OFFSET,
         }
     }
 }
@@ -102,10 +100,9 @@ impl Default for IntentTally {
 impl IntentTally {
     #[inline]
     fn bytes(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.hash ^= u64::from(*b);
-            self.hash = self.hash.wrapping_mul(FNV_PRIME);
-        }
+        let mut h = StableHasher::resume(self.hash);
+        h.write(bytes);
+        self.hash = h.finish();
     }
 
     /// Folds one intent in.
@@ -274,11 +271,13 @@ impl OpsTask for ParamsReloader {
     }
 }
 
-/// The strategy stage.
+/// The strategy stage. `C` is the injected clock that times the strategy latency (the
+/// pipeline's [`TscClock`] in a replay or a live session; a test or a backtest may inject its
+/// own). Decisions never read it: they run on event time.
 #[derive(Debug)]
-pub struct StrategyStage {
+pub struct StrategyStage<C = TscClock> {
     engine: StrategyEngine<SignalAlphaEdges>,
-    clock: TscClock,
+    clock: C,
     updates: OutputHash,
     intents: IntentTally,
     bindings: [u64; BINDINGS.len()],
@@ -293,7 +292,7 @@ pub struct StrategyStage {
     outside: u64,
 }
 
-impl StrategyStage {
+impl<C: Clock> StrategyStage<C> {
     /// A stage for the instruments of `table` (signals, alpha models and harmonizer sized from
     /// it; lot sizes from it), with `params` in force as version 0 and `fill_mode` for
     /// positions. The strategy latency is timed by `clock` (the pipeline's).
@@ -301,7 +300,7 @@ impl StrategyStage {
         table: &InstrumentTable,
         params: StrategyParams,
         fill_mode: FillMode,
-        clock: TscClock,
+        clock: C,
     ) -> Result<Self, StageError> {
         Self::for_universe(&Universe::all(table), params, fill_mode, clock)
     }
@@ -314,7 +313,7 @@ impl StrategyStage {
         universe: &Universe,
         params: StrategyParams,
         fill_mode: FillMode,
-        clock: TscClock,
+        clock: C,
     ) -> Result<Self, StageError> {
         params.expect_models(MODEL_COUNT)?;
         let table = universe.table();
@@ -504,7 +503,7 @@ impl StrategyStage {
     }
 }
 
-impl Stage for StrategyStage {
+impl<C: Clock> Stage for StrategyStage<C> {
     type In = BookUpdate;
     type Out = GatewayInput;
 
@@ -583,6 +582,55 @@ mod tests {
         assert_eq!((ab.count, ab.buys, ab.sells), (2, 1, 1));
         assert_ne!(ab.hash, ba.hash);
         assert_ne!(ab.hash, IntentTally::default().hash);
+    }
+
+    /// A clock the test sets.
+    #[derive(Debug, Default)]
+    struct SetClock(std::cell::Cell<u64>);
+
+    impl Clock for SetClock {
+        fn now(&self) -> Timestamp {
+            Timestamp(self.0.get())
+        }
+    }
+
+    /// Keeps what the stage emits and records.
+    #[derive(Default)]
+    struct Out {
+        emitted: u64,
+        recorded: Vec<(LatencyTag, u64)>,
+    }
+
+    impl Emit<GatewayInput> for Out {
+        fn emit(&mut self, _: GatewayInput) {
+            self.emitted += 1;
+        }
+        fn record(&mut self, tag: LatencyTag, ns: u64) {
+            self.recorded.push((tag, ns));
+        }
+    }
+
+    #[test]
+    fn the_strategy_latency_runs_on_the_injected_clock() {
+        let mut table = InstrumentTable::new();
+        table
+            .add("AAPL", Price::from_scaled(1, 2).unwrap(), Qty::ONE, 4)
+            .unwrap();
+        let clock = SetClock::default();
+        let mut stage = StrategyStage::new(
+            &table,
+            default_params().unwrap(),
+            FillMode::SimulatedImmediateFill,
+            clock,
+        )
+        .unwrap();
+        let mut update = BookUpdate::default();
+        update.stamps.published = Timestamp(1_000_000);
+        stage.clock.0.set(1_000_750);
+        let mut out = Out::default();
+        stage.on_event(&update, &mut out);
+        assert_eq!(out.emitted, 1);
+        assert_eq!(out.recorded, vec![(LatencyTag::Strategy, 750)]);
     }
 
     #[test]

@@ -1,12 +1,8 @@
 //! The whole strategy step (signals -> alpha models -> harmonizer) on the real LOBSTER AAPL
 //! sample: no allocation per update (counting global allocator), a parameter reload in the
 //! middle included; the same updates give the same intents; nothing non-finite comes out.
-#![allow(unsafe_code)]
 
 mod harmonizer_support;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use kestrel_core::{BookUpdate, InstrumentId, OrderIntent, Qty, Timestamp};
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT, PairConfig};
@@ -15,43 +11,12 @@ use kestrel_strategy::harmonizer::{FillMode, Harmonizer};
 use kestrel_strategy::params::{StrategyParams, params_handoff};
 use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
+use kestrel_test_support::thread_allocations;
 
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (tests run in parallel threads).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while the thread exits; those are not ours to count.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards every call unchanged to the system allocator and only counts them.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// The workspace's one counting allocator (`kestrel-test-support`): `thread_allocations()` is
+/// this thread's running total.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
 /// The LOBSTER sample for instruments 0 and 1 (the same book, so the pairs model runs),
 /// replayed `rounds` times with event times shifted so they keep increasing.
@@ -122,9 +87,9 @@ fn engine(mode: FillMode) -> StrategyEngine<SignalAlphaEdges> {
 fn whole_step_allocates_nothing_per_update() {
     let updates = session(20);
     // The counter sees this thread's allocations.
-    let probe = allocations();
+    let probe = thread_allocations();
     let v: Vec<u8> = Vec::with_capacity(8);
-    assert_eq!(allocations(), probe + 1);
+    assert_eq!(thread_allocations(), probe + 1);
     drop(v);
     for mode in [FillMode::External, FillMode::SimulatedImmediateFill] {
         let (mut publisher, receiver) = params_handoff(0);
@@ -133,17 +98,17 @@ fn whole_step_allocates_nothing_per_update() {
         reloaded.kelly.fraction = 0.05;
         let half = updates.len() / 2;
         let mut intents = 0_u64;
-        let before = allocations();
+        let before = thread_allocations();
         for u in &updates[..half] {
             intents += u64::from(e.on_update(u).is_some());
         }
-        let mid = allocations();
+        let mid = thread_allocations();
         publisher.publish(reloaded); // the ops side's call, not counted
-        let resumed = allocations();
+        let resumed = thread_allocations();
         for u in &updates[half..] {
             intents += u64::from(e.on_update(u).is_some());
         }
-        let after = allocations();
+        let after = thread_allocations();
         assert_eq!(mid - before + after - resumed, 0, "allocations in {mode:?}");
         assert_eq!(e.stats().params_applied, 1);
         assert_eq!(e.stats().updates, updates.len() as u64);

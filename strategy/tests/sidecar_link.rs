@@ -2,12 +2,9 @@
 //! vectors go out at every usable decision point, edges come back and are blended as the
 //! external model, stale edges and a dead sidecar mean no edge while trading goes on, a full
 //! ring drops and counts, and nothing allocates per update.
-#![allow(unsafe_code)]
 
 mod harmonizer_support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use kestrel_core::shm::{
@@ -24,37 +21,12 @@ use kestrel_strategy::sidecar::{
     FEATURE_COUNT, FeatureBuilder, SidecarConfig, SidecarLink, feature_schema,
 };
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
+use kestrel_test_support::thread_allocations;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards every call unchanged to the system allocator and only counts them.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// The workspace's one counting allocator (`kestrel-test-support`): `thread_allocations()` is
+/// this thread's running total.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
 fn sample() -> Vec<BookUpdate> {
     let (ups, errors) = read_lobster(
@@ -331,7 +303,7 @@ fn a_full_ring_drops_and_counts_and_nothing_allocates() {
     for u in &ups[..warm] {
         e.on_update(u);
     }
-    let before = allocations();
+    let before = thread_allocations();
     for round in 0..3u64 {
         for u in &ups[warm..] {
             let mut u = *u;
@@ -339,7 +311,7 @@ fn a_full_ring_drops_and_counts_and_nothing_allocates() {
             e.on_update(&u);
         }
     }
-    let after = allocations();
+    let after = thread_allocations();
     assert_eq!(
         after - before,
         0,

@@ -1,51 +1,16 @@
 //! SignalSet and AlphaSet allocate nothing per update after construction: proven with a
 //! counting global allocator over the whole LOBSTER sample, replayed several times.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use kestrel_core::InstrumentId;
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, PairConfig};
 use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
+use kestrel_test_support::thread_allocations;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// Whether this thread's allocations are counted (the test harness's own threads are not).
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator and only counts them.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// The workspace's one counting allocator (`kestrel-test-support`): `thread_allocations()` is
+/// this thread's running total.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
 #[test]
 fn no_allocation_per_update() {
@@ -76,8 +41,7 @@ fn no_allocation_per_update() {
     };
     let mut signals = SignalSet::new(2, &SignalConfig::default());
     let mut alphas = AlphaSet::new(2, &alpha_cfg);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
+    let before = thread_allocations();
     let mut sink = 0.0;
     for _ in 0..5 {
         for u in &ups {
@@ -91,8 +55,7 @@ fn no_allocation_per_update() {
             }
         }
     }
-    COUNTING.with(|c| c.set(false));
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = thread_allocations();
     assert!(sink.is_finite());
     assert_eq!(after - before, 0, "allocations during replay");
 }

@@ -2,48 +2,17 @@
 //! sequencer, ITCH decode, normaliser, L3 books, sink) with books sized at start and the
 //! capture's instruments preloaded.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use kestrel_core::Timestamp;
 use kestrel_core::book::{BookConfig, L3Books};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, write_itch_capture};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::lobster::verify_lobster;
+use kestrel_test_support::thread_allocations;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts calls on the current thread.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// The workspace's one counting allocator (`kestrel-test-support`): `thread_allocations()` is
+/// this thread's running total.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
 const ITCH_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -72,9 +41,9 @@ fn measured_replay(capture: Vec<u8>) -> (u64, u64) {
     let mut handler = FeedHandler::for_capture(config, reader.header()).expect("ITCH capture");
     let mut events = 0u64;
     let mut sink = |_: &FeedEvent, _: &L3Books| events += 1;
-    let before = allocations();
+    let before = thread_allocations();
     handler.replay_kcap(&reader, &mut sink);
-    let allocated = allocations() - before;
+    let allocated = thread_allocations() - before;
     assert_eq!(handler.stats().decode_errors, 0);
     (events, allocated)
 }

@@ -9,17 +9,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kestrel_core::clock::{Clock, Pace, TscClock};
+use kestrel_core::clock::{Clock, TscClock};
 use kestrel_core::latency::{HlogWriter, LatencyTag};
 use kestrel_core::pipeline::{
-    CONSUMER, Discard, FEED, HlogStream, OPS, Ops, PipelineConfig, Source, SourceStatus, Stage,
-    StageCores, WaitStrategy, run_inline, run_threaded,
+    CONSUMER, Discard, FEED, HlogStream, OPS, Ops, PipelineConfig, Stage, StageCores, WaitStrategy,
+    run_inline, run_threaded,
 };
-use kestrel_core::{BookUpdate, IntentReason, OrderIntent, Qty, Timestamp};
-use kestrel_feeds::feed_stage::CaptureSource;
-use kestrel_feeds::handler::{FeedHandler, HandlerConfig, header_instruments};
+use kestrel_core::{BookUpdate, IntentReason, OrderIntent, Qty};
+use kestrel_feeds::handler::header_instruments;
 use kestrel_feeds::kcap::KcapReader;
-use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
 use kestrel_strategy::alpha::MODEL_COUNT;
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::params::{ParamsWatcher, StrategyParams, params_handoff};
@@ -27,24 +25,10 @@ use kestrel_strategy::stage::{
     DEFAULT_PARAMS_TOML, IntentsOnly, ParamsReloader, ReloadOutcome, StrategyStage, default_params,
 };
 use kestrel_test_support::{AllocCounts, CALLER, CountingAllocator, count_allocations};
+use kestrel_tests::replay::{Rounds, aapl_capture, capture_source, capture_updates};
 
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator;
-
-const MESSAGES: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-));
-const BOOK: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-));
-
-fn aapl_capture() -> KcapReader {
-    let plan = plan_import(parse_messages(MESSAGES), parse_orderbook(BOOK));
-    let bytes = write_lobster_capture(&plan, "AAPL", Timestamp::ZERO, Vec::new()).unwrap();
-    KcapReader::from_vec(bytes).unwrap()
-}
 
 fn config() -> PipelineConfig {
     PipelineConfig {
@@ -57,14 +41,6 @@ fn config() -> PipelineConfig {
     }
 }
 
-fn source<'a>(
-    reader: &'a KcapReader,
-    clock: &TscClock,
-) -> CaptureSource<kestrel_feeds::kcap::Records<'a>> {
-    let handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header()).unwrap();
-    CaptureSource::new(handler, reader.records(), Pace::Max, clock.clone())
-}
-
 fn stage(reader: &KcapReader, params: StrategyParams, clock: &TscClock) -> StrategyStage {
     let table = header_instruments(reader.header()).unwrap();
     StrategyStage::new(
@@ -74,14 +50,6 @@ fn stage(reader: &KcapReader, params: StrategyParams, clock: &TscClock) -> Strat
         clock.clone(),
     )
     .unwrap()
-}
-
-/// Every book update of the capture, in order (the feed stage run on its own).
-fn updates(reader: &KcapReader, clock: &TscClock) -> Vec<BookUpdate> {
-    let mut src = source(reader, clock);
-    let mut out = Vec::new();
-    while src.poll(&mut out) != SourceStatus::Done {}
-    out
 }
 
 /// A position limit below one lot: no intent may open or grow a position.
@@ -97,7 +65,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
     let clock = TscClock::new();
     let params = default_params().unwrap();
     let inline = run_inline(
-        source(&reader, &clock),
+        capture_source(&reader, &clock),
         stage(&reader, params, &clock),
         IntentsOnly(Vec::<OrderIntent>::new()),
         &config(),
@@ -110,7 +78,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
     std::thread::spawn(move || {
         let reader = aapl_capture();
         let out = run_threaded(
-            source(&reader, &clock2),
+            capture_source(&reader, &clock2),
             stage(&reader, params, &clock2),
             IntentsOnly(Vec::<OrderIntent>::new()),
             &config(),
@@ -154,7 +122,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
 fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
     let reader = aapl_capture();
     let clock = TscClock::new();
-    let ups = updates(&reader, &clock);
+    let ups = capture_updates(&reader, &clock);
     let half = ups.len() / 2;
 
     // Baseline: the defaults all the way.
@@ -209,7 +177,7 @@ fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
 fn the_file_watcher_publishes_valid_files_and_rejects_bad_ones() {
     let reader = aapl_capture();
     let clock = TscClock::new();
-    let ups = updates(&reader, &clock);
+    let ups = capture_updates(&reader, &clock);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("strategy.toml");
     std::fs::write(&path, DEFAULT_PARAMS_TOML).unwrap();
@@ -268,54 +236,6 @@ fn the_file_watcher_publishes_valid_files_and_rejects_bad_ones() {
         st.engine().harmonizer().params().limits.max_position,
         Qty::from_units(250).unwrap()
     );
-}
-
-/// The capture's updates replayed `rounds` times, event times shifted so they keep increasing.
-struct Rounds {
-    updates: Vec<BookUpdate>,
-    span: u64,
-    rounds: u64,
-    round: u64,
-    next: usize,
-    seq: u64,
-}
-
-impl Rounds {
-    fn new(updates: Vec<BookUpdate>, rounds: u64) -> Self {
-        let first = updates.first().map_or(0, |u| u.exch_ts.nanos());
-        let last = updates.last().map_or(0, |u| u.exch_ts.nanos());
-        Self {
-            updates,
-            span: last - first + 1_000_000,
-            rounds,
-            round: 0,
-            next: 0,
-            seq: 0,
-        }
-    }
-}
-
-impl Source for Rounds {
-    type Out = BookUpdate;
-
-    fn poll<E: kestrel_core::pipeline::Emit<BookUpdate>>(&mut self, out: &mut E) -> SourceStatus {
-        if self.next == self.updates.len() {
-            self.next = 0;
-            self.round += 1;
-        }
-        if self.round == self.rounds {
-            return SourceStatus::Done;
-        }
-        let mut u = self.updates[self.next];
-        self.next += 1;
-        self.seq += 1;
-        let shift = self.round * self.span;
-        u.seq = self.seq;
-        u.exch_ts = Timestamp(u.exch_ts.nanos() + shift);
-        u.recv_ts = Timestamp(u.recv_ts.nanos() + shift);
-        out.emit(u);
-        SourceStatus::Busy
-    }
 }
 
 /// One run of the capture's updates, `rounds` times, through the strategy stage (built
@@ -393,7 +313,7 @@ fn counted_run(
 fn assert_hot_threads_flat(threaded: bool) {
     let reader = aapl_capture();
     let clock = TscClock::new();
-    let ups = updates(&reader, &clock);
+    let ups = capture_updates(&reader, &clock);
     let dir = tempfile::tempdir().unwrap();
     let _ = counted_run(threaded, &reader, &ups, 1, dir.path(), false); // warm-up
     let short = counted_run(threaded, &reader, &ups, 2, dir.path(), false);

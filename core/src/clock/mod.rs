@@ -1,13 +1,13 @@
-//! Injected clocks: TSC through `quanta` for live runs, capture receive times for replay, and
-//! the stage boundary timestamps every pipeline event carries.
+//! The injected clock: every component that reads time takes a [`Clock`] (the strategy stage,
+//! the gateway, the pipeline), so a test or a backtest can drive time itself. [`TscClock`] (TSC
+//! through `quanta`) is the clock of live runs and replays; `kestrel backtest` injects its
+//! event-time clock. Also the stage boundary timestamps every pipeline event carries.
 
 mod pace;
-mod replay;
 mod stamps;
 mod tsc;
 
 pub use pace::{Pace, PaceParseError, Pacer};
-pub use replay::ReplayClock;
 pub use stamps::{Stamped, Stamps};
 pub use tsc::TscClock;
 

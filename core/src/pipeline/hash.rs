@@ -3,6 +3,7 @@
 //! take its place later.
 
 use super::{Emit, Stage};
+use crate::book::StableHasher;
 use crate::top::{BookTop, BookUpdate, LevelView};
 
 /// Event count and a 64-bit FNV-1a hash over every update's content, in order.
@@ -17,8 +18,8 @@ pub struct OutputHash {
     pub hash: u64,
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const FNV_OFFSET: u64 = StableHasher::OFFSET;
+const FNV_PRIME: u64 = StableHasher::PRIME;
 
 impl Default for OutputHash {
     fn default() -> Self {

@@ -130,13 +130,22 @@ where
                     recorder: hop.recorder,
                 });
             }
-            match status {
-                SourceStatus::Busy => waiter.reset(),
-                SourceStatus::Idle => waiter.idle(),
+            let idle = match status {
+                SourceStatus::Busy => {
+                    waiter.reset();
+                    false
+                }
+                SourceStatus::Idle => {
+                    waiter.idle();
+                    true
+                }
                 SourceStatus::Done => break,
-            }
+            };
             polls = polls.wrapping_add(1);
-            if polls.is_multiple_of(CHECK_EVERY) {
+            // Busy: the clock every CHECK_EVERY polls (off the per-event path). Idle (a paced
+            // source waiting for its next record, a live feed with nothing to read): every
+            // time, so that intervals end on time however sparse the flow.
+            if idle || polls.is_multiple_of(CHECK_EVERY) {
                 events_counter.publish(hop.events);
                 let now = clock.now().nanos();
                 if hop.recorder.interval_due(now) {

@@ -183,16 +183,24 @@ where
     let mut waiter = config.producer_wait.waiter();
     let mut polls: u32 = 0;
     loop {
-        match source.poll(&mut out) {
-            SourceStatus::Busy => waiter.reset(),
-            SourceStatus::Idle => waiter.idle(),
+        let idle = match source.poll(&mut out) {
+            SourceStatus::Busy => {
+                waiter.reset();
+                false
+            }
+            SourceStatus::Idle => {
+                waiter.idle();
+                true
+            }
             SourceStatus::Done => break,
-        }
+        };
         if abort.load(Ordering::Relaxed) {
             break;
         }
         polls = polls.wrapping_add(1);
-        if polls.is_multiple_of(FEED_CHECK_EVERY) {
+        // Idle polls check the clock every time (intervals end on time in a sparse flow);
+        // busy ones every FEED_CHECK_EVERY.
+        if idle || polls.is_multiple_of(FEED_CHECK_EVERY) {
             let now = clock.now().nanos();
             if out.recorder.interval_due(now) {
                 out.recorder.hand_off(now);
@@ -281,7 +289,14 @@ where
                     recorder.hand_off(now);
                 }
             }
-            Received::Empty => waiter.idle(),
+            Received::Empty => {
+                waiter.idle();
+                // Nothing to do: end the interval on time even when no event comes.
+                let now = clock.now().nanos();
+                if recorder.interval_due(now) {
+                    recorder.hand_off(now);
+                }
+            }
             Received::Closed => break,
         }
     }

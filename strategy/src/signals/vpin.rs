@@ -15,6 +15,7 @@
 use kestrel_core::BookUpdate;
 
 use super::ring::Ring;
+use crate::normal::normal_cdf;
 
 /// How a trade's volume is split between buys and sells.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -278,40 +279,10 @@ impl Vpin {
     }
 }
 
-/// Standard normal CDF via `erf` (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7).
-pub fn normal_cdf(x: f64) -> f64 {
-    if !x.is_finite() {
-        return if x > 0.0 {
-            1.0
-        } else if x < 0.0 {
-            0.0
-        } else {
-            0.5
-        };
-    }
-    let z = x / core::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.327_591_1 * z.abs());
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erf = 1.0 - poly * (-z * z).exp();
-    let erf = if z >= 0.0 { erf } else { -erf };
-    0.5 * (1.0 + erf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use kestrel_core::{Price, Qty, TradeKind, TradePrint};
-
-    #[test]
-    fn normal_cdf_known_values() {
-        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
-        assert!((normal_cdf(1.0) - 0.841_344_746).abs() < 1e-6);
-        assert!((normal_cdf(-1.96) - 0.024_997_895).abs() < 1e-6);
-        assert_eq!(normal_cdf(f64::INFINITY), 1.0);
-    }
 
     #[test]
     fn hand_computed_buckets() {

@@ -19,7 +19,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// The key under which the thread that called [`count_allocations`] is counted.
@@ -31,6 +31,10 @@ const SLOTS: usize = 64;
 const NAME_BYTES: usize = 16;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
+/// Bytes allocated and not yet freed, by every thread (always tracked).
+static LIVE: AtomicI64 = AtomicI64::new(0);
+/// The most `LIVE` reached since the current counting run began.
+static PEAK: AtomicI64 = AtomicI64::new(0);
 static TABLE_LOCK: AtomicBool = AtomicBool::new(false);
 static USED: AtomicUsize = AtomicUsize::new(0);
 static COUNTS: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
@@ -39,6 +43,15 @@ static mut NAMES: [[u8; NAME_BYTES]; SLOTS] = [[0; NAME_BYTES]; SLOTS];
 
 thread_local! {
     static IS_CALLER: Cell<bool> = const { Cell::new(false) };
+    /// Every allocation this thread has made since it started (always counted).
+    static THREAD_TOTAL: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Allocations (and reallocations) the calling thread has made since it started: a running
+/// total, always counted, so `thread_allocations()` before and after a piece of code gives what
+/// that code allocated on this thread. (For other threads, use [`count_allocations`].)
+pub fn thread_allocations() -> u64 {
+    THREAD_TOTAL.with(Cell::get)
 }
 
 /// The system allocator, counting every allocation (and reallocation) made by any thread while
@@ -46,7 +59,18 @@ thread_local! {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CountingAllocator;
 
+/// Moves the live-bytes total by `delta` and keeps the peak.
+fn live(delta: i64) {
+    let now = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+    if delta > 0 {
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+}
+
 fn note(bytes: usize) {
+    // `try_with`: during thread teardown the thread-local may be gone; such allocations are not
+    // the thread's work.
+    let _ = THREAD_TOTAL.try_with(|c| c.set(c.get() + 1));
     if !ENABLED.load(Ordering::Relaxed) {
         return;
     }
@@ -102,23 +126,27 @@ fn slot_for(name: &[u8; NAME_BYTES]) -> usize {
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
+        live(layout.size() as i64);
         // SAFETY: same layout contract as our caller's.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
+        live(layout.size() as i64);
         // SAFETY: same layout contract as our caller's.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note(new_size);
+        live(new_size as i64 - layout.size() as i64);
         // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live(-(layout.size() as i64));
         // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -129,6 +157,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
 pub struct AllocCounts {
     /// `(thread name, allocations, bytes requested)`, in order of first allocation.
     pub threads: Vec<(String, u64, u64)>,
+    /// The most heap (bytes allocated and not freed, every thread) in use at any moment of the
+    /// run, above what was in use when it began: what the run needed at its peak.
+    pub peak_growth: u64,
 }
 
 impl AllocCounts {
@@ -176,12 +207,16 @@ pub fn serial() -> MutexGuard<'static, ()> {
 pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, AllocCounts) {
     let _serial = serial();
     reset();
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
     IS_CALLER.with(|c| c.set(true));
     ENABLED.store(true, Ordering::SeqCst);
     let r = f();
     ENABLED.store(false, Ordering::SeqCst);
     IS_CALLER.with(|c| c.set(false));
-    (r, snapshot())
+    let mut counts = snapshot();
+    counts.peak_growth = u64::try_from(PEAK.load(Ordering::SeqCst) - base).unwrap_or(0);
+    (r, counts)
 }
 
 fn reset() {
@@ -222,7 +257,10 @@ fn snapshot() -> AllocCounts {
             (name, count, bytes)
         })
         .collect();
-    AllocCounts { threads }
+    AllocCounts {
+        threads,
+        peak_growth: 0,
+    }
 }
 
 #[cfg(test)]
@@ -269,5 +307,45 @@ mod tests {
         // Nothing is counted outside a counting run.
         let (_, quiet) = count_allocations(|| ());
         assert_eq!(quiet.total(), 0, "{quiet:?}");
+    }
+
+    #[test]
+    fn the_peak_is_what_was_held_at_once() {
+        // Ten 1 MiB buffers one after the other need 1 MiB; held together, 10 MiB.
+        let (_, one_at_a_time) = count_allocations(|| {
+            for _ in 0..10 {
+                std::hint::black_box(vec![1u8; 1 << 20]);
+            }
+        });
+        let (_, all_at_once) = count_allocations(|| {
+            let v: Vec<Vec<u8>> = (0..10).map(|_| vec![1u8; 1 << 20]).collect();
+            std::hint::black_box(&v);
+        });
+        assert!(one_at_a_time.peak_growth >= 1 << 20, "{one_at_a_time:?}");
+        assert!(one_at_a_time.peak_growth < 2 << 20, "{one_at_a_time:?}");
+        assert!(all_at_once.peak_growth >= 10 << 20, "{all_at_once:?}");
+    }
+
+    #[test]
+    fn thread_totals_count_this_thread_only() {
+        let before = thread_allocations();
+        std::hint::black_box(vec![1u8; 10]);
+        std::hint::black_box(Box::new(5u64));
+        assert_eq!(thread_allocations() - before, 2);
+        // Another thread's allocations are not this thread's: spawning a thread that allocates
+        // once costs this thread as much as spawning one that allocates fifty times.
+        let spawn = |n: usize| {
+            let before = thread_allocations();
+            std::thread::spawn(move || {
+                for i in 0..n {
+                    std::hint::black_box(vec![i; 10]);
+                }
+            })
+            .join()
+            .unwrap();
+            thread_allocations() - before
+        };
+        let _ = spawn(1); // warm-up (lazy thread machinery)
+        assert_eq!(spawn(1), spawn(50));
     }
 }

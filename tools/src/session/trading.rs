@@ -221,21 +221,15 @@ impl PnlTrack {
 
 /// FNV-1a over the fills, in order.
 pub fn fill_hash(fills: &[Fill]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut mix = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut h = kestrel_core::book::StableHasher::new();
     for f in fills {
-        mix(&f.match_number.to_le_bytes());
-        mix(&f.instrument.0.to_le_bytes());
-        mix(&[f.side as u8, f.liquidity]);
-        mix(&f.shares.to_le_bytes());
-        mix(&f.price.raw().to_le_bytes());
+        h.write(&f.match_number.to_le_bytes());
+        h.write(&f.instrument.0.to_le_bytes());
+        h.write(&[f.side as u8, f.liquidity]);
+        h.write(&f.shares.to_le_bytes());
+        h.write(&f.price.raw().to_le_bytes());
     }
-    h
+    h.finish()
 }
 
 /// Share of closing fills (FIFO against the open position) with a positive P&L; `None` when

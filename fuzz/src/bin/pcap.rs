@@ -1,0 +1,5 @@
+//! AFL++ target `pcap`: see `kestrel_tests::fuzz::pcap`.
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| kestrel_tests::fuzz::pcap(data));
+}
