@@ -52,7 +52,7 @@ pub fn default_params() -> Result<StrategyParams, ParamsError> {
 pub const CHANGE_LOG_CAPACITY: usize = 1024;
 
 /// Every [`Binding`], in discriminant order (index = `binding as usize`).
-pub const BINDINGS: [Binding; 16] = [
+pub const BINDINGS: [Binding; 17] = [
     Binding::Kelly,
     Binding::Var,
     Binding::Es,
@@ -69,6 +69,7 @@ pub const BINDINGS: [Binding; 16] = [
     Binding::UnknownInstrument,
     Binding::AtTarget,
     Binding::LimitGuard,
+    Binding::CrossedBook,
 ];
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
