@@ -193,8 +193,12 @@ where
                     publish: self.publish.as_deref(),
                     unpublished: &mut self.unpublished,
                 };
-                self.handler
-                    .on_datagram(record.recv_ts, record.payload, &mut sink);
+                self.handler.on_channel_datagram(
+                    record.channel,
+                    record.recv_ts,
+                    record.payload,
+                    &mut sink,
+                );
                 SourceStatus::Busy
             }
             Some(Err(_)) => {
