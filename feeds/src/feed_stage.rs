@@ -366,8 +366,12 @@ where
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
                 };
-                self.handler
-                    .on_datagram(record.recv_ts, record.payload, &mut sink);
+                self.handler.on_channel_datagram(
+                    record.channel,
+                    record.recv_ts,
+                    record.payload,
+                    &mut sink,
+                );
                 if !sink.dirty.is_empty() {
                     sink.flush(self.handler.books());
                 }

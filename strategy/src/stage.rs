@@ -53,7 +53,7 @@ pub fn default_params() -> Result<StrategyParams, ParamsError> {
 pub const CHANGE_LOG_CAPACITY: usize = 1024;
 
 /// Every [`Binding`], in discriminant order (index = `binding as usize`).
-pub const BINDINGS: [Binding; 16] = [
+pub const BINDINGS: [Binding; 17] = [
     Binding::Kelly,
     Binding::Var,
     Binding::Es,
@@ -70,6 +70,7 @@ pub const BINDINGS: [Binding; 16] = [
     Binding::UnknownInstrument,
     Binding::AtTarget,
     Binding::LimitGuard,
+    Binding::CrossedBook,
 ];
 
 /// Count, side counts and a 64-bit FNV-1a hash over every intent's content, in order.

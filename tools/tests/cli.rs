@@ -40,7 +40,10 @@ fn verify_lobster_reports_the_expected_counts() {
         &lobster("orderbook"),
     ]);
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(last_line(&o), "checks=1996 mismatched=0 learned=318");
+    assert_eq!(
+        last_line(&o),
+        "checks=1996 mismatched=0 learned=318 reanchored=0"
+    );
 }
 
 #[test]

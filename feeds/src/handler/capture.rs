@@ -49,7 +49,7 @@ impl FeedHandler {
     ) {
         for record in records {
             match record {
-                Ok(r) => self.on_datagram(r.recv_ts, r.payload, sink),
+                Ok(r) => self.on_channel_datagram(r.channel, r.recv_ts, r.payload, sink),
                 Err(_) => self.count_capture_error(),
             }
         }
@@ -69,7 +69,7 @@ impl FeedHandler {
         let mut records = capture.records(&channels);
         for record in records.by_ref() {
             match record {
-                Ok(r) => self.on_datagram(r.recv_ts, r.payload, sink),
+                Ok(r) => self.on_channel_datagram(r.channel, r.recv_ts, r.payload, sink),
                 Err(_) => self.count_capture_error(),
             }
         }

@@ -8,14 +8,14 @@ use kestrel_core::{InstrumentId, InstrumentTable, Timestamp};
 use super::sink::{EventSink, FeedEvent};
 use super::stats::HandlerStats;
 use crate::itch::{ItchFramer, ItchNormalizer, decode};
-use crate::moldudp64::{MoldSequencer, SeqEvent, SequencerConfig};
+use crate::moldudp64::{MoldStreams, SeqEvent, SequencerConfig};
 
 /// Feed handler settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HandlerConfig {
     /// Book pool sizes.
     pub books: BookConfig,
-    /// MoldUDP64 sequencer settings.
+    /// MoldUDP64 sequencer settings (one sequencer per (channel, session) stream).
     pub sequencer: SequencerConfig,
 }
 
@@ -81,7 +81,7 @@ impl Stages {
 /// MoldUDP64 / ITCH 5.0 feed handler with L3 books. See the module docs.
 #[derive(Debug)]
 pub struct FeedHandler {
-    sequencer: MoldSequencer,
+    streams: MoldStreams,
     stages: Stages,
     last_recv: Timestamp,
 }
@@ -100,7 +100,7 @@ impl FeedHandler {
             ..config.books
         };
         Self {
-            sequencer: MoldSequencer::new(config.sequencer),
+            streams: MoldStreams::new(config.sequencer),
             stages: Stages {
                 normalizer: ItchNormalizer::with_instruments(instruments),
                 books: L3Books::new(books),
@@ -110,10 +110,24 @@ impl FeedHandler {
         }
     }
 
-    /// One MoldUDP64 datagram received at `recv_ts`. Its messages (and any held ones it
-    /// releases) go through decode, normalise and the books to `sink`, in sequence order.
+    /// One MoldUDP64 datagram of channel 0 received at `recv_ts`: see
+    /// [`on_channel_datagram`](Self::on_channel_datagram).
     pub fn on_datagram<S: EventSink + ?Sized>(
         &mut self,
+        recv_ts: Timestamp,
+        datagram: &[u8],
+        sink: &mut S,
+    ) {
+        self.on_channel_datagram(0, recv_ts, datagram, sink);
+    }
+
+    /// One MoldUDP64 datagram of record channel `channel` received at `recv_ts`. It is
+    /// sequenced within its (channel, session) stream; its messages (and any held ones it
+    /// releases) go through decode, normalise and the books to `sink`, in sequence order. A
+    /// gap open for longer than the sequencer's gap timeout (receive time) is declared lost.
+    pub fn on_channel_datagram<S: EventSink + ?Sized>(
+        &mut self,
+        channel: u16,
         recv_ts: Timestamp,
         datagram: &[u8],
         sink: &mut S,
@@ -122,11 +136,13 @@ impl FeedHandler {
         self.last_recv = recv_ts;
         let stages = &mut self.stages;
         // A malformed datagram is counted in the sequencer's stats; nothing else to do.
-        let _ = self.sequencer.on_packet(datagram, |ev| {
-            if let SeqEvent::Message { seq, payload } = ev {
-                stages.on_message(recv_ts, seq, payload, sink);
-            }
-        });
+        let _ = self
+            .streams
+            .on_packet_at(channel, recv_ts.nanos(), datagram, |_, ev| {
+                if let SeqEvent::Message { seq, payload } = ev {
+                    stages.on_message(recv_ts, seq, payload, sink);
+                }
+            });
     }
 
     /// One raw ITCH message (no MoldUDP64 framing), e.g. from a NASDAQ ITCH file.
@@ -155,7 +171,7 @@ impl FeedHandler {
     /// End of input: declares open gaps lost and delivers every held packet.
     pub fn finish<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
         let (stages, recv_ts) = (&mut self.stages, self.last_recv);
-        self.sequencer.flush(&mut |ev: SeqEvent<'_>| {
+        self.streams.flush(&mut |_, ev: SeqEvent<'_>| {
             if let SeqEvent::Message { seq, payload } = ev {
                 stages.on_message(recv_ts, seq, payload, sink);
             }
@@ -183,7 +199,7 @@ impl FeedHandler {
     /// Counters so far (sequencer, normaliser and book counters included).
     pub fn stats(&self) -> HandlerStats {
         HandlerStats {
-            mold: self.sequencer.stats(),
+            mold: self.streams.stats(),
             normalizer: self.stages.normalizer.stats(),
             book: self.stages.books.stats(),
             ..self.stages.stats

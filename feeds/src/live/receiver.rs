@@ -121,6 +121,8 @@ impl<C: Clock> LiveFeed<C> {
                 reorder_packets: MAX_REORDER_PACKETS,
                 slot_bytes: 1500,
                 first_expected: Some(1),
+                // Gaps are timed here, per `GapPolicy` (re-requests first).
+                gap_timeout_ns: None,
             }),
             clock,
             buf: vec![0u8; 65_536].into_boxed_slice(),

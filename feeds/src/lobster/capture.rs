@@ -16,7 +16,9 @@ use kestrel_core::{
 
 use super::import::ImportPlan;
 use super::ops::{ImportOp, TimedOp};
-use crate::itch::{EncodeError, StockDirectoryMsg, SystemEventMsg, encode_event, stock_field};
+use crate::itch::{
+    CrossTradeMsg, EncodeError, StockDirectoryMsg, SystemEventMsg, encode_event, stock_field,
+};
 use crate::kcap::{KcapError, KcapHeader, KcapInstrument, KcapWriter, PayloadKind, Record};
 use crate::moldudp64::{MoldError, MoldPacketBuilder, MoldSession};
 
@@ -86,6 +88,16 @@ fn op_event(op: &TimedOp) -> Option<MarketEvent> {
             qty: qty(u64::from(shares))?,
             match_number: 0,
         },
+        ImportOp::ExecuteNonPrintable {
+            order_ref,
+            shares,
+            price: p,
+        } => BookEventKind::ExecuteNonPrintable {
+            order_id: OrderId(order_ref),
+            qty: qty(u64::from(shares))?,
+            price: price(p)?,
+            match_number: 0,
+        },
         ImportOp::Cancel { order_ref, shares } => BookEventKind::Cancel {
             order_id: OrderId(order_ref),
             qty: qty(u64::from(shares))?,
@@ -105,7 +117,9 @@ fn op_event(op: &TimedOp) -> Option<MarketEvent> {
             qty: qty(u64::from(shares))?,
             match_number: 0,
         },
-        ImportOp::Cross { price: p, shares } => BookEventKind::Trade {
+        ImportOp::Cross {
+            price: p, shares, ..
+        } => BookEventKind::Trade {
             side: None,
             kind: TradeKind::Cross,
             price: price(p)?,
@@ -247,9 +261,29 @@ pub fn write_lobster_capture<W: Write>(
         if starts_group.get(index).copied().unwrap_or(false) {
             w.end_group(Timestamp(op.ts))?;
         }
-        let event = op_event(op).ok_or(CaptureWriteError::OutOfRange { index })?;
-        let n = encode_event(&event, stock, SYMBOL_LOCATE, 0, Timestamp(op.ts), &mut buf)
-            .map_err(enc(index))?;
+        let n = if let ImportOp::Cross {
+            price,
+            shares,
+            cross_type,
+        } = op.op
+        {
+            // Written directly: a normalised event does not say which cross it was.
+            CrossTradeMsg {
+                stock_locate: SYMBOL_LOCATE,
+                timestamp: op.ts,
+                shares,
+                stock,
+                cross_price: price,
+                cross_type,
+                ..CrossTradeMsg::default()
+            }
+            .encode(&mut buf)
+            .map_err(enc(index))?
+        } else {
+            let event = op_event(op).ok_or(CaptureWriteError::OutOfRange { index })?;
+            encode_event(&event, stock, SYMBOL_LOCATE, 0, Timestamp(op.ts), &mut buf)
+                .map_err(enc(index))?
+        };
         w.push(&buf[..n])?;
     }
     w.end_group(Timestamp(plan.ops.last().map_or(start_ts, |op| op.ts)))?;

@@ -14,8 +14,8 @@ pub enum LobsterErrorKind {
     /// A field that should be an integer is not one (or does not fit in 64 bits).
     #[error("not an integer")]
     NotAnInteger,
-    /// The time field is not `seconds[.fraction]` with at most nine decimals within a day.
-    #[error("bad time (seconds after midnight, at most 9 decimals)")]
+    /// The time field is not `seconds[.fraction]` within a day.
+    #[error("bad time (seconds[.fraction] after midnight, within a day)")]
     BadTime,
     /// The event type is not 1..=7.
     #[error("unknown event type {0}")]

@@ -29,12 +29,13 @@ pub(crate) fn parse_int(field: &str) -> Result<i64, LobsterErrorKind> {
     Ok(if negative { -value } else { value })
 }
 
-/// Parses `seconds[.fraction]` (at most nine decimals) into nanoseconds after midnight.
+/// Parses `seconds[.fraction]` into nanoseconds after midnight. LOBSTER writes up to nine
+/// decimals, but some of its files carry float artefacts beyond them (`43002.632812672004`):
+/// any number of decimals is accepted and rounded to the nearest nanosecond (half up).
 pub(crate) fn parse_time_ns(field: &str) -> Result<u64, LobsterErrorKind> {
     let text = field.trim();
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty()
-        || frac.len() > 9
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
     {
@@ -47,10 +48,15 @@ pub(crate) fn parse_time_ns(field: &str) -> Result<u64, LobsterErrorKind> {
             .and_then(|v| v.checked_add(u64::from(b - b'0')))
             .ok_or(LobsterErrorKind::BadTime)?;
     }
+    let digits = frac.as_bytes();
     let mut nanos: u64 = 0;
     for i in 0..9 {
-        let digit = frac.as_bytes().get(i).map_or(0, |b| u64::from(b - b'0'));
+        let digit = digits.get(i).map_or(0, |b| u64::from(b - b'0'));
         nanos = nanos * 10 + digit;
+    }
+    // The tenth decimal rounds (half up); the ones after it cannot change the result.
+    if digits.get(9).is_some_and(|&b| b >= b'5') {
+        nanos += 1;
     }
     let total = seconds
         .checked_mul(1_000_000_000)
@@ -85,10 +91,16 @@ mod tests {
         assert_eq!(parse_time_ns("34200.004241176"), Ok(34_200_004_241_176));
         assert_eq!(parse_time_ns("34200.00426064"), Ok(34_200_004_260_640));
         assert_eq!(parse_time_ns("34200"), Ok(34_200_000_000_000));
+        // Float artefacts beyond nine decimals round to the nanosecond.
+        assert_eq!(parse_time_ns("43002.632812672004"), Ok(43_002_632_812_672));
+        assert_eq!(parse_time_ns("1.0000000001"), Ok(1_000_000_000));
+        assert_eq!(parse_time_ns("34200.1234567895"), Ok(34_200_123_456_790));
+        assert_eq!(parse_time_ns("34199.9999999999"), Ok(34_200_000_000_000));
         assert_eq!(
-            parse_time_ns("1.0000000001"),
+            parse_time_ns("86399.9999999999"),
             Err(LobsterErrorKind::BadTime)
         );
+        assert_eq!(parse_time_ns("1.2e3"), Err(LobsterErrorKind::BadTime));
         assert_eq!(parse_time_ns("86400"), Err(LobsterErrorKind::BadTime));
         assert_eq!(parse_time_ns("-1"), Err(LobsterErrorKind::BadTime));
         assert_eq!(parse_time_ns(".5"), Err(LobsterErrorKind::BadTime));

@@ -3,7 +3,11 @@
 //! - **Initial book**: the book before the first event (its row with the event undone) becomes
 //!   one synthetic `A` per visible level, refs from [`SYNTHETIC_REF_BASE`](super::SYNTHETIC_REF_BASE).
 //! - **Events**: 1 -> `A`, 2 -> `X`, 3 -> `D`, 4 -> `E`, 5 -> `P`, 6 -> `Q`, 7 -> `H`, one group of
-//!   ITCH ops per message ([`EventSpan`]). Shares an event removes that the model does not hold
+//!   ITCH ops per message ([`EventSpan`]). A cross (type 6, negative pseudo order id) only prints:
+//!   LOBSTER has already written its executions as type 4 rows, so the executions with the
+//!   cross's time right before it become non-printable `C`s at the cross price and the volume
+//!   is printed once, by the `Q` (as NASDAQ does). A halt row (type 7: price -1 halted, 0
+//!   quotation only, 1 trading) becomes an `H`; neither changes the book. Shares an event removes that the model does not hold
 //!   on the named order (an order older than the capture, or one changed unseen beyond the
 //!   window) come from the level's synthetic orders, then from real orders whose level has been
 //!   beyond the window ("hidden", re-attributed, counted); anything else is unapplied.
@@ -13,11 +17,17 @@
 //!   cancels are emitted only where the model's quantity differed. A level the model holds
 //!   there but the row does not show has left unseen ([`ImportReport::vanished`]). Every other
 //!   difference is a mismatch, reported and never corrected.
+//! - **Re-anchoring**: a row that cannot be read (a malformed message row, or a malformed book
+//!   row that leaves the next event without its "before") would otherwise leave the model
+//!   diverged for the rest of the day. The next readable book row re-anchors it instead: every
+//!   level inside the row's window is set to the row with synthetic `A`s and cancels
+//!   ([`ImportReport::reanchored`]); the transition into that row is not checked (nothing
+//!   knowable says what it should be), the ones after it are.
 
 use kestrel_core::{Side, TradingStatus};
 
 use super::error::LobsterError;
-use super::message::{LobsterEventType, LobsterMessage};
+use super::message::{CrossKind, LobsterEventType, LobsterMessage};
 use super::model::{ImportBook, ModelError, Removal};
 use super::ops::{ImportOp, TimedOp};
 use super::orderbook::{BookLevel, BookRow};
@@ -91,6 +101,17 @@ pub struct ImportReport {
     pub reattributed_shares: u64,
     /// Synthetic orders created for the initial book.
     pub initial_levels: u64,
+    /// Book rows that re-anchored the model after a row that could not be read (see the module
+    /// docs).
+    pub reanchored: u64,
+    /// Levels a re-anchoring changed (synthetic adds or cancels were emitted for them).
+    pub reanchor_levels: u64,
+    /// Cross rows (type 6) written as `Q`.
+    pub crosses: u64,
+    /// Execution rows (type 4) found to be part of a cross and written as non-printable `C`.
+    pub cross_executions: u64,
+    /// Halt rows (type 7) written as `H`.
+    pub halts: u64,
     /// The first [`MISMATCH_DETAIL_LIMIT`] level mismatches.
     pub mismatches: Vec<LevelMismatch>,
     /// Events the model could not apply.
@@ -208,10 +229,12 @@ fn remove(
 }
 
 /// Applies one LOBSTER event to the model, emitting its ITCH ops; returns the shares
-/// re-attributed from hidden orders.
+/// re-attributed from hidden orders. `cross_price` is set for an execution that belongs to the
+/// cross following it (see [`cross_prices`]).
 fn apply(
     book: &mut ImportBook,
     m: &LobsterMessage,
+    cross_price: Option<u32>,
     out: &mut Vec<ImportOp>,
 ) -> Result<u64, ModelError> {
     let price_u32 = || u32::try_from(m.price).map_err(|_| ModelError::OutOfRange(m.price));
@@ -222,7 +245,10 @@ fn apply(
         LobsterEventType::PartialCancel | LobsterEventType::Delete => {
             remove(book, m, Removal::Cancel, out)
         }
-        LobsterEventType::ExecuteVisible => remove(book, m, Removal::Execute, out),
+        LobsterEventType::ExecuteVisible => {
+            let how = cross_price.map_or(Removal::Execute, |price| Removal::CrossExecute { price });
+            remove(book, m, how, out)
+        }
         LobsterEventType::ExecuteHidden => {
             out.push(ImportOp::HiddenTrade {
                 side: m.side,
@@ -235,6 +261,7 @@ fn apply(
             out.push(ImportOp::Cross {
                 price: price_u32()?,
                 shares: u64::from(m.size),
+                cross_type: m.cross.unwrap_or(CrossKind::Intraday).itch_cross_type(),
             });
             Ok(0)
         }
@@ -247,6 +274,35 @@ fn apply(
             Ok(0)
         }
     }
+}
+
+/// For each message, the cross price when it is a visible execution (type 4) that belongs to
+/// a cross: LOBSTER writes a cross's executions first, then the cross row (type 6) with the same
+/// time, so the executions with the cross's time right before it (other events at that time
+/// may sit between them) are the cross's. NASDAQ marks them non-printable; the cross prints the
+/// volume once.
+fn cross_prices(messages: &[Result<LobsterMessage, LobsterError>]) -> Vec<Option<u32>> {
+    let mut out = vec![None; messages.len()];
+    for (k, msg) in messages.iter().enumerate() {
+        let Ok(cross) = msg else { continue };
+        if cross.event != LobsterEventType::Cross {
+            continue;
+        }
+        let Ok(price) = u32::try_from(cross.price) else {
+            continue;
+        };
+        for j in (0..k).rev() {
+            match &messages[j] {
+                Ok(m) if m.time == cross.time => {
+                    if m.event == LobsterEventType::ExecuteVisible {
+                        out[j] = Some(price);
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+    out
 }
 
 /// Compares the model with `row` on one side after learning the levels that surfaced from
@@ -326,6 +382,46 @@ fn learn_and_check(
     matched
 }
 
+/// Sets every level of the model inside `row`'s window to the row (synthetic adds or cancels),
+/// after a row that could not be read; levels beyond a full side's window are left alone.
+fn reanchor(
+    book: &mut ImportBook,
+    row: &BookRow,
+    out: &mut Vec<ImportOp>,
+    report: &mut ImportReport,
+) {
+    for side in [Side::Buy, Side::Sell] {
+        let visible = row.side(side);
+        let edge = if row.is_full(side) {
+            visible.last().map(|l| l.price)
+        } else {
+            None
+        };
+        let mut targets: Vec<(i64, u64)> = visible.iter().map(|l| (l.price, l.size)).collect();
+        for p in book.prices(side) {
+            let inside = edge.is_none_or(|e| !worse(side, p, e));
+            if inside && !visible.iter().any(|l| l.price == p) {
+                targets.push((p, 0));
+            }
+        }
+        for (price, target) in targets {
+            if book.level_shares(side, price) == target {
+                continue;
+            }
+            match book.set_level(side, price, target, out) {
+                Ok(()) => report.reanchor_levels += 1,
+                Err(error) => report.unapplied.push(UnappliedEvent {
+                    line: row.line,
+                    error,
+                }),
+            }
+        }
+        if let Some(edge) = edge {
+            book.mark_hidden_beyond(side, edge);
+        }
+    }
+}
+
 /// Turns parsed LOBSTER rows into ITCH operations (see the module docs for the model).
 pub fn plan_import(
     messages: Vec<Result<LobsterMessage, LobsterError>>,
@@ -352,8 +448,10 @@ pub fn plan_import(
         .map(|r| r.depth)
         .next()
         .unwrap_or(0);
+    let in_cross = cross_prices(&messages);
     let mut started = false;
     let mut prev: Option<&BookRow> = None;
+    let mut last_ts = 0u64;
     for (index, msg) in messages.iter().enumerate() {
         let line = index + 1;
         let row = rows_ok.get(index).and_then(Option::as_ref);
@@ -362,16 +460,28 @@ pub fn plan_import(
             Ok(m) => m,
             Err(e) => {
                 plan.report.message_errors.push(*e);
+                // The event is unknown, its book row is not: re-anchor on it.
+                prev = None;
+                if started && let Some(r) = row {
+                    scratch.clear();
+                    reanchor(&mut book, r, &mut scratch, &mut plan.report);
+                    plan.report.reanchored += 1;
+                    plan.ops
+                        .extend(scratch.iter().map(|&op| TimedOp { ts: last_ts, op }));
+                    prev = Some(r);
+                }
                 plan.events.push(EventSpan {
                     line,
                     first,
-                    end: first,
+                    end: plan.ops.len(),
                     checked: false,
                 });
-                prev = None;
                 continue;
             }
         };
+        last_ts = msg.time.0;
+        // The row before this one could not be read: this one re-anchors the model.
+        let anchor = started && prev.is_none();
         if !started && let Some(r) = row {
             // The book before the first event: its row with the event undone, one synthetic
             // order per visible level.
@@ -393,7 +503,16 @@ pub fn plan_import(
         }
         let first = plan.ops.len();
         scratch.clear();
-        match apply(&mut book, msg, &mut scratch) {
+        let cross_price = in_cross.get(index).copied().flatten();
+        match msg.event {
+            LobsterEventType::Cross => plan.report.crosses += 1,
+            LobsterEventType::Halt => plan.report.halts += 1,
+            LobsterEventType::ExecuteVisible if cross_price.is_some() => {
+                plan.report.cross_executions += 1;
+            }
+            _ => {}
+        }
+        match apply(&mut book, msg, cross_price, &mut scratch) {
             Ok(0) => {}
             Ok(shares) => {
                 plan.report.reattributed_events += 1;
@@ -402,7 +521,10 @@ pub fn plan_import(
             Err(error) => plan.report.unapplied.push(UnappliedEvent { line, error }),
         }
         let mut checked = false;
-        if let (Some(p), Some(r)) = (prev, row) {
+        if anchor && let Some(r) = row {
+            reanchor(&mut book, r, &mut scratch, &mut plan.report);
+            plan.report.reanchored += 1;
+        } else if let (Some(p), Some(r)) = (prev, row) {
             checked = true;
             for side in [Side::Buy, Side::Sell] {
                 plan.report.checks += 1;

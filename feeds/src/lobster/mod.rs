@@ -18,13 +18,17 @@ pub use capture::{
     lobster_header, op_sequence, write_lobster_capture,
 };
 pub use error::{LobsterError, LobsterErrorKind};
-pub use files::{parse_messages, parse_orderbook};
+pub use files::{
+    open_lobster, parse_messages, parse_orderbook, read_lobster_text, read_messages, read_orderbook,
+};
 pub use import::{
     EventSpan, ImportPlan, ImportReport, LevelMismatch, MISMATCH_DETAIL_LIMIT, UnappliedEvent,
     plan_import,
 };
-pub use message::{LobsterEventType, LobsterMessage, SYNTHETIC_REF_BASE, parse_message_row};
+pub use message::{
+    CrossKind, LobsterEventType, LobsterMessage, SYNTHETIC_REF_BASE, parse_message_row,
+};
 pub use model::{ImportBook, ModelError, Removal, is_synthetic};
 pub use ops::{ImportOp, TimedOp};
 pub use orderbook::{BookLevel, BookRow, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, parse_book_row};
-pub use verify::{VerifyError, VerifyReport, verify_capture, verify_lobster};
+pub use verify::{VerifyError, VerifyReport, verify_capture, verify_lobster, verify_plan};

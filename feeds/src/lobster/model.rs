@@ -49,6 +49,12 @@ pub enum ModelError {
 pub enum Removal {
     /// Executed (ITCH `E`).
     Execute,
+    /// Executed in a cross at `price` (x 10^4), not a print (ITCH `C`, non-printable): the
+    /// cross's own `Q` prints the volume.
+    CrossExecute {
+        /// Cross price x 10^4.
+        price: u32,
+    },
     /// Cancelled (ITCH `X`).
     Cancel,
 }
@@ -214,6 +220,11 @@ impl ImportBook {
             Removal::Execute => ImportOp::Execute {
                 order_ref,
                 shares: n,
+            },
+            Removal::CrossExecute { price } => ImportOp::ExecuteNonPrintable {
+                order_ref,
+                shares: n,
+                price,
             },
             Removal::Cancel => ImportOp::Cancel {
                 order_ref,

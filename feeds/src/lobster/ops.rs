@@ -24,6 +24,16 @@ pub enum ImportOp {
         /// Executed shares.
         shares: u32,
     },
+    /// ITCH `C` marked non-printable: part or all of a resting order executes in a cross at
+    /// `price`; the cross's `Q` prints the volume once.
+    ExecuteNonPrintable {
+        /// Order reference number.
+        order_ref: u64,
+        /// Executed shares.
+        shares: u32,
+        /// Cross price x 10^4.
+        price: u32,
+    },
     /// ITCH `X`: part of a resting order is cancelled.
     Cancel {
         /// Order reference number.
@@ -51,6 +61,8 @@ pub enum ImportOp {
         price: u32,
         /// Shares.
         shares: u64,
+        /// ITCH cross type (`O`, `C`, `H` or `I`).
+        cross_type: u8,
     },
     /// ITCH `H`: trading state change.
     Status(TradingStatus),

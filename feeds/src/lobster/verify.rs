@@ -22,6 +22,9 @@ pub struct VerifyReport {
     pub mismatched: u64,
     /// Levels the importer learned from the rows (see [`ImportReport::learned`]).
     pub learned: u64,
+    /// Book rows that re-anchored the book after a row that could not be read (see
+    /// [`ImportReport::reanchored`]).
+    pub reanchored: u64,
     /// The first [`MISMATCH_DETAIL_LIMIT`] level mismatches of the replayed book.
     pub mismatches: Vec<LevelMismatch>,
     /// Feed handler counters of the replay.
@@ -137,6 +140,7 @@ pub fn verify_capture(
         checks,
         mismatched,
         learned: plan.report.learned,
+        reanchored: plan.report.reanchored,
         mismatches,
         handler: handler.stats(),
         import: plan.report.clone(),
@@ -150,7 +154,19 @@ pub fn verify_lobster(
     orderbook: &str,
     symbol: &str,
 ) -> Result<(ImportPlan, Vec<u8>, VerifyReport), VerifyError> {
-    let plan = plan_import(parse_messages(messages), parse_orderbook(orderbook));
+    verify_plan(
+        plan_import(parse_messages(messages), parse_orderbook(orderbook)),
+        symbol,
+    )
+}
+
+/// Writes `plan` as a capture in memory and verifies it through the wire path (for rows read
+/// with [`read_messages`](super::read_messages) / [`read_orderbook`](super::read_orderbook));
+/// returns the plan, the capture bytes and the report.
+pub fn verify_plan(
+    plan: ImportPlan,
+    symbol: &str,
+) -> Result<(ImportPlan, Vec<u8>, VerifyReport), VerifyError> {
     let bytes = write_lobster_capture(&plan, symbol, Timestamp::ZERO, Vec::new())?;
     let reader = KcapReader::from_bytes(&bytes)?;
     let report = verify_capture(&plan, symbol, &reader)?;

@@ -4,12 +4,14 @@
 //! - [`builder`]: filling MTU-sized packets from messages (publisher side, tests, the simulator).
 //! - [`request`]: the 20-byte retransmission request.
 //! - [`sequencer`]: exactly-once, in-order delivery with duplicate drop, a bounded reorder buffer and
-//!   gap reporting.
+//!   gap reporting (a gap is declared lost after a timeout, when the buffer fills, or at the end).
+//! - [`streams`]: one sequencer per (channel, session) stream.
 
 pub mod builder;
 pub mod packet;
 pub mod request;
 pub mod sequencer;
+pub mod streams;
 
 pub use builder::{DEFAULT_MAX_PACKET, MoldPacketBuilder};
 pub use packet::{
@@ -18,6 +20,7 @@ pub use packet::{
 };
 pub use request::{MoldRequest, REQUEST_LEN};
 pub use sequencer::{
-    MAX_REORDER_PACKETS, MAX_SLOT_BYTES, MoldSequencer, PacketOutcome, SeqEvent, SeqRange,
-    SequencerConfig, SequencerStats,
+    DEFAULT_GAP_TIMEOUT_NS, MAX_REORDER_PACKETS, MAX_SLOT_BYTES, MoldSequencer, PacketOutcome,
+    SeqEvent, SeqRange, SequencerConfig, SequencerStats,
 };
+pub use streams::{MAX_STREAMS, MoldStreams, StreamKey};

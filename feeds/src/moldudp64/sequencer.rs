@@ -3,8 +3,11 @@
 //! Packets older than the next expected sequence are duplicates and dropped; a packet that
 //! overlaps delivers only its new messages; a packet beyond a gap is copied into a bounded,
 //! preallocated reorder buffer so that a late packet filling the gap can still be delivered in
-//! order. When the buffer is full (or on [`MoldSequencer::flush`] / end of session) the earliest
-//! gap is declared lost and the held packets behind it are delivered.
+//! order. A gap is known from a packet held beyond it or from a heartbeat (or end of session)
+//! announcing a later sequence. It is declared lost, and the held packets behind it delivered,
+//! when it has stayed open for the configured gap timeout (time-aware calls,
+//! [`MoldSequencer::on_packet_at`] and [`MoldSequencer::poll_gap`]), when the buffer is full, or
+//! on [`MoldSequencer::flush`] / end of session.
 //!
 //! Nothing is allocated per packet after construction, unless a held datagram is larger than
 //! the configured slot size (the slot then grows once and keeps its capacity; counted in
@@ -89,7 +92,14 @@ pub struct SequencerConfig {
     /// Sequence expected first in each session (MoldUDP64 sessions start at 1); `None` joins
     /// mid-stream at the first packet seen.
     pub first_expected: Option<u64>,
+    /// How long (nanoseconds of the caller's clock: receive time) a gap may stay open before
+    /// it is declared lost, in the time-aware calls; `None` waits for the buffer to fill, a
+    /// flush or the end of session.
+    pub gap_timeout_ns: Option<u64>,
 }
+
+/// Default [`SequencerConfig::gap_timeout_ns`]: one second.
+pub const DEFAULT_GAP_TIMEOUT_NS: u64 = 1_000_000_000;
 
 impl Default for SequencerConfig {
     fn default() -> Self {
@@ -97,6 +107,7 @@ impl Default for SequencerConfig {
             reorder_packets: 32,
             slot_bytes: 1500,
             first_expected: Some(1),
+            gap_timeout_ns: Some(DEFAULT_GAP_TIMEOUT_NS),
         }
     }
 }
@@ -132,6 +143,46 @@ pub struct SequencerStats {
     pub session_changes: u64,
     /// Held datagrams larger than a slot (the slot grew).
     pub slot_grows: u64,
+    /// Of the gaps declared lost, those declared because they outlived the gap timeout.
+    pub gaps_timed_out: u64,
+}
+
+impl SequencerStats {
+    /// Adds `other`'s counters to these (for several sequencers, e.g. one per stream).
+    pub fn accumulate(&mut self, other: &Self) {
+        let Self {
+            packets,
+            malformed,
+            messages_delivered,
+            duplicate_packets,
+            duplicate_messages,
+            partial_overlaps,
+            packets_held,
+            reorders_filled,
+            gaps_lost,
+            messages_lost,
+            heartbeats,
+            end_of_sessions,
+            session_changes,
+            slot_grows,
+            gaps_timed_out,
+        } = *other;
+        self.packets += packets;
+        self.malformed += malformed;
+        self.messages_delivered += messages_delivered;
+        self.duplicate_packets += duplicate_packets;
+        self.duplicate_messages += duplicate_messages;
+        self.partial_overlaps += partial_overlaps;
+        self.packets_held += packets_held;
+        self.reorders_filled += reorders_filled;
+        self.gaps_lost += gaps_lost;
+        self.messages_lost += messages_lost;
+        self.heartbeats += heartbeats;
+        self.end_of_sessions += end_of_sessions;
+        self.session_changes += session_changes;
+        self.slot_grows += slot_grows;
+        self.gaps_timed_out += gaps_timed_out;
+    }
 }
 
 #[derive(Debug)]
@@ -229,6 +280,8 @@ pub struct MoldSequencer {
     highest_next: u64,
     ended: bool,
     held: HeldPackets,
+    /// The open gap's first sequence and when it was first seen open.
+    gap_open: Option<(u64, u64)>,
     stats: SequencerStats,
 }
 
@@ -265,6 +318,7 @@ impl MoldSequencer {
             highest_next: 0,
             ended: false,
             held: HeldPackets::new(config.reorder_packets, config.slot_bytes),
+            gap_open: None,
             stats: SequencerStats::default(),
         }
     }
@@ -351,6 +405,51 @@ impl MoldSequencer {
         })
     }
 
+    /// [`on_packet`](Self::on_packet) for a datagram received at `now_ns`, then
+    /// [`poll_gap`](Self::poll_gap): a gap open for longer than the gap timeout is declared
+    /// lost.
+    pub fn on_packet_at<F: FnMut(SeqEvent<'_>)>(
+        &mut self,
+        now_ns: u64,
+        datagram: &[u8],
+        mut sink: F,
+    ) -> Result<PacketOutcome, MoldError> {
+        let outcome = self.on_packet(datagram, &mut sink);
+        self.poll_gap(now_ns, &mut sink);
+        outcome
+    }
+
+    /// Times the open gap at `now_ns` (the same clock as the packets' receive times): the gap
+    /// is timed from when it was first seen open here, and declared lost once it has stayed
+    /// open for the gap timeout (the held packets behind it are then delivered, and a further
+    /// gap is timed from now). Call it on a timer too, when packets stop. Returns whether a gap
+    /// was declared lost.
+    pub fn poll_gap<F: FnMut(SeqEvent<'_>)>(&mut self, now_ns: u64, sink: &mut F) -> bool {
+        let Some(gap) = self.pending_gap() else {
+            self.gap_open = None;
+            return false;
+        };
+        let since = match self.gap_open {
+            Some((first, since)) if first == gap.first => since,
+            _ => {
+                self.gap_open = Some((gap.first, now_ns));
+                now_ns
+            }
+        };
+        let Some(timeout) = self.config.gap_timeout_ns else {
+            return false;
+        };
+        if now_ns.saturating_sub(since) < timeout {
+            return false;
+        }
+        self.stats.gaps_timed_out += 1;
+        self.declare_lost(gap.first, gap.end, sink);
+        self.expected = Some(gap.end);
+        self.drain(sink);
+        self.gap_open = self.pending_gap().map(|g| (g.first, now_ns));
+        true
+    }
+
     /// Declares every open gap lost and delivers every held packet, in order. Called at end of
     /// session, on session change, and by the owner when it stops waiting (e.g. on a timer).
     pub fn flush<F: FnMut(SeqEvent<'_>)>(&mut self, sink: &mut F) {
@@ -378,6 +477,7 @@ impl MoldSequencer {
         self.highest_next = 0;
         self.ended = false;
         self.held.clear();
+        self.gap_open = None;
     }
 
     fn on_messages<F: FnMut(SeqEvent<'_>)>(
@@ -482,7 +582,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<PacketOutcome>(), 16);
         assert_eq!(std::mem::size_of::<SeqRange>(), 16);
         assert_eq!(std::mem::size_of::<SeqEvent<'_>>(), 32);
-        assert_eq!(std::mem::size_of::<SequencerStats>(), 14 * 8);
+        assert_eq!(std::mem::size_of::<SequencerStats>(), 15 * 8);
     }
 
     #[test]

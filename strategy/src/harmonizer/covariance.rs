@@ -101,6 +101,13 @@ impl EwmaCovariance {
         skipped
     }
 
+    /// Event time started again (a new day, the next file of a replay): the next mid of each
+    /// instrument is a fresh snapshot, not a return over a negative interval. The estimates
+    /// stay.
+    pub fn rebase_time(&mut self) {
+        self.last_ts.fill(None);
+    }
+
     /// Covariance rate of `i` and `j`, bps^2 per second (0 when unknown or out of range).
     #[inline]
     pub fn rate(&self, i: usize, j: usize) -> f64 {

@@ -43,6 +43,9 @@ pub enum Binding {
     /// The final limit guard refused an intent that would have broken a limit (a bug guard;
     /// counted in the stats).
     LimitGuard = 15,
+    /// The book is crossed or locked (best bid at or above best ask): nothing is marked or
+    /// sent.
+    CrossedBook = 16,
 }
 
 /// Why the harmonizer did what it did on one update. Fixed-size and `Copy`.

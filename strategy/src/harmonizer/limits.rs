@@ -61,6 +61,12 @@ impl TokenBucket {
         }
     }
 
+    /// Event time started again from `now_ns` (a new capture day, the next file of a replay):
+    /// refills count from `now_ns`, the tokens held stay (a reset never adds tokens).
+    pub fn rebase(&mut self, now_ns: u64) {
+        self.last_ns = Some(now_ns);
+    }
+
     /// Tokens now held.
     pub fn tokens(&self) -> f64 {
         self.tokens
@@ -109,6 +115,19 @@ mod tests {
         assert!(!b.try_take(0));
         assert!(b.try_take(10 * S));
         assert!((b.tokens() - 2.0).abs() < 1e-9, "capped at the capacity");
+    }
+
+    #[test]
+    fn a_rebased_bucket_refills_from_the_new_time_without_a_bonus() {
+        let mut b = TokenBucket::new(1.0, 1);
+        assert!(b.try_take(50_000 * S));
+        // Back to the start of a day: jitter refills nothing and the bucket waits...
+        assert!(!b.try_take(34_200 * S));
+        assert!(!b.try_take(34_201 * S));
+        // ...for the old time, unless event time is rebased.
+        b.rebase(34_200 * S);
+        assert!(!b.try_take(34_200 * S), "a rebase adds no token");
+        assert!(b.try_take(34_201 * S));
     }
 
     #[test]

@@ -84,7 +84,19 @@ pub struct HarmonizerStats {
     pub params_applied: u64,
     /// Parameter sets refused (shape mismatch).
     pub params_rejected: u64,
+    /// Updates with a crossed or locked book (nothing marked, nothing sent).
+    pub crossed_book: u64,
+    /// Times event time went back by more than [`TIME_RESET_NS`] and the time-based state was
+    /// reset.
+    pub time_resets: u64,
 }
+
+/// Event time that goes back by more than this (a new capture day, the next file of a replay,
+/// a capture whose timestamps loop) starts a new time base: the order-rate bucket counts from
+/// the new time (keeping its tokens), pending predictions are dropped unscored (their horizon
+/// was in the old time) and the covariance takes fresh snapshots. Smaller steps back are
+/// jitter: they refill and score nothing, as before.
+pub const TIME_RESET_NS: u64 = 1_000_000_000;
 
 /// Why the harmonizer could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,6 +174,8 @@ pub struct Harmonizer {
     daily_loss_latched: bool,
     fill_mode: FillMode,
     intent_seq: u64,
+    /// The latest event time seen (`None` before the first decision).
+    time_high: Option<u64>,
     stats: HarmonizerStats,
 }
 
@@ -207,6 +221,7 @@ impl Harmonizer {
             daily_loss_latched: false,
             fill_mode,
             intent_seq: 0,
+            time_high: None,
             stats: HarmonizerStats::default(),
             shrink: [0.0; MAX_MODELS],
         };
@@ -284,6 +299,7 @@ impl Harmonizer {
     ) -> Option<OrderIntent> {
         self.stats.decisions += 1;
         let now = event_time(u);
+        self.observe_time(now);
         *rec = DecisionRecord {
             update_seq: u.seq,
             instrument: u.instrument,
@@ -308,6 +324,13 @@ impl Harmonizer {
                 return None;
             }
         };
+        if bid >= ask {
+            // Crossed or locked (a cross in progress, a feed fault): its mid is no price.
+            self.stats.crossed_book += 1;
+            rec.binding = Binding::CrossedBook;
+            rec.exposure_before = Qty::from_raw(self.positions.exposure(i));
+            return None;
+        }
         let mid_raw = ((i128::from(bid.raw()) + i128::from(ask.raw())) / 2) as i64;
         let mid = mid_raw as f64 / kestrel_core::FIXED_SCALE as f64;
 
@@ -387,6 +410,24 @@ impl Harmonizer {
             ask,
             rec,
         )
+    }
+
+    /// Starts a new time base when event time goes back by more than [`TIME_RESET_NS`].
+    fn observe_time(&mut self, now: u64) {
+        let high = match self.time_high {
+            Some(high) if now.saturating_add(TIME_RESET_NS) < high => {
+                self.stats.time_resets += 1;
+                self.bucket.rebase(now);
+                for p in &mut self.pending {
+                    p.active = false;
+                }
+                self.cov.rebase_time();
+                now
+            }
+            Some(high) => high.max(now),
+            None => now,
+        };
+        self.time_high = Some(high);
     }
 
     fn score_pending(&mut self, i: usize, mid: f64, now: u64) {

@@ -3,17 +3,18 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use kestrel_feeds::handler::write_itch_capture;
 use kestrel_feeds::lobster::{
-    ImportReport, parse_messages, parse_orderbook, plan_import, write_lobster_capture,
+    BookRow, ImportReport, LobsterError, LobsterMessage, open_lobster, plan_import, read_messages,
+    read_orderbook, write_lobster_capture,
 };
 
-use super::{now_ns, read_text};
+use super::now_ns;
 
 /// What to import.
 #[derive(Debug, Subcommand)]
@@ -31,10 +32,10 @@ pub enum ImportCommand {
 /// `kestrel import lobster`.
 #[derive(Debug, Args)]
 pub struct LobsterArgs {
-    /// LOBSTER message file (CSV).
+    /// LOBSTER message file (CSV, or gzip-compressed `.csv.gz`).
     #[arg(long)]
     pub messages: PathBuf,
-    /// LOBSTER orderbook file (CSV), one row per message.
+    /// LOBSTER orderbook file (CSV or `.csv.gz`), one row per message.
     #[arg(long)]
     pub orderbook: PathBuf,
     /// Symbol to publish the events under (1 to 8 ASCII characters).
@@ -68,6 +69,23 @@ impl ImportCommand {
     }
 }
 
+/// Parsed rows of a LOBSTER message file and its orderbook file.
+pub type LobsterRows = (
+    Vec<Result<LobsterMessage, LobsterError>>,
+    Vec<Result<BookRow, LobsterError>>,
+);
+
+/// Reads and parses a LOBSTER message file and its orderbook file (plain or gzip, streamed).
+pub fn read_lobster_rows(messages: &Path, orderbook: &Path) -> anyhow::Result<LobsterRows> {
+    let read =
+        |path: &Path| open_lobster(path).with_context(|| format!("opening {}", path.display()));
+    let m = read_messages(read(messages)?)
+        .with_context(|| format!("reading {}", messages.display()))?;
+    let b = read_orderbook(read(orderbook)?)
+        .with_context(|| format!("reading {}", orderbook.display()))?;
+    Ok((m, b))
+}
+
 /// Prints the import's row errors and counts (shared with `verify`).
 pub fn print_import_report(r: &ImportReport) {
     if r.book_rows != r.messages {
@@ -86,7 +104,7 @@ pub fn print_import_report(r: &ImportReport) {
         println!("line {}: event not applicable: {}", u.line, u.error);
     }
     println!(
-        "rows={} bad_messages={} bad_book_rows={} unapplied={} initial_levels={} learned={} vanished={} adjusted={} reattributed_events={}",
+        "rows={} bad_messages={} bad_book_rows={} unapplied={} initial_levels={} learned={} vanished={} adjusted={} reattributed_events={} reanchored={} crosses={} cross_executions={} halts={}",
         r.messages,
         r.message_errors.len(),
         r.book_errors.len(),
@@ -95,7 +113,11 @@ pub fn print_import_report(r: &ImportReport) {
         r.learned,
         r.vanished,
         r.adjusted,
-        r.reattributed_events
+        r.reattributed_events,
+        r.reanchored,
+        r.crosses,
+        r.cross_executions,
+        r.halts
     );
 }
 
@@ -107,9 +129,8 @@ pub(crate) fn create(path: &PathBuf) -> anyhow::Result<BufWriter<File>> {
 
 impl LobsterArgs {
     fn run(self) -> anyhow::Result<ExitCode> {
-        let messages = read_text(&self.messages)?;
-        let orderbook = read_text(&self.orderbook)?;
-        let plan = plan_import(parse_messages(&messages), parse_orderbook(&orderbook));
+        let (messages, orderbook) = read_lobster_rows(&self.messages, &self.orderbook)?;
+        let plan = plan_import(messages, orderbook);
         if plan.events.is_empty() {
             bail!("{}: no message rows", self.messages.display());
         }

@@ -21,9 +21,11 @@ use std::path::Path;
 
 use anyhow::Context;
 
-/// Reads a whole text file, naming it in the error.
+/// Reads a whole text file, plain or gzip-compressed (e.g. a LOBSTER `.csv.gz`), naming it in
+/// the error.
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    kestrel_feeds::lobster::read_lobster_text(path)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// Nanoseconds since the Unix epoch now (0 if the clock is before 1970).

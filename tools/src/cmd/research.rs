@@ -92,12 +92,10 @@ fn load_updates(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, Option<Instrume
     if name.ends_with(".kcap") {
         return load_kcap(path).map(|(u, t)| (u, Some(t)));
     }
-    if name.contains("orderbook") && name.ends_with(".csv") {
+    if name.contains("orderbook") && (name.ends_with(".csv") || name.ends_with(".csv.gz")) {
         let msg_path = path.with_file_name(name.replacen("orderbook", "message", 1));
-        let book =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let msgs = std::fs::read_to_string(&msg_path)
-            .with_context(|| format!("reading {}", msg_path.display()))?;
+        let book = super::read_text(path)?;
+        let msgs = super::read_text(&msg_path)?;
         let (updates, errors) = read_lobster(&book, &msgs, InstrumentId(0));
         for e in errors.iter().take(10) {
             eprintln!("skipped: {e}");
@@ -108,7 +106,7 @@ fn load_updates(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, Option<Instrume
         return Ok((updates, None));
     }
     bail!(
-        "{}: expected a .kcap capture or a LOBSTER *_orderbook_N.csv",
+        "{}: expected a .kcap capture or a LOBSTER *_orderbook_N.csv[.gz]",
         path.display()
     )
 }

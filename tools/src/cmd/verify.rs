@@ -8,10 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use kestrel_feeds::lobster::{BookLevel, verify_lobster};
+use kestrel_feeds::lobster::{BookLevel, plan_import, verify_plan};
 
-use super::import::print_import_report;
-use super::read_text;
+use super::import::{print_import_report, read_lobster_rows};
 
 /// What to verify.
 #[derive(Debug, Subcommand)]
@@ -25,10 +24,10 @@ pub enum VerifyCommand {
 /// `kestrel verify lobster`.
 #[derive(Debug, Args)]
 pub struct LobsterArgs {
-    /// LOBSTER message file (CSV).
+    /// LOBSTER message file (CSV, or gzip-compressed `.csv.gz`).
     #[arg(long)]
     pub messages: PathBuf,
-    /// LOBSTER orderbook file (CSV).
+    /// LOBSTER orderbook file (CSV, or gzip-compressed `.csv.gz`).
     #[arg(long)]
     pub orderbook: PathBuf,
     /// Symbol (default: the message file name up to its first `_`, e.g. `AAPL`).
@@ -67,9 +66,8 @@ impl LobsterArgs {
             Some(s) => s,
             None => symbol_from_name(&self.messages).unwrap_or_else(|| "LOBSTER".to_owned()),
         };
-        let messages = read_text(&self.messages)?;
-        let orderbook = read_text(&self.orderbook)?;
-        let (plan, _, report) = verify_lobster(&messages, &orderbook, &symbol)
+        let (messages, orderbook) = read_lobster_rows(&self.messages, &self.orderbook)?;
+        let (plan, _, report) = verify_plan(plan_import(messages, orderbook), &symbol)
             .with_context(|| format!("verifying {}", self.messages.display()))?;
         if plan.events.is_empty() {
             bail!("{}: no message rows", self.messages.display());
@@ -104,8 +102,8 @@ impl LobsterArgs {
             );
         }
         println!(
-            "checks={} mismatched={} learned={}",
-            report.checks, report.mismatched, report.learned
+            "checks={} mismatched={} learned={} reanchored={}",
+            report.checks, report.mismatched, report.learned, report.reanchored
         );
         Ok(if report.mismatched == 0 {
             ExitCode::SUCCESS
