@@ -52,8 +52,8 @@ use crate::session::live::{
     FeedParts, FeedSide, GatewayControl, GatewaySide, RestartPlan, TimedVenue, VenueRun,
     VenueThread,
 };
-use crate::session::sidecar::{self, SidecarArgs};
 use crate::session::ops::{OpsServer, OpsShared};
+use crate::session::sidecar::{self, SidecarArgs};
 use crate::session::summary::{StrategySummary, Summary, ThreadSummary};
 use crate::session::trading::{Reconciliation, print_trading};
 use crate::session::write::SessionDir;
