@@ -254,7 +254,6 @@ fn run_source<'a, I, E>(
 ) -> anyhow::Result<(Ran, GatewaySink)>
 where
     I: Iterator<Item = Result<Record<'a>, E>> + Send,
-    E: Send,
 {
     let progress = Progress::new();
     let mut ops_task = (hlog, reloader);
