@@ -68,10 +68,10 @@ struct Pending {
 /// Replays capture records through a [`FeedHandler`] as a pipeline source. Each poll takes one
 /// record (paced per [`Pace`]); after the last record the handler is finished (held packets
 /// delivered, open gaps declared lost) and the source reports done.
-pub struct CaptureSource<I: Iterator> {
+#[derive(Debug)]
+pub struct CaptureSource<I> {
     handler: FeedHandler,
-    /// Peekable: a paced record that is not due yet stays here while the source reports idle.
-    records: std::iter::Peekable<I>,
+    records: I,
     pacer: Pacer,
     clock: TscClock,
     seq: u64,
@@ -87,19 +87,16 @@ pub struct CaptureSource<I: Iterator> {
     dirty: Vec<InstrumentId>,
     /// Accepted events merged into a later update (packet policy).
     merged: u64,
+    /// A paced record taken but not due yet: its receive time, intended send time and channel.
+    /// The source reports idle until then (never blocking the hot loop); its payload is in
+    /// `held`.
+    not_due: Option<(Timestamp, Timestamp, u16)>,
+    /// The pending record's payload (preallocated for the largest UDP payload).
+    held: Vec<u8>,
 }
 
-impl<I: Iterator> std::fmt::Debug for CaptureSource<I> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CaptureSource")
-            .field("handler", &self.handler)
-            .field("pacer", &self.pacer)
-            .field("seq", &self.seq)
-            .field("finished", &self.finished)
-            .field("unpublished", &self.unpublished)
-            .finish_non_exhaustive()
-    }
-}
+/// Bytes kept for a record that is not due yet (the largest UDP payload fits).
+const HELD_CAPACITY: usize = 65_536;
 
 /// Turns handler events into book updates on the way to the pipeline's output.
 struct UpdateSink<'a, E> {
@@ -261,7 +258,7 @@ where
     pub fn new(handler: FeedHandler, records: I, pace: Pace, clock: TscClock) -> Self {
         Self {
             handler,
-            records: records.peekable(),
+            records,
             pacer: Pacer::new(pace),
             clock,
             seq: 0,
@@ -272,6 +269,8 @@ where
             pending: Vec::new(),
             dirty: Vec::new(),
             merged: 0,
+            not_due: None,
+            held: Vec::with_capacity(HELD_CAPACITY),
         }
     }
 
@@ -293,7 +292,7 @@ where
     }
 }
 
-impl<I: Iterator> CaptureSource<I> {
+impl<I> CaptureSource<I> {
     /// The handler's counters (records, anomalies, ...).
     pub fn stats(&self) -> HandlerStats {
         self.handler.stats()
@@ -339,21 +338,43 @@ where
 
     #[inline]
     fn poll<E: Emit<BookUpdate>>(&mut self, out: &mut E) -> SourceStatus {
-        // Paced: a record that is not due yet is left in place and the source reports idle, so
+        // Paced: a record that is not due yet waits in `held` and the source reports idle, so
         // the pipeline's loop keeps control (interval ends, abort) instead of blocking here.
-        if self.pacer.pace() != Pace::Max
-            && let Some(Ok(next)) = self.records.peek()
-        {
-            let due = self.pacer.intended(next.recv_ts, &self.clock);
+        if let Some((recv_ts, due, channel)) = self.not_due {
             if self.clock.now() < due {
                 return SourceStatus::Idle;
             }
+            self.not_due = None;
+            let mut sink = UpdateSink {
+                out,
+                seq: &mut self.seq,
+                clock: &self.clock,
+                recv: due,
+                publish: self.publish.as_deref(),
+                unpublished: &mut self.unpublished,
+                policy: self.policy,
+                pending: &mut self.pending,
+                dirty: &mut self.dirty,
+                merged: &mut self.merged,
+            };
+            self.handler
+                .on_channel_datagram(channel, recv_ts, &self.held, &mut sink);
+            if !sink.dirty.is_empty() {
+                sink.flush(self.handler.books());
+            }
+            return SourceStatus::Busy;
         }
         match self.records.next() {
             Some(Ok(record)) => {
                 // Paced: latency counts from the intended send time (coordinated-omission
                 // correction); unpaced: from now.
                 let recv = self.pacer.intended(record.recv_ts, &self.clock);
+                if self.pacer.pace() != Pace::Max && self.clock.now() < recv {
+                    self.held.clear();
+                    self.held.extend_from_slice(record.payload);
+                    self.not_due = Some((record.recv_ts, recv, record.channel));
+                    return SourceStatus::Idle;
+                }
                 let mut sink = UpdateSink {
                     out,
                     seq: &mut self.seq,
