@@ -219,7 +219,8 @@ mod tests {
         let plain = open_capture(&data.join(name)).unwrap();
         let dir = std::env::temp_dir().join(format!("ksim-gz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for n in [name, &name.replacen("_message_", "_orderbook_", 1)] {
+        let book = name.replacen("_message_", "_orderbook_", 1);
+        for n in [name, book.as_str()] {
             let raw = std::fs::read(data.join(n)).unwrap();
             std::fs::write(dir.join(format!("{n}.gz")), gzip_stored(&raw)).unwrap();
         }
