@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use kestrel_core::{InstrumentTable, Timestamp};
 use kestrel_feeds::handler::{header_instruments, write_itch_capture};
 use kestrel_feeds::kcap::{KcapError, KcapReader, PayloadKind};
-use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
+use kestrel_feeds::lobster::{
+    parse_messages, parse_orderbook, plan_import, read_lobster_text, write_lobster_capture,
+};
 
 /// Why a capture could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +94,7 @@ fn from_kcap(
 }
 
 /// The LOBSTER order-book file that goes with a message file (`..._message_N.csv` ->
-/// `..._orderbook_N.csv`).
+/// `..._orderbook_N.csv`, `.csv.gz` -> `.csv.gz`).
 pub fn lobster_orderbook_path(messages: &Path) -> Option<PathBuf> {
     let name = messages.file_name()?.to_str()?;
     name.contains("_message_")
@@ -111,7 +113,8 @@ fn lobster_symbol(messages: &Path) -> String {
 }
 
 /// Opens `path`: a `.kcap` (by its magic), a LOBSTER message CSV (`*_message_*.csv`, with its
-/// order-book file beside it), or a raw ITCH 5.0 file.
+/// order-book file beside it; either may be gzip, e.g. `*_message_10.csv.gz`), or a raw ITCH
+/// 5.0 file.
 pub fn open_capture(path: &Path) -> Result<MarketCapture, CaptureError> {
     let head = {
         use std::io::Read;
@@ -128,8 +131,9 @@ pub fn open_capture(path: &Path) -> Result<MarketCapture, CaptureError> {
         return from_kcap(path, reader, format!("kcap {}", path.display()));
     }
     if let Some(book) = lobster_orderbook_path(path) {
-        let messages = std::fs::read_to_string(path).map_err(io(path))?;
-        let orderbook = std::fs::read_to_string(&book).map_err(io(&book))?;
+        // Plain CSV or gzip (LOBSTER's full-day samples are `.csv.gz`), by magic bytes.
+        let messages = read_lobster_text(path).map_err(io(path))?;
+        let orderbook = read_lobster_text(&book).map_err(io(&book))?;
         let plan = plan_import(parse_messages(&messages), parse_orderbook(&orderbook));
         if plan.events.is_empty() || plan.depth == 0 {
             return Err(CaptureError::Lobster {
@@ -185,5 +189,44 @@ mod tests {
         );
         assert_eq!(lobster_symbol(p), "AAPL");
         assert!(lobster_orderbook_path(Path::new("x.kcap")).is_none());
+        assert_eq!(
+            lobster_orderbook_path(Path::new("/d/GOOG_x_message_10.csv.gz")).unwrap(),
+            Path::new("/d/GOOG_x_orderbook_10.csv.gz")
+        );
+    }
+
+    /// `bytes` as a gzip member made of stored (uncompressed) deflate blocks (RFC 1951 3.2.4,
+    /// RFC 1952): enough to prove the reader inflates what it is given.
+    fn gzip_stored(bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+        let chunks: Vec<&[u8]> = bytes.chunks(65_535).collect();
+        for (i, c) in chunks.iter().enumerate() {
+            out.push(u8::from(i + 1 == chunks.len()));
+            let len = c.len() as u16;
+            out.extend(len.to_le_bytes());
+            out.extend((!len).to_le_bytes());
+            out.extend_from_slice(c);
+        }
+        out.extend(crc32fast::hash(bytes).to_le_bytes());
+        out.extend((bytes.len() as u32).to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn a_gzip_lobster_pair_opens_as_the_plain_one() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/lobster");
+        let name = "AAPL_2012-06-21_34200000_57600000_message_10.csv";
+        let plain = open_capture(&data.join(name)).unwrap();
+        let dir = std::env::temp_dir().join(format!("ksim-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let book = name.replacen("_message_", "_orderbook_", 1);
+        for n in [name, book.as_str()] {
+            let raw = std::fs::read(data.join(n)).unwrap();
+            std::fs::write(dir.join(format!("{n}.gz")), gzip_stored(&raw)).unwrap();
+        }
+        let gz = open_capture(&dir.join(format!("{name}.gz"))).unwrap();
+        assert_eq!(gz.instruments.len(), plain.instruments.len());
+        assert_eq!(gz.reader.bytes(), plain.reader.bytes(), "the same capture");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
