@@ -298,7 +298,7 @@ impl DbnFeed {
                     };
                     ctx.apply(&e, sink)
                 }
-                Err(_) => Err(DbnErrorKind::UnknownRecordType(rec.header().rtype)),
+                Err(kind) => Err(kind),
             },
             Ok(None) => Err(DbnErrorKind::Truncated),
             Err(e) => Err(classify(&e)),
