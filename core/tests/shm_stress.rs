@@ -192,8 +192,9 @@ fn ring_delivers_every_accepted_record_in_order_and_counts_drops() {
     let side = SidecarSegment::attach(&name, &schema(), 1, 1).unwrap();
     let mut consumer = side.take_consumer().unwrap();
     const TOTAL: u64 = 200_000;
+    const MIN_ACCEPTED: u64 = 10_000;
     let done = AtomicBool::new(false);
-    let (accepted, dropped, received, bad) = std::thread::scope(|s| {
+    let (accepted, dropped, received, bad, offered) = std::thread::scope(|s| {
         let c = s.spawn(|| {
             let mut buf = Vec::with_capacity(64);
             let (mut received, mut bad, mut last) = (0u64, 0u64, 0u64);
@@ -224,8 +225,17 @@ fn ring_delivers_every_accepted_record_in_order_and_counts_drops() {
             }
             (received, bad)
         });
-        let mut accepted = 0u64;
-        for seq in 1..=TOTAL {
+        // At least TOTAL records are offered, and more until MIN_ACCEPTED went through: on a
+        // loaded machine the consumer may be descheduled for long stretches (the ring of 64
+        // then drops most of them), and a test of delivery needs deliveries to check.
+        let (mut accepted, mut seq) = (0u64, 0u64);
+        let started = Instant::now();
+        while seq < TOTAL || accepted < MIN_ACCEPTED {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the consumer took only {accepted} of {seq} records in 60 s"
+            );
+            seq += 1;
             let mut r = FeatureRecord {
                 instrument: (seq % 7) as u32,
                 count: 2,
@@ -235,25 +245,26 @@ fn ring_delivers_every_accepted_record_in_order_and_counts_drops() {
             };
             r.features[0] = seq as f32;
             r.features[63] = -(seq as f32);
-            accepted += u64::from(producer.try_publish(&r));
+            let ok = producer.try_publish(&r);
+            accepted += u64::from(ok);
             // A producer at a plausible rate (the consumer must keep up most of the time);
-            // every 4096th record yields so a loaded machine still runs the consumer.
+            // it yields every 4096th record, and after a drop, so a loaded machine still runs
+            // the consumer.
             pause();
-            if seq % 4096 == 0 {
+            if !ok || seq % 4096 == 0 {
                 std::thread::yield_now();
             }
         }
         done.store(true, Ordering::Release);
         let (received, bad) = c.join().unwrap();
-        (accepted, producer.dropped(), received, bad)
+        (accepted, producer.dropped(), received, bad, seq)
     });
-    eprintln!("accepted={accepted} dropped={dropped} received={received} bad={bad}");
-    assert_eq!(bad, 0, "records out of order or damaged");
-    assert!(
-        accepted >= 10_000,
-        "too few records went through to mean anything: {accepted}"
+    eprintln!(
+        "offered={offered} accepted={accepted} dropped={dropped} received={received} bad={bad}"
     );
-    assert_eq!(accepted + dropped, TOTAL);
+    assert_eq!(bad, 0, "records out of order or damaged");
+    assert!(accepted >= MIN_ACCEPTED, "{accepted}");
+    assert_eq!(accepted + dropped, offered);
     assert_eq!(received, accepted, "an accepted record was lost");
     assert_eq!(core.status().dropped, dropped);
 }
