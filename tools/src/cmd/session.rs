@@ -655,6 +655,10 @@ impl SessionArgs {
                 universe: table.iter().map(|i| i.symbol.clone()).collect(),
                 feed_instruments: table.len(),
                 unpublished_updates: 0,
+                publish: kestrel_feeds::feed_stage::PublishPolicy::EveryEvent
+                    .name()
+                    .to_owned(),
+                merged_updates: 0,
                 updates: strategy.engine_stats().updates,
                 update_hash: format!("{:016x}", hash.hash),
                 intents: tally.count,

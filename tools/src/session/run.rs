@@ -17,10 +17,7 @@ use kestrel_core::pipeline::{
 };
 use kestrel_core::{BookUpdate, InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
-use kestrel_feeds::handler::{
-    CaptureFile, FeedEvent, FeedHandler, HandlerConfig, header_instruments,
-};
-use kestrel_feeds::kcap::Record;
+use kestrel_feeds::handler::{CaptureFile, FeedEvent, HandlerConfig, header_instruments};
 use kestrel_feeds::pcap::{ChannelMap, PcapRecords};
 use kestrel_feeds::venue_source::VenueSource;
 use kestrel_strategy::alpha::MODEL_COUNT;
