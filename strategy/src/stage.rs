@@ -483,6 +483,11 @@ impl StrategyStage {
         &self.engine
     }
 
+    /// The engine, mutably (an operator forcing a risk mode between two updates).
+    pub fn engine_mut(&mut self) -> &mut StrategyEngine<SignalAlphaEdges> {
+        &mut self.engine
+    }
+
     #[inline]
     fn note_params_change(&mut self) {
         let applied = self.engine.stats().params_applied;

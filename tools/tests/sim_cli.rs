@@ -135,3 +135,73 @@ fn session_runs_the_loop_and_writes_its_directory() {
         }
     }
 }
+
+/// The threaded session (gateway on its own thread) through a venue crash: the venue dies
+/// mid-session and comes back from its journal; the engine reconnects, logs in at its next
+/// sequence number, and at the end our fills reconcile with the venue's, the order journal
+/// verifies, and resting orders were filled by the queue model (a queue position at fill).
+#[test]
+fn threaded_session_survives_a_venue_restart_and_reconciles() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("session.toml");
+    let strategy =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/session-strategy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "capture = {:?}\npace = \"20\"\nmax_seconds = 120\nstrategy_params = {:?}\n\
+             [venue_restart]\nafter_ms = 1200\ndown_ms = 200\n\
+             [exchange]\nlinger_ms = 300\n",
+            lobster().display().to_string(),
+            strategy.display().to_string()
+        ),
+    )
+    .unwrap();
+    let session = dir.path().join("s");
+    let out = kestrel()
+        .arg("session")
+        .arg("--config")
+        .arg(&config)
+        .arg("--mode")
+        .arg("threaded")
+        .arg("--session-dir")
+        .arg(&session)
+        .output()
+        .unwrap();
+    let last = last_line(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(last.contains("reconciled=true"), "{stdout}");
+    assert!(stdout.contains("mode=threaded"), "{stdout}");
+    assert!(stdout.contains("venue restarts=1"), "{stdout}");
+    assert!(stdout.contains("tick_to_trade_part total"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(session.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["fills"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(summary["reconciliation"]["matched"], true, "{summary}");
+    assert_eq!(summary["reconciliation"]["missing"], 0, "{summary}");
+    assert!(
+        summary["avg_queue_position"].is_number(),
+        "resting orders filled by the queue model: {summary}"
+    );
+    assert!(
+        summary["tick_to_trade_parts"]["total"]["count"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let exchange = std::fs::read_to_string(session.join("exchange.txt")).unwrap();
+    assert!(exchange.contains("restarts=1"), "{exchange}");
+    // The order journal verifies.
+    let verify = kestrel()
+        .arg("journal")
+        .arg("verify")
+        .arg(session.join("orders.journal"))
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

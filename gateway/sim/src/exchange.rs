@@ -2,6 +2,13 @@
 //! SoupBinTCP/OUCH order entry, the ITCH/MoldUDP64 feed over UDP and the retransmission server,
 //! all on one thread polling non-blocking sockets. `kestrel sim-exchange` runs it in the
 //! foreground; `kestrel session` runs it on a thread of its own.
+//!
+//! With `journal` set, the venue writes its journal there ([`crate::journal`]); started again
+//! with the same journal, capture and settings (after a crash, `kill -9`, or a clean stop) it
+//! replays it first and carries on from where it was: the same book and open orders, every
+//! participant's sequenced stream (a client logging in at its next sequence number gets what
+//! it missed), the same market-data sequence and message store, and the capture replay
+//! continuing from the same event.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,6 +20,7 @@ use kestrel_core::Timestamp;
 use kestrel_core::clock::Pace;
 use kestrel_gateway::soupbin::SessionId;
 
+use crate::journal::{JournalError, JournalWriter, fingerprint, read_journal};
 use crate::latency::LatencyConfig;
 use crate::market::BackgroundFeed;
 use crate::market::{BackgroundStats, open_capture};
@@ -52,6 +60,9 @@ pub enum ExchangeError {
     /// The capture has no events.
     #[error("the capture has no market events")]
     EmptyCapture,
+    /// The venue journal.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 /// Self-match prevention as the config names it.
@@ -108,6 +119,13 @@ pub struct ExchangeConfig {
     pub linger_ms: u64,
     /// Latency model.
     pub latency: LatencyConfig,
+    /// The interface a multicast feed goes out of, by address (`127.0.0.1`: loopback).
+    pub multicast_interface: Option<std::net::Ipv4Addr>,
+    /// The venue journal (absent: none). An existing journal is replayed at start.
+    pub journal: Option<PathBuf>,
+    /// `fdatasync` every journal record (power-loss safe; without it a killed process still
+    /// loses nothing).
+    pub journal_sync: bool,
 }
 
 impl Default for ExchangeConfig {
@@ -125,6 +143,9 @@ impl Default for ExchangeConfig {
             login_wait_ms: 10_000,
             linger_ms: 1_000,
             latency: LatencyConfig::default(),
+            multicast_interface: None,
+            journal: None,
+            journal_sync: false,
         }
     }
 }
@@ -197,6 +218,54 @@ pub struct ExchangeReport {
     pub elapsed: Duration,
     /// Whether the run was stopped before the capture ended.
     pub stopped: bool,
+    /// Whether the run ended as a crash ([`run_exchange_with`]'s `crash`): no End of Session,
+    /// no end of day, sockets dropped.
+    pub crashed: bool,
+    /// What the journal rebuilt at start (`None` without a journal).
+    pub recovered: Option<Recovered>,
+    /// Journal records written by this run.
+    pub journal_records: u64,
+    /// Journal writes that failed.
+    pub journal_errors: u64,
+    /// Each participant's sequenced stream length at the end.
+    pub streams: Vec<u64>,
+}
+
+/// What a venue started on an existing journal rebuilt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Records replayed.
+    pub records: u64,
+    /// Participant messages among them.
+    pub messages: u64,
+    /// Bytes of a torn last record cut.
+    pub torn_bytes: u64,
+    /// Venue time it resumed at.
+    pub resumed_at: Timestamp,
+    /// Sequenced messages rebuilt across every participant's stream.
+    pub stream_messages: u64,
+    /// Market-data messages rebuilt (the MoldUDP64 store).
+    pub feed_messages: u64,
+}
+
+/// The fingerprint a venue journal must carry: the capture, the participants and every setting
+/// that decides what the venue does.
+fn venue_fingerprint(
+    source: &str,
+    instruments: usize,
+    participants: usize,
+    cfg: &ExchangeConfig,
+) -> u64 {
+    let settings = format!(
+        "{}|{}|{}|{:?}|{:?}",
+        cfg.session, cfg.mold_session, cfg.cancel_on_disconnect, cfg.smp, cfg.latency
+    );
+    fingerprint(&[
+        source.as_bytes(),
+        &(instruments as u64).to_le_bytes(),
+        &(participants as u64).to_le_bytes(),
+        settings.as_bytes(),
+    ])
 }
 
 /// Addresses the exchange actually bound (ports resolved), reported once it is up.
@@ -206,6 +275,8 @@ pub struct BoundAddrs {
     pub ouch: SocketAddr,
     /// Retransmission server.
     pub retrans: SocketAddr,
+    /// What the journal rebuilt (a restarted venue).
+    pub recovered: Option<Recovered>,
 }
 
 /// Runs the exchange until the capture is replayed (plus the linger time) or `stop` is set.
@@ -213,6 +284,18 @@ pub struct BoundAddrs {
 pub fn run_exchange(
     setup: &ExchangeSetup,
     stop: &Arc<AtomicBool>,
+    on_bound: &mut dyn FnMut(BoundAddrs),
+) -> Result<ExchangeReport, ExchangeError> {
+    run_exchange_with(setup, stop, &AtomicBool::new(false), on_bound)
+}
+
+/// [`run_exchange`], and when `crash` is set the venue dies on the spot as a killed process
+/// would: no End of Session, no end of day, its sockets simply closed (fault injection; with a
+/// journal, a venue started again carries on).
+pub fn run_exchange_with(
+    setup: &ExchangeSetup,
+    stop: &Arc<AtomicBool>,
+    crash: &AtomicBool,
     on_bound: &mut dyn FnMut(BoundAddrs),
 ) -> Result<ExchangeReport, ExchangeError> {
     let cfg = &setup.config;
@@ -238,10 +321,41 @@ pub fn run_exchange(
             ..VenueConfig::default()
         },
     );
+    let recovered = match &cfg.journal {
+        None => None,
+        Some(path) => {
+            let fp = venue_fingerprint(
+                &capture.source,
+                capture.instruments.len(),
+                credentials.len(),
+                cfg,
+            );
+            let read = read_journal(path, fp)?;
+            let replayed = venue.replay(&read.records, &mut bg);
+            venue.attach_journal(JournalWriter::open(
+                path,
+                fp,
+                read.valid_len,
+                cfg.journal_sync,
+            )?);
+            (replayed.records > 0 || read.torn_bytes > 0).then(|| Recovered {
+                records: replayed.records,
+                messages: replayed.messages,
+                torn_bytes: read.torn_bytes,
+                resumed_at: venue.now(),
+                stream_messages: (0..credentials.len() as u32)
+                    .map(|p| venue.stream(p).len() as u64)
+                    .sum(),
+                feed_messages: venue.mold().store().len(),
+            })
+        }
+    };
+    let participants = credentials.len() as u32;
     let socket = |what, addr| move |source| ExchangeError::Socket { what, addr, source };
     let mut server = SoupServer::bind(setup.ouch, session, credentials)
         .map_err(socket("order entry", setup.ouch))?;
-    let mut feed = UdpFeed::new(setup.itch).map_err(socket("feed", setup.itch))?;
+    let mut feed =
+        UdpFeed::new(setup.itch, cfg.multicast_interface).map_err(socket("feed", setup.itch))?;
     let retrans_addr = cfg.retrans.unwrap_or_else(|| {
         SocketAddr::new(
             "127.0.0.1".parse().unwrap_or(setup.itch.ip()),
@@ -253,25 +367,61 @@ pub fn run_exchange(
     on_bound(BoundAddrs {
         ouch: server.local_addr().unwrap_or(setup.ouch),
         retrans: retrans.local_addr().unwrap_or(retrans_addr),
+        recovered,
     });
     let started = Instant::now();
-    venue.start(first);
-    // Wait for the participants the config asks for (the market does not start without them).
-    let deadline = started + Duration::from_millis(cfg.login_wait_ms);
-    while server.logged_in() < cfg.start_after_logins
-        && Instant::now() < deadline
-        && !stop.load(Ordering::Relaxed)
-    {
-        server.poll(&mut venue, first);
-        retrans.poll(venue.mold());
-        venue.release(first, &mut feed);
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    // A venue rebuilt from its journal carries on where it was, without waiting for logins.
+    let first = if venue.started() {
+        venue.now()
+    } else {
+        venue.start(first);
+        // Wait for the participants the config asks for (the market does not start without
+        // them).
+        let deadline = started + Duration::from_millis(cfg.login_wait_ms);
+        while server.logged_in() < cfg.start_after_logins
+            && Instant::now() < deadline
+            && !stop.load(Ordering::Relaxed)
+            && !crash.load(Ordering::Relaxed)
+        {
+            server.poll(&mut venue, first);
+            retrans.poll(venue.mold());
+            venue.release(first, &mut feed);
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        first
+    };
     let wall0 = Instant::now();
     let mut linger_until: Option<Instant> = None;
     let mut last_sim = first;
     let mut stopped = false;
+    let report = |venue: &SimVenue,
+                  bg: &BackgroundFeed<'_>,
+                  server: &SoupServer,
+                  retrans: &RetransServer,
+                  stopped: bool,
+                  crashed: bool| ExchangeReport {
+        background: bg.stats(),
+        matching: venue.match_stats(),
+        feed: venue.feed_stats(),
+        server: server.stats(),
+        retrans: retrans.stats(),
+        fills: venue.fills().to_vec(),
+        order_entry: venue.order_entry_stats(),
+        elapsed: started.elapsed(),
+        stopped,
+        crashed,
+        recovered,
+        journal_records: venue.journal().map_or(0, JournalWriter::records),
+        journal_errors: venue.journal().map_or(0, JournalWriter::errors),
+        streams: (0..participants)
+            .map(|p| venue.stream(p).len() as u64)
+            .collect(),
+    };
     loop {
+        if crash.load(Ordering::Relaxed) {
+            // Dropping the sockets closes them as the kernel would for a killed process.
+            return Ok(report(&venue, &bg, &server, &retrans, true, true));
+        }
         if stop.load(Ordering::Relaxed) {
             stopped = true;
             break;
@@ -304,19 +454,11 @@ pub fn run_exchange(
             std::thread::sleep(Duration::from_micros(50));
         }
     }
-    let end = Timestamp(last_sim.nanos() + 1);
-    venue.advance(end, Some(&mut bg), &mut feed);
-    venue.end_of_day(end, &mut feed);
+    if !venue.ended() {
+        let end = Timestamp(last_sim.nanos() + 1);
+        venue.advance(end, Some(&mut bg), &mut feed);
+        venue.end_of_day(end, &mut feed);
+    }
     server.end_session(&mut venue);
-    Ok(ExchangeReport {
-        background: bg.stats(),
-        matching: venue.match_stats(),
-        feed: venue.feed_stats(),
-        server: server.stats(),
-        retrans: retrans.stats(),
-        fills: venue.fills().to_vec(),
-        order_entry: venue.order_entry_stats(),
-        elapsed: started.elapsed(),
-        stopped,
-    })
+    Ok(report(&venue, &bg, &server, &retrans, stopped, false))
 }

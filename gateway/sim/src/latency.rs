@@ -3,6 +3,9 @@
 //! the match to the feed. Each is a fixed base plus an optional uniform jitter drawn from a
 //! seeded generator, so a run is reproducible. Delivery keeps each stream in order (a later
 //! message never overtakes an earlier one, as on one TCP connection or one multicast group).
+//! Each stream draws from a generator of its own, so the delays of one stream depend only on
+//! how many of its own messages came before (what lets a restarted venue replay its journal
+//! to exactly the same state, whatever the interleaving of its polls).
 
 use kestrel_core::Timestamp;
 
@@ -65,7 +68,7 @@ pub enum Stream {
 #[derive(Clone, Debug)]
 pub struct LatencyModel {
     config: LatencyConfig,
-    state: u64,
+    state: [u64; 3],
     last_due: [u64; 3],
 }
 
@@ -74,7 +77,14 @@ impl LatencyModel {
     pub fn new(config: LatencyConfig) -> Self {
         Self {
             config,
-            state: config.seed | 1,
+            state: [0u64, 1, 2].map(|i| {
+                // A distinct, non-zero xorshift state per stream.
+                let x = config
+                    .seed
+                    .wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                    .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                (x ^ (x >> 31)) | 1
+            }),
             last_due: [0; 3],
         }
     }
@@ -84,15 +94,16 @@ impl LatencyModel {
         &self.config
     }
 
-    fn draw(&mut self, jitter: u64) -> u64 {
+    fn draw(&mut self, i: usize, jitter: u64) -> u64 {
         if jitter == 0 {
             return 0;
         }
         // xorshift64*: small, fast, reproducible.
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let s = &mut self.state[i];
+        *s ^= *s >> 12;
+        *s ^= *s << 25;
+        *s ^= *s >> 27;
+        let r = s.wrapping_mul(0x2545_F491_4F6C_DD1D);
         r % (jitter + 1)
     }
 
@@ -103,7 +114,7 @@ impl LatencyModel {
             Stream::OrderResponse => (self.config.order_response, 1),
             Stream::MarketData => (self.config.market_data, 2),
         };
-        let d = delay.base_ns + self.draw(delay.jitter_ns);
+        let d = delay.base_ns + self.draw(i, delay.jitter_ns);
         let due = now.nanos().saturating_add(d).max(self.last_due[i]);
         self.last_due[i] = due;
         Timestamp(due)
@@ -139,5 +150,37 @@ mod tests {
         );
         let mut m = LatencyModel::new(LatencyConfig::default());
         assert_eq!(m.due(Stream::MarketData, Timestamp(5)), Timestamp(10_005));
+    }
+
+    #[test]
+    fn each_stream_draws_on_its_own() {
+        let j = Delay {
+            base_ns: 0,
+            jitter_ns: 1_000_000,
+        };
+        let cfg = LatencyConfig {
+            order_entry: j,
+            order_response: j,
+            market_data: j,
+            seed: 7,
+        };
+        // Entry delays alone, and interleaved with draws of the other streams: the same.
+        let mut a = LatencyModel::new(cfg);
+        let alone: Vec<u64> = (0..50)
+            .map(|t| a.due(Stream::OrderEntry, Timestamp(t * 10_000_000)).nanos())
+            .collect();
+        let mut b = LatencyModel::new(cfg);
+        let mixed: Vec<u64> = (0..50)
+            .map(|t| {
+                b.due(Stream::MarketData, Timestamp(t * 10_000_000));
+                b.due(Stream::OrderResponse, Timestamp(t * 10_000_000));
+                b.due(Stream::OrderEntry, Timestamp(t * 10_000_000)).nanos()
+            })
+            .collect();
+        assert_eq!(alone, mixed);
+        assert!(
+            alone.windows(2).any(|w| w[1] - w[0] != 10_000_000),
+            "jittered"
+        );
     }
 }

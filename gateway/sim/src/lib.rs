@@ -11,6 +11,7 @@
 
 pub mod backtest;
 pub mod exchange;
+pub mod journal;
 pub mod latency;
 pub mod market;
 pub mod matching;

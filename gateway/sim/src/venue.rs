@@ -7,6 +7,10 @@
 //! delay, market data reaches the feed after the market-data delay; replayed market events
 //! apply at their recorded times (ties: the recorded event first). The live exchange drives it
 //! from the wall clock (paced) or as fast as it can; the backtest drives it from the capture.
+//!
+//! With a journal attached ([`SimVenue::attach_journal`]) every state-changing call is written
+//! ahead of its effect; [`SimVenue::replay`] applies a journal's records to a fresh venue and
+//! rebuilds the same state (see [`crate::journal`]).
 
 use std::collections::VecDeque;
 
@@ -14,13 +18,14 @@ use kestrel_core::{BookTop, InstrumentId, InstrumentTable, MarketEvent, Timestam
 use kestrel_feeds::moldudp64::MoldSession;
 use kestrel_gateway::ouch::{ClientMessage, ServerMessage};
 
+use crate::journal::{JournalWriter, Record};
 use crate::latency::{LatencyConfig, LatencyModel, Stream};
 use crate::market::BackgroundFeed;
 use crate::matching::{
     CancelReason, EngineConfig, MatchEvent, MatchSink, MatchStats, MatchingEngine, SmpPolicy,
 };
 use crate::order_entry::{FillRecord, OrderEntry, OrderEntryStats};
-use crate::publish::{DropPlan, ItchPublisher, MoldOut, MoldStats, PacketSink};
+use crate::publish::{DropPlan, ItchPublisher, MoldOut, MoldStats, NullPackets, PacketSink};
 
 /// Venue settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +92,26 @@ pub struct SimVenue {
     instruments: InstrumentTable,
     now: Timestamp,
     touched: Vec<InstrumentId>,
+    journal: Option<JournalWriter>,
+    /// The last clock step that did no work and is not journaled yet (it only moved `now`).
+    idle_advance: Option<Timestamp>,
+    started: bool,
+    ended: bool,
+}
+
+/// What [`SimVenue::replay`] rebuilt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Records applied.
+    pub records: u64,
+    /// Participant messages among them.
+    pub messages: u64,
+    /// Replayed market events applied.
+    pub background_events: u64,
+    /// Whether the day had started.
+    pub started: bool,
+    /// Whether the day had ended.
+    pub ended: bool,
 }
 
 impl SimVenue {
@@ -113,12 +138,86 @@ impl SimVenue {
             instruments: instruments.clone(),
             now: Timestamp::ZERO,
             touched: Vec::with_capacity(64),
+            journal: None,
+            idle_advance: None,
+            started: false,
+            ended: false,
             config,
         }
     }
 
+    /// Writes every state-changing call to `journal` from now on, ahead of its effect.
+    pub fn attach_journal(&mut self, journal: JournalWriter) {
+        self.journal = Some(journal);
+    }
+
+    /// The journal, if one is attached.
+    pub fn journal(&self) -> Option<&JournalWriter> {
+        self.journal.as_ref()
+    }
+
+    /// Whether the day started ([`SimVenue::start`]).
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// Whether the day ended ([`SimVenue::end_of_day`]).
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Journals `record` (after the idle clock step before it, so a replay sees the same
+    /// clock).
+    fn write_ahead(&mut self, record: Record) {
+        let Some(j) = self.journal.as_mut() else {
+            return;
+        };
+        if let Some(now) = self.idle_advance.take() {
+            j.append(&Record::Advance { now });
+        }
+        j.append(&record);
+    }
+
+    /// Applies journaled records to this venue (a fresh one, with the same instruments,
+    /// participants and configuration as the venue that wrote them), with `background` the
+    /// same capture from its start; market data goes nowhere (it is in the message store for
+    /// re-requests). Attach the journal for appending afterwards.
+    pub fn replay(&mut self, records: &[Record], background: &mut BackgroundFeed<'_>) -> Replayed {
+        let journal = self.journal.take();
+        let mut out = Replayed::default();
+        let mut sink = NullPackets;
+        for r in records {
+            out.records += 1;
+            match *r {
+                Record::Start { ts } => self.start(ts),
+                Record::Advance { now } => {
+                    out.background_events += self.advance(now, Some(background), &mut sink);
+                }
+                Record::Release { now } => self.release(now, &mut sink),
+                Record::Submit {
+                    participant,
+                    now,
+                    msg,
+                } => {
+                    out.messages += 1;
+                    self.submit(participant, &msg, now);
+                }
+                Record::Disconnect { participant, now } => {
+                    self.disconnect(participant, now);
+                }
+                Record::EndOfDay { ts } => self.end_of_day(ts, &mut sink),
+            }
+        }
+        self.journal = journal;
+        out.started = self.started;
+        out.ended = self.ended;
+        out
+    }
+
     /// Publishes the start of the day (system event, stock directory) at `ts`.
     pub fn start(&mut self, ts: Timestamp) {
+        self.write_ahead(Record::Start { ts });
+        self.started = true;
         self.now = ts;
         if self.config.publish_feed {
             self.publisher.start_of_day(ts);
@@ -127,9 +226,11 @@ impl SimVenue {
 
     /// Publishes the end of the day at `ts` (after everything due by then).
     pub fn end_of_day<S: PacketSink + ?Sized>(&mut self, ts: Timestamp, sink: &mut S) {
+        self.write_ahead(Record::EndOfDay { ts });
+        self.ended = true;
         self.publisher.end_of_day(ts.max(self.now));
         let last = self.publisher_last_due().max(ts.nanos());
-        self.release(Timestamp(last), sink);
+        self.release_due(Timestamp(last), sink);
         self.mold.end_session(last, sink);
     }
 
@@ -202,6 +303,11 @@ impl SimVenue {
     /// A participant's message, sent at `now`: it reaches the engine after the order-entry
     /// delay.
     pub fn submit(&mut self, participant: u32, msg: &ClientMessage, now: Timestamp) {
+        self.write_ahead(Record::Submit {
+            participant,
+            now,
+            msg: *msg,
+        });
         let due = self.latency.due(Stream::OrderEntry, now).nanos();
         self.inbound.push_back((due, participant, *msg));
     }
@@ -212,6 +318,7 @@ impl SimVenue {
         if !self.config.cancel_on_disconnect {
             return 0;
         }
+        self.write_ahead(Record::Disconnect { participant, now });
         let ts = now.max(self.now);
         self.now = ts;
         let mut watcher = |_: &MatchEvent| {};
@@ -301,6 +408,18 @@ impl SimVenue {
         mut background: Option<&mut BackgroundFeed<'_>>,
         sink: &mut S,
     ) -> u64 {
+        if self.journal.is_some() {
+            let bg_due = background
+                .as_mut()
+                .and_then(|b| b.peek_ts())
+                .is_some_and(|t| t <= now);
+            if bg_due || self.next_due().is_some_and(|t| t <= now) {
+                self.write_ahead(Record::Advance { now });
+            } else {
+                // Nothing to do but move the clock: journaled only before the next record.
+                self.idle_advance = Some(now);
+            }
+        }
         let mut applied = 0;
         loop {
             let bg = background.as_mut().and_then(|b| b.peek_ts());
@@ -327,7 +446,7 @@ impl SimVenue {
             break;
         }
         self.now = self.now.max(now);
-        self.release(now, sink);
+        self.release_due(now, sink);
         applied
     }
 
@@ -339,6 +458,20 @@ impl SimVenue {
 
     /// Moves responses due by `now` onto the streams and publishes market data due by `now`.
     pub fn release<S: PacketSink + ?Sized>(&mut self, now: Timestamp, sink: &mut S) {
+        let due = [
+            self.responses.front().map(|x| x.0),
+            self.publisher.next_due().map(|t| t.nanos()),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|t| t <= now.nanos());
+        if due {
+            self.write_ahead(Record::Release { now });
+        }
+        self.release_due(now, sink);
+    }
+
+    fn release_due<S: PacketSink + ?Sized>(&mut self, now: Timestamp, sink: &mut S) {
         while let Some(&(due, p, msg)) = self.responses.front() {
             if due > now.nanos() {
                 break;

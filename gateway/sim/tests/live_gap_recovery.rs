@@ -1,9 +1,11 @@
 //! Packet loss on the live path: the simulated exchange drops chosen feed packets on purpose;
 //! the live MoldUDP64 receiver detects each gap, re-requests it from the retransmission server,
 //! marks its books invalid until the gap is filled, and ends with exactly the book the venue
-//! published. What it delivered, recorded as a `.kcap`, replays to the same books.
+//! published. What it delivered, recorded as a `.kcap`, replays to the same books. The same
+//! over a multicast group on loopback (the receiver joins the group on 127.0.0.1; the venue
+//! sends out of 127.0.0.1 with multicast loop on), where the host allows multicast there.
 
-use std::net::UdpSocket;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,47 +57,9 @@ fn credentials(dir: &std::path::Path) -> PathBuf {
     f
 }
 
-#[test]
-fn dropped_packets_are_re_requested_and_the_book_recovers() {
-    let dir = std::env::temp_dir().join(format!("ksim-gap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    // Reserve a port for the receiver, then free it for the live feed to bind.
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut live = LiveFeed::bind(
-        port.to_string().parse().unwrap(),
-        GapPolicy::default(),
-        TscClock::new(),
-    )
-    .unwrap();
-    let setup = ExchangeSetup {
-        capture: capture(),
-        ouch: "127.0.0.1:0".parse().unwrap(),
-        itch: live.local_addr().unwrap(),
-        credentials: credentials(&dir),
-        pace: Pace::Factor(20.0),
-        config: ExchangeConfig {
-            retrans: Some("127.0.0.1:0".parse().unwrap()),
-            drop_packets: vec![3, 10, 11, 40],
-            drop_every: 37,
-            linger_ms: 1_500,
-            ..ExchangeConfig::default()
-        },
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel::<BoundAddrs>();
-    let exchange = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut on_bound = |a: BoundAddrs| tx.send(a).unwrap();
-            run_exchange(&setup, &stop, &mut on_bound)
-        })
-    };
-    let addrs = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-    // Now that the server's address is known, point the receiver's re-requests at it.
-    live.set_retrans(addrs.retrans).unwrap();
+/// Everything the live feed delivers until End of Session (or 30 s): the books, the recording,
+/// and whether the books were ever marked invalid.
+fn receive_all(live: &mut LiveFeed<TscClock>) -> (FeedHandler, Recorder<Vec<u8>>, bool) {
     let mut handler = FeedHandler::new(HandlerConfig::default());
     let mut recorder = Recorder::new(Vec::new(), "test", Timestamp(0)).unwrap();
     let mut invalid_seen = false;
@@ -121,6 +85,147 @@ fn dropped_packets_are_re_requested_and_the_book_recovers() {
         live.poll(&mut on);
         invalid_seen |= !live.is_valid();
     }
+    (handler, recorder, invalid_seen)
+}
+
+/// Runs the exchange on a thread, its feed to `itch`.
+fn start_exchange(
+    itch: SocketAddr,
+    config: ExchangeConfig,
+    dir: &std::path::Path,
+) -> (
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<
+        Result<kestrel_sim::exchange::ExchangeReport, kestrel_sim::exchange::ExchangeError>,
+    >,
+    BoundAddrs,
+) {
+    let setup = ExchangeSetup {
+        capture: capture(),
+        ouch: "127.0.0.1:0".parse().unwrap(),
+        itch,
+        credentials: credentials(dir),
+        pace: Pace::Factor(20.0),
+        config,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<BoundAddrs>();
+    let exchange = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut on_bound = |a: BoundAddrs| tx.send(a).unwrap();
+            run_exchange(&setup, &stop, &mut on_bound)
+        })
+    };
+    let addrs = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    (stop, exchange, addrs)
+}
+
+/// Whether a datagram sent to a multicast group out of 127.0.0.1 comes back to a socket that
+/// joined the group on 127.0.0.1 (plain std sockets, none of the code under test).
+fn loopback_multicast_works(group: Ipv4Addr) -> Result<(), String> {
+    let r = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
+    r.join_multicast_v4(&group, &Ipv4Addr::LOCALHOST)
+        .map_err(|e| format!("joining {group} on 127.0.0.1: {e}"))?;
+    r.set_read_timeout(Some(Duration::from_secs(1)))
+        .map_err(|e| e.to_string())?;
+    let port = r.local_addr().map_err(|e| e.to_string())?.port();
+    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    s.set_multicast_loop_v4(true).map_err(|e| e.to_string())?;
+    s.send_to(b"probe", SocketAddrV4::new(group, port))
+        .map_err(|e| format!("sending to {group}: {e}"))?;
+    let mut b = [0u8; 16];
+    match r.recv(&mut b) {
+        Ok(5) => Ok(()),
+        Ok(n) => Err(format!("{n} bytes came back")),
+        Err(e) => Err(format!("nothing came back: {e}")),
+    }
+}
+
+#[test]
+fn a_multicast_feed_on_loopback_is_joined_and_its_gaps_recovered() {
+    let pid = std::process::id();
+    let group = Ipv4Addr::new(239, 255, (pid >> 8) as u8, pid as u8 | 1);
+    if let Err(why) = loopback_multicast_works(group) {
+        // A host without multicast on loopback (some containers): say so loudly; CI that must
+        // cover it sets KESTREL_REQUIRE_MULTICAST=1 and fails here instead.
+        assert!(
+            std::env::var_os("KESTREL_REQUIRE_MULTICAST").is_none(),
+            "multicast on loopback is required but does not work here: {why}"
+        );
+        eprintln!("SKIPPED: this host does not deliver multicast on loopback: {why}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ksim-mcast-{pid}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Join the group on loopback; the port is the one the join bound.
+    let mut live = LiveFeed::bind(
+        format!("{group}:0@127.0.0.1").parse().unwrap(),
+        GapPolicy::default(),
+        TscClock::new(),
+    )
+    .unwrap();
+    let port = live.local_addr().unwrap().port();
+    let (stop, exchange, addrs) = start_exchange(
+        SocketAddr::V4(SocketAddrV4::new(group, port)),
+        ExchangeConfig {
+            retrans: Some("127.0.0.1:0".parse().unwrap()),
+            multicast_interface: Some(Ipv4Addr::LOCALHOST),
+            drop_packets: vec![3, 10],
+            linger_ms: 1_500,
+            ..ExchangeConfig::default()
+        },
+        &dir,
+    );
+    live.set_retrans(addrs.retrans).unwrap();
+    let (handler, _, _) = receive_all(&mut live);
+    assert!(live.ended(), "end of session reached over the group");
+    let report = exchange.join().unwrap().unwrap();
+    let stats = live.stats();
+    assert!(stats.datagrams > 10, "{stats:?}");
+    assert!(stats.gaps_opened >= 2, "{stats:?}");
+    assert_eq!(stats.gaps_filled, stats.gaps_opened, "{stats:?}");
+    assert!(
+        stats.retrans_datagrams >= 2,
+        "re-requested over unicast: {stats:?}"
+    );
+    assert_eq!(stats.gaps_lost, 0, "{stats:?}");
+    assert_eq!(report.feed.dropped, 2);
+    assert_eq!(levels(&handler), expected_levels());
+    assert_eq!(handler.stats().anomalies(), 0, "{:?}", handler.stats());
+    stop.store(true, Ordering::Relaxed);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn dropped_packets_are_re_requested_and_the_book_recovers() {
+    let dir = std::env::temp_dir().join(format!("ksim-gap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Reserve a port for the receiver, then free it for the live feed to bind.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut live = LiveFeed::bind(
+        port.to_string().parse().unwrap(),
+        GapPolicy::default(),
+        TscClock::new(),
+    )
+    .unwrap();
+    let (stop, exchange, addrs) = start_exchange(
+        live.local_addr().unwrap(),
+        ExchangeConfig {
+            retrans: Some("127.0.0.1:0".parse().unwrap()),
+            drop_packets: vec![3, 10, 11, 40],
+            drop_every: 37,
+            linger_ms: 1_500,
+            ..ExchangeConfig::default()
+        },
+        &dir,
+    );
+    // Now that the server's address is known, point the receiver's re-requests at it.
+    live.set_retrans(addrs.retrans).unwrap();
+    let (handler, recorder, invalid_seen) = receive_all(&mut live);
     assert!(live.ended(), "end of session reached");
     let report = exchange.join().unwrap().unwrap();
     let stats = live.stats();

@@ -611,7 +611,9 @@ impl Harmonizer {
             return None;
         };
         let side = if delta > 0 { Side::Buy } else { Side::Sell };
-        let urgency = if flatten {
+        let strong =
+            p.order.cross_edge_bps > 0.0 && rec.blended_bps.abs() >= p.order.cross_edge_bps;
+        let urgency = if flatten || strong {
             Urgency::Aggressive
         } else {
             p.order.urgency

@@ -171,4 +171,8 @@ pub struct OrderFile {
     pub urgency: String,
     /// Changes of target smaller than this are not sent (quantity, decimal string).
     pub min_order_qty: String,
+    /// A blended edge at least this strong (bps, absolute) crosses the spread whatever the
+    /// urgency; 0 (the default): never.
+    #[serde(default)]
+    pub cross_edge_bps: f64,
 }

@@ -201,4 +201,7 @@ pub struct OrderParams {
     pub urgency: Urgency,
     /// Smallest change of target worth an order.
     pub min_order_qty: Qty,
+    /// A blended edge at least this strong (bps, absolute) crosses the spread (an aggressive
+    /// intent) whatever `urgency` says; 0: never. Weaker edges post at the touch.
+    pub cross_edge_bps: f64,
 }

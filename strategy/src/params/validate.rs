@@ -483,8 +483,15 @@ fn order(f: &OrderFile) -> Result<OrderParams, ParamsError> {
             ));
         }
     };
+    if !f.cross_edge_bps.is_finite() || f.cross_edge_bps < 0.0 {
+        return Err(ParamsError::field(
+            "order.cross_edge_bps",
+            format!("{}: expected a finite number >= 0", f.cross_edge_bps),
+        ));
+    }
     Ok(OrderParams {
         urgency,
         min_order_qty: qty("order.min_order_qty", &f.min_order_qty, false)?,
+        cross_edge_bps: f.cross_edge_bps,
     })
 }

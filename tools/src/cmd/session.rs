@@ -2,14 +2,16 @@
 //! real capture on loopback; the engine receives its ITCH / MoldUDP64 feed over UDP (gaps
 //! re-requested), books it, runs the strategy, and trades through the gateway (OMS, pre-trade
 //! risk, OUCH 4.2 over SoupBinTCP 3.00, journal). At the end it prints fills, P&L, TCA, risk
-//! events and the latency table with tick-to-trade, and writes the session directory:
-//! `config.toml`, `strategy.toml`, `summary.json`, `latency.hlog` and `latency-*.hgrm`,
-//! `latency-tick_to_trade.hgrm`, the order journal `orders.journal`, the recorded feed
-//! `feed.kcap`, `fills.csv`, `pnl.csv` and `exchange.txt`.
+//! events and the latency table with tick-to-trade (and where its time goes), and writes the
+//! session directory: `config.toml`, `strategy.toml`, `summary.json`, `latency.hlog` and
+//! `latency-*.hgrm`, `latency-tick_to_trade.hgrm`, the order journal `orders.journal`, the
+//! venue's journal `venue.journal`, the recorded feed `feed.kcap`, `fills.csv`, `pnl.csv` and
+//! `exchange.txt`.
 //!
-//! The trading side runs on one busy-polled thread (feed, strategy and gateway called in
-//! sequence: the pipeline's inline mode); the exchange and the ops endpoint (Prometheus
-//! `/metrics`, kill switch and risk-mode controls) run on threads of their own.
+//! `--mode inline` (the default) runs feed, strategy and gateway in sequence on one
+//! busy-polled thread; `--mode threaded` puts the gateway on a thread of its own behind a ring
+//! (see [`crate::session::live`]). The exchange and the ops endpoint (Prometheus `/metrics`,
+//! kill switch and risk-mode controls) run on threads of their own.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,33 +22,39 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use clap::Args;
-use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, TscClock};
 use kestrel_core::latency::{
     DEFAULT_INTERVAL_SETS, LatencyRecorder, LatencyTag, TagSet, summarize,
 };
-use kestrel_core::pipeline::RunMode;
-use kestrel_core::{BookTop, BookUpdate, ExecReport, GatewayInput, Qty, Timestamp, TradingStatus};
-use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
-use kestrel_feeds::live::{Delivery, GapPolicy, ListenAddr, LiveFeed, Recorder};
-use kestrel_gateway::engine::{GatewayConfig, OrderGateway};
+use kestrel_core::pipeline::{RingSender, RunMode};
+use kestrel_core::{GatewayInput, InstrumentTable, Qty};
+use kestrel_feeds::handler::{FeedHandler, HandlerConfig};
+use kestrel_feeds::live::{GapPolicy, ListenAddr, LiveFeed, Recorder};
+use kestrel_gateway::engine::OrderGateway;
 use kestrel_gateway::journal::{self, JournalConfig};
-use kestrel_gateway::oms::OmsConfig;
+use kestrel_gateway::oms::Fill;
 use kestrel_gateway::session::{Credentials, SessionConfig, SoupClient};
-use kestrel_gateway::venue::{Venue, VenueStatus};
-use kestrel_sim::exchange::{BoundAddrs, ExchangeConfig, ExchangeSetup, run_exchange};
+use kestrel_gateway::stage::{GatewayStage, exec_ring, input_ring};
+use kestrel_gateway::token::TokenGen;
+use kestrel_sim::exchange::{ExchangeConfig, ExchangeSetup};
 use kestrel_sim::market::open_capture;
-use kestrel_strategy::harmonizer::risk_mode::RiskMode;
+use kestrel_sim::order_entry::FillRecord;
+use kestrel_strategy::harmonizer::FillMode;
+use kestrel_strategy::params::StrategyParams;
+use kestrel_strategy::stage::StrategyStage;
 use serde::{Deserialize, Serialize};
 
-use super::backtest::{apply_reports, strategy_engine, symbols};
 use super::sim_exchange::print_exchange_report;
+use crate::session::RunConfig;
+use crate::session::gateway::{self as gw, GatewayFile, RecoveredSummary};
 use crate::session::id::fresh_session_dir;
-use crate::session::ops::{Counter, OpsServer, OpsShared};
-use crate::session::summary::Summary;
-use crate::session::trading::{
-    PnlTrack, TcaSummary, TradingInputs, fills_csv, print_trading, trading_fields,
+use crate::session::live::{
+    FeedParts, FeedSide, GatewayControl, GatewaySide, RestartPlan, TimedVenue, VenueRun,
+    VenueThread,
 };
+use crate::session::ops::{OpsServer, OpsShared};
+use crate::session::summary::{StrategySummary, Summary, ThreadSummary};
+use crate::session::trading::{Reconciliation, print_trading};
 use crate::session::write::SessionDir;
 
 /// `kestrel session`.
@@ -58,6 +66,10 @@ pub struct SessionArgs {
     /// Session directory to write (default sessions/<utc-time>-session).
     #[arg(long)]
     pub session_dir: Option<PathBuf>,
+    /// `inline` (feed, strategy and gateway on one thread) or `threaded` (the gateway on a
+    /// thread of its own); overrides the config's `mode`.
+    #[arg(long)]
+    pub mode: Option<RunMode>,
 }
 
 /// `examples/session.toml`.
@@ -70,9 +82,20 @@ pub struct SessionConfigFile {
     /// Replay pace: `max`, `recorded` or a factor.
     #[serde(default = "default_pace")]
     pub pace: String,
+    /// `inline` or `threaded`.
+    #[serde(default = "default_mode")]
+    pub mode: RunMode,
     /// Strategy parameters (default: the built-in examples/strategy.toml).
     #[serde(default)]
     pub strategy_params: Option<PathBuf>,
+    /// Gateway settings: limits, fees, journal sync (default: examples/gateway.toml's
+    /// defaults).
+    #[serde(default)]
+    pub gateway_config: Option<PathBuf>,
+    /// Pipeline settings: rings, waits, `[cpu]` (the `feed` and `gateway` cores of a threaded
+    /// session); default: examples/kestrel.toml's defaults.
+    #[serde(default)]
+    pub run_config: Option<PathBuf>,
     /// The login the engine uses at the exchange (a password is generated for the run and
     /// kept in a mode-0600 file outside the session directory).
     #[serde(default = "default_user")]
@@ -89,6 +112,9 @@ pub struct SessionConfigFile {
     /// Longest run, seconds (the replay normally ends first).
     #[serde(default = "default_max_seconds")]
     pub max_seconds: u64,
+    /// Fault injection: crash the venue mid-session and restart it from its journal.
+    #[serde(default)]
+    pub venue_restart: Option<RestartPlan>,
     /// The simulated exchange's settings (latency model, drops, ...).
     #[serde(default)]
     pub exchange: ExchangeConfig,
@@ -96,6 +122,9 @@ pub struct SessionConfigFile {
 
 fn default_pace() -> String {
     "recorded".into()
+}
+fn default_mode() -> RunMode {
+    RunMode::Inline
 }
 fn default_user() -> String {
     "kstrl".into()
@@ -122,7 +151,13 @@ impl SessionConfigFile {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         c.capture = resolve_path(&base, &c.capture);
-        c.strategy_params = c.strategy_params.as_deref().map(|p| resolve_path(&base, p));
+        for p in [
+            &mut c.strategy_params,
+            &mut c.gateway_config,
+            &mut c.run_config,
+        ] {
+            *p = p.as_deref().map(|p| resolve_path(&base, p));
+        }
         Ok(c)
     }
 }
@@ -183,16 +218,125 @@ impl Drop for RunLogin {
     }
 }
 
-fn mode_of(i: u8) -> Option<RiskMode> {
-    [
-        RiskMode::Aggressive,
-        RiskMode::Normal,
-        RiskMode::Conservative,
-        RiskMode::Defensive,
-        RiskMode::Halt,
-    ]
-    .get(usize::from(i.checked_sub(1)?))
-    .copied()
+/// The strategy's parameters and the text to keep in the session directory.
+fn strategy_params(path: Option<&Path>) -> anyhow::Result<(StrategyParams, String)> {
+    match path {
+        None => Ok((
+            kestrel_strategy::stage::default_params()?,
+            kestrel_strategy::stage::DEFAULT_PARAMS_TOML.to_owned(),
+        )),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let file = kestrel_strategy::params::parse_strategy_file(&text)
+                .with_context(|| format!("strategy parameters {}", p.display()))?;
+            Ok((file.params, text))
+        }
+    }
+}
+
+/// When the loop stops: the venue ended (and its last messages had time to arrive), the feed
+/// ended, Ctrl-C, or the deadline.
+struct Until<'a> {
+    stop: &'a AtomicBool,
+    deadline: Instant,
+    venue: &'a VenueThread,
+    control: &'a GatewayControl,
+    venue_ended_at: Option<Instant>,
+}
+
+impl<'a> Until<'a> {
+    fn new(
+        stop: &'a AtomicBool,
+        deadline: Instant,
+        venue: &'a VenueThread,
+        control: &'a GatewayControl,
+    ) -> Self {
+        Self {
+            stop,
+            deadline,
+            venue,
+            control,
+            venue_ended_at: None,
+        }
+    }
+
+    fn done(&mut self, feed_ended: bool) -> bool {
+        let venue_done =
+            self.control.venue_ended.load(Ordering::Acquire) || self.venue.is_finished();
+        if venue_done && self.venue_ended_at.is_none() {
+            self.venue_ended_at = Some(Instant::now());
+        }
+        let drained = self
+            .venue_ended_at
+            .is_some_and(|t| t.elapsed() > Duration::from_millis(500));
+        (feed_ended && venue_done && drained)
+            || self.stop.load(Ordering::Relaxed)
+            || Instant::now() > self.deadline
+            || (self.venue.is_finished() && drained)
+    }
+}
+
+/// The venue's last messages (fills sent before End of Session) after the exchange stopped.
+const SETTLE: Duration = Duration::from_millis(200);
+
+/// Shared by both modes: the feed half and the stop rule.
+fn feed_loop<E: kestrel_core::pipeline::Emit<GatewayInput>>(
+    feed: &mut FeedSide,
+    out: &mut E,
+    until: &mut Until<'_>,
+    mut between: impl FnMut(&mut E),
+) {
+    loop {
+        let got = feed.poll(out);
+        between(out);
+        if until.done(feed.ended()) {
+            break;
+        }
+        if got == 0 {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Our fills against the venue's record of them.
+fn reconcile(engine: &[Fill], venue: &[FillRecord], participant: u32) -> Reconciliation {
+    let shares = |q: Qty| q.raw() / Qty::ONE.raw();
+    let mut ours: Vec<(u64, i64, i64)> = engine
+        .iter()
+        .filter(|f| !f.broken)
+        .map(|f| {
+            (
+                f.match_number,
+                i64::from(f.shares) * f.side.sign(),
+                f.price.raw(),
+            )
+        })
+        .collect();
+    let mut theirs: Vec<(u64, i64, i64)> = venue
+        .iter()
+        .filter(|f| f.participant == participant)
+        .map(|f| (f.match_no, shares(f.qty) * f.side.sign(), f.price.raw()))
+        .collect();
+    ours.sort_unstable();
+    theirs.sort_unstable();
+    let missing = theirs
+        .iter()
+        .filter(|f| ours.binary_search(f).is_err())
+        .count() as u64;
+    let extra = ours
+        .iter()
+        .filter(|f| theirs.binary_search(f).is_err())
+        .count() as u64;
+    Reconciliation {
+        venue_fills: theirs.len() as u64,
+        engine_fills: ours.len() as u64,
+        missing,
+        extra,
+        venue_net: theirs.iter().map(|f| f.1).sum(),
+        engine_net: ours.iter().map(|f| f.1).sum(),
+        matched: missing == 0 && extra == 0,
+    }
 }
 
 impl SessionArgs {
@@ -200,7 +344,10 @@ impl SessionArgs {
     #[allow(clippy::too_many_lines)]
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let cfg = SessionConfigFile::load(&self.config)?;
+        let mode = self.mode.unwrap_or(cfg.mode);
         let pace: Pace = cfg.pace.parse()?;
+        let run_config = RunConfig::load(cfg.run_config.as_deref())?;
+        let gateway_file = GatewayFile::load(cfg.gateway_config.as_deref())?;
         let started_wall = SystemTime::now();
         let dir = self
             .session_dir
@@ -209,28 +356,14 @@ impl SessionArgs {
         let session = SessionDir::create(&dir)?;
         let capture = open_capture(&cfg.capture)
             .with_context(|| format!("the session capture {}", cfg.capture.display()))?;
-        let table = capture.instruments.clone();
+        let table: InstrumentTable = capture.instruments.clone();
         anyhow::ensure!(
             !table.is_empty(),
             "{}: no instruments",
             cfg.capture.display()
         );
         drop(capture);
-        let (params, params_text) = match &cfg.strategy_params {
-            None => (
-                kestrel_strategy::stage::default_params()?,
-                kestrel_strategy::stage::DEFAULT_PARAMS_TOML.to_owned(),
-            ),
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
-                (
-                    kestrel_strategy::params::parse_params(&text)
-                        .with_context(|| format!("strategy parameters {}", p.display()))?,
-                    text,
-                )
-            }
-        };
+        let (params, params_text) = strategy_params(cfg.strategy_params.as_deref())?;
         let login = RunLogin::create(&cfg.username)?;
         let stop = Arc::new(AtomicBool::new(false));
         for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -247,7 +380,8 @@ impl SessionArgs {
             .context("binding the feed socket")?;
         let feed_addr = feed.local_addr()?;
 
-        // The exchange, on its own thread; the market starts once the engine has logged in.
+        // The exchange, journaled, on its own thread; the market starts once the engine has
+        // logged in.
         let setup = ExchangeSetup {
             capture: cfg.capture.clone(),
             ouch: "127.0.0.1:0".parse()?,
@@ -257,55 +391,49 @@ impl SessionArgs {
             config: ExchangeConfig {
                 start_after_logins: 1,
                 retrans: cfg.exchange.retrans.or_else(|| "127.0.0.1:0".parse().ok()),
+                journal: Some(dir.join("venue.journal")),
                 ..cfg.exchange.clone()
             },
         };
-        let exchange_stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = std::sync::mpsc::channel::<BoundAddrs>();
-        let exchange = {
-            let stop = exchange_stop.clone();
-            std::thread::Builder::new()
-                .name("sim-exchange".into())
-                .spawn(move || {
-                    let mut on_bound = |a: BoundAddrs| {
-                        let _ = tx.send(a);
-                    };
-                    run_exchange(&setup, &stop, &mut on_bound)
-                })?
-        };
-        let Ok(addrs) = rx.recv_timeout(Duration::from_secs(60)) else {
-            let e = exchange
-                .join()
-                .map_err(|_| anyhow::anyhow!("the exchange thread panicked"))?;
-            e?;
-            anyhow::bail!("the exchange did not start");
-        };
+        let (venue, addrs) = VenueThread::spawn(setup, cfg.venue_restart)?;
         // Re-requests go to the exchange's retransmission server.
         feed.set_retrans(addrs.retrans)
             .context("opening the re-request socket")?;
 
-        // The gateway: OMS, risk, journal, SoupBinTCP client.
+        // The gateway: OMS, risk, journal, SoupBinTCP client (its send calls timed).
         let journal_path = dir.join("orders.journal");
-        let (journal_tx, journal_handle) = journal::spawn(&JournalConfig::new(&journal_path))
-            .with_context(|| format!("opening {}", journal_path.display()))?;
-        let creds = Credentials::new(&login.username, &login.password)?;
-        let client = SoupClient::new(SessionConfig::new(addrs.ouch, creds));
-        let mut gw = OrderGateway::fresh(
-            GatewayConfig {
-                oms: OmsConfig {
-                    symbols: symbols(&table),
-                    ..OmsConfig::default()
-                },
-                ..GatewayConfig::default()
-            },
-            client,
+        let mut jcfg = JournalConfig::new(&journal_path);
+        jcfg.fsync = gateway_file.fsync()?;
+        let (journal_tx, journal_handle) =
+            journal::spawn(&jcfg).with_context(|| format!("opening {}", journal_path.display()))?;
+        let mut link = SessionConfig::new(
+            addrs.ouch,
+            Credentials::new(&login.username, &login.password)?,
+        );
+        link.heartbeat_interval_ns = gateway_file.session.heartbeat_ms * 1_000_000;
+        link.silence_timeout_ns = gateway_file.session.timeout_ms * 1_000_000;
+        let gw_cfg = gateway_file.engine_config(&table, TokenGen::wall_clock_floor())?;
+        let gateway = OrderGateway::fresh(
+            gw_cfg,
+            TimedVenue::new(SoupClient::new(link), clock.clone()),
             journal_tx,
             clock.clone(),
         )?;
-        let mut engine = strategy_engine(&table, params)?;
-        let mut handler = FeedHandler::with_instruments(HandlerConfig::default(), table.clone());
+        let (reports_tx, reports_rx) = exec_ring(1 << 16)?;
+        let control = Arc::new(GatewayControl::default());
+        let mut gateway_side = GatewaySide::new(
+            GatewayStage::new(gateway, Some(reports_tx)),
+            clock.clone(),
+            cfg.pnl_interval_ms.max(1) * 1_000_000,
+            ops_shared.clone(),
+            control.clone(),
+        );
+        let interval_ns = cfg.latency_interval_ms.max(1) * 1_000_000;
+        let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
+            .context("building the strategy stage")?
+            .with_exec_reports(reports_rx);
         let feed_path = dir.join("feed.kcap");
-        let mut recorder = Recorder::new(
+        let recorder = Recorder::new(
             std::io::BufWriter::new(
                 std::fs::File::create(&feed_path)
                     .with_context(|| format!("creating {}", feed_path.display()))?,
@@ -313,10 +441,10 @@ impl SessionArgs {
             "kestrel session (sim exchange)",
             super::now_ns(),
         )?;
-        let interval_ns = cfg.latency_interval_ms.max(1) * 1_000_000;
-        // The trading thread's recorder, allocated on this (the trading) thread; its finished
-        // intervals are swapped out to the ops thread, which streams them to latency.hlog.
-        let (mut recorder_lat, intervals) = LatencyRecorder::new(
+        // The feed thread's recorder (this thread runs the feed half in both modes); its
+        // finished intervals are swapped out to the ops thread, which streams them to
+        // latency.hlog.
+        let (latency_rec, intervals) = LatencyRecorder::new(
             TagSet::of(&[LatencyTag::Feed, LatencyTag::Strategy, LatencyTag::EndToEnd]),
             clock.now().nanos(),
             interval_ns,
@@ -327,224 +455,128 @@ impl SessionArgs {
             .metrics
             .unwrap_or_else(|| "127.0.0.1:0".parse().unwrap_or(feed_addr));
         let ops = OpsServer::spawn(metrics_addr, ops_shared.clone(), intervals, hlog)?;
+        let mut feed_side = FeedSide::new(
+            FeedParts {
+                feed,
+                handler: FeedHandler::with_instruments(HandlerConfig::default(), table.clone()),
+                recorder,
+                strategy,
+                latency: latency_rec,
+            },
+            clock.clone(),
+            ops_shared.clone(),
+            control.clone(),
+        );
         println!(
-            "session dir={} exchange_ouch={} feed_udp={} retrans={} metrics=http://{}/metrics",
+            "session dir={} mode={} exchange_ouch={} feed_udp={} retrans={} metrics=http://{}/metrics",
             dir.display(),
+            mode_label(mode),
             addrs.ouch,
             feed_addr,
             addrs.retrans,
             ops.addr()
         );
-        let mut track = PnlTrack::new(cfg.pnl_interval_ms.max(1) * 1_000_000);
-        let mut reports: Vec<ExecReport> = Vec::with_capacity(256);
-        let mut top = BookTop::default();
-        let (mut updates, mut intents, mut seq) = (0u64, 0u64, 0u64);
-        let mut risk_events: Vec<String> = Vec::new();
-        let mut record_error = None;
+
+        // The loop.
         let deadline = Instant::now() + Duration::from_secs(cfg.max_seconds);
-        let mut last_ops = Instant::now();
-        let mut venue_ended_at: Option<Instant> = None;
-        loop {
-            // Operator requests (between two polls, never inside one).
-            if ops_shared.kill.swap(false, Ordering::AcqRel) {
-                gw.kill();
-                engine.harmonizer().kill_switch().trip();
-                risk_events.push(format!("kill_switch tripped at update {updates}"));
-                ops_shared.set(Counter::Killed, 1);
+        let feed_core = run_config.cpu.core_for("feed");
+        let gateway_core = run_config.cpu.core_for("gateway");
+        let mut threads = Vec::new();
+        let (mut backpressure_waits, mut backpressure_ns) = (0, 0);
+        let venue_run: VenueRun;
+        match mode {
+            RunMode::Inline => {
+                threads.push(pin("inline", feed_core));
+                let mut until = Until::new(&stop, deadline, &venue, &control);
+                feed_loop(&mut feed_side, &mut gateway_side, &mut until, |g| {
+                    g.poll();
+                });
+                venue_run = venue.stop()?;
+                gateway_side.settle(SETTLE);
             }
-            if ops_shared.reset_kill.swap(false, Ordering::AcqRel) {
-                gw.reset_kill();
-                engine.harmonizer().kill_switch().reset();
-                risk_events.push(format!("kill_switch reset at update {updates}"));
-                ops_shared.set(Counter::Killed, 0);
-            }
-            if let Some(mode) = mode_of(ops_shared.mode.swap(0, Ordering::AcqRel)) {
-                engine.harmonizer_mut().force_mode(mode);
-                risk_events.push(format!("risk_mode forced to {mode:?} at update {updates}"));
-            }
-            let mut on = |d: Delivery<'_>| {
-                if record_error.is_none()
-                    && let Err(e) = recorder.on_delivery(&d)
-                {
-                    record_error = Some(e);
-                }
-                let Delivery::Message {
-                    recv_ts,
-                    seq: msg_seq,
-                    payload,
-                    ..
-                } = d
-                else {
-                    return;
-                };
-                let mut sink = |fe: &FeedEvent, books: &L3Books| {
-                    let Ok(applied) = fe.outcome else { return };
-                    let id = fe.event.instrument;
-                    let booked = clock.now();
-                    books.fill_top(id, &mut top);
-                    seq += 1;
-                    updates += 1;
-                    let update = BookUpdate {
-                        instrument: id,
-                        seq,
-                        exch_ts: fe.event.exch_ts,
-                        recv_ts,
-                        top,
-                        trade: applied.trade.unwrap_or_default(),
-                        trading: books.status(id) == TradingStatus::Trading,
-                        stamps: kestrel_core::clock::Stamps {
-                            recv: recv_ts,
-                            decoded: Timestamp::ZERO,
-                            booked,
-                            published: booked,
-                        },
-                    };
-                    let decision = engine.on_update(&update);
-                    let decided = clock.now();
-                    recorder_lat.record(LatencyTag::Feed, booked.saturating_since(recv_ts));
-                    recorder_lat.record(LatencyTag::Strategy, decided.saturating_since(booked));
-                    recorder_lat.record(LatencyTag::EndToEnd, decided.saturating_since(recv_ts));
-                    let input = match decision {
-                        Some(intent) => {
-                            intents += 1;
-                            GatewayInput::intent(&update, fe.event.exch_ts, intent)
-                        }
-                        None => GatewayInput::market(&update, fe.event.exch_ts),
-                    };
-                    gw.on_input(&input, &mut reports);
-                    apply_reports(&mut engine, &mut reports);
-                    if track.due(fe.event.exch_ts) {
-                        let (r, u, f) = gw.oms().totals();
-                        let pos: i64 = gw.oms().positions().map(|p| p.net).sum();
-                        track.sample(
-                            fe.event.exch_ts,
-                            kestrel_gateway::oms::money_f64(r + u - f),
-                            pos,
-                        );
-                    }
-                };
-                handler.on_itch_message(recv_ts, msg_seq, payload, &mut sink);
-            };
-            let got = feed.poll(&mut on);
-            gw.poll(&mut reports);
-            apply_reports(&mut engine, &mut reports);
-            let now = clock.now().nanos();
-            if recorder_lat.interval_due(now) {
-                recorder_lat.hand_off(now);
-            }
-            if last_ops.elapsed() >= Duration::from_millis(100) {
-                last_ops = Instant::now();
-                let st = gw.stats();
-                let fs = feed.stats();
-                ops_shared.set(Counter::Updates, updates);
-                ops_shared.set(Counter::Intents, intents);
-                ops_shared.set(Counter::Orders, st.orders_sent);
-                ops_shared.set(Counter::Fills, gw.oms().fills().all().len() as u64);
-                ops_shared.set(Counter::RiskRejects, gw.risk().stats().rejected_total());
-                ops_shared.set(Counter::Datagrams, fs.datagrams);
-                ops_shared.set(Counter::GapsOpened, fs.gaps_opened);
-                ops_shared.set(Counter::GapsFilled, fs.gaps_filled);
-                ops_shared.set(Counter::GapsLost, fs.gaps_lost);
-                let (r, u, f) = gw.oms().totals();
-                ops_shared.set_gauge(
-                    Counter::PnlMicros,
-                    (kestrel_gateway::oms::money_f64(r + u - f) * 1e6) as i64,
-                );
-                ops_shared.set_gauge(Counter::Position, gw.oms().positions().map(|p| p.net).sum());
-                ops_shared.set_tick_to_trade(gw.tick_to_trade());
-            }
-            let venue_done = gw.venue().status() == VenueStatus::Ended || exchange.is_finished();
-            if venue_done && venue_ended_at.is_none() {
-                venue_ended_at = Some(Instant::now());
-            }
-            let drained = venue_ended_at.is_some_and(|t| t.elapsed() > Duration::from_millis(500));
-            if (feed.ended() && venue_done && drained)
-                || stop.load(Ordering::Relaxed)
-                || Instant::now() > deadline
-                || (exchange.is_finished() && drained)
-            {
-                break;
-            }
-            if got == 0 {
-                std::hint::spin_loop();
+            RunMode::Threaded => {
+                let (tx, rx) = input_ring(
+                    run_config.pipeline.ring_size,
+                    run_config.pipeline.producer_wait,
+                )?;
+                let (side, run, feed_thread) = std::thread::scope(|s| {
+                    let gateway_thread = std::thread::Builder::new()
+                        .name("gateway".to_owned())
+                        .spawn_scoped(s, move || {
+                            let placed = pin("gateway", gateway_core);
+                            (gateway_side.run(rx, SETTLE), placed)
+                        })
+                        .context("starting the gateway thread")?;
+                    let placed = pin("feed", feed_core);
+                    let mut tx: RingSender<GatewayInput> = tx;
+                    let mut until = Until::new(&stop, deadline, &venue, &control);
+                    feed_loop(&mut feed_side, &mut tx, &mut until, |_| {});
+                    backpressure_waits = tx.full_waits();
+                    backpressure_ns = tx.full_wait_ns();
+                    let run = venue.stop();
+                    // Closing the ring ends the gateway thread after it settles.
+                    drop(tx);
+                    let (side, gplaced) = gateway_thread
+                        .join()
+                        .map_err(|_| anyhow::anyhow!("the gateway thread panicked"))?;
+                    threads.push(gplaced);
+                    anyhow::Ok((side, run, placed))
+                })?;
+                threads.insert(0, feed_thread);
+                gateway_side = side;
+                venue_run = run?;
             }
         }
-        let interrupted = stop.load(Ordering::Relaxed) || Instant::now() > deadline;
-        exchange_stop.store(true, Ordering::Relaxed);
-        let report = exchange
-            .join()
-            .map_err(|_| anyhow::anyhow!("the exchange thread panicked"))??;
-        // Last venue messages (fills sent before End of Session).
-        let settle = Instant::now();
-        while settle.elapsed() < Duration::from_millis(200) {
-            gw.poll(&mut reports);
-            apply_reports(&mut engine, &mut reports);
-        }
-        feed.finish(&mut |d| {
-            let _ = recorder.on_delivery(&d);
-        });
-        let now = clock.now().nanos();
-        recorder_lat.finish(now, &std::sync::atomic::AtomicBool::new(false));
+        let interrupted = stop.load(Ordering::Relaxed);
+        let report = &venue_run.report;
+        let done = feed_side.finish();
         let latency = ops.finish()?;
-        if let Some(e) = record_error {
+        let strategy = done.strategy;
+        if let Some(e) = done.record_error {
             return Err(e).context("recording the feed");
         }
-        let (mut feed_file, rec) = recorder.finish().context("finishing feed.kcap")?;
+        let (mut feed_file, rec) = done.recorder.finish().context("finishing feed.kcap")?;
         std::io::Write::flush(&mut feed_file)?;
 
         // Figures.
-        let venue_stats = gw.stats();
-        let t2t = gw.tick_to_trade().clone();
-        let tca = gw.tca().session();
-        let risk = gw.risk().stats();
-        if risk.rejected_total() > 0 {
-            risk_events.push(format!("pre_trade_rejects={}", risk.rejected_total()));
-        }
+        let (stage, parts, track, gateway_events) = gateway_side.into_parts();
+        let settled = stage.gateway().oms().open_count() == 0;
+        let reconciliation = reconcile(stage.gateway().oms().fills().all(), &report.fills, 0);
         let queue_ahead: Vec<f64> = report
             .fills
             .iter()
             .filter(|f| f.participant == 0 && f.maker)
             .map(|f| f.queue_ahead.raw() as f64 / Qty::ONE.raw() as f64)
             .collect();
-        let trading = trading_fields(&TradingInputs {
-            fills: gw.oms().fills().all(),
-            totals: gw.oms().totals(),
-            orders: venue_stats.orders_sent,
-            shares_entered: report.order_entry.shares_accepted,
-            queue_ahead: &queue_ahead,
-            track: &track,
-            tick_to_trade: Some(&t2t),
-            tca: Some(TcaSummary {
-                slippage_bps: tca.slippage_bps,
-                effective_spread_bps: tca.effective_spread_bps,
-                realised_spread_bps: tca.realised_spread_bps,
-            }),
-            risk_events,
-        });
-        let fills_text = fills_csv(gw.oms().fills().all());
-        let fs = feed.stats();
-        let hs = handler.stats();
-        let (_oms, _client, journal_tx) = gw.into_parts();
-        drop(journal_tx);
-        let journal_stats = journal_handle.join().context("closing the journal")?;
+        let gstats = stage.gateway().stats();
+        let (gateway_summary, mut trading) = gw::finish(
+            stage,
+            journal_handle,
+            settled,
+            RecoveredSummary::default(),
+            addrs.ouch,
+            &table,
+            &dir,
+            gw::Extras {
+                track: Some(&track),
+                queue_ahead: &queue_ahead,
+            },
+        )?;
+        trading.risk_events.extend(done.events);
+        trading.risk_events.extend(gateway_events);
+        trading.tick_to_trade_parts = Some(parts.summary());
+        trading.reconciliation = Some(reconciliation);
+        let fs = done.feed.stats();
+        let hs = done.handler.stats();
 
         // The session directory.
-        let mut resolved = toml::Table::new();
-        resolved.insert(
-            "session".into(),
-            toml::Value::try_from(&cfg).context("serialising the config")?,
-        );
-        session.write_config(&toml::to_string(&resolved)?)?;
+        let resolved = toml::Table::try_from(&cfg).context("serialising the config")?;
+        session.write_config(&run_config.resolved_toml(&[("session", resolved)])?)?;
         session.write_text("strategy.toml", &params_text)?;
-        session.write_text("fills.csv", &fills_text)?;
         session.write_text("pnl.csv", &track.csv())?;
         session.write_percentiles(&latency)?;
-        {
-            let mut f = std::fs::File::create(dir.join("latency-tick_to_trade.hgrm"))?;
-            kestrel_core::latency::write_percentile_distribution(&mut f, &t2t, 5, 1000.0)?;
-        }
         let exchange_text = format!(
-            "background_events={}\nexecutions={}\nparticipant_executions={}\nqueue_model_fills={}\nfeed_packets={}\nfeed_dropped_on_purpose={}\nretrans_requests={}\nlogins={}\nmessages_in={}\nmessages_out={}\n",
+            "background_events={}\nexecutions={}\nparticipant_executions={}\nqueue_model_fills={}\nfeed_packets={}\nfeed_dropped_on_purpose={}\nretrans_requests={}\nlogins={}\nmessages_in={}\nmessages_out={}\nstream_holds={}\nrestarts={}\njournal_records={}\n",
             report.background.events,
             report.matching.executions,
             report.matching.participant_executions,
@@ -554,7 +586,10 @@ impl SessionArgs {
             report.retrans.requests,
             report.server.logins,
             report.server.messages_in,
-            report.server.messages_out
+            report.server.messages_out,
+            report.server.stream_holds,
+            venue_run.restarts,
+            report.journal_records
         );
         session.write_text("exchange.txt", &exchange_text)?;
         let elapsed = (SystemTime::now()
@@ -565,12 +600,20 @@ impl SessionArgs {
         if interrupted {
             warnings.push("stopped before the replay ended".to_owned());
         }
+        if !reconciliation.matched {
+            warnings.push(format!(
+                "our fills do not reconcile with the venue's: {} missing, {} extra",
+                reconciliation.missing, reconciliation.extra
+            ));
+        }
+        let tally = strategy.intents();
+        let hash = strategy.update_hash();
         let summary = Summary {
             session: dir
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
             input: cfg.capture.display().to_string(),
-            mode: RunMode::Inline,
+            mode,
             pace: cfg.pace.clone(),
             records: fs.datagrams + fs.retrans_datagrams,
             events: hs.events,
@@ -578,25 +621,64 @@ impl SessionArgs {
             throughput_eps: hs.events as f64 / elapsed.max(1e-9),
             drops: 0,
             anomalies: hs.anomalies() + fs.gaps_lost,
-            backpressure_waits: 0,
-            backpressure_ns: 0,
+            backpressure_waits,
+            backpressure_ns,
             stages: LatencyTag::ALL
                 .into_iter()
                 .map(|t| summarize(t.as_str(), latency.total(t)))
                 .collect(),
-            output_hash: String::new(),
-            book_hash: format!("{:016x}", handler.books_hash()),
-            threads: Vec::new(),
+            output_hash: format!("{:016x}", hash.hash),
+            book_hash: format!("{:016x}", done.handler.books_hash()),
+            threads,
             warnings: warnings.clone(),
-            strategy: None,
+            strategy: Some(StrategySummary {
+                fill_mode: crate::session::run::GATEWAY_FILL_MODE_LABEL.to_owned(),
+                params_file: cfg
+                    .strategy_params
+                    .as_ref()
+                    .map(|p| p.display().to_string()),
+                instruments: table.len(),
+                universe: table.iter().map(|i| i.symbol.clone()).collect(),
+                feed_instruments: table.len(),
+                unpublished_updates: 0,
+                updates: strategy.engine_stats().updates,
+                update_hash: format!("{:016x}", hash.hash),
+                intents: tally.count,
+                intent_hash: format!("{:016x}", tally.hash),
+                buys: tally.buys,
+                sells: tally.sells,
+                bindings: std::collections::BTreeMap::new(),
+                params_changes: 0,
+                params_rejected: 0,
+                params_refused_at_apply: 0,
+                latency: summarize(
+                    LatencyTag::Strategy.as_str(),
+                    latency.total(LatencyTag::Strategy),
+                ),
+            }),
             trading: trading.clone(),
             sidecar: None,
-            gateway: None,
+            gateway: Some(gateway_summary.clone()),
         };
         session.write_summary(&summary)?;
 
         // The report.
-        print_exchange_report(&report);
+        print_exchange_report(report);
+        println!(
+            "venue restarts={} fills_at_crash={:?} journal_records={} streams={:?}{}",
+            venue_run.restarts,
+            venue_run.fills_at_crash,
+            report.journal_records,
+            report.streams,
+            venue_run
+                .recovered
+                .iter()
+                .map(|r| format!(
+                    " recovered(records={} messages={} stream_messages={} feed_messages={})",
+                    r.records, r.messages, r.stream_messages, r.feed_messages
+                ))
+                .collect::<String>()
+        );
         println!(
             "feed datagrams={} retransmitted={} gaps_opened={} gaps_filled={} gaps_lost={} recorded_messages={} anomalies={}",
             fs.datagrams,
@@ -608,13 +690,16 @@ impl SessionArgs {
             hs.anomalies()
         );
         println!(
-            "gateway intents={} orders_sent={} cancels_sent={} send_failures={} journal_records={}",
-            intents,
-            venue_stats.orders_sent,
-            venue_stats.cancels_sent,
-            venue_stats.send_failures,
-            journal_stats.records
+            "gateway mode={} intents={} orders_sent={} cancels_sent={} send_failures={} backpressure_waits={} journal_records={}",
+            mode_label(mode),
+            done.intents,
+            gstats.orders_sent,
+            gstats.cancels_sent,
+            gstats.send_failures,
+            backpressure_waits,
+            gateway_summary.journal_records
         );
+        gw::print(&gateway_summary);
         for s in &summary.stages {
             if s.count > 0 {
                 println!(
@@ -633,14 +718,32 @@ impl SessionArgs {
             eprintln!("kestrel: warning: {w}");
         }
         println!(
-            "fills={} fill_hash={} orders={} pnl={:.2} updates={} session={}",
+            "fills={} fill_hash={} orders={} pnl={:.2} updates={} reconciled={} session={}",
             trading.fills.unwrap_or(0),
             trading.fill_hash.as_deref().unwrap_or("-"),
             trading.orders.unwrap_or(0),
             trading.pnl.map_or(0.0, |p| p.net),
-            updates,
+            done.updates,
+            reconciliation.matched,
             dir.display()
         );
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn mode_label(mode: RunMode) -> &'static str {
+    match mode {
+        RunMode::Inline => "inline",
+        RunMode::Threaded => "threaded",
+    }
+}
+
+/// Pins the calling thread to `core` (when given) and says where it ran.
+fn pin(stage: &str, core: Option<usize>) -> ThreadSummary {
+    let pinned = core.is_some_and(kestrel_core::cpu::pin_current_thread);
+    ThreadSummary {
+        stage: stage.to_owned(),
+        core,
+        pinned,
     }
 }

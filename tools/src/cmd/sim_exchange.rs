@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use clap::Args;
 use kestrel_core::clock::Pace;
+use kestrel_feeds::live::ListenAddr;
 use kestrel_sim::exchange::{
     BoundAddrs, ExchangeConfig, ExchangeReport, ExchangeSetup, run_exchange,
 };
@@ -26,18 +27,24 @@ pub struct SimExchangeArgs {
     /// SoupBinTCP / OUCH listen address, e.g. 127.0.0.1:9000.
     #[arg(long)]
     pub ouch: SocketAddr,
-    /// Where the ITCH / MoldUDP64 feed goes: a unicast address or a multicast group.
+    /// Where the ITCH / MoldUDP64 feed goes: a unicast address, or a multicast group
+    /// `GROUP:PORT[@IFACE_ADDR]` (`@127.0.0.1` keeps it on loopback).
     #[arg(long = "itch-udp")]
-    pub itch_udp: SocketAddr,
+    pub itch_udp: ListenAddr,
     /// Logins: `username:password` lines, mode 0600.
     #[arg(long)]
     pub credentials: PathBuf,
     /// Replay pace: `max`, `recorded` or a speed factor.
     #[arg(long, default_value = "recorded")]
     pub pace: String,
-    /// Exchange configuration (TOML; see examples/sim-exchange.toml).
+    /// Exchange configuration (TOML; the keys of `[exchange]` in examples/session.toml).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The venue journal: written as the venue runs; if it exists, the venue replays it first
+    /// and carries on where it stopped (after a crash or `kill -9`): open orders, every
+    /// participant's sequenced stream, the market-data sequence.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
 }
 
 /// Prints a run's figures; the last line is `fills=<n> executions=<n> feed_messages=<n> ...`.
@@ -88,10 +95,16 @@ impl SimExchangeArgs {
     /// Runs the exchange until the capture is replayed or a signal stops it.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let pace: Pace = self.pace.parse()?;
-        let config = match &self.config {
+        let mut config = match &self.config {
             Some(p) => ExchangeConfig::load(p)?,
             None => ExchangeConfig::default(),
         };
+        if self.itch_udp.is_multicast() && !self.itch_udp.interface.is_unspecified() {
+            config.multicast_interface = Some(self.itch_udp.interface);
+        }
+        if let Some(j) = &self.journal {
+            config.journal = Some(j.clone());
+        }
         let stop = Arc::new(AtomicBool::new(false));
         for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             signal_hook::flag::register(sig, stop.clone())
@@ -100,16 +113,29 @@ impl SimExchangeArgs {
         let setup = ExchangeSetup {
             capture: self.capture,
             ouch: self.ouch,
-            itch: self.itch_udp,
+            itch: self.itch_udp.addr,
             credentials: self.credentials,
             pace,
             config,
         };
         let mut on_bound = |a: BoundAddrs| {
+            if let Some(r) = &a.recovered {
+                println!(
+                    "journal recovered records={} messages={} torn_bytes={} stream_messages={} feed_messages={} resumed_at_ns={}",
+                    r.records,
+                    r.messages,
+                    r.torn_bytes,
+                    r.stream_messages,
+                    r.feed_messages,
+                    r.resumed_at.nanos()
+                );
+            }
             println!(
                 "sim-exchange ouch={} itch_udp={} retrans={} pace={}",
                 a.ouch, setup.itch, a.retrans, self.pace
             );
+            // The address lines are read by scripts and tests as they come.
+            let _ = std::io::Write::flush(&mut std::io::stdout());
         };
         let report = run_exchange(&setup, &stop, &mut on_bound)?;
         print_exchange_report(&report);

@@ -524,17 +524,46 @@ pub struct LinkSummary {
     pub heartbeats_received: u64,
 }
 
+/// The SoupBinTCP session client behind a venue (the client itself, or a wrapper around it).
+pub trait SessionLink: Venue {
+    /// The client.
+    fn link(&self) -> &SoupClient;
+    /// The client, mutably.
+    fn link_mut(&mut self) -> &mut SoupClient;
+}
+
+impl SessionLink for SoupClient {
+    fn link(&self) -> &SoupClient {
+        self
+    }
+    fn link_mut(&mut self) -> &mut SoupClient {
+        self
+    }
+}
+
+/// What [`finish`] takes besides the stage: the P&L track and the queue position of each
+/// resting fill, where the run kept them (a replay keeps neither).
+#[derive(Debug, Default)]
+pub struct Extras<'a> {
+    /// The equity curve sampled in event time.
+    pub track: Option<&'a PnlTrack>,
+    /// Shares ahead of each of our resting orders' fills, at the venue.
+    pub queue_ahead: &'a [f64],
+}
+
 /// Ends the gateway: logs out, closes the journal and returns its summary and the trading
 /// figures (the top-level keys a backtest writes too: fills, pnl, tick_to_trade, tca, ...);
 /// writes the tick-to-trade distribution and `fills.csv` into `dir`.
-pub fn finish(
-    stage: ReplayGateway,
+#[allow(clippy::too_many_arguments)]
+pub fn finish<V: SessionLink>(
+    stage: GatewayStage<V, JournalSender, TscClock>,
     journal: JournalHandle,
     settled: bool,
     recovered: RecoveredSummary,
     addr: SocketAddr,
     table: &InstrumentTable,
     dir: &Path,
+    extras: Extras<'_>,
 ) -> anyhow::Result<(GatewaySummary, TradingFields)> {
     let sink_stats = stage.sink_stats();
     let mut gateway = stage.into_gateway();
@@ -549,15 +578,18 @@ pub fn finish(
         ) {
         }
     }
-    gateway.venue_mut().logout(clock_now, &mut NoLink);
+    gateway
+        .venue_mut()
+        .link_mut()
+        .logout(clock_now, &mut NoLink);
     let t2t = gateway.tick_to_trade().clone();
     let mut f = std::fs::File::create(dir.join("latency-tick_to_trade.hgrm"))?;
     kestrel_core::latency::write_percentile_distribution(&mut f, &t2t, 5, 1000.0)?;
     let stats = gateway.stats();
     let oms_stats = gateway.oms().stats();
     let risk = gateway.risk().stats();
-    let link = gateway.venue().stats();
-    let session = gateway.venue().session().to_string();
+    let link = gateway.venue().link().stats();
+    let session = gateway.venue().link().session().to_string();
     let tca = gateway.tca().session();
     let positions: Vec<PositionSummary> = gateway
         .oms()
@@ -592,8 +624,8 @@ pub fn finish(
         totals: (realised, unrealised, fees),
         orders: stats.orders_sent,
         shares_entered: stats.shares_sent,
-        queue_ahead: &[],
-        track: &PnlTrack::new(1_000_000_000),
+        queue_ahead: extras.queue_ahead,
+        track: extras.track.unwrap_or(&PnlTrack::new(1_000_000_000)),
         tick_to_trade: Some(&t2t),
         tca: Some(trading::TcaSummary {
             slippage_bps: tca.slippage_bps,

@@ -24,6 +24,7 @@
 pub mod config;
 pub mod gateway;
 pub mod id;
+pub mod live;
 pub mod ops;
 pub mod pnl_svg;
 pub mod read;

@@ -506,6 +506,7 @@ pub fn run_pipeline_replay(
                 rest.addr,
                 &table,
                 &dir,
+                gw::Extras::default(),
             )?)
         }
         None => None,

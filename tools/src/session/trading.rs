@@ -139,6 +139,32 @@ pub struct TradingFields {
     /// Risk events: pre-trade refusals by check, kill switch, forced modes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub risk_events: Vec<String>,
+    /// Tick-to-trade taken apart (a live session): queue, book, strategy, hop, gateway, send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_to_trade_parts: Option<super::live::T2tBreakdown>,
+    /// Our fills checked against the venue's record of them (a live session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Reconciliation>,
+}
+
+/// Our fills against the venue's: every execution the venue reports for our login, by match
+/// number, side, shares and price, and the net positions both sides compute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciliation {
+    /// Executions the venue reports for us.
+    pub venue_fills: u64,
+    /// Fills the OMS applied.
+    pub engine_fills: u64,
+    /// Venue executions the OMS does not have.
+    pub missing: u64,
+    /// OMS fills the venue does not report.
+    pub extra: u64,
+    /// Net shares by the venue's record.
+    pub venue_net: i64,
+    /// Net shares by the OMS.
+    pub engine_net: i64,
+    /// Every fill on both sides, none missing or extra.
+    pub matched: bool,
 }
 
 /// The equity curve and inventory as the run goes: one sample per interval of event time.
@@ -349,6 +375,8 @@ pub fn trading_fields(i: &TradingInputs<'_>) -> TradingFields {
         tick_to_trade: i.tick_to_trade.map(TickToTrade::of),
         tca: i.tca,
         risk_events: i.risk_events.clone(),
+        tick_to_trade_parts: None,
+        reconciliation: None,
     }
 }
 
@@ -401,6 +429,15 @@ pub fn print_trading(t: &TradingFields) {
             x.p999_ns as f64 / 1e3,
             x.p9999_ns as f64 / 1e3,
             x.max_ns as f64 / 1e3
+        );
+    }
+    if let Some(parts) = &t.tick_to_trade_parts {
+        parts.print();
+    }
+    if let Some(r) = &t.reconciliation {
+        println!(
+            "reconcile venue_fills={} engine_fills={} missing={} extra={} venue_net={} engine_net={} matched={}",
+            r.venue_fills, r.engine_fills, r.missing, r.extra, r.venue_net, r.engine_net, r.matched
         );
     }
     for e in &t.risk_events {

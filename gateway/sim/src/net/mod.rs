@@ -7,5 +7,5 @@ pub mod soupbin;
 pub mod udp;
 
 pub use credentials::{Credentials, CredentialsError};
-pub use soupbin::{ServerStats, SoupServer};
+pub use soupbin::{ServerStats, SoupServer, TX_HIGH_WATER};
 pub use udp::{RetransServer, UdpFeed};

@@ -13,6 +13,10 @@
 //!   seconds is disconnected. Logout Request closes the connection. A participant logging in
 //!   again replaces its older connection.
 //! - When a logged-in connection goes away, the venue is told (cancel on disconnect).
+//! - A slow reader is never cut off and never loses a message: once [`TX_HIGH_WATER`] bytes
+//!   wait for its socket, the server stops copying its stream into the connection's queue
+//!   (the messages stay on the venue's stream, counted in `stream_holds`) and carries on from
+//!   the same sequence number when the socket drains.
 
 use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -51,6 +55,11 @@ pub struct ServerStats {
     pub timeouts: u64,
     /// Logged-in connections that went away.
     pub disconnects: u64,
+    /// Times a connection's stream had messages waiting while its queue was at the high-water
+    /// mark (a slow reader: the messages wait on the venue's stream).
+    pub stream_holds: u64,
+    /// Most bytes ever queued for one connection.
+    pub max_queued_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -83,8 +92,11 @@ pub struct SoupServer {
     heartbeat: Duration,
 }
 
+/// Reads (each followed by the packets it completed) per connection per poll.
+const READ_TURNS: usize = 16;
+
 /// Bytes a connection may have queued before the stream stops feeding it (backpressure).
-const TX_HIGH_WATER: usize = 256 * 1024;
+pub const TX_HIGH_WATER: usize = 256 * 1024;
 
 impl SoupServer {
     /// Listens on `addr` for `session`.
@@ -191,59 +203,65 @@ impl SoupServer {
             return false;
         }
         let mut busy = false;
-        // Read.
+        // Read and take packets in turns: the receive buffer never fills with unread packets
+        // (a burst larger than it is read over several turns), and one connection cannot hold
+        // the venue for long (at most READ_TURNS reads per poll).
         let mut closed = false;
-        loop {
+        let mut stopped = false;
+        for _ in 0..READ_TURNS {
             let conn = &mut self.conns[i];
-            match conn.rx.read_from(&mut conn.stream) {
+            let more = match conn.rx.read_from(&mut conn.stream) {
                 Ok(0) => {
                     closed = true;
-                    break;
+                    false
                 }
                 Ok(_) => {
                     busy = true;
                     conn.last_rx = now;
+                    true
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::Interrupted => true,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => false,
                 Err(_) => {
                     closed = true;
-                    break;
+                    false
                 }
-            }
-        }
-        // Packets.
-        loop {
-            let conn = &mut self.conns[i];
-            let packet = match conn.rx.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => break,
-                Err(_) => {
+            };
+            loop {
+                let conn = &mut self.conns[i];
+                let packet = match conn.rx.next_packet() {
+                    Ok(Some(p)) => p,
+                    Ok(None) => break,
+                    Err(_) => {
+                        self.stats.protocol_errors += 1;
+                        closed = true;
+                        break;
+                    }
+                };
+                let mut copy = [0u8; 128];
+                if packet.len() > copy.len() {
                     self.stats.protocol_errors += 1;
                     closed = true;
                     break;
                 }
-            };
-            let mut copy = [0u8; 128];
-            let n = packet.len().min(copy.len());
-            copy[..n].copy_from_slice(&packet[..n]);
-            let long = packet.len() > copy.len();
-            if long {
-                self.stats.protocol_errors += 1;
-                closed = true;
-                break;
-            }
-            match ClientPacket::decode(&copy[..n]) {
-                Ok(p) => {
-                    if !self.on_packet(i, &p, venue, sim_now) {
+                let n = packet.len();
+                copy[..n].copy_from_slice(packet);
+                match ClientPacket::decode(&copy[..n]) {
+                    Ok(p) => {
+                        if !self.on_packet(i, &p, venue, sim_now) {
+                            stopped = true;
+                            break;
+                        }
+                    }
+                    Err(_) => {
+                        self.stats.protocol_errors += 1;
+                        closed = true;
                         break;
                     }
                 }
-                Err(_) => {
-                    self.stats.protocol_errors += 1;
-                    closed = true;
-                    break;
-                }
+            }
+            if closed || stopped || !more {
+                break;
             }
         }
         if closed {
@@ -275,6 +293,10 @@ impl SoupServer {
                 self.stats.messages_out += 1;
                 busy = true;
             }
+            if (*next_seq as usize) <= stream.len() {
+                self.stats.stream_holds += 1;
+            }
+            self.stats.max_queued_bytes = self.stats.max_queued_bytes.max(conn.tx.len() as u64);
         }
         // Heartbeat, timeout.
         if matches!(conn.state, State::LoggedIn { .. })

@@ -2,7 +2,7 @@
 //! MoldUDP64 retransmission server.
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 
 use crate::publish::{MoldOut, PacketSink, Retransmitter};
 
@@ -16,12 +16,17 @@ pub struct UdpFeed {
 }
 
 impl UdpFeed {
-    /// A socket bound to an ephemeral port that sends to `dest`.
-    pub fn new(dest: SocketAddr) -> std::io::Result<Self> {
-        let bind: SocketAddr = if dest.is_ipv4() {
-            "0.0.0.0:0".parse().map_err(std::io::Error::other)?
-        } else {
-            "[::]:0".parse().map_err(std::io::Error::other)?
+    /// A socket bound to an ephemeral port that sends to `dest`. For a multicast group,
+    /// `interface` is the address of the interface it goes out of (bound as the source
+    /// address, which makes Linux route the group there: `127.0.0.1` keeps it on loopback);
+    /// `None` leaves the choice to the routing table.
+    pub fn new(dest: SocketAddr, interface: Option<Ipv4Addr>) -> std::io::Result<Self> {
+        let bind: SocketAddr = match (dest, interface) {
+            (SocketAddr::V4(v4), Some(iface)) if v4.ip().is_multicast() => {
+                SocketAddr::V4(SocketAddrV4::new(iface, 0))
+            }
+            (SocketAddr::V4(_), _) => SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
+            (SocketAddr::V6(_), _) => "[::]:0".parse().map_err(std::io::Error::other)?,
         };
         let socket = UdpSocket::bind(bind)?;
         if let SocketAddr::V4(v4) = dest
