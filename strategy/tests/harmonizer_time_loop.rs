@@ -33,7 +33,7 @@ fn looping_capture(loops: usize) -> Vec<BookUpdate> {
     for l in 0..loops {
         for u in &ups {
             let mut u = *u;
-            u.seq = (l * ups.len()) as u64 + u.seq;
+            u.seq += (l * ups.len()) as u64;
             out.push(u);
         }
     }

@@ -4,8 +4,9 @@
 //! on one channel the packets of more than one session (a new day's session while the last one
 //! ends, a retransmission of an old session). Each stream numbers its messages on its own, so
 //! packets of one stream say nothing about gaps in another: interleaved streams are not gaps
-//! and do not reset each other. A stream's sequencer is created the first time the stream is
-//! seen (off the steady-state path); after that nothing is allocated per packet.
+//! and do not reset each other. The first stream's sequencer is built at start; any further
+//! stream's is created the first time the stream is seen (off the steady-state path). After that
+//! nothing is allocated per packet.
 
 use super::packet::{MoldError, MoldSession, SESSION_LEN};
 use super::sequencer::{MoldSequencer, PacketOutcome, SeqEvent, SequencerConfig, SequencerStats};
@@ -36,7 +37,13 @@ pub struct MoldStreams {
     short: u64,
     /// Streams flushed to make room for a new one.
     evicted: u64,
+    /// A sequencer built at start for the first stream, so that a single-stream feed allocates
+    /// nothing once running.
+    spare: Option<MoldSequencer>,
 }
+
+/// Streams the stream list holds without growing.
+const PREALLOCATED_STREAMS: usize = 8;
 
 #[derive(Debug)]
 struct Stream {
@@ -50,11 +57,12 @@ impl MoldStreams {
     pub fn new(config: SequencerConfig) -> Self {
         Self {
             config,
-            streams: Vec::new(),
+            streams: Vec::with_capacity(PREALLOCATED_STREAMS),
             last: 0,
             clock: 0,
             short: 0,
             evicted: 0,
+            spare: Some(MoldSequencer::new(config)),
         }
     }
 
@@ -159,9 +167,14 @@ impl MoldStreams {
         let index = match self.streams.iter().position(|s| s.key == key) {
             Some(i) => i,
             None if self.streams.len() < MAX_STREAMS => {
+                let config = self.config;
+                let sequencer = self
+                    .spare
+                    .take()
+                    .unwrap_or_else(|| MoldSequencer::new(config));
                 self.streams.push(Stream {
                     key,
-                    sequencer: MoldSequencer::new(self.config),
+                    sequencer,
                     last_seen: 0,
                 });
                 self.streams.len() - 1
