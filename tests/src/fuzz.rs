@@ -259,7 +259,7 @@ mod tests {
         let data = [0u8, 2, 0xAA, 0xBB, 0, 9, 0xCC];
         let got: Vec<&[u8]> = datagrams(&data).collect();
         assert_eq!(got, vec![&[0xAA, 0xBB][..], &[0xCC][..]]);
-        assert_eq!(datagrams(&[7]).collect::<Vec<_>>(), vec![&[][..]]);
+        assert_eq!(datagrams(&[7]).collect::<Vec<_>>(), vec![&[][..] as &[u8]]);
     }
 
     #[test]
