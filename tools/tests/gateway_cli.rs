@@ -193,9 +193,34 @@ fn threaded_replay_with_a_vwap_parent_per_intent() {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     let g = &summary["gateway"];
-    // Parents slice every intent into child orders: more orders than a direct run would send
-    // for the intents that went out, and the venue's fills are ours.
-    assert!(g["orders"].as_u64().unwrap() > 0, "{g}");
+    // Intents became VWAP parents sliced over the profile the capture's trades built (without
+    // a profile every VWAP parent is refused, so one started proves it loaded), and their
+    // child orders are the orders sent.
+    let algo = &g["algo"];
+    assert_eq!(algo["kind"], "vwap", "{g}");
+    assert!(algo["profile_trades"].as_u64().unwrap() > 0, "{g}");
+    assert!(algo["started"].as_u64().unwrap() > 0, "{g}");
+    assert_eq!(algo["children"], g["orders"], "{g}");
+    // Per-parent TCA: one line per finished parent, and the session's shortfall over them.
+    let finished = algo["finished"].as_u64().unwrap();
+    assert_eq!(g["tca"]["parents"].as_u64().unwrap(), finished, "{g}");
+    if finished > 0 {
+        let csv = std::fs::read_to_string(dir.join("parents.csv")).unwrap();
+        assert_eq!(csv.lines().count() as u64, finished + 1, "{csv}");
+        assert!(csv.starts_with("parent,symbol,side,target,filled,arrival_mid"));
+        assert!(
+            csv.lines()
+                .skip(1)
+                .all(|l| l.split(',').nth(1) == Some("AAPL"))
+        );
+        assert!(
+            g["tca"]["implementation_shortfall_bps"]
+                .as_f64()
+                .unwrap()
+                .is_finite()
+        );
+    }
+    // The venue's fills are ours.
     assert_eq!(
         g["fills"].as_u64().unwrap() as usize,
         report.fills.len(),

@@ -16,6 +16,10 @@ use kestrel_core::{InstrumentId, Price, Side};
 /// Pending realised-spread horizons kept at once (older ones resolve as they can).
 const PENDING: usize = 4096;
 
+/// Finished parents whose figures are kept for the report; past this the oldest are
+/// overwritten (the totals still count every parent).
+pub const FINISHED_KEPT: usize = 4096;
+
 /// Share-weighted cost figures of a set of fills.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CostSummary {
@@ -103,6 +107,22 @@ pub struct ParentTca {
     pub implementation_shortfall_bps: f64,
 }
 
+/// Totals over every finished parent order.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ParentTotals {
+    /// Parents finished.
+    pub parents: u64,
+    /// Their target shares.
+    pub target_shares: u64,
+    /// Their filled shares.
+    pub filled_shares: u64,
+    /// Their target notional at the arrival mids, dollars.
+    pub arrival_notional: f64,
+    /// Implementation shortfall over all of them, bps of `arrival_notional` (each parent's
+    /// shortfall weighted by its target notional at arrival).
+    pub implementation_shortfall_bps: f64,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Pending {
     instrument: InstrumentId,
@@ -132,6 +152,12 @@ pub struct Tca {
     parents: Vec<ParentAcc>,
     pending: Vec<Pending>,
     dropped_horizons: u64,
+    /// The last [`FINISHED_KEPT`] finished parents, a ring (`finished_next` is the next slot).
+    finished: Vec<ParentTca>,
+    finished_next: usize,
+    totals: ParentTotals,
+    /// Sum of shortfall (bps) x arrival notional, over finished parents.
+    shortfall_weighted: f64,
 }
 
 #[inline]
@@ -149,6 +175,10 @@ impl Tca {
             parents: vec![ParentAcc::default(); parents],
             pending: Vec::with_capacity(PENDING),
             dropped_horizons: 0,
+            finished: Vec::with_capacity(FINISHED_KEPT),
+            finished_next: 0,
+            totals: ParentTotals::default(),
+            shortfall_weighted: 0.0,
         }
     }
 
@@ -182,7 +212,48 @@ impl Tca {
         }
         p.end_mid = end_mid.to_f64();
         p.active = false;
-        Some(Self::parent_figures(parent, p))
+        let figures = Self::parent_figures(parent, p);
+        self.keep_finished(figures);
+        Some(figures)
+    }
+
+    /// Adds a finished parent to the totals and the ring (never grows past its capacity).
+    fn keep_finished(&mut self, f: ParentTca) {
+        let t = &mut self.totals;
+        t.parents += 1;
+        t.target_shares += f.target;
+        t.filled_shares += f.costs.shares;
+        if f.arrival_mid > 0.0 {
+            let notional = f.target as f64 * f.arrival_mid;
+            t.arrival_notional += notional;
+            self.shortfall_weighted += f.implementation_shortfall_bps * notional;
+            t.implementation_shortfall_bps = if t.arrival_notional > 0.0 {
+                self.shortfall_weighted / t.arrival_notional
+            } else {
+                0.0
+            };
+        }
+        if self.finished.len() < FINISHED_KEPT {
+            self.finished.push(f);
+        } else {
+            self.finished[self.finished_next] = f;
+        }
+        self.finished_next = (self.finished_next + 1) % FINISHED_KEPT;
+    }
+
+    /// Totals over every finished parent.
+    pub fn parent_totals(&self) -> ParentTotals {
+        self.totals
+    }
+
+    /// The last [`FINISHED_KEPT`] finished parents, oldest first.
+    pub fn finished_parents(&self) -> impl Iterator<Item = &ParentTca> {
+        let (newer, older) = if self.finished.len() < FINISHED_KEPT {
+            (&self.finished[..], &self.finished[..0])
+        } else {
+            self.finished.split_at(self.finished_next)
+        };
+        older.iter().chain(newer)
     }
 
     fn parent_figures(parent: u32, p: &ParentAcc) -> ParentTca {
@@ -344,6 +415,61 @@ mod tests {
             "{p:?}"
         );
         assert!(t.end_parent(0, px("100.5")).is_none());
+        let totals = t.parent_totals();
+        assert_eq!(totals.parents, 1);
+        assert_eq!((totals.target_shares, totals.filled_shares), (200, 100));
+        assert!((totals.implementation_shortfall_bps - 30.0).abs() < 1e-9);
+        assert_eq!(t.finished_parents().count(), 1);
+    }
+
+    #[test]
+    fn session_shortfall_weights_parents_by_arrival_notional_and_the_ring_keeps_the_newest() {
+        let mut t = Tca::new(0, 2);
+        // Parent 0: 100 shares at arrival 100, filled at 100.10 (10 bps) = $10,000 notional.
+        t.start_parent(0, InstrumentId(0), Side::Buy, 100, px("100"));
+        t.on_fill(
+            InstrumentId(0),
+            Side::Buy,
+            100,
+            px("100.10"),
+            px("100"),
+            px("100"),
+            0,
+            0,
+        );
+        // Parent 1: 300 shares at arrival 100, sold at 100.00 (0 bps) = $30,000 notional.
+        t.start_parent(1, InstrumentId(0), Side::Sell, 300, px("100"));
+        t.on_fill(
+            InstrumentId(0),
+            Side::Sell,
+            300,
+            px("100"),
+            px("100"),
+            px("100"),
+            1,
+            0,
+        );
+        t.end_parent(1, px("100"));
+        t.end_parent(0, px("100"));
+        let totals = t.parent_totals();
+        assert!((totals.arrival_notional - 40_000.0).abs() < 1e-6);
+        assert!(
+            (totals.implementation_shortfall_bps - 2.5).abs() < 1e-9,
+            "{totals:?}"
+        );
+        let order: Vec<u32> = t.finished_parents().map(|p| p.parent).collect();
+        assert_eq!(order, vec![1, 0], "in the order they finished");
+        // Past the ring's capacity the oldest are overwritten, still oldest first.
+        for i in 0..FINISHED_KEPT as u32 + 3 {
+            t.start_parent(0, InstrumentId(0), Side::Buy, u64::from(i) + 1, px("100"));
+            t.end_parent(0, px("100"));
+        }
+        assert_eq!(t.parent_totals().parents, FINISHED_KEPT as u64 + 5);
+        let kept: Vec<u64> = t.finished_parents().map(|p| p.target).collect();
+        assert_eq!(kept.len(), FINISHED_KEPT);
+        assert_eq!(kept[0], 4);
+        assert_eq!(*kept.last().unwrap(), FINISHED_KEPT as u64 + 3);
+        assert!(kept.windows(2).all(|w| w[1] == w[0] + 1));
     }
 
     #[test]

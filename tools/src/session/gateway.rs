@@ -315,6 +315,8 @@ pub struct Rest {
     pub drain: Duration,
     /// The venue address.
     pub addr: SocketAddr,
+    /// Trades the VWAP volume profiles were built from (0 without VWAP).
+    pub profile_trades: u64,
 }
 
 /// What a restart rebuilt from an existing journal.
@@ -403,6 +405,7 @@ pub fn prepare(
             recovered,
             drain: Duration::from_secs_f64(file.orders.drain_s.max(0.0)),
             addr,
+            profile_trades: 0,
         },
     })
 }
@@ -529,6 +532,10 @@ pub struct GatewaySummary {
     pub fees: f64,
     /// Session TCA: slippage vs arrival, effective and realised spread, bps.
     pub tca: TcaSummary,
+    /// The execution algorithm: what each intent became (absent in sessions written before it
+    /// existed).
+    #[serde(default)]
+    pub algo: AlgoSummary,
     /// Tick-to-trade (receive return to send return), ns.
     pub tick_to_trade: StageSummary,
     /// Logins, disconnects, protocol errors, heartbeats.
@@ -548,12 +555,42 @@ pub struct GatewaySummary {
 pub struct TcaSummary {
     /// Shares filled.
     pub shares: u64,
+    /// Parent orders finished (TWAP, VWAP, iceberg); each one's figures are in `parents.csv`.
+    #[serde(default)]
+    pub parents: u64,
+    /// Their target shares.
+    #[serde(default)]
+    pub parent_target_shares: u64,
+    /// Shares filled by them.
+    #[serde(default)]
+    pub parent_filled_shares: u64,
+    /// Implementation shortfall over the finished parents, bps of their target notional at
+    /// the arrival mids (execution cost on what filled plus opportunity cost on what did not).
+    #[serde(default)]
+    pub implementation_shortfall_bps: f64,
     /// Slippage against the arrival mid, bps.
     pub slippage_bps: f64,
     /// Effective spread, bps.
     pub effective_spread_bps: f64,
     /// Realised spread, bps.
     pub realised_spread_bps: f64,
+}
+
+/// The execution algorithm: what each intent became.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlgoSummary {
+    /// `direct` (one order per intent), `twap`, `vwap` or `iceberg` (a parent per intent).
+    pub kind: String,
+    /// Parents started.
+    pub started: u64,
+    /// Parents finished.
+    pub finished: u64,
+    /// Child orders sent.
+    pub children: u64,
+    /// Parents refused (no free slot, no volume profile for VWAP).
+    pub refused: u64,
+    /// Trades the VWAP volume profiles were built from.
+    pub profile_trades: u64,
 }
 
 /// Link counters.
@@ -638,6 +675,20 @@ pub fn finish<V: SessionLink>(
     let link = gateway.venue().link().stats();
     let session = gateway.venue().link().session().to_string();
     let tca = gateway.tca().session();
+    let parents = gateway.tca().parent_totals();
+    let algo_stats = gateway.algos().stats();
+    let algo_kind = match gateway.config().intent_algo {
+        IntentAlgo::Direct => "direct",
+        IntentAlgo::Parent(AlgoKind::Twap { .. }) => "twap",
+        IntentAlgo::Parent(AlgoKind::Vwap { .. }) => "vwap",
+        IntentAlgo::Parent(AlgoKind::Iceberg { .. }) => "iceberg",
+    };
+    if parents.parents > 0 {
+        std::fs::write(
+            dir.join("parents.csv"),
+            parents_csv(gateway.tca().finished_parents(), table),
+        )?;
+    }
     let positions: Vec<PositionSummary> = gateway
         .oms()
         .positions()
@@ -706,9 +757,22 @@ pub fn finish<V: SessionLink>(
             fees: money_f64(fees),
             tca: TcaSummary {
                 shares: tca.shares,
+                parents: parents.parents,
+                parent_target_shares: parents.target_shares,
+                parent_filled_shares: parents.filled_shares,
+                implementation_shortfall_bps: parents.implementation_shortfall_bps,
                 slippage_bps: tca.slippage_bps,
                 effective_spread_bps: tca.effective_spread_bps,
                 realised_spread_bps: tca.realised_spread_bps,
+            },
+            algo: AlgoSummary {
+                kind: algo_kind.to_owned(),
+                started: algo_stats.started,
+                finished: algo_stats.finished,
+                children: algo_stats.children,
+                refused: algo_stats.refused,
+                // Set by the caller that loaded the profiles.
+                profile_trades: 0,
             },
             tick_to_trade: summarize("tick_to_trade", &t2t),
             link: LinkSummary {
@@ -725,6 +789,44 @@ pub fn finish<V: SessionLink>(
         },
         trading,
     ))
+}
+
+/// One line per finished parent order (the last [`kestrel_gateway::tca::FINISHED_KEPT`]):
+/// its TCA figures.
+pub fn parents_csv<'a>(
+    parents: impl Iterator<Item = &'a kestrel_gateway::tca::ParentTca>,
+    table: &InstrumentTable,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "parent,symbol,side,target,filled,arrival_mid,end_mid,avg_price,slippage_bps,effective_spread_bps,realised_spread_bps,implementation_shortfall_bps\n",
+    );
+    for p in parents {
+        let symbol = table
+            .get(p.instrument)
+            .map_or_else(|| p.instrument.0.to_string(), |i| i.symbol.clone());
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{:.4},{:.4},{:.6},{:.3},{:.3},{:.3},{:.3}",
+            p.parent,
+            symbol,
+            if p.side == kestrel_core::Side::Buy {
+                "B"
+            } else {
+                "S"
+            },
+            p.target,
+            p.costs.shares,
+            p.arrival_mid,
+            p.end_mid,
+            p.costs.avg_price,
+            p.costs.slippage_bps,
+            p.costs.effective_spread_bps,
+            p.costs.realised_spread_bps,
+            p.implementation_shortfall_bps
+        );
+    }
+    out
 }
 
 /// Prints the gateway's lines of a session report.
@@ -760,6 +862,20 @@ pub fn print(g: &GatewaySummary) {
         g.tca.effective_spread_bps,
         g.tca.realised_spread_bps
     );
+    if g.algo.kind != "direct" {
+        println!(
+            "algo {} parents_started={} finished={} children={} refused={} profile_trades={} implementation_shortfall_bps={:.2} parent_fill={}/{}",
+            g.algo.kind,
+            g.algo.started,
+            g.algo.finished,
+            g.algo.children,
+            g.algo.refused,
+            g.algo.profile_trades,
+            g.tca.implementation_shortfall_bps,
+            g.tca.parent_filled_shares,
+            g.tca.parent_target_shares
+        );
+    }
     let t = &g.tick_to_trade;
     println!(
         "latency tick_to_trade n={} p50={:.3}us p99={:.3}us p99.9={:.3}us p99.99={:.3}us max={:.3}us",

@@ -376,12 +376,12 @@ pub fn run_pipeline_replay(
         Some(gw::Prepared {
             stage: mut gstage,
             reports,
-            rest,
+            mut rest,
         }) => {
             if let Some(g) = &args.gateway
                 && gw::wants_vwap(g)?
             {
-                gw::load_profiles(&mut gstage, &capture, table.len())?;
+                rest.profile_trades = gw::load_profiles(&mut gstage, &capture, table.len())?;
             }
             (stage.with_exec_reports(reports), Some((gstage, rest)))
         }
@@ -549,7 +549,8 @@ pub fn run_pipeline_replay(
                     "gateway: orders were still open at the end and were cancelled".to_owned(),
                 );
             }
-            Some(gw::finish(
+            let profile_trades = rest.profile_trades;
+            let (mut summary, trading) = gw::finish(
                 stage,
                 rest.journal,
                 settled,
@@ -558,7 +559,9 @@ pub fn run_pipeline_replay(
                 &table,
                 &dir,
                 gw::Extras::default(),
-            )?)
+            )?;
+            summary.algo.profile_trades = profile_trades;
+            Some((summary, trading))
         }
         None => None,
     };
