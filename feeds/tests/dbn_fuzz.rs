@@ -137,3 +137,33 @@ fn a_record_shorter_than_its_type_is_refused_and_the_feed_continues() {
     assert_eq!(feed.stats().records, 2);
     assert_eq!(feed.stats().decode_errors, 1);
 }
+
+/// Found by `arbitrary_records_never_panic`: a refused record whose length is not a multiple of
+/// 8 left the decoder's buffer at an unaligned offset, and the next record panicked inside
+/// `dbn` ("unaligned buffer passed to `RecordRef::new`"). Every record now starts aligned.
+#[test]
+fn a_record_of_odd_length_does_not_misalign_the_next() {
+    let mut table = kestrel_core::InstrumentTable::new();
+    table
+        .add(
+            "X",
+            kestrel_core::Price::from_raw(1),
+            kestrel_core::Qty::ONE,
+            2,
+        )
+        .unwrap();
+    let mut feed = DbnFeed::new(kestrel_core::book::BookConfig::default(), table, &[5482]);
+    let mut sink = |_: &VenueEvent, _: &DbnBooks| {};
+    // 20 bytes: length 5 (x4), rtype 0 (a trade needs 48 bytes): refused as short.
+    let mut odd = vec![0u8; 20];
+    odd[0] = 5;
+    // 16 bytes: a bare header, length 4, an rtype with no layout this feed reads.
+    let mut next = vec![0u8; 16];
+    next[0] = 4;
+    next[1] = 0x17;
+    for round in 0..4u64 {
+        assert!(feed.on_dbn_record(Timestamp(1), &odd, &mut sink).is_err());
+        let _ = feed.on_dbn_record(Timestamp(1), &next, &mut sink);
+        assert_eq!(feed.stats().records, (round + 1) * 2);
+    }
+}

@@ -23,6 +23,15 @@ pub enum DbnErrorKind {
         /// The layout's size in bytes.
         need: usize,
     },
+    /// A capture record holding more bytes than the DBN record its header describes (each
+    /// capture record carries exactly one DBN record).
+    #[error("capture record of {bytes} bytes holds a {len}-byte DBN record and more")]
+    LengthMismatch {
+        /// The header's record length in bytes.
+        len: usize,
+        /// The capture record's length.
+        bytes: usize,
+    },
     /// A price with a nanodollar digit Kestrel's 8 decimals cannot hold.
     #[error("price {0} (1e-9 units) is finer than 8 decimals")]
     TooPrecise(i64),

@@ -284,6 +284,21 @@ impl DbnFeed {
             offset,
             kind,
         };
+        // One capture record carries one DBN record: more bytes than its header's length would
+        // put a second record into the decoder's batch, possibly at an unaligned offset, which
+        // `dbn` does not tolerate. Refuse it before the decoder sees it.
+        if let Some(&units) = bytes.first()
+            && usize::from(units) * 4 < bytes.len()
+        {
+            self.stats.count_error(&DbnErrorKind::LengthMismatch {
+                len: usize::from(units) * 4,
+                bytes: bytes.len(),
+            });
+            return Err(at(DbnErrorKind::LengthMismatch {
+                len: usize::from(units) * 4,
+                bytes: bytes.len(),
+            }));
+        }
         self.decoder.get_mut().load(bytes);
         let result = match self.decoder.decode_ref() {
             Ok(Some(rec)) => match super::checked::record_enum(&rec) {
@@ -304,15 +319,13 @@ impl DbnFeed {
             Err(e) => Err(classify(&e)),
         };
         let leftover = self.decoder.get_mut().remaining();
-        if result.is_err() || leftover != 0 {
-            // Start the next record from a clean decoder state.
-            if matches!(
-                result,
-                Err(DbnErrorKind::Truncated | DbnErrorKind::Decode(_))
-            ) || leftover != 0
-            {
-                self.decoder = record_decoder();
-            }
+        // Start the next record from a clean decoder state after anything malformed: an error,
+        // bytes left over, or a length that is not a multiple of 8 (the decoder's buffer would
+        // then hold the next record unaligned, which `dbn`'s `RecordRef::new` refuses with a
+        // panic in debug builds and would read unaligned in release). Real records never take
+        // this path, so it costs nothing in a normal replay.
+        if result.is_err() || leftover != 0 || !bytes.len().is_multiple_of(8) {
+            self.decoder = record_decoder();
         }
         result.map_err(|kind| {
             self.stats.count_error(&kind);

@@ -66,7 +66,8 @@ impl DbnStats {
         match kind {
             DbnErrorKind::Decode(_)
             | DbnErrorKind::InstrumentMap(_)
-            | DbnErrorKind::ShortRecord { .. } => self.decode_errors += 1,
+            | DbnErrorKind::ShortRecord { .. }
+            | DbnErrorKind::LengthMismatch { .. } => self.decode_errors += 1,
             DbnErrorKind::Truncated => self.truncated += 1,
             DbnErrorKind::UnknownRecordType(_) => self.unknown_record_types += 1,
             DbnErrorKind::TooPrecise(_) => self.too_precise += 1,

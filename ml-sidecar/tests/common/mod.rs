@@ -51,7 +51,9 @@ pub fn kestrel_bin() -> PathBuf {
     if let Ok(p) = std::env::var("KESTREL_BIN") {
         return PathBuf::from(p);
     }
-    let p = root().join("target/debug/kestrel");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let p = target.join("debug/kestrel");
     assert!(
         p.is_file(),
         "{} not found: build it first (`cargo build -p kestrel --profile test`, as scripts/test.sh does) or set KESTREL_BIN",
