@@ -290,14 +290,12 @@ impl DbnFeed {
         if let Some(&units) = bytes.first()
             && usize::from(units) * 4 < bytes.len()
         {
-            self.stats.count_error(&DbnErrorKind::LengthMismatch {
+            let kind = DbnErrorKind::LengthMismatch {
                 len: usize::from(units) * 4,
                 bytes: bytes.len(),
-            });
-            return Err(at(DbnErrorKind::LengthMismatch {
-                len: usize::from(units) * 4,
-                bytes: bytes.len(),
-            }));
+            };
+            self.stats.count_error(&kind);
+            return Err(at(kind));
         }
         self.decoder.get_mut().load(bytes);
         let result = match self.decoder.decode_ref() {
@@ -332,6 +330,17 @@ impl DbnFeed {
             at(kind)
         })
     }
+}
+
+/// The fields MBP-1 and MBP-10 records share.
+struct Mbp {
+    exch: Timestamp,
+    action: std::ffi::c_char,
+    side: std::ffi::c_char,
+    price: i64,
+    size: u32,
+    sequence: u32,
+    last: bool,
 }
 
 /// The parts of the feed a record changes (split from the decoder it is borrowed from).
@@ -394,28 +403,30 @@ impl Ctx<'_> {
             RecordRefEnum::Mbp1(m) => {
                 self.stats.mbp1 += 1;
                 let id = self.instrument(m.hd.instrument_id, Kind::L2)?;
-                let exch = Timestamp(m.hd.ts_event);
-                self.mbp_trade(
-                    id, exch, m.action, m.side, m.price, m.size, m.sequence, sink,
-                )?;
-                self.mbp_levels(id, exch, &m.levels, sink)?;
-                if m.flags.is_last() {
-                    self.publish(id, exch, m.sequence.into(), sink);
-                }
-                Ok(())
+                let mbp = Mbp {
+                    exch: Timestamp(m.hd.ts_event),
+                    action: m.action,
+                    side: m.side,
+                    price: m.price,
+                    size: m.size,
+                    sequence: m.sequence,
+                    last: m.flags.is_last(),
+                };
+                self.mbp(id, &mbp, &m.levels, sink)
             }
             RecordRefEnum::Mbp10(m) => {
                 self.stats.mbp10 += 1;
                 let id = self.instrument(m.hd.instrument_id, Kind::L2)?;
-                let exch = Timestamp(m.hd.ts_event);
-                self.mbp_trade(
-                    id, exch, m.action, m.side, m.price, m.size, m.sequence, sink,
-                )?;
-                self.mbp_levels(id, exch, &m.levels, sink)?;
-                if m.flags.is_last() {
-                    self.publish(id, exch, m.sequence.into(), sink);
-                }
-                Ok(())
+                let mbp = Mbp {
+                    exch: Timestamp(m.hd.ts_event),
+                    action: m.action,
+                    side: m.side,
+                    price: m.price,
+                    size: m.size,
+                    sequence: m.sequence,
+                    last: m.flags.is_last(),
+                };
+                self.mbp(id, &mbp, &m.levels, sink)
             }
             RecordRefEnum::Trade(t) => {
                 self.stats.trades += 1;
@@ -636,6 +647,25 @@ impl Ctx<'_> {
             },
             &*self.books,
         );
+        Ok(())
+    }
+
+    /// An MBP-1 or MBP-10 record: its trade (if it is one), its levels, and the update when it
+    /// is the last record of its event.
+    fn mbp<S: VenueSink<DbnBooks> + ?Sized>(
+        &mut self,
+        id: InstrumentId,
+        m: &Mbp,
+        levels: &[BidAskPair],
+        sink: &mut S,
+    ) -> Result<(), DbnErrorKind> {
+        self.mbp_trade(
+            id, m.exch, m.action, m.side, m.price, m.size, m.sequence, sink,
+        )?;
+        self.mbp_levels(id, m.exch, levels, sink)?;
+        if m.last {
+            self.publish(id, m.exch, m.sequence.into(), sink);
+        }
         Ok(())
     }
 
