@@ -31,16 +31,41 @@ torch_lib() {
     return 1
 }
 
+# Free space (GiB) on the file system that will hold the virtualenv.
+free_gib() {
+    local d="$1"
+    while [ ! -d "$d" ]; do d="$(dirname "$d")"; done
+    df -Pk "$d" | awk 'NR == 2 { printf "%d\n", $4 / 1048576 }'
+}
+
 if ! TORCH_LIB="$(torch_lib)"; then
     echo "libtorch: installing torch==$TORCH_VERSION into $VENV (first time only)" >&2
+    # The wheel and its CUDA runtime libraries take 4.7 GB once installed; pip unpacks each wheel
+    # beside it. Refuse early, with the figure, rather than fail half-way through pip.
+    NEED_GIB=6
+    HAVE_GIB="$(free_gib "$VENV")"
+    if [ "$HAVE_GIB" -lt "$NEED_GIB" ]; then
+        echo "libtorch: $HAVE_GIB GiB free under $(dirname "$VENV"); torch $TORCH_VERSION needs $NEED_GIB GiB." >&2
+        echo "libtorch: free some space, or point KESTREL_TORCH_VENV at a larger disk." >&2
+        exit 1
+    fi
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV" >&2 || {
             echo "libtorch: python3 -m venv failed; install python3-venv (apt-get install python3-venv)" >&2
             exit 1
         }
     fi
-    "$PY" -m pip install --quiet --disable-pip-version-check --no-input \
-        "torch==$TORCH_VERSION" >&2
+    # --no-cache-dir: pip's cache would keep a second copy of every wheel (about 3 GB) in ~/.cache.
+    # TMPDIR beside the virtualenv: the wheels are unpacked on the disk that receives them, not on
+    # a small /tmp.
+    mkdir -p "$VENV/.pip-tmp"
+    TMPDIR="$VENV/.pip-tmp" "$PY" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
+        --no-input "torch==$TORCH_VERSION" >&2 || {
+        rm -rf "$VENV/.pip-tmp"
+        echo "libtorch: pip install torch==$TORCH_VERSION failed (see above); $(free_gib "$VENV") GiB free now" >&2
+        exit 1
+    }
+    rm -rf "$VENV/.pip-tmp"
     "$PY" -W ignore -c 'import torch' >&2 || {
         echo "libtorch: torch $TORCH_VERSION does not import from $VENV" >&2
         exit 1

@@ -11,7 +11,8 @@
 # binary cargo already built for them, which skips the build step; everything else is the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/libtorch.sh)"
+TORCH_ENV="$(scripts/libtorch.sh)"
+eval "$TORCH_ENV"
 if [ -n "${KESTREL_ML_BIN:-}" ]; then
     exec "$KESTREL_ML_BIN" "$@"
 fi
