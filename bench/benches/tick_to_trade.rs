@@ -9,6 +9,12 @@
 //! `cargo bench -p kestrel-bench --bench tick_to_trade -- [capture.kcap|-] [pace] [rounds]`
 //! (default: the bundled AAPL sample, pace `max`, 3 rounds; pace `100` replays 100x faster
 //! than recorded with coordinated-omission-correct receive stamps).
+//!
+//! Every thread is pinned: inline, the pipeline runs on the feed core; threaded, the feed,
+//! strategy and gateway threads each on theirs; the venue on its own. The default cores are
+//! 0, 1, 2 and 3 (feed, strategy, gateway, venue), wrapped onto the cores there are: on a
+//! 2-core host the gateway shares core 0 with the feed and the venue core 1 with the strategy,
+//! which the header says. `KESTREL_T2T_CORES=f,s,g,v` sets them.
 
 use std::time::Duration;
 
@@ -29,7 +35,7 @@ use kestrel_gateway::oms::OmsConfig;
 use kestrel_gateway::ouch::Stock;
 use kestrel_gateway::risk::RiskLimits;
 use kestrel_gateway::session::{Credentials, SessionConfig, SoupClient};
-use kestrel_gateway::stage::{GatewayStage, exec_ring, gateway_loop, input_ring};
+use kestrel_gateway::stage::{GatewayStage, exec_ring, spawn_gateway_thread};
 use kestrel_gateway::venue::{Venue, VenueStatus};
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::stage::{StrategyStage, default_params};
@@ -60,18 +66,51 @@ fn capture() -> KcapReader {
     }
 }
 
+/// Where each thread runs.
+#[derive(Clone, Copy, Debug)]
+struct Cores {
+    feed: usize,
+    strategy: usize,
+    gateway: usize,
+    venue: usize,
+}
+
+fn cores() -> Cores {
+    let given: Vec<usize> = std::env::var("KESTREL_T2T_CORES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    if let [feed, strategy, gateway, venue] = given[..] {
+        return Cores {
+            feed,
+            strategy,
+            gateway,
+            venue,
+        };
+    }
+    let allowed = kestrel_core::cpu::allowed_cores().unwrap_or_else(|| vec![0]);
+    let at = |i: usize| allowed[i % allowed.len()];
+    Cores {
+        feed: at(0),
+        strategy: at(1),
+        gateway: at(2),
+        venue: at(3),
+    }
+}
+
 fn gateway(
     reader: &KcapReader,
     clock: &TscClock,
     dir: &std::path::Path,
     round: usize,
+    venue_core: usize,
 ) -> (
     Stage,
     kestrel_core::pipeline::RingReceiver<kestrel_core::ExecReport>,
     BenchVenue,
     journal::JournalHandle,
 ) {
-    let venue = BenchVenue::start(Answer::Dead, None).expect("venue");
+    let venue = BenchVenue::start(Answer::Dead, Some(venue_core)).expect("venue");
     let table = header_instruments(reader.header()).expect("instruments");
     let cfg = GatewayConfig {
         oms: OmsConfig {
@@ -172,8 +211,9 @@ fn main() {
         ops_wait: WaitStrategy::Sleep { micros: 200 },
         ..PipelineConfig::default()
     };
+    let cores = cores();
     println!(
-        "tick-to-trade (record received -> order write returned), pace {pace:?}, {rounds} rounds, us; machine: {}",
+        "tick-to-trade (record received -> order write returned), pace {pace:?}, {rounds} rounds, us; machine: {}; cores: {cores:?}",
         machine()
     );
     println!(
@@ -183,8 +223,10 @@ fn main() {
     let mut inline = new_histogram();
     let mut threaded = new_histogram();
     for round in 0..rounds {
-        // Inline: feed, strategy and gateway in sequence on this thread.
-        let (stage, rrx, venue, handle) = gateway(&reader, &clock, dir.path(), round * 2);
+        // Inline: feed, strategy and gateway in sequence on this thread, on the feed core.
+        kestrel_core::cpu::pin_current_thread(cores.feed);
+        let (stage, rrx, venue, handle) =
+            gateway(&reader, &clock, dir.path(), round * 2, cores.venue);
         let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
             .expect("strategy")
             .with_exec_reports(rrx);
@@ -199,30 +241,34 @@ fn main() {
         inline.add(&h).expect("merge");
 
         // Threaded: feed thread, strategy thread, gateway thread.
-        let (stage, rrx, venue, handle) = gateway(&reader, &clock, dir.path(), round * 2 + 1);
+        let (stage, rrx, venue, handle) =
+            gateway(&reader, &clock, dir.path(), round * 2 + 1, cores.venue);
         let strategy = StrategyStage::new(&table, params, FillMode::External, clock.clone())
             .expect("strategy")
             .with_exec_reports(rrx);
         let handler =
             FeedHandler::for_capture(HandlerConfig::default(), reader.header()).expect("handler");
         let source = CaptureSource::new(handler, reader.records(), pace, clock.clone());
-        let (tx, rx) = input_ring(1 << 14, WaitStrategy::SpinYield { spins: 1_000 }).expect("ring");
         let stop = std::sync::atomic::AtomicBool::new(false);
         let h = std::thread::scope(|s| {
-            let g = std::thread::Builder::new()
-                .name("gateway".into())
-                .spawn_scoped(s, || {
-                    gateway_loop(stage, rx, None, Duration::from_secs(2), &stop)
-                })
-                .expect("gateway thread");
+            let (tx, g) = spawn_gateway_thread(
+                s,
+                stage,
+                1 << 14,
+                WaitStrategy::SpinYield { spins: 1_000 },
+                Some(cores.gateway),
+                Duration::from_secs(2),
+                &stop,
+            )
+            .expect("gateway thread");
             let out = run_threaded(
                 source,
                 strategy,
                 tx,
                 &pipeline,
                 StageCores {
-                    feed: Some(0),
-                    consumer: Some(1),
+                    feed: Some(cores.feed),
+                    consumer: Some(cores.strategy),
                     ops: None,
                 },
                 &clock,

@@ -167,3 +167,34 @@ fn a_record_of_odd_length_does_not_misalign_the_next() {
         assert_eq!(feed.stats().records, (round + 1) * 2);
     }
 }
+
+/// Found by `mutated_files_never_panic` in CI: a v2 definition file whose metadata says every
+/// record carries a `ts_out` trailer (one flipped byte) made `dbn`'s upgrade to v3 read 408
+/// bytes out of a 400-byte record, and panic. The import now stops at that record with its
+/// position and why.
+#[test]
+fn an_old_record_too_short_for_its_upgrade_stops_the_import_with_its_position() {
+    let mut bytes = file(3); // test_data.definition.dbn: DBN v2, 400-byte definitions
+    assert_eq!(bytes[3], 2, "a version-2 file");
+    // Metadata v2: prelude (8), dataset (16), schema (2), start, end, limit (8 each),
+    // stype_in, stype_out (1 each), then ts_out.
+    assert_eq!(bytes[52], 0, "ts_out is off in the original");
+    bytes[52] = 1;
+    let input = DbnBytes {
+        bytes,
+        compression_error: None,
+    };
+    let (_, report) = write_dbn_bytes(&input, Timestamp(1), Vec::new()).unwrap();
+    let stopped = report.stopped.expect("the import says where it stopped");
+    assert_eq!(stopped.record, 0);
+    assert_eq!(stopped.offset, 0);
+    assert_eq!(
+        stopped.kind,
+        kestrel_feeds::dbn::DbnErrorKind::ShortRecord {
+            rtype: 0x13,
+            len: 400,
+            need: 408
+        }
+    );
+    assert_eq!(report.records, 0);
+}

@@ -248,6 +248,80 @@ impl<V: Venue, J: JournalSink, C: Clock> Emit<GatewayInput> for GatewayStage<V, 
     }
 }
 
+/// Why the gateway thread did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayThreadError {
+    /// The OS refused the thread.
+    #[error("starting the gateway thread: {0}")]
+    Spawn(#[from] std::io::Error),
+    /// The input ring's size is unusable.
+    #[error("the gateway's input ring: {0}")]
+    Ring(#[from] ConfigError),
+    /// The thread ended before it handed its ring over (it panicked).
+    #[error("the gateway thread ended before its input ring was ready")]
+    Exited,
+}
+
+/// The running gateway thread: what [`gateway_loop`] returns when it ends.
+pub type GatewayThread<'scope, V, J, C> =
+    std::thread::ScopedJoinHandle<'scope, (GatewayStage<V, J, C>, bool)>;
+
+/// A started gateway thread: the sending end of its input ring, and the thread.
+pub type StartedGateway<'scope, V, J, C> =
+    (RingSender<GatewayInput>, GatewayThread<'scope, V, J, C>);
+
+/// Starts the gateway on its own thread, named `gateway`, in `scope`: the thread pins itself
+/// to `core` (when given) and only then builds its input ring of `ring_size` slots, so the
+/// ring's pages are first touched by the core that reads them (on a NUMA host, its own node)
+/// and not by the caller's. It hands back the ring's sending end, for the strategy stage, and
+/// runs [`gateway_loop`] until the ring closes (the sender is dropped) or `stop` is set.
+pub fn spawn_gateway_thread<'scope, 'env, V, J, C>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    stage: GatewayStage<V, J, C>,
+    ring_size: usize,
+    wait: WaitStrategy,
+    core: Option<usize>,
+    drain: Duration,
+    stop: &'env AtomicBool,
+) -> Result<StartedGateway<'scope, V, J, C>, GatewayThreadError>
+where
+    V: Venue + Send + 'scope,
+    J: JournalSink + Send + 'scope,
+    C: Clock + Send + 'scope,
+{
+    let (ready, handed) = std::sync::mpsc::sync_channel(1);
+    let thread = std::thread::Builder::new()
+        .name("gateway".to_owned())
+        .spawn_scoped(scope, move || {
+            if let Some(c) = core {
+                kestrel_core::cpu::pin_current_thread(c);
+            }
+            match input_ring(ring_size, wait) {
+                Ok((tx, rx)) => {
+                    // The caller waits on this; it cannot have gone away.
+                    let _ = ready.send(Ok(tx));
+                    // Already pinned: the loop need not pin again.
+                    gateway_loop(stage, rx, None, drain, stop)
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    (stage, false)
+                }
+            }
+        })?;
+    match handed.recv() {
+        Ok(Ok(tx)) => Ok((tx, thread)),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e.into())
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(GatewayThreadError::Exited)
+        }
+    }
+}
+
 /// The gateway thread's loop (spawn it on a thread named `gateway`): pins itself to `core`
 /// when given, takes inputs off `inputs` and polls the venue between them; when the input ring
 /// closes (the strategy is done) it drains for up to `drain` and returns the stage and whether

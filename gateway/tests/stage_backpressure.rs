@@ -12,7 +12,7 @@ use kestrel_gateway::engine::{GatewayConfig, OrderGateway};
 use kestrel_gateway::journal::NullJournal;
 use kestrel_gateway::oms::OmsConfig;
 use kestrel_gateway::risk::RiskLimits;
-use kestrel_gateway::stage::{GatewayStage, exec_ring, gateway_loop, input_ring};
+use kestrel_gateway::stage::{GatewayStage, GatewayThreadError, exec_ring, spawn_gateway_thread};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -84,10 +84,27 @@ fn a_full_input_ring_makes_the_strategy_wait_and_loses_nothing() {
     )
     .unwrap();
     let stage = GatewayStage::new(g, Some(rtx));
-    let (mut tx, rx) = input_ring(64, WaitStrategy::SpinYield { spins: 10 }).unwrap();
     let stop = AtomicBool::new(false);
+    let core = kestrel_core::cpu::allowed_cores().and_then(|c| c.first().copied());
     let (stage, settled) = std::thread::scope(|s| {
-        let h = s.spawn(|| gateway_loop(stage, rx, None, Duration::from_millis(100), &stop));
+        // The threaded pipeline's way: the gateway thread pins itself and builds its own ring.
+        let (mut tx, h) = spawn_gateway_thread(
+            s,
+            stage,
+            64,
+            WaitStrategy::SpinYield { spins: 10 },
+            core,
+            Duration::from_millis(100),
+            &stop,
+        )
+        .unwrap();
+        if let Some(c) = core {
+            assert_eq!(
+                gateway_thread_cpus().as_deref(),
+                Some(c.to_string().as_str()),
+                "the gateway thread runs pinned to core {c}"
+            );
+        }
         for i in 0..4_000u64 {
             let mut input: GatewayInput = market(0, "99.99", "100.01", i);
             if i.is_multiple_of(10) {
@@ -105,4 +122,48 @@ fn a_full_input_ring_makes_the_strategy_wait_and_loses_nothing() {
     assert_eq!(st.inputs, 4_000, "every input reached the gateway");
     assert_eq!(st.intents, 400);
     assert_eq!(st.orders_sent, 400);
+}
+
+/// The `Cpus_allowed_list` of this process's thread named `gateway` (Linux), while it runs.
+fn gateway_thread_cpus() -> Option<String> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    for t in tasks.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "gateway" {
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            return status
+                .lines()
+                .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                .map(|v| v.trim().to_owned());
+        }
+    }
+    None
+}
+
+#[test]
+fn the_gateway_thread_refuses_an_unusable_ring_and_says_why() {
+    let g = OrderGateway::fresh(
+        config(),
+        ScriptVenue::default(),
+        NullJournal,
+        TestClock::default(),
+    )
+    .unwrap();
+    let stage = GatewayStage::new(g, None);
+    let stop = AtomicBool::new(false);
+    let err = std::thread::scope(|s| {
+        spawn_gateway_thread(
+            s,
+            stage,
+            100, // not a power of two
+            WaitStrategy::SpinYield { spins: 10 },
+            None,
+            Duration::from_millis(10),
+            &stop,
+        )
+        .map(|_| ())
+        .unwrap_err()
+    });
+    assert!(matches!(err, GatewayThreadError::Ring(_)), "{err}");
+    assert!(err.to_string().contains("100"), "{err}");
 }

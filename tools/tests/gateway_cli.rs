@@ -17,8 +17,16 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
 const PASSWORD: &str = "Pw0rd9x";
 
 fn kestrel(args: &[&str]) -> Output {
+    kestrel_env(args, &[])
+}
+
+/// `kestrel` with the OUCH login variables taken from `env` only (never from the test's own).
+fn kestrel_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(KESTREL)
         .args(args)
+        .env_remove("KESTREL_OUCH_USERNAME")
+        .env_remove("KESTREL_OUCH_PASSWORD")
+        .envs(env.iter().copied())
         .output()
         .expect("run kestrel")
 }
@@ -166,22 +174,27 @@ fn threaded_replay_with_a_vwap_parent_per_intent() {
     .unwrap();
     let (addr, stop, ex) = exchange(creds.clone());
     let dir = tmp.path().join("session");
-    let o = kestrel(&[
-        "replay",
-        kcap.to_str().unwrap(),
-        "--mode",
-        "threaded",
-        "--pace",
-        "10",
-        "--gateway",
-        &addr.to_string(),
-        "--credentials",
-        creds.to_str().unwrap(),
-        "--gateway-config",
-        cfg.to_str().unwrap(),
-        "--session-dir",
-        dir.to_str().unwrap(),
-    ]);
+    // The login from the environment this time (no --credentials).
+    let o = kestrel_env(
+        &[
+            "replay",
+            kcap.to_str().unwrap(),
+            "--mode",
+            "threaded",
+            "--pace",
+            "10",
+            "--gateway",
+            &addr.to_string(),
+            "--gateway-config",
+            cfg.to_str().unwrap(),
+            "--session-dir",
+            dir.to_str().unwrap(),
+        ],
+        &[
+            ("KESTREL_OUCH_USERNAME", "KSTR"),
+            ("KESTREL_OUCH_PASSWORD", PASSWORD),
+        ],
+    );
     stop.store(true, Ordering::Relaxed);
     let report = ex.join().unwrap();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -190,6 +203,7 @@ fn threaded_replay_with_a_vwap_parent_per_intent() {
         "{out}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    assert!(!out.contains(PASSWORD) && !String::from_utf8_lossy(&o.stderr).contains(PASSWORD));
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     let g = &summary["gateway"];
@@ -254,4 +268,26 @@ fn credentials_file_readable_by_others_is_refused() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("0644") && err.contains("0600"), "{err}");
     assert!(!err.contains(PASSWORD));
+}
+
+#[test]
+fn a_gateway_without_credentials_names_both_ways_to_give_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kcap = import_aapl(tmp.path());
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--gateway",
+        "127.0.0.1:9",
+        "--session-dir",
+        tmp.path().join("s").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("KESTREL_OUCH_USERNAME")
+            && err.contains("KESTREL_OUCH_PASSWORD")
+            && err.contains("--credentials"),
+        "{err}"
+    );
 }

@@ -180,20 +180,68 @@ fn open_decoder(
         .map_err(|e| DbnImportError::Metadata(e.to_string()))
 }
 
-/// Where the records of a stream end: the metadata length plus every whole record's on-disk
-/// size. Bytes past it are a truncated record.
-fn records_end(bytes: &[u8]) -> Result<(u64, u64, u64), DbnImportError> {
+/// The bytes a version-1 or -2 record must have for `dbn`'s upgrade to v3 to read it: the old
+/// struct the upgrade casts the record to (plus the `ts_out` trailer when the stream has one),
+/// for the record types the upgrade rewrites; `None` for the rest, which pass through as they
+/// are.
+fn upgrade_needs(version: u8, ts_out: bool, rtype: u8) -> Option<usize> {
+    use ::dbn::rtype;
+    use std::mem::size_of;
+    let old = match (version, rtype) {
+        (1, rtype::INSTRUMENT_DEF) => size_of::<::dbn::v1::InstrumentDefMsg>(),
+        (2, rtype::INSTRUMENT_DEF) => size_of::<::dbn::v2::InstrumentDefMsg>(),
+        (1 | 2, rtype::STATISTICS) => size_of::<::dbn::v1::StatMsg>(),
+        (1, rtype::SYMBOL_MAPPING) => size_of::<::dbn::v1::SymbolMappingMsg>(),
+        (1, rtype::ERROR) => size_of::<::dbn::v1::ErrorMsg>(),
+        (1, rtype::SYSTEM) => size_of::<::dbn::v1::SystemMsg>(),
+        _ => return None,
+    };
+    Some(old + if ts_out { 8 } else { 0 })
+}
+
+/// What one pass over the stream as it is (no upgrade) found.
+struct Extent {
+    /// Bytes of the prelude and metadata.
+    meta: u64,
+    /// Where the last whole, upgradable record ends (a byte offset in the stream).
+    end: u64,
+    /// Whole, upgradable records before `end`.
+    records: u64,
+    /// The first record that `dbn`'s upgrade to v3 cannot read (shorter than the old struct
+    /// it would be cast to: a corrupt length), which ends the usable stream.
+    unupgradable: Option<DbnErrorKind>,
+}
+
+/// Where the usable records of a stream end: the metadata length plus every whole record's
+/// on-disk size, up to the first record the upgrade to v3 could not read. Bytes past it are a
+/// truncated or corrupt record. (`dbn` 0.73 panics on an old-version record shorter than the
+/// struct it upgrades from; this pass finds it first so that no such record reaches it.)
+fn records_extent(bytes: &[u8]) -> Result<Extent, DbnImportError> {
     let meta = bytes
         .get(4..8)
         .map(|b| 8 + u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
         .ok_or_else(|| DbnImportError::Metadata("shorter than the DBN prelude".into()))?;
     let mut d = open_decoder(bytes, VersionUpgradePolicy::AsIs)?;
-    let (mut end, mut records) = (meta, 0u64);
+    let (version, ts_out) = (d.metadata().version, d.metadata().ts_out);
+    let mut x = Extent {
+        meta,
+        end: meta,
+        records: 0,
+        unupgradable: None,
+    };
     while let Ok(Some(rec)) = d.decode_record_ref() {
-        end += AsRef::<[u8]>::as_ref(&rec).len() as u64;
-        records += 1;
+        let len = AsRef::<[u8]>::as_ref(&rec).len();
+        let rtype = rec.header().rtype;
+        if let Some(need) = upgrade_needs(version, ts_out, rtype)
+            && len < need
+        {
+            x.unupgradable = Some(DbnErrorKind::ShortRecord { rtype, len, need });
+            break;
+        }
+        x.end += len as u64;
+        x.records += 1;
     }
-    Ok((meta, end, records))
+    Ok(x)
 }
 
 /// Imports a DBN file into a `.kcap` written to `out`.
@@ -213,8 +261,12 @@ pub fn write_dbn_bytes<W: Write>(
     created: Timestamp,
     out: W,
 ) -> Result<(W, DbnImportReport), DbnImportError> {
-    let bytes = &input.bytes[..];
-    let (meta_len, records_end, whole_records) = records_end(bytes)?;
+    let extent = records_extent(&input.bytes)?;
+    // The upgrading passes see the usable records only.
+    let bytes = usize::try_from(extent.end)
+        .ok()
+        .and_then(|end| input.bytes.get(..end))
+        .unwrap_or(&input.bytes[..]);
     // First pass: instruments (ids in order of appearance) and their definitions.
     let mut decoder = open_decoder(bytes, VersionUpgradePolicy::UpgradeToV3)?;
     let metadata = decoder.metadata().clone();
@@ -324,13 +376,14 @@ pub fn write_dbn_bytes<W: Write>(
     }
     if report.stopped.is_none() {
         let total = input.bytes.len() as u64;
-        if records_end < total || input.compression_error.is_some() {
+        if extent.end < total || input.compression_error.is_some() {
             report.stopped = Some(DbnError {
-                record: whole_records,
-                offset: records_end - meta_len,
-                kind: match &input.compression_error {
-                    Some(e) => DbnErrorKind::Decode(format!("zstd: {e}")),
-                    None => DbnErrorKind::Truncated,
+                record: extent.records,
+                offset: extent.end - extent.meta,
+                kind: match (extent.unupgradable, &input.compression_error) {
+                    (Some(kind), _) => kind,
+                    (None, Some(e)) => DbnErrorKind::Decode(format!("zstd: {e}")),
+                    (None, None) => DbnErrorKind::Truncated,
                 },
             });
         }

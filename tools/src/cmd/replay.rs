@@ -42,9 +42,10 @@ pub struct ReplayArgs {
     /// Send the strategy's intents as OUCH 4.2 orders over SoupBinTCP 3.00 to this venue
     /// (`HOST:PORT`: an exchange's test environment, or `kestrel sim-exchange`); fills come
     /// back into positions. Without it, fills are simulated at the intent price.
-    #[arg(long, value_name = "HOST:PORT", requires = "credentials")]
+    #[arg(long, value_name = "HOST:PORT")]
     pub gateway: Option<String>,
-    /// The venue login: one `username:password` line in a file of mode 0600.
+    /// The venue login: one `username:password` line in a file of mode 0600. Without it, the
+    /// login comes from the environment: `KESTREL_OUCH_USERNAME` and `KESTREL_OUCH_PASSWORD`.
     #[arg(long, value_name = "FILE", requires = "gateway")]
     pub credentials: Option<PathBuf>,
     /// Gateway settings: risk limits, algorithms, fees, journal sync (TOML; see
@@ -92,14 +93,11 @@ impl ReplayArgs {
             symbols: self.symbols,
             publish: self.publish,
             progress: true,
-            gateway: match (self.gateway, self.credentials) {
-                (Some(addr), Some(credentials)) => Some(GatewayArgs {
-                    addr,
-                    credentials,
-                    config: self.gateway_config,
-                }),
-                _ => None,
-            },
+            gateway: self.gateway.map(|addr| GatewayArgs {
+                addr,
+                credentials: self.credentials,
+                config: self.gateway_config,
+            }),
             sidecar: self.sidecar.options()?,
         };
         let (handler, summary, dir) = run_pipeline_replay(&args)?;

@@ -509,20 +509,36 @@ impl SessionArgs {
                 gateway_side.settle(SETTLE);
             }
             RunMode::Threaded => {
-                let (tx, rx) = input_ring(
+                let (ring_size, ring_wait) = (
                     run_config.pipeline.ring_size,
                     run_config.pipeline.producer_wait,
-                )?;
+                );
+                let (ready, handed) = std::sync::mpsc::sync_channel(1);
                 let (side, run, feed_thread) = std::thread::scope(|s| {
                     let gateway_thread = std::thread::Builder::new()
                         .name("gateway".to_owned())
                         .spawn_scoped(s, move || {
+                            // Pinned first, then the ring: its pages are first touched on the
+                            // core that reads them.
                             let placed = pin("gateway", gateway_core);
-                            (gateway_side.run(rx, SETTLE), placed)
+                            match input_ring(ring_size, ring_wait) {
+                                Ok((tx, rx)) => {
+                                    let _ = ready.send(Ok(tx));
+                                    Some((gateway_side.run(rx, SETTLE), placed))
+                                }
+                                Err(e) => {
+                                    let _ = ready.send(Err(e));
+                                    None
+                                }
+                            }
                         })
                         .context("starting the gateway thread")?;
+                    let Ok(tx) = handed.recv() else {
+                        anyhow::bail!("the gateway thread ended before its input ring was ready");
+                    };
+                    let mut tx: RingSender<GatewayInput> =
+                        tx.context("the gateway's input ring")?;
                     let placed = pin("feed", feed_core);
-                    let mut tx: RingSender<GatewayInput> = tx;
                     let mut until = Until::new(&stop, deadline, &venue, &control);
                     feed_loop(&mut feed_side, &mut tx, &mut until, |_| {});
                     backpressure_waits = tx.full_waits();
@@ -532,7 +548,8 @@ impl SessionArgs {
                     drop(tx);
                     let (side, gplaced) = gateway_thread
                         .join()
-                        .map_err(|_| anyhow::anyhow!("the gateway thread panicked"))?;
+                        .map_err(|_| anyhow::anyhow!("the gateway thread panicked"))?
+                        .context("the gateway thread ended early")?;
                     threads.push(gplaced);
                     anyhow::Ok((side, run, placed))
                 })?;

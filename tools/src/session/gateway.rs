@@ -44,8 +44,9 @@ pub type ReplayGateway = GatewayStage<SoupClient, JournalSender, TscClock>;
 pub struct GatewayArgs {
     /// The venue's SoupBinTCP address, `HOST:PORT`.
     pub addr: String,
-    /// `username:password` file, mode 0600.
-    pub credentials: PathBuf,
+    /// `username:password` file, mode 0600; `None`: the login comes from the environment
+    /// (`KESTREL_OUCH_USERNAME`, `KESTREL_OUCH_PASSWORD`).
+    pub credentials: Option<PathBuf>,
     /// Gateway settings (TOML; see examples/gateway.toml).
     pub config: Option<PathBuf>,
 }
@@ -342,7 +343,10 @@ pub fn prepare(
     dir: &Path,
     clock: &TscClock,
 ) -> anyhow::Result<Prepared> {
-    let credentials = Credentials::from_file(&args.credentials)?;
+    let credentials = match &args.credentials {
+        Some(file) => Credentials::from_file(file)?,
+        None => Credentials::from_env().context("--gateway without --credentials")?,
+    };
     let file = GatewayFile::load(args.config.as_deref())?;
     let addr = args
         .addr

@@ -407,24 +407,16 @@ pub fn run_pipeline_replay(
             Some((gstage, rest)) => match args.mode {
                 RunMode::Inline => (GatewaySink::Inline(Box::new(gstage)), None, Some(rest)),
                 RunMode::Threaded => {
-                    let (tx, rx) = kestrel_gateway::stage::input_ring(
+                    // The gateway thread pins itself and builds its own input ring there.
+                    let (tx, h) = kestrel_gateway::stage::spawn_gateway_thread(
+                        s,
+                        gstage,
                         config.pipeline.ring_size,
                         config.pipeline.producer_wait,
+                        gateway_core,
+                        rest.drain,
+                        &stop,
                     )?;
-                    let drain = rest.drain;
-                    let stop = &stop;
-                    let h = std::thread::Builder::new()
-                        .name("gateway".to_owned())
-                        .spawn_scoped(s, move || {
-                            kestrel_gateway::stage::gateway_loop(
-                                gstage,
-                                rx,
-                                gateway_core,
-                                drain,
-                                stop,
-                            )
-                        })
-                        .context("starting the gateway thread")?;
                     (GatewaySink::Ring(tx), Some(h), Some(rest))
                 }
             },
@@ -614,12 +606,13 @@ pub fn run_pipeline_replay(
         .into(),
     );
     if let Some(g) = &args.gateway {
-        // The venue and the credentials file's path; never the credentials themselves.
+        // The venue and where the login came from; never the credentials themselves.
         table_toml.insert("gateway".into(), g.addr.clone().into());
-        table_toml.insert(
-            "credentials_file".into(),
-            g.credentials.display().to_string().into(),
+        let source = g.credentials.as_ref().map_or_else(
+            || "environment (KESTREL_OUCH_USERNAME)".to_owned(),
+            |f| f.display().to_string(),
         );
+        table_toml.insert("credentials_file".into(), source.into());
     }
     table_toml.insert(
         "strategy_params".into(),
