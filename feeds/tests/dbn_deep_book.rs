@@ -179,7 +179,7 @@ fn a_book_deeper_than_the_start_sizes_loses_nothing_and_counts_its_growth() {
     assert_eq!(side_qty(&bids), (LEVELS - 1) * level_qty * Qty::ONE.raw());
     assert_eq!(side_qty(&asks), (LEVELS * level_qty + 3) * Qty::ONE.raw());
     // Best first, deepest last, at the prices the capture put them.
-    let px = |dbn: i64| Price::from_raw(dbn / 10);
+    let px = |nanos: i64| Price::from_raw(nanos / 10);
     assert_eq!(bids[0].0, px(price(b'B', 0)));
     assert_eq!(bids[bids.len() - 1].0, px(price(b'B', LEVELS - 2)));
     assert_eq!(
