@@ -68,55 +68,56 @@ fn deep_capture() -> Vec<u8> {
         .stype_out(SType::InstrumentId)
         .build();
     let mut out = Vec::new();
-    let mut enc = DbnEncoder::new(&mut out, &metadata).expect("DBN metadata");
-    let mut seq = 0u32;
-    let mut put = |enc: &mut DbnEncoder<&mut Vec<u8>>, m: &dyn Fn(u32) -> MboMsg| {
-        seq += 1;
-        enc.encode_record(&m(seq)).expect("record");
-    };
-    put(&mut enc, &|s| mbo(s, b'R', b'N', 0, 0, 0, F_SNAPSHOT));
-    let total = 2 * LEVELS * PER_LEVEL;
-    let mut n = 0;
-    for level in 0..LEVELS {
-        for side in [b'B', b'A'] {
-            for k in 0..PER_LEVEL {
-                n += 1;
-                let flags = F_SNAPSHOT | if n == total { F_LAST } else { 0 };
-                let size = u32::try_from(1 + k % 7).unwrap();
-                put(&mut enc, &|s| {
-                    mbo(
-                        s,
-                        b'A',
-                        side,
-                        order_id(side, level, k),
-                        price(side, level),
-                        size,
-                        flags,
-                    )
-                });
+    {
+        let mut enc = DbnEncoder::new(&mut out, &metadata).expect("DBN metadata");
+        let mut seq = 0u32;
+        let mut put = |enc: &mut DbnEncoder<&mut Vec<u8>>, m: &dyn Fn(u32) -> MboMsg| {
+            seq += 1;
+            enc.encode_record(&m(seq)).expect("record");
+        };
+        put(&mut enc, &|s| mbo(s, b'R', b'N', 0, 0, 0, F_SNAPSHOT));
+        let total = 2 * LEVELS * PER_LEVEL;
+        let mut n = 0;
+        for level in 0..LEVELS {
+            for side in [b'B', b'A'] {
+                for k in 0..PER_LEVEL {
+                    n += 1;
+                    let flags = F_SNAPSHOT | if n == total { F_LAST } else { 0 };
+                    let size = u32::try_from(1 + k % 7).unwrap();
+                    put(&mut enc, &|s| {
+                        mbo(
+                            s,
+                            b'A',
+                            side,
+                            order_id(side, level, k),
+                            price(side, level),
+                            size,
+                            flags,
+                        )
+                    });
+                }
             }
         }
-    }
-    let deepest = LEVELS - 1;
-    for k in 0..PER_LEVEL {
-        let size = u32::try_from(1 + k % 7).unwrap();
-        let flags = if k + 1 == PER_LEVEL { F_LAST } else { 0 };
+        let deepest = LEVELS - 1;
+        for k in 0..PER_LEVEL {
+            let size = u32::try_from(1 + k % 7).unwrap();
+            let flags = if k + 1 == PER_LEVEL { F_LAST } else { 0 };
+            put(&mut enc, &|s| {
+                mbo(
+                    s,
+                    b'C',
+                    b'B',
+                    order_id(b'B', deepest, k),
+                    price(b'B', deepest),
+                    size,
+                    flags,
+                )
+            });
+        }
         put(&mut enc, &|s| {
-            mbo(
-                s,
-                b'C',
-                b'B',
-                order_id(b'B', deepest, k),
-                price(b'B', deepest),
-                size,
-                flags,
-            )
+            mbo(s, b'A', b'A', 9_999_999, price(b'A', LEVELS), 3, F_LAST)
         });
     }
-    put(&mut enc, &|s| {
-        mbo(s, b'A', b'A', 9_999_999, price(b'A', LEVELS), 3, F_LAST)
-    });
-    drop(enc);
     out
 }
 
