@@ -85,7 +85,18 @@ fn op() -> impl Strategy<Value = Op> {
         0u8..40,
     )
         .prop_map(
-            |(kind, locate, order_ref, new_ref, side, shares, price, flag, match_number, length)| {
+            |(
+                kind,
+                locate,
+                order_ref,
+                new_ref,
+                side,
+                shares,
+                price,
+                flag,
+                match_number,
+                length,
+            )| {
                 Op {
                     kind,
                     locate,

@@ -16,13 +16,13 @@ use crate::side::Side;
 use crate::top::{BookTop, LevelView, TOP_LEVELS};
 
 use super::config::BookConfig;
+use super::direct::{LateError, Touched};
 use super::error::{BookError, BookKind};
 use super::hash::l3_fingerprint;
 use super::ladder::{Ladder, side_key};
 use super::levels::LevelPool;
 use super::order_map::{OrderMap, Probe};
 use super::orders::{NIL, OrderPool};
-use super::direct::{LateError, Touched};
 use super::outcome::{Applied, OrderView};
 use super::stats::BookStats;
 use super::status::InstrumentStatus;
@@ -128,12 +128,8 @@ impl L3Books {
             } => self
                 .add(instrument, order_id, side, price, qty)
                 .map(|t| t.into_applied(instrument, &ev.kind)),
-            BookEventKind::Execute {
-                order_id, qty, ..
-            }
-            | BookEventKind::ExecuteAtPrice {
-                order_id, qty, ..
-            } => self
+            BookEventKind::Execute { order_id, qty, .. }
+            | BookEventKind::ExecuteAtPrice { order_id, qty, .. } => self
                 .execute(instrument, order_id, qty, true)
                 .map(|t| t.into_applied(instrument, &ev.kind)),
             BookEventKind::ExecuteNonPrintable { order_id, qty, .. } => self

@@ -76,7 +76,14 @@ impl ItchNormalizer {
                 if let Ok(m) = AddOrder::new(bytes) {
                     let head = Head::new(MessageType::AddOrder, m.stock_locate(), m.timestamp());
                     let side = m.side_code();
-                    return self.direct_add(head, m.order_ref(), side, m.shares(), m.price(), books);
+                    return self.direct_add(
+                        head,
+                        m.order_ref(),
+                        side,
+                        m.shares(),
+                        m.price(),
+                        books,
+                    );
                 }
             }
             Some(&AddOrderMpid::TYPE) => {
@@ -84,7 +91,14 @@ impl ItchNormalizer {
                     let t = MessageType::AddOrderMpid;
                     let head = Head::new(t, m.stock_locate(), m.timestamp());
                     let side = m.side_code();
-                    return self.direct_add(head, m.order_ref(), side, m.shares(), m.price(), books);
+                    return self.direct_add(
+                        head,
+                        m.order_ref(),
+                        side,
+                        m.shares(),
+                        m.price(),
+                        books,
+                    );
                 }
             }
             Some(&OrderExecuted::TYPE) => {
