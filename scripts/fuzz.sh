@@ -7,12 +7,12 @@
 #   scripts/fuzz.sh all [SECONDS]         # every target, one after the other
 #   scripts/fuzz.sh keep TARGET           # minimise the campaign's queue into fuzz/corpus/TARGET
 #                                         # and copy its crashes into fuzz/crashes/TARGET
-# Targets: itch moldudp64 kcap pcap lobster. Findings land in fuzz/out/TARGET/ (not committed);
+# Targets: itch moldudp64 kcap pcap lobster binance_json dbn dbn_records. Findings land in fuzz/out/TARGET/ (not committed);
 # the summary line of each campaign (execs, paths, coverage, crashes, hangs) is printed at the end.
 # Requires `cargo install cargo-afl` once (it builds AFL++ for the installed rustc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGETS="itch moldudp64 kcap pcap lobster"
+TARGETS="itch moldudp64 kcap pcap lobster binance_json dbn dbn_records"
 FUZZ_BIN=fuzz/target/release
 
 need_afl() {

@@ -26,6 +26,13 @@ struct DepthJson {
     a: Vec<[String; 2]>,
 }
 
+/// `"key":<integer>` in a JSON frame (setup only).
+fn json_u64(json: &[u8], key: &str) -> u64 {
+    let v: serde_json::Value = serde_json::from_slice(json).expect("JSON");
+    let v = v.get("data").unwrap_or(&v);
+    v[key].as_u64().expect("integer")
+}
+
 fn serde_json_apply(books: &mut L2Books, frame: &[u8]) -> u64 {
     let Ok(w) = serde_json::from_slice::<Wrapper>(frame) else {
         return 0;
@@ -65,10 +72,20 @@ fn main() {
         for l in capture_lines(&bytes).flatten() {
             if is_snapshot(l.json) {
                 snapshot = l.json.to_vec();
-            } else if !snapshot.is_empty() && l.json.windows(11).any(|w| w == b"depthUpdate") {
+            } else if l.json.windows(11).any(|w| w == b"depthUpdate") {
                 diffs.push(l.json.to_vec());
             }
         }
+        // The frames a synchronised feed applies: from the diff that bridges the snapshot
+        // (it arrived before the snapshot line and was buffered) onwards. Spot applies from
+        // u >= lastUpdateId + 1, futures from u >= lastUpdateId.
+        let last = json_u64(&snapshot, "lastUpdateId");
+        let from = if market == Market::Spot {
+            last + 1
+        } else {
+            last
+        };
+        diffs.retain(|d| json_u64(d, "u") >= from);
         let levels: usize = diffs
             .iter()
             .map(|d| d.iter().filter(|&&b| b == b'[').count() - 2)
@@ -86,6 +103,8 @@ fn main() {
             }
             best_k = best_k.min(t.elapsed().as_secs_f64());
             applied = feed.stats().diffs_applied;
+            // Every frame went through the apply path (not buffered after a gap).
+            assert_eq!(applied, diffs.len() as u64, "{name}: {:?}", feed.stats());
             let mut books = L2Books::new(BinanceConfig::new(market).books);
             let t = Instant::now();
             let mut u = 0;

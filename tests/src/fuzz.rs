@@ -29,8 +29,9 @@ pub struct Target {
     pub run: fn(&[u8]),
 }
 
-/// Every target, in corpus-directory order.
-pub const TARGETS: [Target; 5] = [
+/// Every target, in corpus-directory order (the Binance and DBN targets live in
+/// [`crate::venue_fuzz`]).
+pub const TARGETS: [Target; 8] = [
     Target {
         name: "itch",
         run: itch,
@@ -50,6 +51,18 @@ pub const TARGETS: [Target; 5] = [
     Target {
         name: "lobster",
         run: lobster,
+    },
+    Target {
+        name: "binance_json",
+        run: crate::venue_fuzz::binance_json,
+    },
+    Target {
+        name: "dbn",
+        run: crate::venue_fuzz::dbn,
+    },
+    Target {
+        name: "dbn_records",
+        run: crate::venue_fuzz::dbn_records,
     },
 ];
 

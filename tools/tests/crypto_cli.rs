@@ -2,6 +2,7 @@
 //! end on the bundled captures; the Parquet tables are read back with the parquet crate.
 
 use std::fs::File;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use arrow_array::{Array, Int64Array, StringArray, TimestampNanosecondArray};
@@ -297,4 +298,169 @@ fn import_and_replay_every_dbn_file() {
     let csv = std::fs::read_to_string(out.join("depth.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3);
     assert_eq!(csv.lines().nth(1).unwrap().split(',').count(), 3 + 40);
+}
+
+/// Exports `kind` of `kcap` as CSV and as Parquet into `dir`; returns (CSV text, Parquet path).
+fn export_both(kcap: &std::path::Path, kind: &str, dir: &std::path::Path) -> (String, PathBuf) {
+    let mut files = Vec::new();
+    for format in ["csv", "parquet"] {
+        let out = dir.join(format!("{kind}-{format}"));
+        let o = kestrel(&[
+            "export",
+            kind,
+            kcap.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--levels",
+            "5",
+            "--format",
+            format,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        files.push(out.join(format!("{kind}.{format}")));
+    }
+    (
+        std::fs::read_to_string(&files[0]).unwrap(),
+        files[1].clone(),
+    )
+}
+
+/// The Parquet file's column types are the ones pandas and polars turn into the right dtypes:
+/// times `INT64 TIMESTAMP(NANOS, UTC)` (-> `datetime64[ns, UTC]` / `Datetime(ns, "UTC")`),
+/// fixed-point values plain `INT64` with their scale (8) in the field and schema metadata,
+/// symbols `STRING`, aggressor `INT(8, signed)`, match id `INT(64, unsigned)`; and the Arrow
+/// schema is embedded (`ARROW:schema`, which both read for the time zone).
+fn check_parquet_types(path: &std::path::Path) {
+    use parquet::basic::{LogicalType, TimeUnit, Type as Physical};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    let meta = reader.metadata().file_metadata();
+    let kv = meta.key_value_metadata().expect("key-value metadata");
+    assert!(
+        kv.iter().any(|k| k.key == "ARROW:schema"),
+        "no embedded Arrow schema"
+    );
+    for c in meta.schema_descr().columns() {
+        let (name, physical, logical) = (c.name(), c.physical_type(), c.logical_type_ref());
+        match name {
+            "ts_event" | "ts_recv" => {
+                assert_eq!(physical, Physical::INT64, "{name}");
+                assert_eq!(
+                    logical,
+                    Some(&LogicalType::timestamp(true, TimeUnit::NANOS)),
+                    "{name}"
+                );
+            }
+            "symbol" => assert_eq!(logical, Some(&LogicalType::String), "{name}"),
+            "aggressor" => assert_eq!(logical, Some(&LogicalType::integer(8, true)), "{name}"),
+            "match_id" => assert_eq!(logical, Some(&LogicalType::integer(64, false)), "{name}"),
+            _ => {
+                assert_eq!(physical, Physical::INT64, "{name}");
+                assert!(
+                    logical.is_none_or(|l| *l == LogicalType::integer(64, true)),
+                    "{name}: {logical:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Every Parquet row equals its CSV row: the same count, times, symbols, and each decimal of
+/// the CSV equal to the Parquet integer at scale 8 (an empty CSV field is a null).
+fn check_parquet_matches_csv(csv: &str, path: &std::path::Path) -> usize {
+    use arrow_array::{Int8Array, UInt64Array};
+    check_parquet_types(path);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let schema = builder.schema().clone();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(header, names, "CSV and Parquet columns differ");
+    for f in schema.fields().iter().skip(3) {
+        if !matches!(f.name().as_str(), "aggressor" | "match_id") {
+            assert_eq!(f.metadata().get("scale").map(String::as_str), Some("8"));
+        }
+    }
+    assert_eq!(
+        schema
+            .metadata()
+            .get("kestrel.qty_scale")
+            .map(String::as_str),
+        Some("8")
+    );
+    let mut rows = 0;
+    for batch in builder.build().unwrap() {
+        let batch = batch.unwrap();
+        for r in 0..batch.num_rows() {
+            let line = lines.next().expect("as many CSV rows as Parquet rows");
+            let fields: Vec<&str> = line.split(',').collect();
+            for (c, field) in fields.iter().enumerate() {
+                let col = batch.column(c);
+                let name = names[c];
+                let any = col.as_any();
+                if let Some(a) = any.downcast_ref::<TimestampNanosecondArray>() {
+                    assert_eq!(a.value(r).to_string(), *field, "{name} row {rows}");
+                } else if let Some(a) = any.downcast_ref::<StringArray>() {
+                    assert_eq!(a.value(r), *field, "{name} row {rows}");
+                } else if let Some(a) = any.downcast_ref::<Int8Array>() {
+                    assert_eq!(a.value(r).to_string(), *field, "{name} row {rows}");
+                } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+                    assert_eq!(a.value(r).to_string(), *field, "{name} row {rows}");
+                } else {
+                    let a = any.downcast_ref::<Int64Array>().expect("fixed-point int64");
+                    if field.is_empty() {
+                        assert!(a.is_null(r), "{name} row {rows}: null expected");
+                    } else {
+                        let fixed: kestrel_core::Price = field.parse().unwrap();
+                        assert!(a.is_valid(r), "{name} row {rows}: {field} expected");
+                        assert_eq!(a.value(r), fixed.raw(), "{name} row {rows}");
+                    }
+                }
+            }
+            rows += 1;
+        }
+    }
+    assert!(lines.next().is_none(), "more CSV rows than Parquet rows");
+    rows
+}
+
+#[test]
+fn parquet_tables_have_the_types_pandas_and_polars_read_and_match_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    // Binance spot: BBO, trades and depth.
+    let spot = dir.path().join("spot.kcap");
+    let o = kestrel(&[
+        "import",
+        "binance",
+        "--in",
+        &format!("{DATA}/binance/spot_btcusdt_20240808.gz"),
+        "--out",
+        spot.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (kind, at_least) in [("bbo", 1_000), ("trades", 1_000), ("depth", 1_000)] {
+        let (csv, parquet) = export_both(&spot, kind, dir.path());
+        let rows = check_parquet_matches_csv(&csv, &parquet);
+        assert!(rows >= at_least, "{kind}: {rows} rows");
+    }
+    // DBN: MBO (L3) BBO and the trades file, with their own scale (1e-9 prices to 8 decimals).
+    for (file, kind, at_least) in [
+        ("test_data.mbo.v3.dbn", "bbo", 0),
+        ("test_data.trades.dbn", "trades", 2),
+        ("test_data.mbp-10.dbn", "depth", 2),
+    ] {
+        let kcap = dir.path().join(format!("{file}.kcap"));
+        let o = kestrel(&[
+            "import",
+            "dbn",
+            "--in",
+            &format!("{DATA}/dbn/{file}"),
+            "--out",
+            kcap.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (csv, parquet) = export_both(&kcap, kind, &dir.path().join(file));
+        let rows = check_parquet_matches_csv(&csv, &parquet);
+        assert!(rows >= at_least, "{file}: {rows} rows");
+    }
 }

@@ -78,6 +78,16 @@ impl DbnStats {
         }
     }
 
+    /// Times a book grew past its start sizes (levels per side, orders, the order map,
+    /// instruments): each is an allocation on the feed thread, not a loss (a book deeper than
+    /// `BookConfig` holds keeps every level and order).
+    pub fn book_growths(&self) -> u64 {
+        let growths = |b: &kestrel_core::book::BookStats| {
+            b.level_growths + b.order_pool_growths + b.order_map_growths + b.instrument_growths
+        };
+        growths(&self.l3) + growths(&self.l2)
+    }
+
     /// Every anomaly, each incident once.
     pub fn anomalies(&self) -> u64 {
         self.capture_errors

@@ -250,7 +250,7 @@ impl ReplayedFeed {
                 }
                 let s = feed.stats();
                 println!(
-                    "records={} mbo={} mbp1={} mbp10={} trades={} definitions={} other={} snapshot_records={} clears={} book_updates={} trade_prints={} decode_errors={} truncated={} unknown_record_types={} too_precise={} book_errors={} crossed={} capture_errors={}",
+                    "records={} mbo={} mbp1={} mbp10={} trades={} definitions={} other={} snapshot_records={} clears={} book_updates={} trade_prints={} decode_errors={} truncated={} unknown_record_types={} too_precise={} book_errors={} crossed={} capture_errors={} book_growths={}",
                     s.records,
                     s.mbo,
                     s.mbp1,
@@ -268,7 +268,8 @@ impl ReplayedFeed {
                     s.too_precise,
                     s.book_errors,
                     s.crossed,
-                    s.capture_errors
+                    s.capture_errors,
+                    s.book_growths()
                 );
             }
         }
