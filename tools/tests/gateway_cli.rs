@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,38 +11,11 @@ use std::time::Duration;
 use kestrel_core::clock::Pace;
 use kestrel_sim::exchange::{ExchangeConfig, ExchangeReport, ExchangeSetup, run_exchange};
 
-const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+mod common;
+
+use common::{import_aapl, kestrel, lobster, stdout, summary};
+
 const PASSWORD: &str = "Pw0rd9x";
-
-fn kestrel(args: &[&str]) -> Output {
-    Command::new(KESTREL)
-        .args(args)
-        .output()
-        .expect("run kestrel")
-}
-
-fn lobster(kind: &str) -> String {
-    format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv")
-}
-
-fn import_aapl(dir: &Path) -> PathBuf {
-    let out = dir.join("aapl.kcap");
-    let o = kestrel(&[
-        "import",
-        "lobster",
-        "--messages",
-        &lobster("message"),
-        "--orderbook",
-        &lobster("orderbook"),
-        "--symbol",
-        "AAPL",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{o:?}");
-    out
-}
 
 fn credentials(dir: &Path, mode: u32) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -111,13 +83,12 @@ fn replay_sends_orders_to_the_simulated_exchange_and_the_journal_verifies() {
     ]);
     stop.store(true, Ordering::Relaxed);
     let report = ex.join().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let out = stdout(&o);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{out}\n{err}");
     println!("{out}");
     assert!(out.contains("gateway venue="), "{out}");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = summary(&dir);
     let g = &summary["gateway"];
     assert!(g["orders"].as_u64().unwrap() > 0, "{g}");
     assert_eq!(summary["strategy"]["fill_mode"], "gateway");
@@ -138,7 +109,7 @@ fn replay_sends_orders_to_the_simulated_exchange_and_the_journal_verifies() {
     let v = kestrel(&["journal", "verify", journal.to_str().unwrap()]);
     assert!(v.status.success(), "{v:?}");
     let show = kestrel(&["journal", "show", journal.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&show.stdout).into_owned();
+    let text = stdout(&show);
     assert!(
         text.contains("sent order=") && text.contains("EnterOrder"),
         "{text}"
@@ -184,14 +155,13 @@ fn threaded_replay_with_a_vwap_parent_per_intent() {
     ]);
     stop.store(true, Ordering::Relaxed);
     let report = ex.join().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let out = stdout(&o);
     assert!(
         o.status.success(),
         "{out}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = summary(&dir);
     let g = &summary["gateway"];
     // Intents became VWAP parents sliced over the profile the capture's trades built (without
     // a profile every VWAP parent is refused, so one started proves it loaded), and their
