@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use kestrel_core::{BookUpdate, InstrumentId, Qty, Timestamp};
+use kestrel_core::{BookUpdate, Qty, Timestamp};
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
 use kestrel_strategy::edge::ModelEdge;
 use kestrel_strategy::engine::{EdgeSource, SignalAlphaEdges, StrategyEngine};
