@@ -6,7 +6,8 @@
 //! ```text
 //! peer_itch flow dense|sparse MESSAGES OUT        # the flow generator's stream (bench::flow)
 //! peer_itch lobster MESSAGES.csv ORDERBOOK.csv COPIES OUT [--refs dense|sparse]
-//! peer_itch book FILE [--passes N] [--capacity N]  # frame + decode + normalise + L3Books
+//! peer_itch book FILE [--passes N] [--capacity N] [--path direct|event]
+//!                                                  # frame + decode + normalise + L3Books
 //! ```
 //!
 //! `lobster` turns a real LOBSTER day (NASDAQ order flow) into ITCH through Kestrel's importer
@@ -17,7 +18,10 @@
 //! accept) and offsets copy `k` by `k * 10^9`.
 //!
 //! `book` prints the best wall-clock and on-CPU pass; under callgrind collect
-//! `--toggle-collect='*measured_file_pass*'` (one pass with `--passes 1`).
+//! `--toggle-collect='*measured_file_pass*'` (one pass with `--passes 1`). `--path direct`
+//! (the default) applies the order messages straight to the books, as the feed handler does
+//! (`ItchNormalizer::apply_direct`); `--path event` takes the decode -> `MarketEvent` ->
+//! `L3Books::apply` round trip (collect `*measured_event_pass*`), for comparison.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -28,15 +32,49 @@ use kestrel_bench::flow::FlowSpec;
 use kestrel_bench::itch_stream::{PassStats, encode_flow, thread_cpu_ns};
 use kestrel_core::Timestamp;
 use kestrel_core::book::{BookConfig, L3Books};
-use kestrel_feeds::itch::{ItchFramer, ItchNormalizer, decode};
+use kestrel_feeds::itch::{DirectApply, ItchFramer, ItchNormalizer, decode};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
 use kestrel_feeds::moldudp64::MoldPacket;
 
 /// One whole-file pass from fresh state (books and normaliser built inside, as the peer's
-/// bench does): collected by callgrind.
+/// bench does), through the direct path the feed handler uses
+/// ([`ItchNormalizer::apply_direct`]: order messages straight into the books): collected by
+/// callgrind.
 #[inline(never)]
 fn measured_file_pass(data: &[u8], config: BookConfig) -> (PassStats, u64) {
+    let mut norm = ItchNormalizer::new();
+    let mut books = L3Books::new(config);
+    let mut stats = PassStats::default();
+    for frame in ItchFramer::new(data) {
+        let Ok(frame) = frame else { continue };
+        match norm.apply_direct(frame.message, &mut books) {
+            DirectApply::Order { result, .. } => {
+                stats.messages += 1;
+                stats.events += 1;
+                if let Ok(t) = result {
+                    stats.applied += 1;
+                    stats.checksum += u64::from(t.top_changed);
+                }
+            }
+            DirectApply::Event { outcome, .. } => {
+                stats.messages += 1;
+                stats.events += 1;
+                if let Ok(a) = outcome {
+                    stats.applied += 1;
+                    stats.checksum += u64::from(a.top_changed);
+                }
+            }
+            DirectApply::Nothing => stats.messages += 1,
+            DirectApply::DecodeError(_) => {}
+        }
+    }
+    (stats, books.live_orders() as u64)
+}
+
+/// The same pass the event way (`--path event`): decode -> `MarketEvent` -> `L3Books::apply`.
+#[inline(never)]
+fn measured_event_pass(data: &[u8], config: BookConfig) -> (PassStats, u64) {
     let mut norm = ItchNormalizer::new();
     let mut books = L3Books::new(config);
     let stats = book_pass_growing(data, &mut norm, &mut books);
@@ -44,7 +82,7 @@ fn measured_file_pass(data: &[u8], config: BookConfig) -> (PassStats, u64) {
 }
 
 /// Frame, decode, normalise and apply every message, adding a book when the normaliser
-/// names a new instrument (as the feed handler does).
+/// names a new instrument (as the feed handler did before the direct path).
 #[inline(always)]
 fn book_pass_growing(data: &[u8], norm: &mut ItchNormalizer, books: &mut L3Books) -> PassStats {
     let mut stats = PassStats::default();
@@ -241,11 +279,25 @@ fn book_cmd(args: &[String]) -> Result<(), String> {
     };
     let mut best_wall = f64::INFINITY;
     let mut best_cpu = f64::INFINITY;
+    let event_path = match args
+        .iter()
+        .position(|a| a == "--path")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+    {
+        None | Some("direct") => false,
+        Some("event") => true,
+        Some(other) => return Err(format!("--path {other}: direct or event")),
+    };
     let mut last = (PassStats::default(), 0);
     for _ in 0..passes.max(1) {
         let cpu0 = thread_cpu_ns();
         let t0 = Instant::now();
-        last = measured_file_pass(std::hint::black_box(&data), config);
+        last = if event_path {
+            measured_event_pass(std::hint::black_box(&data), config)
+        } else {
+            measured_file_pass(std::hint::black_box(&data), config)
+        };
         let wall = t0.elapsed().as_secs_f64();
         let cpu = match (cpu0, thread_cpu_ns()) {
             (Some(a), Some(b)) => (b - a) as f64 * 1e-9,
@@ -257,7 +309,8 @@ fn book_cmd(args: &[String]) -> Result<(), String> {
     let (stats, live) = last;
     let n = stats.messages as f64;
     println!(
-        "kestrel {path}: messages={} events={} applied={} live={live} best_wall={:.1}M msg/s ({:.1} ns/msg) best_cpu={:.1}M msg/s",
+        "kestrel ({}) {path}: messages={} events={} applied={} live={live} best_wall={:.1}M msg/s ({:.1} ns/msg) best_cpu={:.1}M msg/s",
+        if event_path { "event" } else { "direct" },
         stats.messages,
         stats.events,
         stats.applied,

@@ -16,6 +16,7 @@ use crate::side::Side;
 use crate::top::{BookTop, LevelView, TOP_LEVELS};
 
 use super::config::BookConfig;
+use super::direct::{LateError, Touched};
 use super::error::{BookError, BookKind};
 use super::hash::l3_fingerprint;
 use super::ladder::{Ladder, side_key};
@@ -49,17 +50,6 @@ impl L3Book {
             crossed: false,
         }
     }
-}
-
-/// How an execution reports itself.
-#[derive(Clone, Copy, Debug)]
-enum Print {
-    /// A print at the resting order's price (ITCH `E`).
-    AtOrderPrice(u64),
-    /// A print at this price (printable ITCH `C`).
-    At(Price, u64),
-    /// Not a print (non-printable ITCH `C`).
-    None,
 }
 
 /// A live order found for an event: its map position, pool slot and level.
@@ -127,11 +117,7 @@ impl L3Books {
             return Ok(self.market_wide_halt(instrument, level));
         }
         if book >= self.books.len() {
-            self.stats.unknown_instruments += 1;
-            return Err(BookError::UnknownInstrument {
-                instrument,
-                configured: self.books.len(),
-            });
+            return Err(self.unknown_instrument(instrument));
         }
         match ev.kind {
             BookEventKind::Add {
@@ -139,29 +125,30 @@ impl L3Books {
                 side,
                 price,
                 qty,
-            } => self.add(instrument, order_id, side, price, qty),
-            BookEventKind::Execute {
-                order_id,
-                qty,
-                match_number,
-            } => self.execute(instrument, order_id, qty, Print::AtOrderPrice(match_number)),
-            BookEventKind::ExecuteAtPrice {
-                order_id,
-                qty,
-                price,
-                match_number,
-            } => self.execute(instrument, order_id, qty, Print::At(price, match_number)),
-            BookEventKind::ExecuteNonPrintable { order_id, qty, .. } => {
-                self.execute(instrument, order_id, qty, Print::None)
-            }
-            BookEventKind::Cancel { order_id, qty } => self.cancel(instrument, order_id, qty),
-            BookEventKind::Delete { order_id } => self.delete(instrument, order_id),
+            } => self
+                .add(instrument, order_id, side, price, qty)
+                .map(|t| t.into_applied(instrument, &ev.kind)),
+            BookEventKind::Execute { order_id, qty, .. }
+            | BookEventKind::ExecuteAtPrice { order_id, qty, .. } => self
+                .execute(instrument, order_id, qty, true)
+                .map(|t| t.into_applied(instrument, &ev.kind)),
+            BookEventKind::ExecuteNonPrintable { order_id, qty, .. } => self
+                .execute(instrument, order_id, qty, false)
+                .map(|t| t.into_applied(instrument, &ev.kind)),
+            BookEventKind::Cancel { order_id, qty } => self
+                .cancel(instrument, order_id, qty)
+                .map(|t| t.into_applied(instrument, &ev.kind)),
+            BookEventKind::Delete { order_id } => self
+                .delete(instrument, order_id)
+                .map(|t| t.into_applied(instrument, &ev.kind)),
             BookEventKind::Replace {
                 old_order_id,
                 new_order_id,
                 price,
                 qty,
-            } => self.replace(instrument, old_order_id, new_order_id, price, qty),
+            } => self
+                .replace(instrument, old_order_id, new_order_id, price, qty)
+                .map(|t| t.into_applied(instrument, &ev.kind)),
             BookEventKind::Trade {
                 side,
                 kind,
@@ -209,6 +196,27 @@ impl L3Books {
         }
     }
 
+    /// Counts one order event and checks that `instrument` has a book (the direct entry
+    /// points' common start; [`L3Books::apply`] does the same in its own order).
+    #[inline(always)]
+    pub(super) fn begin_order_event(&mut self, instrument: InstrumentId) -> Result<(), BookError> {
+        self.stats.events += 1;
+        if instrument.index() >= self.books.len() {
+            return Err(self.unknown_instrument(instrument));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_instrument(&mut self, instrument: InstrumentId) -> BookError {
+        self.stats.unknown_instruments += 1;
+        BookError::UnknownInstrument {
+            instrument,
+            configured: self.books.len(),
+        }
+    }
+
     /// A market-wide circuit breaker: every book halted until its own status resumes it.
     /// O(instruments), once or twice a decade.
     #[cold]
@@ -237,14 +245,15 @@ impl L3Books {
         }
     }
 
-    fn add(
+    #[inline(always)]
+    pub(super) fn add(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
         side: Side,
         price: Price,
         qty: Qty,
-    ) -> Result<Applied, BookError> {
+    ) -> Result<Touched, BookError> {
         if !qty.is_positive() {
             return Err(self.invalid_qty(instrument, Some(order_id), qty));
         }
@@ -264,26 +273,21 @@ impl L3Books {
             self.note_cross(instrument.index());
         }
         self.stats.adds += 1;
-        Ok(Applied {
-            instrument,
-            side: Some(side),
-            price: Some(price),
-            top_changed,
-            trade: None,
-            error: None,
-        })
+        Ok(Touched::new(side, price, top_changed))
     }
 
-    /// An execution of a resting order. One of more than the order holds removes the order
-    /// (the venue says it traded; the book had less) and reports [`BookError::ExcessQty`] in
-    /// [`Applied::error`]: the book changed, the print is the venue's whole quantity.
-    fn execute(
+    /// An execution of a resting order (`printable`: a print, else counted as a non-printable
+    /// execution). One of more than the order holds removes the order (the venue says it
+    /// traded; the book had less) and reports the order's remaining quantity in
+    /// [`Touched::late`] ([`BookError::ExcessQty`] once converted): the book changed.
+    #[inline(always)]
+    pub(super) fn execute(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
         qty: Qty,
-        print: Print,
-    ) -> Result<Applied, BookError> {
+        printable: bool,
+    ) -> Result<Touched, BookError> {
         if !qty.is_positive() {
             return Err(self.invalid_qty(instrument, Some(order_id), qty));
         }
@@ -293,42 +297,30 @@ impl L3Books {
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         let remaining = self.orders.node(found.slot).qty;
-        let error = if qty > remaining {
+        let late = if qty > remaining {
             self.stats.excess_executions += 1;
-            Some(BookError::ExcessQty {
-                order_id,
-                requested: qty,
-                remaining,
-            })
+            Some(LateError::ExcessQty { remaining })
         } else {
             None
         };
         self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
         self.after_reduce(book, top_changed);
-        let trade = match print {
-            Print::AtOrderPrice(m) => Some(Applied::execution_print(side, price, qty, m)),
-            Print::At(p, m) => Some(Applied::execution_print(side, p, qty, m)),
-            Print::None => {
-                self.stats.non_printable_executions += 1;
-                None
-            }
-        };
-        Ok(Applied {
-            instrument,
-            side: Some(side),
-            price: Some(price),
-            top_changed,
-            trade,
-            error,
+        if !printable {
+            self.stats.non_printable_executions += 1;
+        }
+        Ok(Touched {
+            late,
+            ..Touched::new(side, price, top_changed)
         })
     }
 
-    fn cancel(
+    #[inline(always)]
+    pub(super) fn cancel(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
         qty: Qty,
-    ) -> Result<Applied, BookError> {
+    ) -> Result<Touched, BookError> {
         if !qty.is_positive() {
             return Err(self.invalid_qty(instrument, Some(order_id), qty));
         }
@@ -343,21 +335,15 @@ impl L3Books {
         }
         self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
         self.after_reduce(book, top_changed);
-        Ok(Applied {
-            instrument,
-            side: Some(side),
-            price: Some(price),
-            top_changed,
-            trade: None,
-            error: None,
-        })
+        Ok(Touched::new(side, price, top_changed))
     }
 
-    fn delete(
+    #[inline(always)]
+    pub(super) fn delete(
         &mut self,
         instrument: InstrumentId,
         order_id: OrderId,
-    ) -> Result<Applied, BookError> {
+    ) -> Result<Touched, BookError> {
         let found = self.find_live(instrument, order_id)?;
         self.stats.deletes += 1;
         let (side, price) = (found.side, found.price);
@@ -365,24 +351,18 @@ impl L3Books {
         let top_changed = self.is_best(book, side, found.level);
         self.remove_order(found, top_changed);
         self.after_reduce(book, top_changed);
-        Ok(Applied {
-            instrument,
-            side: Some(side),
-            price: Some(price),
-            top_changed,
-            trade: None,
-            error: None,
-        })
+        Ok(Touched::new(side, price, top_changed))
     }
 
-    fn replace(
+    #[inline(always)]
+    pub(super) fn replace(
         &mut self,
         instrument: InstrumentId,
         old_order_id: OrderId,
         new_order_id: OrderId,
         price: Price,
         qty: Qty,
-    ) -> Result<Applied, BookError> {
+    ) -> Result<Touched, BookError> {
         if !qty.is_positive() {
             return Err(self.invalid_qty(instrument, Some(old_order_id), qty));
         }
@@ -396,27 +376,22 @@ impl L3Books {
         self.remove_order(found, at_best);
         // One order left the map, so the new one fits without growing; probe after the removal
         // because backward-shift deletion moves entries.
-        let error = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
+        let late = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
-                .err(),
+                .err()
+                .map(LateError::of_insert),
             Probe::Found { .. } => {
                 // The new id is already live (an order whose removal the capture missed):
                 // that order stays, the new one is not added.
                 self.stats.duplicate_orders += 1;
-                Some(BookError::DuplicateOrder {
-                    order_id: new_order_id,
-                })
+                Some(LateError::DuplicateNewOrder)
             }
         };
         let top_changed = self.after(book, side, before);
-        Ok(Applied {
-            instrument,
-            side: Some(side),
-            price: Some(price),
-            top_changed,
-            trade: None,
-            error,
+        Ok(Touched {
+            late,
+            ..Touched::new(side, price, top_changed)
         })
     }
 

@@ -9,9 +9,12 @@
 //! Every book applies [`MarketEvent`](crate::MarketEvent)s through `apply`, which returns what
 //! changed ([`Applied`]) or a typed [`BookError`]. Bad input (unknown or duplicate order ids,
 //! excess quantities, crossed books) is counted in [`BookStats`] and never panics; the book stays
-//! usable.
+//! usable. Order feeds can skip the event round trip: [`L3Books`]' direct entry points
+//! (`add_order`, `execute_order`, `cancel_order`, `delete_order`, `replace_order`, ...) apply
+//! a decoded message's fields and return a small [`Touched`] (see `direct`).
 
 mod config;
+mod direct;
 mod error;
 mod hash;
 mod l2;
@@ -26,6 +29,7 @@ mod stats;
 mod status;
 
 pub use config::BookConfig;
+pub use direct::{LateError, Touched};
 pub use error::{BookError, BookKind};
 pub use hash::StableHasher;
 pub use l2::L2Books;

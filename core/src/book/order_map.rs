@@ -9,6 +9,14 @@
 //! size of an `{id, slot}` table (a million live orders: 32 MiB instead of 64). Sized at start
 //! for half load at the configured order capacity; it doubles only when it would pass 7/8
 //! load, and the caller counts that.
+//!
+//! This is the book's one module with `unsafe` code: the table is read and written at
+//! `pos & mask` without a bounds check, sound for every `pos` because the table's length is
+//! always `mask + 1` (set together in `with_table`, the only place either changes).
+#![allow(
+    unsafe_code,
+    reason = "unchecked table access at a masked position; sound by the length == mask + 1 invariant"
+)]
 
 /// Marks an empty table entry.
 const EMPTY: u32 = u32::MAX;
@@ -80,6 +88,25 @@ impl OrderMap {
         self.len
     }
 
+    /// The entry at `pos & mask`.
+    #[inline(always)]
+    fn at(&self, pos: usize) -> Entry {
+        let i = pos & self.mask;
+        debug_assert!(i < self.entries.len() && self.entries.len() == self.mask + 1);
+        // SAFETY: `i <= mask` and the table holds exactly `mask + 1` entries (`with_table`
+        // sets both; nothing else resizes `entries` or changes `mask`), so `i` is in bounds.
+        unsafe { *self.entries.get_unchecked(i) }
+    }
+
+    /// Writes the entry at `pos & mask`.
+    #[inline(always)]
+    fn set(&mut self, pos: usize, e: Entry) {
+        let i = pos & self.mask;
+        debug_assert!(i < self.entries.len() && self.entries.len() == self.mask + 1);
+        // SAFETY: as in `at`: `i <= mask` and the table holds exactly `mask + 1` entries.
+        unsafe { *self.entries.get_unchecked_mut(i) = e }
+    }
+
     #[inline(always)]
     fn home(&self, tag: u32) -> usize {
         // The shift keeps the top bits of the tag, which are at most log2(table) wide.
@@ -92,7 +119,7 @@ impl OrderMap {
         let tag = tag_of(id);
         let mut pos = self.home(tag);
         loop {
-            let e = self.entries[pos];
+            let e = self.at(pos);
             if e.slot == EMPTY {
                 return Probe::Vacant { pos };
             }
@@ -135,10 +162,13 @@ impl OrderMap {
     /// insertion or removal in between). The caller ensured [`OrderMap::has_room`].
     #[inline]
     pub(crate) fn fill(&mut self, pos: usize, id: u64, slot: u32) {
-        self.entries[pos] = Entry {
-            tag: tag_of(id),
-            slot,
-        };
+        self.set(
+            pos,
+            Entry {
+                tag: tag_of(id),
+                slot,
+            },
+        );
         self.len += 1;
     }
 
@@ -150,7 +180,7 @@ impl OrderMap {
         let mut hole = pos;
         let mut next = (pos + 1) & mask;
         loop {
-            let e = self.entries[next];
+            let e = self.at(next);
             if e.slot == EMPTY {
                 break;
             }
@@ -162,12 +192,12 @@ impl OrderMap {
                 hole < home || home <= next
             };
             if !stays {
-                self.entries[hole] = e;
+                self.set(hole, e);
                 hole = next;
             }
             next = (next + 1) & mask;
         }
-        self.entries[hole] = VACANT;
+        self.set(hole, VACANT);
         self.len -= 1;
     }
 }

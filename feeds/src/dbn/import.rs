@@ -15,6 +15,7 @@ use ::dbn::{RecordRefEnum, VersionUpgradePolicy};
 use kestrel_core::{InstrumentError, InstrumentTable, Price, Qty, Timestamp};
 
 use super::error::{DbnError, DbnErrorKind};
+use super::framing::{Framing, frame_records};
 use super::price::dbn_price;
 use crate::kcap::{KcapError, KcapHeader, KcapInstrument, KcapWriter, PayloadKind, Record};
 
@@ -171,13 +172,32 @@ pub fn read_dbn_file(path: &Path) -> std::io::Result<DbnBytes> {
     })
 }
 
-/// A decoder over an un-compressed DBN stream, upgrading records to v3.
+/// A decoder over an un-compressed DBN stream, upgrading records to v3. It sees the
+/// well-framed records only ([`framing`](super::framing)): a corrupt length would put the next
+/// record unaligned in `dbn`'s buffer, which `dbn` does not survive.
 fn open_decoder(
     bytes: &[u8],
     policy: VersionUpgradePolicy,
 ) -> Result<DbnDecoder<&[u8]>, DbnImportError> {
-    DbnDecoder::with_upgrade_policy(bytes, policy)
+    let framed = bytes.get(..framing_of(bytes).end).unwrap_or(bytes);
+    DbnDecoder::with_upgrade_policy(framed, policy)
         .map_err(|e| DbnImportError::Metadata(e.to_string()))
+}
+
+/// The record headers of a stream walked from the end of its metadata (everything, when the
+/// prelude is missing: `dbn` then refuses the metadata).
+fn framing_of(bytes: &[u8]) -> Framing {
+    let records_start = bytes
+        .get(4..8)
+        .and_then(|b| usize::try_from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok())
+        .map_or(usize::MAX, |len| len.saturating_add(8));
+    frame_records(bytes, records_start)
+}
+
+/// The corrupt record length that ends the stream at byte `end`, if that is what ends it.
+fn corrupt_length_at(bytes: &[u8], end: u64) -> Option<DbnErrorKind> {
+    let f = framing_of(bytes);
+    (f.end as u64 == end).then_some(f.corrupt).flatten()
 }
 
 /// Where the records of a stream end: the metadata length plus every whole record's on-disk
@@ -330,7 +350,9 @@ pub fn write_dbn_bytes<W: Write>(
                 offset: records_end - meta_len,
                 kind: match &input.compression_error {
                     Some(e) => DbnErrorKind::Decode(format!("zstd: {e}")),
-                    None => DbnErrorKind::Truncated,
+                    None => {
+                        corrupt_length_at(bytes, records_end).unwrap_or(DbnErrorKind::Truncated)
+                    }
                 },
             });
         }

@@ -5,11 +5,14 @@
 //! - [`feed`]: [`DbnFeed`]: MBO into L3 books (snapshot, clear, `F_LAST` grouping), MBP-1 /
 //!   TBBO / MBP-10 into L2 books, trades into events.
 //! - [`checked`]: a record's typed view with its length checked (the `dbn` crate's is not).
+//! - [`framing`]: the record headers walked before `dbn` decodes anything (a corrupt length
+//!   would put the next record unaligned in `dbn`'s buffer).
 //! - [`price`]: 1e-9 prices to 8-decimal fixed point, exactly.
 
 pub mod checked;
 pub mod error;
 pub mod feed;
+pub mod framing;
 pub mod import;
 pub mod price;
 pub mod stats;

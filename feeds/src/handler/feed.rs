@@ -7,7 +7,7 @@ use kestrel_core::{InstrumentId, InstrumentTable, Timestamp};
 
 use super::sink::{EventSink, FeedEvent};
 use super::stats::HandlerStats;
-use crate::itch::{ItchFramer, ItchNormalizer, decode};
+use crate::itch::{DirectApply, ItchFramer, ItchNormalizer, decode};
 use crate::moldudp64::{MoldStreams, SeqEvent, SequencerConfig};
 
 /// Feed handler settings.
@@ -29,7 +29,9 @@ struct Stages {
 }
 
 impl Stages {
-    /// One ITCH message: decode, normalise, apply, hand to the sink.
+    /// One ITCH message: decoded and applied to the books (order messages through the
+    /// books' direct entry points, see [`ItchNormalizer::apply_direct`]), then handed to the
+    /// sink.
     #[inline]
     fn on_message<S: EventSink + ?Sized>(
         &mut self,
@@ -39,28 +41,18 @@ impl Stages {
         sink: &mut S,
     ) {
         self.stats.itch_messages += 1;
-        let msg = match decode(bytes) {
-            Ok(m) => m,
-            Err(_) => {
+        let (event, outcome) = match self.normalizer.apply_direct(bytes, &mut self.books) {
+            DirectApply::Order { event, result } => (
+                event,
+                result.map(|t| t.into_applied(event.instrument, &event.kind)),
+            ),
+            DirectApply::Event { event, outcome } => (event, outcome),
+            DirectApply::Nothing => return,
+            DirectApply::DecodeError(_) => {
                 self.stats.decode_errors += 1;
                 return;
             }
         };
-        let Some(event) = self.normalizer.normalize(&msg) else {
-            return;
-        };
-        if event.instrument == kestrel_core::MARKET_WIDE {
-            // Every instrument known so far gets a book, so that the circuit breaker reaches
-            // each one (a rare event: allocation allowed).
-            if let Some(last) = self.normalizer.instruments().len().checked_sub(1) {
-                self.books
-                    .ensure_instrument(InstrumentId(u32::try_from(last).unwrap_or(u32::MAX - 2)));
-            }
-        } else if event.instrument.index() >= self.books.instruments() {
-            // A new instrument (R message or placeholder): off the steady-state path.
-            self.books.ensure_instrument(event.instrument);
-        }
-        let outcome = self.books.apply(&event);
         // Rejected whole, or applied with an error (the book changed, the update stands).
         if outcome.as_ref().map_or(true, |a| a.error.is_some()) {
             self.stats.book_errors += 1;

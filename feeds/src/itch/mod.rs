@@ -7,11 +7,14 @@
 //!   type") and recovers from bad bytes with typed, offset-carrying errors.
 //! - The `...Msg` structs are the owned forms; each `encode`s into a caller buffer.
 //!   [`encode_event`] writes the message for a normalised book event.
-//! - [`ItchNormalizer`] turns messages into [`kestrel_core::MarketEvent`]s.
+//! - [`ItchNormalizer`] turns messages into [`kestrel_core::MarketEvent`]s;
+//!   [`ItchNormalizer::apply_direct`] applies the order messages straight to the books
+//!   ([`direct`]).
 
 #[macro_use]
 mod macros;
 
+pub mod direct;
 pub mod encode;
 pub mod error;
 pub mod framer;
@@ -20,6 +23,7 @@ pub mod msg_type;
 pub mod normalize;
 mod wire;
 
+pub use direct::DirectApply;
 pub use encode::{encode_event, price4, shares, stock_field, trading_state_code};
 pub use error::{EncodeError, ItchError};
 pub use framer::{Frame, FramerStats, ItchFramer, PREFIX_LEN};

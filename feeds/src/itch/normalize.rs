@@ -338,6 +338,47 @@ impl ItchNormalizer {
         })
     }
 
+    /// Counts one message of type `t` (the direct path's share of
+    /// [`normalize`](Self::normalize)'s counting).
+    #[inline(always)]
+    pub(super) fn count_message(&mut self, t: MessageType) {
+        self.stats.messages += 1;
+        if let Some(count) = self.stats.per_type.get_mut(t.index()) {
+            *count += 1;
+        }
+    }
+
+    /// Counts an add with a side byte other than `B`/`S`.
+    #[cold]
+    pub(super) fn count_bad_side(&mut self) {
+        self.stats.bad_side += 1;
+    }
+
+    /// Whether a `C`'s printable flag makes it a print (`N` does not; a flag other than
+    /// `Y`/`N` is taken as printable and counted), counting it as `normalize` does.
+    #[inline(always)]
+    pub(super) fn count_printable(&mut self, flag: u8) -> bool {
+        match flag {
+            b'N' => {
+                self.stats.non_printable += 1;
+                false
+            }
+            b'Y' => true,
+            _ => {
+                self.stats.bad_printable += 1;
+                true
+            }
+        }
+    }
+
+    /// The instrument of a book event's locate code (see `resolve`), counting the event.
+    #[inline(always)]
+    pub(super) fn resolve_event(&mut self, locate: u16) -> Option<InstrumentId> {
+        let instrument = self.resolve(locate)?;
+        self.stats.events += 1;
+        Some(instrument)
+    }
+
     /// The instrument of a locate code, registering a placeholder for an unknown one.
     #[inline]
     fn resolve(&mut self, locate: u16) -> Option<InstrumentId> {
@@ -456,13 +497,13 @@ const fn trading_status(code: u8) -> Option<TradingStatus> {
 
 /// A Price(4) field: `u32::MAX * 10^4` fits an `i64`, so this never saturates.
 #[inline(always)]
-fn price4(raw: u32) -> Price {
+pub(super) fn price4(raw: u32) -> Price {
     Price::from_scaled(i64::from(raw), PRICE_DECIMALS).unwrap_or(Price::MAX)
 }
 
 /// A 4-byte share count: `u32::MAX * 10^8` fits an `i64`, so this never saturates.
 #[inline(always)]
-fn qty32(shares: u32) -> Qty {
+pub(super) fn qty32(shares: u32) -> Qty {
     Qty::from_units(i64::from(shares)).unwrap_or(Qty::MAX)
 }
 

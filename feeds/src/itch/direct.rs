@@ -1,0 +1,324 @@
+//! ITCH straight into the books: the order messages (`A`, `F`, `E`, `C`, `X`, `D`, `U`) are
+//! read from their bytes and applied through [`L3Books`]' direct entry points
+//! (`add_order`, `execute_order`, ...), without building a [`Message`](super::Message), a
+//! [`MarketEvent`] for the book to dispatch on again, or a full [`Applied`]. Every other
+//! message goes the ordinary way (decode -> [`ItchNormalizer::normalize`] ->
+//! [`L3Books::apply`]).
+//!
+//! The result is exactly what the ordinary path gives: the same books, the same book and
+//! normaliser counters, and (through [`DirectApply::outcome`]) the same event and outcome for
+//! every message, errors included. `feeds/tests/itch_direct_apply.rs` checks this over random
+//! ITCH streams. The feed handler ([`FeedHandler`](crate::handler::FeedHandler)) uses this path.
+
+use kestrel_core::book::{Applied, BookError, L3Books, Touched};
+use kestrel_core::{BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, OrderId, Timestamp};
+
+use super::decode;
+use super::error::ItchError;
+use super::messages::{
+    AddOrder, AddOrderMpid, OrderCancel, OrderDelete, OrderExecuted, OrderExecutedWithPrice,
+    OrderReplace, side_from_code,
+};
+use super::msg_type::MessageType;
+use super::normalize::{ItchNormalizer, price4, qty32};
+
+/// What [`ItchNormalizer::apply_direct`] did with one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirectApply {
+    /// An order message, applied through the book's direct entry points. `event` is the
+    /// event the normaliser would have made of it; `result` what the book did.
+    Order {
+        /// The event the message stands for.
+        event: MarketEvent,
+        /// What the book did.
+        result: Result<Touched, BookError>,
+    },
+    /// Any other book message (trades, breaks, halts, statuses), normalised and applied
+    /// through [`L3Books::apply`].
+    Event {
+        /// The normalised event.
+        event: MarketEvent,
+        /// What the book did.
+        outcome: Result<Applied, BookError>,
+    },
+    /// No book event: a message that concerns no book (`S`, `R`, ...), one outside the
+    /// symbol filter, or malformed content (counted in the normaliser's stats).
+    Nothing,
+    /// The bytes did not decode (not counted here: the caller counts its decode errors).
+    DecodeError(ItchError),
+}
+
+impl DirectApply {
+    /// The event and outcome, exactly as decode -> normalise -> [`L3Books::apply`] gives
+    /// them; `None` when there was no book event.
+    #[inline]
+    pub fn outcome(self) -> Option<(MarketEvent, Result<Applied, BookError>)> {
+        match self {
+            Self::Order { event, result } => Some((
+                event,
+                result.map(|t| t.into_applied(event.instrument, &event.kind)),
+            )),
+            Self::Event { event, outcome } => Some((event, outcome)),
+            Self::Nothing | Self::DecodeError(_) => None,
+        }
+    }
+}
+
+impl ItchNormalizer {
+    /// Decodes one message (`bytes`, exactly one ITCH message) and applies it to `books`,
+    /// adding a book when the message names a new instrument (as the feed handler does: a
+    /// market-wide circuit breaker gives every known instrument a book first). See the
+    /// [module docs](self).
+    #[inline(always)]
+    pub fn apply_direct(&mut self, bytes: &[u8], books: &mut L3Books) -> DirectApply {
+        match bytes.first() {
+            Some(&AddOrder::TYPE) => {
+                if let Ok(m) = AddOrder::new(bytes) {
+                    let head = Head::new(MessageType::AddOrder, m.stock_locate(), m.timestamp());
+                    let side = m.side_code();
+                    return self.direct_add(
+                        head,
+                        m.order_ref(),
+                        side,
+                        m.shares(),
+                        m.price(),
+                        books,
+                    );
+                }
+            }
+            Some(&AddOrderMpid::TYPE) => {
+                if let Ok(m) = AddOrderMpid::new(bytes) {
+                    let t = MessageType::AddOrderMpid;
+                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let side = m.side_code();
+                    return self.direct_add(
+                        head,
+                        m.order_ref(),
+                        side,
+                        m.shares(),
+                        m.price(),
+                        books,
+                    );
+                }
+            }
+            Some(&OrderExecuted::TYPE) => {
+                if let Ok(m) = OrderExecuted::new(bytes) {
+                    let t = MessageType::OrderExecuted;
+                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
+                    let kind = BookEventKind::Execute {
+                        order_id,
+                        qty,
+                        match_number: m.match_number(),
+                    };
+                    self.count_message(head.msg_type);
+                    let Some(i) = self.resolved(head.locate, books) else {
+                        return DirectApply::Nothing;
+                    };
+                    let result = books.execute_order(i, order_id, qty);
+                    return DirectApply::order(i, head, kind, result);
+                }
+            }
+            Some(&OrderExecutedWithPrice::TYPE) => {
+                if let Ok(m) = OrderExecutedWithPrice::new(bytes) {
+                    let t = MessageType::OrderExecutedWithPrice;
+                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    return self.execute_at_price(head, m, books);
+                }
+            }
+            Some(&OrderCancel::TYPE) => {
+                if let Ok(m) = OrderCancel::new(bytes) {
+                    let t = MessageType::OrderCancel;
+                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.cancelled_shares()));
+                    let kind = BookEventKind::Cancel { order_id, qty };
+                    self.count_message(head.msg_type);
+                    let Some(i) = self.resolved(head.locate, books) else {
+                        return DirectApply::Nothing;
+                    };
+                    let result = books.cancel_order(i, order_id, qty);
+                    return DirectApply::order(i, head, kind, result);
+                }
+            }
+            Some(&OrderDelete::TYPE) => {
+                if let Ok(m) = OrderDelete::new(bytes) {
+                    let t = MessageType::OrderDelete;
+                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let order_id = OrderId(m.order_ref());
+                    let kind = BookEventKind::Delete { order_id };
+                    self.count_message(head.msg_type);
+                    let Some(i) = self.resolved(head.locate, books) else {
+                        return DirectApply::Nothing;
+                    };
+                    let result = books.delete_order(i, order_id);
+                    return DirectApply::order(i, head, kind, result);
+                }
+            }
+            Some(&OrderReplace::TYPE) => {
+                if let Ok(m) = OrderReplace::new(bytes) {
+                    let t = MessageType::OrderReplace;
+                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let (old, new) = (OrderId(m.original_order_ref()), OrderId(m.new_order_ref()));
+                    let (price, qty) = (price4(m.price()), qty32(m.shares()));
+                    let kind = BookEventKind::Replace {
+                        old_order_id: old,
+                        new_order_id: new,
+                        price,
+                        qty,
+                    };
+                    self.count_message(head.msg_type);
+                    let Some(i) = self.resolved(head.locate, books) else {
+                        return DirectApply::Nothing;
+                    };
+                    let result = books.replace_order(i, old, new, price, qty);
+                    return DirectApply::order(i, head, kind, result);
+                }
+            }
+            _ => {}
+        }
+        self.apply_decoded(bytes, books)
+    }
+
+    /// Everything but the order messages (and short order messages, whose decode error this
+    /// reports): the ordinary path.
+    #[inline(never)]
+    fn apply_decoded(&mut self, bytes: &[u8], books: &mut L3Books) -> DirectApply {
+        let msg = match decode(bytes) {
+            Ok(m) => m,
+            Err(e) => return DirectApply::DecodeError(e),
+        };
+        let Some(event) = self.normalize(&msg) else {
+            return DirectApply::Nothing;
+        };
+        if event.instrument == MARKET_WIDE {
+            // Every instrument known so far gets a book, so that the circuit breaker reaches
+            // each one (a rare event: allocation allowed).
+            if let Some(last) = self.instruments().len().checked_sub(1) {
+                books.ensure_instrument(InstrumentId(u32::try_from(last).unwrap_or(u32::MAX - 2)));
+            }
+        } else if event.instrument.index() >= books.instruments() {
+            books.ensure_instrument(event.instrument);
+        }
+        let outcome = books.apply(&event);
+        DirectApply::Event { event, outcome }
+    }
+
+    /// `A`/`F`: a bad side byte is counted and dropped before the locate is resolved, as
+    /// [`normalize`](Self::normalize) does.
+    #[inline(always)]
+    fn direct_add(
+        &mut self,
+        head: Head,
+        order_ref: u64,
+        side: u8,
+        shares: u32,
+        price: u32,
+        books: &mut L3Books,
+    ) -> DirectApply {
+        self.count_message(head.msg_type);
+        let Some(side) = side_from_code(side) else {
+            self.count_bad_side();
+            return DirectApply::Nothing;
+        };
+        let (order_id, price, qty) = (OrderId(order_ref), price4(price), qty32(shares));
+        let kind = BookEventKind::Add {
+            order_id,
+            side,
+            price,
+            qty,
+        };
+        let Some(i) = self.resolved(head.locate, books) else {
+            return DirectApply::Nothing;
+        };
+        let result = books.add_order(i, order_id, side, price, qty);
+        DirectApply::order(i, head, kind, result)
+    }
+
+    /// `C`: printable (`Y`, or an unknown flag, counted) or not (`N`, counted).
+    #[inline(always)]
+    fn execute_at_price(
+        &mut self,
+        head: Head,
+        m: OrderExecutedWithPrice<'_>,
+        books: &mut L3Books,
+    ) -> DirectApply {
+        self.count_message(head.msg_type);
+        let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
+        let (price, match_number) = (price4(m.execution_price()), m.match_number());
+        let printable = self.count_printable(m.printable());
+        if printable {
+            let kind = BookEventKind::ExecuteAtPrice {
+                order_id,
+                qty,
+                price,
+                match_number,
+            };
+            let Some(i) = self.resolved(head.locate, books) else {
+                return DirectApply::Nothing;
+            };
+            let result = books.execute_order(i, order_id, qty);
+            DirectApply::order(i, head, kind, result)
+        } else {
+            let kind = BookEventKind::ExecuteNonPrintable {
+                order_id,
+                qty,
+                price,
+                match_number,
+            };
+            let Some(i) = self.resolved(head.locate, books) else {
+                return DirectApply::Nothing;
+            };
+            let result = books.execute_order_non_printable(i, order_id, qty);
+            DirectApply::order(i, head, kind, result)
+        }
+    }
+
+    /// Resolves the locate (`None`: filtered, or no instrument could be made) and adds a
+    /// book for a new instrument.
+    #[inline(always)]
+    fn resolved(&mut self, locate: u16, books: &mut L3Books) -> Option<InstrumentId> {
+        let instrument = self.resolve_event(locate)?;
+        if instrument.index() >= books.instruments() {
+            books.ensure_instrument(instrument);
+        }
+        Some(instrument)
+    }
+}
+
+impl DirectApply {
+    #[inline(always)]
+    fn order(
+        instrument: InstrumentId,
+        head: Head,
+        kind: BookEventKind,
+        result: Result<Touched, BookError>,
+    ) -> Self {
+        Self::Order {
+            event: MarketEvent {
+                instrument,
+                exch_ts: Timestamp(head.timestamp),
+                kind,
+            },
+            result,
+        }
+    }
+}
+
+/// The common header fields of one order message.
+#[derive(Clone, Copy)]
+struct Head {
+    msg_type: MessageType,
+    locate: u16,
+    timestamp: u64,
+}
+
+impl Head {
+    #[inline(always)]
+    fn new(msg_type: MessageType, locate: u16, timestamp: u64) -> Self {
+        Self {
+            msg_type,
+            locate,
+            timestamp,
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The direct path (`ItchNormalizer::apply_direct`: order messages straight into the books'
+//! entry points, what the feed handler runs) against the event path (decode -> normalise ->
+//! `MarketEvent` -> `L3Books::apply`) over random ITCH streams: the same event and outcome for
+//! every message (errors included: unknown, duplicate and cross-instrument references, zero
+//! and excess quantities, bad side bytes and printable flags, short and over-length messages,
+//! unknown locates, a symbol filter), the same books, the same counters. The feed handler's
+//! sink sees the same events and outcomes.
+
+use kestrel_core::book::{Applied, BookConfig, BookError, L3Books};
+use kestrel_core::{InstrumentId, MARKET_WIDE, MarketEvent, Timestamp};
+use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, combined_book_hash};
+use kestrel_feeds::itch::{DirectApply, ItchNormalizer, decode, stock_field};
+use proptest::prelude::*;
+
+/// What one message did, as a comparable value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Applied(MarketEvent, Result<Applied, BookError>),
+    Nothing,
+    DecodeError,
+}
+
+/// The event path, as the feed handler ran it before the direct path.
+fn event_path(norm: &mut ItchNormalizer, books: &mut L3Books, bytes: &[u8]) -> Step {
+    let Ok(msg) = decode(bytes) else {
+        return Step::DecodeError;
+    };
+    let Some(event) = norm.normalize(&msg) else {
+        return Step::Nothing;
+    };
+    if event.instrument == MARKET_WIDE {
+        if let Some(last) = norm.instruments().len().checked_sub(1) {
+            books.ensure_instrument(InstrumentId(u32::try_from(last).unwrap()));
+        }
+    } else if event.instrument.index() >= books.instruments() {
+        books.ensure_instrument(event.instrument);
+    }
+    let outcome = books.apply(&event);
+    Step::Applied(event, outcome)
+}
+
+fn direct_path(norm: &mut ItchNormalizer, books: &mut L3Books, bytes: &[u8]) -> Step {
+    match norm.apply_direct(bytes, books) {
+        DirectApply::DecodeError(_) => Step::DecodeError,
+        d => match d.outcome() {
+            Some((event, outcome)) => Step::Applied(event, outcome),
+            None => Step::Nothing,
+        },
+    }
+}
+
+/// One generated message's ingredients.
+#[derive(Clone, Debug)]
+struct Op {
+    kind: u8,
+    locate: u16,
+    order_ref: u64,
+    new_ref: u64,
+    side: u8,
+    shares: u32,
+    price: u32,
+    flag: u8,
+    match_number: u64,
+    /// 0: cut short by one byte; 1: two bytes appended; else as specified.
+    length: u8,
+}
+
+const SYMBOLS: [&str; 3] = ["AAA", "BBB", "CCC"];
+
+fn op() -> impl Strategy<Value = Op> {
+    (
+        // Order messages most of the time, everything else sometimes.
+        prop_oneof![
+            8 => prop::sample::select(vec![b'A', b'F', b'E', b'C', b'X', b'D', b'U']),
+            1 => prop::sample::select(vec![b'P', b'Q', b'B', b'H', b'h', b'W', b'R', b'S']),
+        ],
+        0u16..5,
+        1u64..24,
+        1u64..24,
+        prop::sample::select(vec![b'B', b'S', b'B', b'S', b'X']),
+        prop_oneof![1 => Just(0u32), 8 => 1u32..400, 1 => Just(u32::MAX)],
+        (95u32..105).prop_map(|p| p * 100),
+        prop::sample::select(vec![b'Y', b'N', b'Z', b'H', b'T', b'P', b'1', b'4']),
+        0u64..1000,
+        0u8..40,
+    )
+        .prop_map(
+            |(
+                kind,
+                locate,
+                order_ref,
+                new_ref,
+                side,
+                shares,
+                price,
+                flag,
+                match_number,
+                length,
+            )| {
+                Op {
+                    kind,
+                    locate,
+                    order_ref,
+                    new_ref,
+                    side,
+                    shares,
+                    price,
+                    flag,
+                    match_number,
+                    length,
+                }
+            },
+        )
+}
+
+fn put(m: &mut [u8], at: usize, bytes: &[u8]) {
+    m[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+/// The message's bytes (ITCH 5.0 layouts), cut short or extended as `op.length` says.
+fn encode(op: &Op, ts: u64) -> Vec<u8> {
+    let len = match op.kind {
+        b'A' => 36,
+        b'F' => 40,
+        b'E' => 31,
+        b'C' => 36,
+        b'X' => 23,
+        b'D' => 19,
+        b'U' => 35,
+        b'P' => 44,
+        b'Q' => 40,
+        b'B' => 19,
+        b'H' => 25,
+        b'h' => 21,
+        b'W' => 12,
+        b'R' => 39,
+        _ => 12,
+    };
+    let mut m = vec![0u8; len];
+    m[0] = op.kind;
+    put(&mut m, 1, &op.locate.to_be_bytes());
+    put(&mut m, 5, &ts.to_be_bytes()[2..]);
+    let symbol = stock_field(SYMBOLS[usize::from(op.locate) % SYMBOLS.len()]).unwrap();
+    match op.kind {
+        b'A' | b'F' | b'P' => {
+            put(&mut m, 11, &op.order_ref.to_be_bytes());
+            m[19] = op.side;
+            put(&mut m, 20, &op.shares.to_be_bytes());
+            put(&mut m, 24, &symbol);
+            put(&mut m, 32, &op.price.to_be_bytes());
+            if op.kind == b'P' {
+                put(&mut m, 36, &op.match_number.to_be_bytes());
+            }
+        }
+        b'E' | b'C' => {
+            put(&mut m, 11, &op.order_ref.to_be_bytes());
+            put(&mut m, 19, &op.shares.to_be_bytes());
+            put(&mut m, 23, &op.match_number.to_be_bytes());
+            if op.kind == b'C' {
+                m[31] = op.flag;
+                put(&mut m, 32, &op.price.to_be_bytes());
+            }
+        }
+        b'X' => {
+            put(&mut m, 11, &op.order_ref.to_be_bytes());
+            put(&mut m, 19, &op.shares.to_be_bytes());
+        }
+        b'D' => put(&mut m, 11, &op.order_ref.to_be_bytes()),
+        b'U' => {
+            put(&mut m, 11, &op.order_ref.to_be_bytes());
+            put(&mut m, 19, &op.new_ref.to_be_bytes());
+            put(&mut m, 27, &op.shares.to_be_bytes());
+            put(&mut m, 31, &op.price.to_be_bytes());
+        }
+        b'Q' => {
+            put(&mut m, 11, &u64::from(op.shares).to_be_bytes());
+            put(&mut m, 19, &symbol);
+            put(&mut m, 27, &op.price.to_be_bytes());
+            put(&mut m, 31, &op.match_number.to_be_bytes());
+            m[39] = b'O';
+        }
+        b'B' => put(&mut m, 11, &op.match_number.to_be_bytes()),
+        b'H' => {
+            put(&mut m, 11, &symbol);
+            m[19] = op.flag;
+        }
+        b'h' => {
+            put(&mut m, 11, &symbol);
+            m[19] = b'Q';
+            m[20] = op.flag;
+        }
+        b'W' => m[11] = op.flag,
+        b'R' => put(&mut m, 11, &symbol),
+        _ => m[11] = b'O',
+    }
+    match op.length {
+        0 => {
+            m.pop();
+        }
+        1 => m.extend_from_slice(&[0xAB, 0xCD]),
+        _ => {}
+    }
+    m
+}
+
+fn config() -> BookConfig {
+    // Small pools, so that growth happens inside the stream.
+    BookConfig {
+        instruments: 1,
+        order_capacity: 4,
+        levels_per_side: 2,
+    }
+}
+
+fn normalizer(filter: bool) -> ItchNormalizer {
+    if filter {
+        ItchNormalizer::new().with_symbol_filter(["AAA", "CCC"])
+    } else {
+        ItchNormalizer::new()
+    }
+}
+
+fn check(ops: &[Op], filter: bool) -> Result<(), TestCaseError> {
+    let msgs: Vec<Vec<u8>> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| encode(op, 1000 + i as u64))
+        .collect();
+    let (mut norm_e, mut books_e) = (normalizer(filter), L3Books::new(config()));
+    let (mut norm_d, mut books_d) = (normalizer(filter), L3Books::new(config()));
+    let mut expected = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        let e = event_path(&mut norm_e, &mut books_e, m);
+        let d = direct_path(&mut norm_d, &mut books_d, m);
+        prop_assert_eq!(&d, &e, "message {} {:?}", i, ops[i]);
+        if let Step::Applied(event, outcome) = e {
+            expected.push((i as u64 + 1, event, outcome));
+        }
+    }
+    prop_assert_eq!(norm_d.stats(), norm_e.stats());
+    prop_assert_eq!(books_d.stats(), books_e.stats());
+    prop_assert_eq!(books_d.live_orders(), books_e.live_orders());
+    prop_assert_eq!(books_d.instruments(), books_e.instruments());
+    prop_assert_eq!(combined_book_hash(&books_d), combined_book_hash(&books_e));
+    for i in 0..books_e.instruments() {
+        let id = InstrumentId(i as u32);
+        prop_assert_eq!(books_d.status_detail(id), books_e.status_detail(id));
+        prop_assert_eq!(books_d.is_crossed(id), books_e.is_crossed(id));
+    }
+
+    // The feed handler (direct path inside) hands its sink the same events and outcomes.
+    if !filter {
+        let mut handler = FeedHandler::new(HandlerConfig {
+            books: config(),
+            ..HandlerConfig::default()
+        });
+        let mut seen = Vec::new();
+        let mut sink = |fe: &FeedEvent, _: &L3Books| seen.push((fe.seq, fe.event, fe.outcome));
+        for (i, m) in msgs.iter().enumerate() {
+            handler.on_itch_message(Timestamp(i as u64), i as u64 + 1, m, &mut sink);
+        }
+        prop_assert_eq!(&seen, &expected);
+        prop_assert_eq!(handler.books_hash(), combined_book_hash(&books_e));
+        let s = handler.stats();
+        prop_assert_eq!(s.book, books_e.stats());
+        prop_assert_eq!(s.normalizer, norm_e.stats());
+        let decode_errors = msgs.iter().filter(|m| decode(m).is_err()).count() as u64;
+        prop_assert_eq!(s.decode_errors, decode_errors);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn direct_apply_matches_the_event_path(
+        ops in prop::collection::vec(op(), 1..300),
+        filter in prop::bool::weighted(0.25),
+    ) {
+        check(&ops, filter)?;
+    }
+}
+
+/// The generator reaches the cases the property is about (so the property cannot pass
+/// vacuously): late errors, rejected order events, prints, non-printable executions.
+#[test]
+fn the_streams_exercise_errors_and_late_errors() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut late, mut rejected, mut prints, mut non_printable) = (0, 0, 0, 0);
+    for _ in 0..40 {
+        let ops = prop::collection::vec(op(), 300)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let (mut norm, mut books) = (ItchNormalizer::new(), L3Books::new(config()));
+        for (i, o) in ops.iter().enumerate() {
+            match direct_path(&mut norm, &mut books, &encode(o, i as u64)) {
+                Step::Applied(_, Ok(a)) => {
+                    late += usize::from(a.error.is_some());
+                    prints += usize::from(a.trade.is_some());
+                }
+                Step::Applied(_, Err(_)) => rejected += 1,
+                _ => {}
+            }
+        }
+        non_printable += books.stats().non_printable_executions;
+        check(&ops, false).unwrap();
+    }
+    assert!(
+        late > 0 && rejected > 0 && prints > 0 && non_printable > 0,
+        "late {late} rejected {rejected} prints {prints} non-printable {non_printable}"
+    );
+}
