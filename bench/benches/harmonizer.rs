@@ -6,40 +6,27 @@
 //!   the parameter-handoff check.
 //!
 //! Both run with the example parameters (`examples/strategy.toml`) and simulated immediate fills,
-//! so positions, P&L and risk modes evolve. The sample (999 updates, a few seconds) is replayed in
-//! passes with event times shifted to keep increasing. Per-update percentiles come from timing
-//! each call with `Instant` (printed to stderr with the timer's own overhead); criterion gives
-//! the mean per pass.
+//! so positions, P&L and risk modes evolve. The sample (1,004 updates through the feed, a few
+//! seconds) is replayed in passes with event times shifted to keep increasing. Per-update
+//! percentiles come from timing each call with `Instant` (printed to stderr with the timer's own
+//! overhead); criterion gives the mean per pass.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use kestrel_core::{BookUpdate, InstrumentId, Qty, Timestamp};
+use kestrel_core::{BookUpdate, Qty, Timestamp};
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
 use kestrel_strategy::edge::ModelEdge;
 use kestrel_strategy::engine::{EdgeSource, SignalAlphaEdges, StrategyEngine};
 use kestrel_strategy::harmonizer::{FillMode, Harmonizer};
 use kestrel_strategy::params::{StrategyParams, params_handoff, parse_params};
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
 
 const PASSES: u64 = 200;
 
 fn updates() -> Vec<BookUpdate> {
-    let (ups, errors) = read_lobster(
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-        )),
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-        )),
-        InstrumentId(0),
-    );
-    assert!(errors.is_empty(), "{errors:?}");
-    ups
+    kestrel_bench::lobster_sample::aapl_updates()
 }
 
 fn params() -> StrategyParams {
@@ -205,8 +192,8 @@ fn step_once(e: &mut StrategyEngine<SignalAlphaEdges>, u: &BookUpdate) {
 }
 
 /// Profiling mode (`KESTREL_STEP_PASSES=n`): `n` passes of the whole step over the sample, no
-/// timing, no criterion; the instruction count per update is the collected total over
-/// `n * 999` calls of [`step_once`].
+/// timing, no criterion; the instruction count per update is the collected total over the
+/// number of [`step_once`] calls (`n` times the sample's updates).
 fn profile_passes(passes: u64) {
     let ups = updates();
     let sp = span(&ups);

@@ -4,6 +4,7 @@
 pub mod flow;
 pub mod hop;
 pub mod itch_stream;
+pub mod lobster_sample;
 pub mod market_day;
 pub mod order_venue;
 pub mod pipeline_hop;

@@ -12,5 +12,6 @@ pub mod live;
 pub mod lobster;
 pub mod moldudp64;
 pub mod pcap;
+pub mod updates;
 pub mod venue;
 pub mod venue_source;

@@ -5,10 +5,11 @@
 //! that cannot be read re-anchors the book on the next readable one.
 
 use kestrel_core::book::L3Books;
-use kestrel_core::{BookEventKind, TradingStatus};
+use kestrel_core::{BookEventKind, InstrumentId, TradeKind, TradingStatus};
+use kestrel_feeds::feed_stage::PublishPolicy;
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
-use kestrel_feeds::lobster::{ImportOp, verify_lobster};
+use kestrel_feeds::lobster::{ImportOp, lobster_updates, verify_lobster};
 use kestrel_feeds::moldudp64::MoldPacket;
 
 /// Depth 1. Two resting orders; an intraday cross (pseudo id -3) of 60 shares at 100.50 that
@@ -171,4 +172,64 @@ fn an_unreadable_row_re_anchors_the_book_on_the_next_readable_row() {
     assert_eq!(r.reanchored, 1);
     assert_eq!((r.checks, r.mismatched), (4, 0), "{:?}", r.mismatches);
     assert_eq!((report.checks, report.mismatched), (4, 0));
+}
+
+/// What the strategy gets from the same rows (`lobster::lobster_updates`, the one LOBSTER reader
+/// of the research path): the cross prints once with no aggressor, its executions change the
+/// book without a print, the halt states reach the updates, and the hidden execution's aggressor
+/// is unknown. A reader that printed every execution and cross row would count 197 shares.
+#[test]
+fn the_updates_print_the_cross_once_and_carry_the_halt() {
+    for policy in [PublishPolicy::EveryEvent, PublishPolicy::Packet] {
+        let read = lobster_updates(MESSAGES, BOOK, "TEST", policy).unwrap();
+        assert_eq!(read.stats.anomalies(), 0, "{:?}", read.stats);
+        assert_eq!(read.report.crosses, 1);
+        let ups = &read.updates;
+        assert!(ups.iter().all(|u| u.instrument == InstrumentId(0)));
+        let prints: Vec<_> = ups
+            .iter()
+            .filter(|u| !u.trade.qty.is_zero())
+            .map(|u| {
+                (
+                    u.exch_ts.nanos(),
+                    u.trade.kind,
+                    u.trade.qty.to_scaled(0).unwrap(),
+                    u.trade.aggressor,
+                )
+            })
+            .collect();
+        let ns = |s: u64, frac: u64| s * 1_000_000_000 + frac;
+        assert_eq!(
+            prints,
+            vec![
+                (ns(34_300, 500_000_000), TradeKind::Cross, 60, 0),
+                // A resting buy executed: the aggressor sold.
+                (ns(34_400, 0), TradeKind::Execution, 10, -1),
+                (ns(34_800, 0), TradeKind::NonDisplayed, 7, 0),
+            ],
+            "{policy:?}"
+        );
+        // The cross's executions took 60 from each side, without a print.
+        let after_cross = ups
+            .iter()
+            .rfind(|u| u.exch_ts.nanos() == ns(34_300, 500_000_000))
+            .unwrap();
+        let (bid, ask) = (after_cross.top.bids[0], after_cross.top.asks[0]);
+        assert_eq!(
+            (bid.qty.to_scaled(0), ask.qty.to_scaled(0)),
+            (Some(40), Some(40))
+        );
+        // Halted, quote-only (not trading either), resumed.
+        let trading_at = |t: u64| {
+            ups.iter()
+                .rfind(|u| u.exch_ts.nanos() == t)
+                .unwrap()
+                .trading
+        };
+        assert!(trading_at(ns(34_400, 0)));
+        assert!(!trading_at(ns(34_500, 0)));
+        assert!(!trading_at(ns(34_600, 0)));
+        assert!(trading_at(ns(34_700, 0)));
+        assert!(trading_at(ns(34_800, 0)));
+    }
 }

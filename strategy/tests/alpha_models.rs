@@ -1,13 +1,14 @@
 //! Alpha models: hand-computed cases, a synthetic cointegrated pair, and momentum's moving
 //! averages against a direct recomputation on the LOBSTER sample.
 
+mod lobster_sample;
+
 use kestrel_core::{BookTop, BookUpdate, InstrumentId, LevelView, Price, Qty, Timestamp};
 use kestrel_strategy::alpha::{
     AlphaConfig, AlphaSet, BOOK_PRESSURE, EXTERNAL, Leg, MEAN_REVERSION, MODEL_COUNT, MODEL_NAMES,
     MOMENTUM, OFI, PAIRS, PairConfig, PairsModel,
 };
 use kestrel_strategy::edge::ModelEdge;
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{BookState, SignalConfig, SignalSet, SignalValues};
 
 /// A one-level book around `mid_cents` with a one-cent spread on each side.
@@ -219,18 +220,7 @@ fn pairs_model_is_silent_for_non_members_and_during_warmup() {
 
 #[test]
 fn momentum_averages_equal_direct_on_lobster() {
-    let (ups, errors) = read_lobster(
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-        )),
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-        )),
-        InstrumentId(0),
-    );
-    assert!(errors.is_empty());
+    let ups = lobster_sample::aapl_updates();
     let cfg = AlphaConfig::default();
     let mut signals = SignalSet::new(1, &SignalConfig::default());
     let mut alphas = AlphaSet::new(1, &cfg);

@@ -3,13 +3,13 @@
 //! middle included; the same updates give the same intents; nothing non-finite comes out.
 
 mod harmonizer_support;
+mod lobster_sample;
 
 use kestrel_core::{BookUpdate, InstrumentId, OrderIntent, Qty, Timestamp};
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT, PairConfig};
 use kestrel_strategy::engine::{SignalAlphaEdges, StrategyEngine};
 use kestrel_strategy::harmonizer::{FillMode, Harmonizer};
 use kestrel_strategy::params::{StrategyParams, params_handoff};
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
 use kestrel_test_support::thread_allocations;
 
@@ -21,18 +21,7 @@ static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::Co
 /// The LOBSTER sample for instruments 0 and 1 (the same book, so the pairs model runs),
 /// replayed `rounds` times with event times shifted so they keep increasing.
 fn session(rounds: u64) -> Vec<BookUpdate> {
-    let (ups, errors) = read_lobster(
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-        )),
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-        )),
-        InstrumentId(0),
-    );
-    assert!(errors.is_empty());
+    let ups = lobster_sample::aapl_updates();
     let first = ups.first().unwrap().exch_ts.nanos();
     let span = ups.last().unwrap().exch_ts.nanos() - first + 1_000_000;
     let mut out = Vec::new();

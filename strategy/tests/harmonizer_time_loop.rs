@@ -3,6 +3,7 @@
 //! a crossed or locked book sends nothing and marks nothing.
 
 mod harmonizer_support;
+mod lobster_sample;
 
 use harmonizer_support::{params_with_models, update};
 use kestrel_core::{BookUpdate, InstrumentId, Price, Qty, Side};
@@ -11,24 +12,12 @@ use kestrel_strategy::edge::ModelEdge;
 use kestrel_strategy::engine::{SignalAlphaEdges, StrategyEngine};
 use kestrel_strategy::harmonizer::{Binding, FillMode, Harmonizer};
 use kestrel_strategy::params::Money;
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
 
 /// The LOBSTER AAPL sample replayed `loops` times with its own timestamps: time jumps back to
 /// 09:30 at the start of each loop.
 fn looping_capture(loops: usize) -> Vec<BookUpdate> {
-    let (ups, errors) = read_lobster(
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-        )),
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-        )),
-        InstrumentId(0),
-    );
-    assert!(errors.is_empty());
+    let ups = lobster_sample::aapl_updates();
     let mut out = Vec::with_capacity(ups.len() * loops);
     for l in 0..loops {
         for u in &ups {

@@ -4,6 +4,7 @@
 //! ring drops and counts, and nothing allocates per update.
 
 mod harmonizer_support;
+mod lobster_sample;
 
 use std::time::Duration;
 
@@ -15,7 +16,6 @@ use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, EXTERNAL, MODEL_COUNT};
 use kestrel_strategy::engine::{SignalAlphaEdges, StrategyEngine};
 use kestrel_strategy::harmonizer::{FillMode, Harmonizer};
 use kestrel_strategy::params::StrategyParams;
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::sidecar::features::{LAST_MID_MOVE, LEVELS_START, MID_CHANGE};
 use kestrel_strategy::sidecar::{
     FEATURE_COUNT, FeatureBuilder, SidecarConfig, SidecarLink, feature_schema,
@@ -29,19 +29,7 @@ use kestrel_test_support::thread_allocations;
 static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
 fn sample() -> Vec<BookUpdate> {
-    let (ups, errors) = read_lobster(
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-        )),
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-        )),
-        InstrumentId(0),
-    );
-    assert!(errors.is_empty());
-    ups
+    lobster_sample::aapl_updates()
 }
 
 fn params() -> StrategyParams {

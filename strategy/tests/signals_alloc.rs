@@ -1,9 +1,10 @@
 //! SignalSet and AlphaSet allocate nothing per update after construction: proven with a
 //! counting global allocator over the whole LOBSTER sample, replayed several times.
 
+mod lobster_sample;
+
 use kestrel_core::InstrumentId;
 use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, PairConfig};
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{SignalConfig, SignalSet};
 use kestrel_test_support::thread_allocations;
 
@@ -14,18 +15,7 @@ static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::Co
 
 #[test]
 fn no_allocation_per_update() {
-    let (ups, errors) = read_lobster(
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-        )),
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-        )),
-        InstrumentId(0),
-    );
-    assert!(errors.is_empty());
+    let ups = lobster_sample::aapl_updates();
     // Instrument 1 replays the same book so the pairs model runs too.
     let alpha_cfg = AlphaConfig {
         pairs: vec![PairConfig {

@@ -1,23 +1,17 @@
-//! Signals on the bundled LOBSTER AAPL sample: every incremental value equals a direct
-//! recomputation from the whole history at every one of the 999 updates.
+//! Signals on the bundled LOBSTER AAPL sample, read through the feed code: every incremental
+//! value equals a direct recomputation from the whole history at every one of the 1,004 updates.
+
+mod lobster_sample;
 
 use kestrel_core::{BookUpdate, InstrumentId};
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::signals::{BookState, SignalConfig, SignalSet};
 
-const BOOK: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
-));
-const MESSAGES: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv"
-));
+/// Updates the feed publishes for the sample (see `sample_reads_cleanly_and_emits_finite_values`).
+const UPDATES: usize = 1_004;
 
+/// The AAPL sample through the feed code.
 fn updates() -> Vec<BookUpdate> {
-    let (ups, errors) = read_lobster(BOOK, MESSAGES, InstrumentId(0));
-    assert!(errors.is_empty(), "{errors:?}");
-    ups
+    lobster_sample::aapl_updates()
 }
 
 fn config() -> SignalConfig {
@@ -75,7 +69,13 @@ fn cks(p: Top, c: Top) -> i128 {
 #[test]
 fn sample_reads_cleanly_and_emits_finite_values() {
     let ups = updates();
-    assert_eq!(ups.len(), 999);
+    // 999 events read through the feed: one update per event, plus the initial book before the
+    // first one, plus one for each of the 4 executions whose print went out before the levels
+    // they uncovered beyond the 10-level window were learned (a print is never merged into a
+    // later update). The old direct reader gave one update per row: 999.
+    assert_eq!(ups.len(), UPDATES);
+    // 98 visible (ITCH E) and 61 hidden (ITCH P) executions print; the sample has no cross
+    // (type 6), so no volume would be counted twice either way.
     assert_eq!(
         ups.iter().filter(|u| u.trade.qty.is_positive()).count(),
         159
@@ -95,7 +95,7 @@ fn sample_reads_cleanly_and_emits_finite_values() {
         assert!(v.microprice >= v.mid - v.spread_bps * v.mid / 2e4 - 1e-9);
     }
     let st = set.stats(InstrumentId(0)).expect("stats");
-    assert_eq!(st.updates, 999);
+    assert_eq!(st.updates, UPDATES as u64);
     assert_eq!(st.nonfinite_clamped, 0);
     assert_eq!(st.crossed_books + st.locked_books + st.empty_books, 0);
     assert_eq!(set.unknown_instrument(), 0);

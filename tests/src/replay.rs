@@ -4,7 +4,7 @@
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{BookUpdate, Timestamp};
-use kestrel_feeds::feed_stage::CaptureSource;
+use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
 use kestrel_feeds::handler::{FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::{KcapReader, Records};
 use kestrel_feeds::lobster::{parse_messages, parse_orderbook, plan_import, write_lobster_capture};
@@ -35,12 +35,12 @@ pub fn capture_source<'a>(reader: &'a KcapReader, clock: &TscClock) -> CaptureSo
     CaptureSource::new(handler, reader.records(), Pace::Max, clock.clone())
 }
 
-/// Every book update of the capture, in order (the feed stage run on its own).
-pub fn capture_updates(reader: &KcapReader, clock: &TscClock) -> Vec<BookUpdate> {
-    let mut src = capture_source(reader, clock);
-    let mut out = Vec::new();
-    while src.poll(&mut out) != SourceStatus::Done {}
-    out
+/// Every book update of the capture, in order (the feed stage run on its own, publishing every
+/// event: `kestrel_feeds::updates::capture_updates`).
+pub fn capture_updates(reader: &KcapReader) -> Vec<BookUpdate> {
+    kestrel_feeds::updates::capture_updates(reader, PublishPolicy::EveryEvent)
+        .expect("an ITCH capture")
+        .updates
 }
 
 /// A source replaying `updates` `rounds` times, sequence numbers and times shifted so they keep

@@ -122,7 +122,7 @@ fn inline_and_threaded_runs_decide_the_same_intents() {
 fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
     let reader = aapl_capture();
     let clock = TscClock::new();
-    let ups = capture_updates(&reader, &clock);
+    let ups = capture_updates(&reader);
     let half = ups.len() / 2;
 
     // Baseline: the defaults all the way.
@@ -177,7 +177,7 @@ fn a_parameter_set_published_mid_run_lands_at_one_boundary() {
 fn the_file_watcher_publishes_valid_files_and_rejects_bad_ones() {
     let reader = aapl_capture();
     let clock = TscClock::new();
-    let ups = capture_updates(&reader, &clock);
+    let ups = capture_updates(&reader);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("strategy.toml");
     std::fs::write(&path, DEFAULT_PARAMS_TOML).unwrap();
@@ -312,8 +312,7 @@ fn counted_run(
 
 fn assert_hot_threads_flat(threaded: bool) {
     let reader = aapl_capture();
-    let clock = TscClock::new();
-    let ups = capture_updates(&reader, &clock);
+    let ups = capture_updates(&reader);
     let dir = tempfile::tempdir().unwrap();
     let _ = counted_run(threaded, &reader, &ups, 1, dir.path(), false); // warm-up
     let short = counted_run(threaded, &reader, &ups, 2, dir.path(), false);

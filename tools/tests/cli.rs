@@ -1,33 +1,15 @@
 //! The `kestrel` binary end to end on the bundled data.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use kestrel_feeds::kcap::KcapReader;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 
-const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+mod common;
 
-fn lobster(kind: &str) -> String {
-    format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv")
-}
-
-fn kestrel(args: &[&str]) -> Output {
-    Command::new(KESTREL)
-        .args(args)
-        .output()
-        .expect("run kestrel")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn last_line(o: &Output) -> String {
-    stdout(o).lines().last().unwrap_or("").to_owned()
-}
+use common::{DATA, kestrel, last_line, lobster, stdout};
 
 #[test]
 fn verify_lobster_reports_the_expected_counts() {

@@ -3,28 +3,13 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use arrow_array::{Array, Int64Array, StringArray, TimestampNanosecondArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+mod common;
 
-fn kestrel(args: &[&str]) -> Output {
-    Command::new(KESTREL)
-        .args(args)
-        .output()
-        .expect("run kestrel")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn last_line(o: &Output) -> String {
-    stdout(o).lines().last().unwrap_or("").to_owned()
-}
+use common::{DATA, kestrel, last_line, stdout};
 
 #[test]
 fn verify_binance_spot_and_futures() {

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,45 +12,21 @@ use std::time::Duration;
 use kestrel_core::clock::Pace;
 use kestrel_sim::exchange::{ExchangeConfig, ExchangeReport, ExchangeSetup, run_exchange};
 
-const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
-const PASSWORD: &str = "Pw0rd9x";
+mod common;
 
-fn kestrel(args: &[&str]) -> Output {
-    kestrel_env(args, &[])
-}
+use common::{import_aapl, kestrel, lobster, stdout, summary};
+
+const PASSWORD: &str = "Pw0rd9x";
 
 /// `kestrel` with the OUCH login variables taken from `env` only (never from the test's own).
 fn kestrel_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(KESTREL)
+    common::command()
         .args(args)
         .env_remove("KESTREL_OUCH_USERNAME")
         .env_remove("KESTREL_OUCH_PASSWORD")
         .envs(env.iter().copied())
         .output()
         .expect("run kestrel")
-}
-
-fn lobster(kind: &str) -> String {
-    format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv")
-}
-
-fn import_aapl(dir: &Path) -> PathBuf {
-    let out = dir.join("aapl.kcap");
-    let o = kestrel(&[
-        "import",
-        "lobster",
-        "--messages",
-        &lobster("message"),
-        "--orderbook",
-        &lobster("orderbook"),
-        "--symbol",
-        "AAPL",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{o:?}");
-    out
 }
 
 fn credentials(dir: &Path, mode: u32) -> PathBuf {
@@ -119,13 +95,12 @@ fn replay_sends_orders_to_the_simulated_exchange_and_the_journal_verifies() {
     ]);
     stop.store(true, Ordering::Relaxed);
     let report = ex.join().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let out = stdout(&o);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{out}\n{err}");
     println!("{out}");
     assert!(out.contains("gateway venue="), "{out}");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = summary(&dir);
     let g = &summary["gateway"];
     assert!(g["orders"].as_u64().unwrap() > 0, "{g}");
     assert_eq!(summary["strategy"]["fill_mode"], "gateway");
@@ -146,7 +121,7 @@ fn replay_sends_orders_to_the_simulated_exchange_and_the_journal_verifies() {
     let v = kestrel(&["journal", "verify", journal.to_str().unwrap()]);
     assert!(v.status.success(), "{v:?}");
     let show = kestrel(&["journal", "show", journal.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&show.stdout).into_owned();
+    let text = stdout(&show);
     assert!(
         text.contains("sent order=") && text.contains("EnterOrder"),
         "{text}"
@@ -197,15 +172,14 @@ fn threaded_replay_with_a_vwap_parent_per_intent() {
     );
     stop.store(true, Ordering::Relaxed);
     let report = ex.join().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let out = stdout(&o);
     assert!(
         o.status.success(),
         "{out}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!out.contains(PASSWORD) && !String::from_utf8_lossy(&o.stderr).contains(PASSWORD));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = summary(&dir);
     let g = &summary["gateway"];
     // Intents became VWAP parents sliced over the profile the capture's trades built (without
     // a profile every VWAP parent is refused, so one started proves it loaded), and their
@@ -274,14 +248,17 @@ fn credentials_file_readable_by_others_is_refused() {
 fn a_gateway_without_credentials_names_both_ways_to_give_them() {
     let tmp = tempfile::tempdir().unwrap();
     let kcap = import_aapl(tmp.path());
-    let o = kestrel(&[
-        "replay",
-        kcap.to_str().unwrap(),
-        "--gateway",
-        "127.0.0.1:9",
-        "--session-dir",
-        tmp.path().join("s").to_str().unwrap(),
-    ]);
+    let o = kestrel_env(
+        &[
+            "replay",
+            kcap.to_str().unwrap(),
+            "--gateway",
+            "127.0.0.1:9",
+            "--session-dir",
+            tmp.path().join("s").to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -2,47 +2,13 @@
 //! LOBSTER AAPL sample.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+mod common;
 
-const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+use common::{DATA, command, import_aapl, kestrel, stdout, summary};
+
 const EXAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/kestrel.toml");
 const EXAMPLE_STRATEGY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/strategy.toml");
-
-fn kestrel(args: &[&str]) -> Output {
-    Command::new(KESTREL)
-        .args(args)
-        .output()
-        .expect("run kestrel")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn import_aapl(dir: &Path) -> PathBuf {
-    let lobster =
-        |kind: &str| format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv");
-    let out = dir.join("aapl.kcap");
-    let o = kestrel(&[
-        "import",
-        "lobster",
-        "--messages",
-        &lobster("message"),
-        "--orderbook",
-        &lobster("orderbook"),
-        "--symbol",
-        "AAPL",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{o:?}");
-    out
-}
-
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
-}
 
 #[test]
 fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
@@ -262,7 +228,7 @@ fn a_parameter_file_changed_during_a_paced_replay_is_applied_and_recorded() {
         std::fs::write(&params, &example).unwrap();
         let dir = tmp.path().join(format!("reload-{mode}"));
         // 20x the recorded rate: the sample takes a couple of seconds.
-        let child = Command::new(KESTREL)
+        let child = command()
             .args([
                 "replay",
                 kcap.to_str().unwrap(),

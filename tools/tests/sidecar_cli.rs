@@ -3,42 +3,19 @@
 //! summary reports them, a sidecar killed with SIGKILL mid-replay goes stale without the replay
 //! noticing, and a restarted one resumes on the same segment.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use kestrel_core::shm::{CoreState, EdgeRecord, SidecarSegment, inspect, monotonic_ns};
 use kestrel_strategy::sidecar::feature_schema;
 
-const KESTREL: &str = env!("CARGO_BIN_EXE_kestrel");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+mod common;
+
+use common::{command, import_aapl, kestrel, summary};
+
 const ROLE_ENV: &str = "KESTREL_SIDECAR_TEST_ROLE";
 const NAME_ENV: &str = "KESTREL_SIDECAR_TEST_NAME";
-
-fn lobster(kind: &str) -> String {
-    format!("{DATA}/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv")
-}
-
-fn import(dir: &Path) -> PathBuf {
-    let kcap = dir.join("aapl.kcap");
-    let o = Command::new(KESTREL)
-        .args([
-            "import",
-            "lobster",
-            "--messages",
-            &lobster("message"),
-            "--orderbook",
-            &lobster("orderbook"),
-            "--symbol",
-            "AAPL",
-            "--out",
-            kcap.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
-    kcap
-}
 
 /// The stand-in sidecar: attaches (retrying until the segment exists), then answers every
 /// feature with +/-3 bps by the sign of the top imbalance, heartbeating, until the core closes.
@@ -110,7 +87,7 @@ fn spawn_sidecar(name: &str) -> Child {
 }
 
 fn spawn_replay(kcap: &Path, name: &str, session: &Path, pace: &str, extra: &[&str]) -> Child {
-    Command::new(KESTREL)
+    command()
         .args([
             "replay",
             kcap.to_str().unwrap(),
@@ -145,14 +122,10 @@ fn finish(child: Child, limit: Duration) -> Output {
     }
 }
 
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
-}
-
 #[test]
 fn replay_blends_the_sidecar_edges_and_reports_them() {
     let dir = tempfile::tempdir().unwrap();
-    let kcap = import(dir.path());
+    let kcap = import_aapl(dir.path());
     let name = dir.path().join("seg").display().to_string();
     let session = dir.path().join("session");
     let mut sidecar = spawn_sidecar(&name);
@@ -197,7 +170,7 @@ fn replay_blends_the_sidecar_edges_and_reports_them() {
 #[test]
 fn a_killed_sidecar_goes_stale_and_a_restarted_one_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let kcap = import(dir.path());
+    let kcap = import_aapl(dir.path());
     let name = dir.path().join("seg").display().to_string();
     let session = dir.path().join("session");
     let mut first = spawn_sidecar(&name);
@@ -260,24 +233,18 @@ fn a_killed_sidecar_goes_stale_and_a_restarted_one_resumes() {
 #[test]
 fn a_segment_for_a_live_core_is_refused_and_options_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let kcap = import(dir.path());
-    let o = Command::new(KESTREL)
-        .args(["replay", kcap.to_str().unwrap(), "--sidecar-wait", "1"])
-        .output()
-        .unwrap();
+    let kcap = import_aapl(dir.path());
+    let o = kestrel(&["replay", kcap.to_str().unwrap(), "--sidecar-wait", "1"]);
     assert!(!o.status.success(), "--sidecar-wait needs --sidecar");
     let session = dir.path().join("s");
-    let o = Command::new(KESTREL)
-        .args([
-            "replay",
-            kcap.to_str().unwrap(),
-            "--sidecar",
-            "",
-            "--session-dir",
-            session.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--sidecar",
+        "",
+        "--session-dir",
+        session.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("bad segment name"),
@@ -285,17 +252,14 @@ fn a_segment_for_a_live_core_is_refused_and_options_are_checked() {
     );
     // Without a sidecar the run trades on its own alphas and says so.
     let name = dir.path().join("seg").display().to_string();
-    let o = Command::new(KESTREL)
-        .args([
-            "replay",
-            kcap.to_str().unwrap(),
-            "--sidecar",
-            &name,
-            "--session-dir",
-            session.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let o = kestrel(&[
+        "replay",
+        kcap.to_str().unwrap(),
+        "--sidecar",
+        &name,
+        "--session-dir",
+        session.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{o:?}");
     let s = summary(&session);
     assert_eq!(s["sidecar"]["attaches"], 0);

@@ -3,44 +3,41 @@
 //! summary carries the trading figures under plain keys.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::Output;
 
-fn kestrel() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kestrel"))
+mod common;
+
+use common::{command, last_line, lobster, summary};
+
+/// The LOBSTER sample's message file (the capture these commands read).
+fn capture() -> PathBuf {
+    PathBuf::from(lobster("message"))
 }
 
-fn lobster() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../data/lobster/AAPL_2012-06-21_34200000_57600000_message_10.csv")
-}
-
-fn last_line(out: &std::process::Output) -> String {
+/// The last line of a run that must have succeeded.
+fn ok_last_line(out: &Output) -> String {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned()
+    last_line(out)
 }
 
 #[test]
 fn backtest_is_deterministic_and_reports_fills() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str| {
-        kestrel()
+        command()
             .arg("backtest")
-            .arg(lobster())
+            .arg(capture())
             .arg("--session-dir")
             .arg(dir.path().join(name))
             .output()
             .unwrap()
     };
-    let a = last_line(&run("a"));
-    let b = last_line(&run("b"));
+    let a = ok_last_line(&run("a"));
+    let b = ok_last_line(&run("b"));
     assert_eq!(a, b, "same capture, same fills");
     assert!(a.starts_with("fills="), "{a}");
     let fills: u64 = a
@@ -50,8 +47,7 @@ fn backtest_is_deterministic_and_reports_fills() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(fills > 0, "{a}");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("a/summary.json")).unwrap()).unwrap();
+    let summary = summary(&dir.path().join("a"));
     assert_eq!(summary["fills"].as_u64(), Some(fills));
     for key in [
         "pnl",
@@ -77,12 +73,12 @@ fn session_runs_the_loop_and_writes_its_directory() {
         format!(
             "capture = {:?}\npace = \"20\"\nmax_seconds = 120\nmetrics = \"127.0.0.1:0\"\n\
              [exchange]\ndrop_packets = [5, 30]\nlinger_ms = 300\n",
-            lobster().display().to_string()
+            capture().display().to_string()
         ),
     )
     .unwrap();
     let session = dir.path().join("s");
-    let out = kestrel()
+    let out = command()
         .arg("session")
         .arg("--config")
         .arg(&config)
@@ -90,7 +86,7 @@ fn session_runs_the_loop_and_writes_its_directory() {
         .arg(&session)
         .output()
         .unwrap();
-    let last = last_line(&out);
+    let last = ok_last_line(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(last.starts_with("fills="), "{stdout}");
     assert!(stdout.contains("tick_to_trade count="), "{stdout}");
@@ -98,8 +94,7 @@ fn session_runs_the_loop_and_writes_its_directory() {
         stdout.contains("gaps_lost=0"),
         "dropped packets recovered: {stdout}"
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(session.join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&session);
     assert!(summary["fills"].as_u64().unwrap() > 0, "{summary}");
     assert!(summary["tick_to_trade"]["count"].as_u64().unwrap() > 0);
     assert!(summary["pnl"]["net"].is_number());
@@ -115,14 +110,14 @@ fn session_runs_the_loop_and_writes_its_directory() {
         assert!(session.join(f).exists(), "{f}");
     }
     // The recorded feed replays cleanly (every dropped packet was recovered).
-    let replay = kestrel()
+    let replay = command()
         .arg("replay")
         .arg(session.join("feed.kcap"))
         .arg("--session-dir")
         .arg(dir.path().join("r"))
         .output()
         .unwrap();
-    let line = last_line(&replay);
+    let line = ok_last_line(&replay);
     assert!(line.contains("anomalies=0"), "{line}");
     // No password in the session directory.
     for entry in std::fs::read_dir(&session).unwrap() {
@@ -152,13 +147,13 @@ fn threaded_session_survives_a_venue_restart_and_reconciles() {
             "capture = {:?}\npace = \"20\"\nmax_seconds = 120\nstrategy_params = {:?}\n\
              [venue_restart]\nafter_ms = 1200\ndown_ms = 200\n\
              [exchange]\nlinger_ms = 300\n",
-            lobster().display().to_string(),
+            capture().display().to_string(),
             strategy.display().to_string()
         ),
     )
     .unwrap();
     let session = dir.path().join("s");
-    let out = kestrel()
+    let out = command()
         .arg("session")
         .arg("--config")
         .arg(&config)
@@ -168,14 +163,13 @@ fn threaded_session_survives_a_venue_restart_and_reconciles() {
         .arg(&session)
         .output()
         .unwrap();
-    let last = last_line(&out);
+    let last = ok_last_line(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(last.contains("reconciled=true"), "{stdout}");
     assert!(stdout.contains("mode=threaded"), "{stdout}");
     assert!(stdout.contains("venue restarts=1"), "{stdout}");
     assert!(stdout.contains("tick_to_trade_part total"), "{stdout}");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(session.join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&session);
     assert!(summary["fills"].as_u64().unwrap() > 0, "{summary}");
     assert_eq!(summary["reconciliation"]["matched"], true, "{summary}");
     assert_eq!(summary["reconciliation"]["missing"], 0, "{summary}");
@@ -192,7 +186,7 @@ fn threaded_session_survives_a_venue_restart_and_reconciles() {
     let exchange = std::fs::read_to_string(session.join("exchange.txt")).unwrap();
     assert!(exchange.contains("restarts=1"), "{exchange}");
     // The order journal verifies.
-    let verify = kestrel()
+    let verify = command()
         .arg("journal")
         .arg("verify")
         .arg(session.join("orders.journal"))

@@ -11,6 +11,7 @@ mod message;
 mod model;
 mod ops;
 mod orderbook;
+mod updates;
 mod verify;
 
 pub use capture::{
@@ -31,4 +32,5 @@ pub use message::{
 pub use model::{ImportBook, ModelError, Removal, is_synthetic};
 pub use ops::{ImportOp, TimedOp};
 pub use orderbook::{BookLevel, BookRow, EMPTY_ASK_PRICE, EMPTY_BID_PRICE, parse_book_row};
+pub use updates::{LobsterReplayError, LobsterUpdates, lobster_updates, plan_updates};
 pub use verify::{VerifyError, VerifyReport, verify_capture, verify_lobster, verify_plan};

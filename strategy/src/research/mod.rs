@@ -4,7 +4,6 @@
 //! files; the `kestrel research signals` command feeds it from captures.
 
 pub mod correlation;
-pub mod lobster;
 pub mod study;
 
 pub use study::{Horizon, HorizonStats, PredictorReport, SignalStudy, StudyReport};

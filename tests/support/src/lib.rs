@@ -15,7 +15,11 @@
 //! other tests that run meanwhile and happen to share a name would be counted too: a test file
 //! that counts should make every test that starts pipeline threads go through
 //! [`count_allocations`] (or [`serial`]).
+//!
+//! [`cli`] holds the helpers of the tests that run the `kestrel` binary.
 #![allow(unsafe_code)] // A global allocator is an `unsafe impl`; each block says why it is sound.
+
+pub mod cli;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

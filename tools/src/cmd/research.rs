@@ -1,18 +1,20 @@
 //! `kestrel research signals`: information coefficient and hit rate of every signal and alpha
-//! against future mid moves, over a capture (`.kcap` through the feed handler) or a LOBSTER
-//! sample read directly.
+//! against future mid moves, over the book updates the strategy would see in a replay: a `.kcap`
+//! capture through the feed stage, or a LOBSTER sample imported to ITCH first and then read the
+//! same way (one LOBSTER reader: `kestrel_feeds::lobster::lobster_updates`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use kestrel_core::book::L3Books;
-use kestrel_core::{BookTop, BookUpdate, InstrumentId, InstrumentTable, TradingStatus};
-use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_core::{BookUpdate, InstrumentTable};
+use kestrel_feeds::feed_stage::PublishPolicy;
+use kestrel_feeds::handler::HandlerStats;
 use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::lobster::lobster_updates;
+use kestrel_feeds::updates::capture_updates;
 use kestrel_strategy::alpha::AlphaConfig;
-use kestrel_strategy::research::lobster::read_lobster;
 use kestrel_strategy::research::{Horizon, SignalStudy, StudyReport};
 use kestrel_strategy::signals::SignalConfig;
 
@@ -32,9 +34,13 @@ enum ResearchCommand {
 /// `kestrel research signals F [--horizons ...] [--time-horizons ...]`
 #[derive(Debug, Args)]
 struct SignalsArgs {
-    /// Input: a `.kcap` capture (replayed through the feed handler), or a LOBSTER
-    /// `*_orderbook_N.csv` (its `*_message_N.csv` beside it) read directly.
+    /// Input: a `.kcap` capture (replayed through the feed stage), or a LOBSTER
+    /// `*_orderbook_N.csv[.gz]` (its `*_message_N.csv[.gz]` beside it), imported to ITCH and
+    /// replayed the same way.
     input: PathBuf,
+    /// When the feed publishes a book update (`every_event` or `packet`), as in `replay`.
+    #[arg(long, value_name = "POLICY", default_value = "every_event")]
+    publish: PublishPolicy,
     /// Horizons in updates of the same instrument.
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     horizons: Vec<usize>,
@@ -58,19 +64,9 @@ fn signals(args: SignalsArgs) -> anyhow::Result<()> {
     for t in &args.time_horizons {
         horizons.push(Horizon::Nanos(parse_duration_ns(t)?));
     }
-    let (updates, instruments) = load_updates(&args.input)?;
+    let (updates, table) = load_updates(&args.input, args.publish)?;
     let (signal_cfg, alpha_cfg) = (SignalConfig::default(), AlphaConfig::default());
-    let mut study = match instruments {
-        Some(table) => SignalStudy::for_table(&table, &signal_cfg, &alpha_cfg),
-        None => {
-            let instruments = updates
-                .iter()
-                .map(|u| u.instrument.index() + 1)
-                .max()
-                .unwrap_or(0);
-            SignalStudy::new(instruments, &signal_cfg, &alpha_cfg)
-        }
-    };
+    let mut study = SignalStudy::for_table(&table, &signal_cfg, &alpha_cfg);
     for u in &updates {
         study.push(u);
     }
@@ -83,27 +79,48 @@ fn signals(args: SignalsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the input into book updates, with the capture's instrument table when it has one.
-fn load_updates(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, Option<InstrumentTable>)> {
+/// Reads the input into the book updates the feed publishes (per `policy`), with the feed's
+/// instrument table.
+fn load_updates(
+    path: &Path,
+    policy: PublishPolicy,
+) -> anyhow::Result<(Vec<BookUpdate>, InstrumentTable)> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if name.ends_with(".kcap") {
-        return load_kcap(path).map(|(u, t)| (u, Some(t)));
+        let reader = KcapReader::open(path)
+            .with_context(|| format!("opening capture {}", path.display()))?;
+        let read = capture_updates(&reader, policy)
+            .with_context(|| format!("replaying {}", path.display()))?;
+        warn_anomalies(path, &read.stats);
+        return Ok((read.updates, read.instruments));
     }
     if name.contains("orderbook") && (name.ends_with(".csv") || name.ends_with(".csv.gz")) {
         let msg_path = path.with_file_name(name.replacen("orderbook", "message", 1));
         let book = super::read_text(path)?;
         let msgs = super::read_text(&msg_path)?;
-        let (updates, errors) = read_lobster(&book, &msgs, InstrumentId(0));
-        for e in errors.iter().take(10) {
+        let read = lobster_updates(&msgs, &book, &lobster_symbol(name), policy)
+            .with_context(|| format!("reading {} through the feed", path.display()))?;
+        let report = &read.report;
+        let errors = report.message_errors.iter().chain(&report.book_errors);
+        for e in errors.clone().take(10) {
             eprintln!("skipped: {e}");
         }
-        if errors.len() > 10 {
-            eprintln!("skipped {} more rows", errors.len() - 10);
+        let skipped = errors.count();
+        if skipped > 10 {
+            eprintln!("skipped {} more rows", skipped - 10);
         }
-        return Ok((updates, None));
+        if report.reanchored > 0 {
+            eprintln!(
+                "{}: {} book rows re-anchored the book after an unreadable row",
+                path.display(),
+                report.reanchored
+            );
+        }
+        warn_anomalies(path, &read.stats);
+        return Ok((read.updates, read.instruments));
     }
     bail!(
         "{}: expected a .kcap capture or a LOBSTER *_orderbook_N.csv[.gz]",
@@ -111,34 +128,18 @@ fn load_updates(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, Option<Instrume
     )
 }
 
-/// Replays a capture through the feed handler and takes one update per applied event: the top
-/// of the touched book after it, the trade it reported, and the instrument's trading status.
-fn load_kcap(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, InstrumentTable)> {
-    let reader =
-        KcapReader::open(path).with_context(|| format!("opening capture {}", path.display()))?;
-    let mut handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header())
-        .with_context(|| format!("replaying {}", path.display()))?;
-    let mut updates = Vec::new();
-    let mut sink = |ev: &FeedEvent, books: &L3Books| {
-        let Ok(applied) = ev.outcome else {
-            return;
-        };
-        let id = applied.instrument;
-        let mut top = BookTop::default();
-        books.fill_top(id, &mut top);
-        updates.push(BookUpdate {
-            instrument: id,
-            seq: ev.seq,
-            exch_ts: ev.event.exch_ts,
-            recv_ts: ev.recv_ts,
-            top,
-            trade: applied.trade.unwrap_or_default(),
-            trading: books.status(id) == TradingStatus::Trading,
-            stamps: Default::default(),
-        });
-    };
-    handler.replay_kcap(&reader, &mut sink);
-    let stats = handler.stats();
+/// The symbol of a LOBSTER file (`AAPL_2012-06-21_..._orderbook_10.csv`: `AAPL`), or `LOBSTER`
+/// when the name does not start with one that ITCH can carry.
+fn lobster_symbol(file_name: &str) -> String {
+    let symbol = file_name.split('_').next().unwrap_or_default();
+    if (1..=8).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_graphic()) {
+        symbol.to_owned()
+    } else {
+        "LOBSTER".to_owned()
+    }
+}
+
+fn warn_anomalies(path: &Path, stats: &HandlerStats) {
     if stats.anomalies() > 0 {
         eprintln!(
             "{}: {} feed anomalies while replaying (see `kestrel replay`)",
@@ -146,7 +147,6 @@ fn load_kcap(path: &Path) -> anyhow::Result<(Vec<BookUpdate>, InstrumentTable)> 
             stats.anomalies()
         );
     }
-    Ok((updates, handler.instruments().clone()))
 }
 
 /// `123`, `123ns`, `5us`, `1ms`, `2s` to nanoseconds.
@@ -241,15 +241,19 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../data/lobster/AAPL_2012-06-21_34200000_57600000_orderbook_10.csv"
         ));
-        let (updates, instruments) = load_updates(path)?;
-        assert_eq!(updates.len(), 999);
-        assert!(instruments.is_none());
-        let mut study = SignalStudy::new(1, &SignalConfig::default(), &AlphaConfig::default());
+        // Through the feed, one update per MoldUDP64 packet: the 999 events, the initial book,
+        // and 4 prints published before the levels their execution uncovered were learned (the
+        // reader this replaced gave 999, one per row).
+        let (updates, table) = load_updates(path, PublishPolicy::Packet)?;
+        assert_eq!(updates.len(), 1_004);
+        assert_eq!(table.len(), 1);
+        let mut study =
+            SignalStudy::for_table(&table, &SignalConfig::default(), &AlphaConfig::default());
         for u in &updates {
             study.push(u);
         }
         let report = study.report(&[Horizon::Events(10), Horizon::Nanos(1_000_000_000)]);
-        assert_eq!(report.updates, 999);
+        assert_eq!((report.updates, report.usable), (1_004, 1_004));
         let text = render_table(&report, path);
         assert!(text.contains("depth_imbalance"));
         assert!(text.contains("10 ev") && text.contains("1s"));
@@ -258,8 +262,9 @@ mod tests {
             .iter()
             .find(|p| p.name == "book_pressure")
             .map(|p| p.horizons[0].n);
-        assert_eq!(pressure, Some(989));
-        assert!(load_updates(Path::new("x.csv")).is_err());
+        // Every usable update but the last 10 has a move 10 updates later.
+        assert_eq!(pressure, Some(994));
+        assert!(load_updates(Path::new("x.csv"), PublishPolicy::Packet).is_err());
         Ok(())
     }
 

@@ -9,8 +9,8 @@ use kestrel_feeds::binance::BinanceFeed;
 use kestrel_feeds::dbn::DbnFeed;
 use kestrel_feeds::feed_stage::CaptureSource;
 use kestrel_feeds::handler::{CaptureFile, FeedHandler, HandlerStats, combined_book_hash};
-use kestrel_feeds::kcap::PayloadKind;
-use kestrel_feeds::venue_source::VenueSource;
+use kestrel_feeds::kcap::{PayloadKind, Record};
+use kestrel_feeds::venue_source::{RecordFeed, VenueSource};
 
 /// A level-book venue feed built from a kcap header.
 #[derive(Debug)]
@@ -101,6 +101,40 @@ impl<I> IntoReplayed for VenueSource<I, DbnFeed> {
 
     fn into_replayed(self) -> ReplayedFeed {
         ReplayedFeed::Dbn(Box::new(self.into_feed()))
+    }
+}
+
+/// A source that can leave the instruments outside the strategy's universe unpublished.
+pub trait UniverseMask: Sized {
+    /// Publishes only the instruments whose entry in `mask` (by feed id) is true.
+    fn with_publish_mask(self, mask: Vec<bool>) -> Self;
+
+    /// [`with_publish_mask`](Self::with_publish_mask) when there is a mask (a universe
+    /// smaller than the capture); every instrument otherwise.
+    fn with_mask(self, mask: Option<Vec<bool>>) -> Self {
+        match mask {
+            Some(m) => self.with_publish_mask(m),
+            None => self,
+        }
+    }
+}
+
+impl<'a, I, Err> UniverseMask for CaptureSource<I>
+where
+    I: Iterator<Item = Result<Record<'a>, Err>>,
+{
+    fn with_publish_mask(self, mask: Vec<bool>) -> Self {
+        CaptureSource::with_publish_mask(self, mask)
+    }
+}
+
+impl<'a, I, Err, F> UniverseMask for VenueSource<I, F>
+where
+    I: Iterator<Item = Result<Record<'a>, Err>>,
+    F: RecordFeed,
+{
+    fn with_publish_mask(self, mask: Vec<bool>) -> Self {
+        VenueSource::with_publish_mask(self, mask)
     }
 }
 

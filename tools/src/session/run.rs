@@ -17,9 +17,12 @@ use kestrel_core::pipeline::{
 };
 use kestrel_core::{BookUpdate, InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
-use kestrel_feeds::handler::{CaptureFile, FeedEvent, HandlerConfig, header_instruments};
+use kestrel_feeds::handler::{
+    CaptureFile, FeedEvent, FeedHandler, HandlerConfig, header_instruments,
+};
+use kestrel_feeds::kcap::{KcapReader, Record, Records};
 use kestrel_feeds::pcap::{ChannelMap, PcapRecords};
-use kestrel_feeds::venue_source::VenueSource;
+use kestrel_feeds::venue_source::{RecordFeed, VenueSource};
 use kestrel_strategy::alpha::MODEL_COUNT;
 use kestrel_strategy::harmonizer::FillMode;
 use kestrel_strategy::params::{
@@ -33,7 +36,7 @@ use kestrel_strategy::stage::{
 use kestrel_strategy::universe::Universe;
 
 use super::RunConfig;
-use super::feed::{IntoReplayed, ReplayedFeed, VenueFeed, venue_feed};
+use super::feed::{IntoReplayed, ReplayedFeed, UniverseMask, VenueFeed, venue_feed};
 use super::gateway::{self as gw, GatewayArgs, GatewaySink};
 use super::id::fresh_session_dir;
 use super::sidecar::{self, SidecarOptions};
@@ -242,73 +245,116 @@ struct Ran {
     reload_notes: Vec<ReloadNote>,
 }
 
-/// Runs `source` into `stage` (whose output goes to `sink`), inline or threaded. In both modes
-/// the ops thread streams every finished latency interval into `hlog` (the session's
-/// `latency.hlog`) and runs the parameter reloader: nothing of either happens on a hot thread.
-#[allow(clippy::too_many_arguments)]
-fn run_source<Src>(
-    args: &PipelineReplay,
-    config: &RunConfig,
-    clock: &TscClock,
-    source: Src,
+/// One pipeline run's fixed parts, whatever the record source: what the feed stage is given to
+/// run into.
+struct Runner<'r> {
+    args: &'r PipelineReplay,
+    config: &'r RunConfig,
+    clock: &'r TscClock,
     stage: StrategyStage,
     reloader: Option<ParamsReloader>,
     sink: GatewaySink,
-    hlog: &mut HlogStream<SessionFile>,
-) -> anyhow::Result<(Ran, GatewaySink)>
-where
-    Src: Source<Out = BookUpdate> + IntoReplayed + Send,
-{
-    let progress = Progress::new();
-    let mut ops_task = (hlog, reloader);
-    let out = std::thread::scope(|s| {
-        if args.progress {
-            s.spawn(spawn_progress(&progress));
-        }
-        let ops = Ops::new().progress(&progress).task(&mut ops_task);
-        let result = match args.mode {
-            RunMode::Inline => run_inline(source, stage, sink, &config.pipeline, clock, ops),
-            RunMode::Threaded => run_threaded(
-                source,
-                stage,
-                sink,
-                &config.pipeline,
-                stage_cores(config),
-                clock,
-                ops,
-            ),
-        };
-        if result.is_err() {
-            // Let the progress thread end.
-            progress.set_finished();
-        }
-        result
-    })?;
-    let RunOutput {
-        source,
-        stage,
-        sink,
-        report,
-        latency,
-    } = out;
-    let reload_notes = ops_task
-        .1
-        .map(ParamsReloader::into_notes)
-        .unwrap_or_default();
-    let unpublished = source.unpublished();
-    let merged = source.merged();
-    Ok((
-        Ran {
-            unpublished,
-            merged,
-            handler: source.into_replayed(),
+    hlog: &'r mut HlogStream<SessionFile>,
+    /// The universe's publish mask (`None`: every instrument).
+    mask: Option<Vec<bool>>,
+}
+
+impl Runner<'_> {
+    /// Runs a level-book venue's kcap records (Binance JSON, Databento DBN) through `feed`.
+    fn venue<'k, F>(self, feed: F, reader: &'k KcapReader) -> anyhow::Result<(Ran, GatewaySink)>
+    where
+        F: RecordFeed,
+        VenueSource<Records<'k>, F>: Source<Out = BookUpdate> + IntoReplayed + Send,
+    {
+        let source = VenueSource::new(feed, reader.records(), self.args.pace, self.clock.clone());
+        self.run(source)
+    }
+
+    /// Runs MoldUDP64 / ITCH `records` (a kcap's or a pcap's) through `handler`, published per
+    /// `--publish`.
+    fn itch<'k, I, Err>(
+        self,
+        handler: FeedHandler,
+        records: I,
+    ) -> anyhow::Result<(Ran, GatewaySink)>
+    where
+        I: Iterator<Item = Result<Record<'k>, Err>> + Send,
+    {
+        let source = CaptureSource::new(handler, records, self.args.pace, self.clock.clone())
+            .with_policy(self.args.publish);
+        self.run(source)
+    }
+
+    /// Runs `source` (masked to the universe) into the stage (whose output goes to the sink),
+    /// inline or threaded. In both modes the ops thread streams every finished latency
+    /// interval into the session's `latency.hlog` and runs the parameter reloader: nothing of
+    /// either happens on a hot thread.
+    fn run<Src>(self, source: Src) -> anyhow::Result<(Ran, GatewaySink)>
+    where
+        Src: Source<Out = BookUpdate> + IntoReplayed + UniverseMask + Send,
+    {
+        let Self {
+            args,
+            config,
+            clock,
             stage,
+            reloader,
+            sink,
+            hlog,
+            mask,
+        } = self;
+        let source = source.with_mask(mask);
+        let progress = Progress::new();
+        let mut ops_task = (hlog, reloader);
+        let out = std::thread::scope(|s| {
+            if args.progress {
+                s.spawn(spawn_progress(&progress));
+            }
+            let ops = Ops::new().progress(&progress).task(&mut ops_task);
+            let result = match args.mode {
+                RunMode::Inline => run_inline(source, stage, sink, &config.pipeline, clock, ops),
+                RunMode::Threaded => run_threaded(
+                    source,
+                    stage,
+                    sink,
+                    &config.pipeline,
+                    stage_cores(config),
+                    clock,
+                    ops,
+                ),
+            };
+            if result.is_err() {
+                // Let the progress thread end.
+                progress.set_finished();
+            }
+            result
+        })?;
+        let RunOutput {
+            source,
+            stage,
+            sink,
             report,
             latency,
-            reload_notes,
-        },
-        sink,
-    ))
+        } = out;
+        let reload_notes = ops_task
+            .1
+            .map(ParamsReloader::into_notes)
+            .unwrap_or_default();
+        let unpublished = source.unpublished();
+        let merged = source.merged();
+        Ok((
+            Ran {
+                unpublished,
+                merged,
+                handler: source.into_replayed(),
+                stage,
+                report,
+                latency,
+                reload_notes,
+            },
+            sink,
+        ))
+    }
 }
 
 /// Runs the replay, writes the session directory, and returns the feed handler (final books and
@@ -421,87 +467,33 @@ pub fn run_pipeline_replay(
                 }
             },
         };
+        let runner = Runner {
+            args,
+            config: &config,
+            clock: &clock,
+            stage,
+            reloader: setup.reloader,
+            sink,
+            hlog: &mut hlog,
+            mask,
+        };
+        let itch_handler = || {
+            capture
+                .handler(HandlerConfig::default())
+                .with_context(|| format!("replaying {}", args.input.display()))
+        };
         let ran = match (&capture, venue) {
             (CaptureFile::Kcap(reader), Some(VenueFeed::Binance(feed))) => {
-                let source = VenueSource::new(*feed, reader.records(), args.pace, clock.clone());
-                let source = match mask {
-                    Some(m) => source.with_publish_mask(m),
-                    None => source,
-                };
-                run_source(
-                    args,
-                    &config,
-                    &clock,
-                    source,
-                    stage,
-                    setup.reloader,
-                    sink,
-                    &mut hlog,
-                )
+                runner.venue(*feed, reader)
             }
-            (CaptureFile::Kcap(reader), Some(VenueFeed::Dbn(feed))) => {
-                let source = VenueSource::new(*feed, reader.records(), args.pace, clock.clone());
-                let source = match mask {
-                    Some(m) => source.with_publish_mask(m),
-                    None => source,
-                };
-                run_source(
-                    args,
-                    &config,
-                    &clock,
-                    source,
-                    stage,
-                    setup.reloader,
-                    sink,
-                    &mut hlog,
-                )
-            }
-            (CaptureFile::Kcap(reader), None) => {
-                let handler = capture
-                    .handler(HandlerConfig::default())
-                    .with_context(|| format!("replaying {}", args.input.display()))?;
-                let source =
-                    CaptureSource::new(handler, reader.records(), args.pace, clock.clone())
-                        .with_policy(args.publish);
-                let source = match mask {
-                    Some(m) => source.with_publish_mask(m),
-                    None => source,
-                };
-                run_source(
-                    args,
-                    &config,
-                    &clock,
-                    source,
-                    stage,
-                    setup.reloader,
-                    sink,
-                    &mut hlog,
-                )
-            }
+            (CaptureFile::Kcap(reader), Some(VenueFeed::Dbn(feed))) => runner.venue(*feed, reader),
+            (CaptureFile::Kcap(reader), None) => runner.itch(itch_handler()?, reader.records()),
             (CaptureFile::Pcap(pcap), _) => {
-                let handler = capture
-                    .handler(HandlerConfig::default())
-                    .with_context(|| format!("replaying {}", args.input.display()))?;
                 let records = PcapSource {
                     records: pcap.records(&channels),
                     skipped: &pcap_skipped,
                 };
-                let source = CaptureSource::new(handler, records, args.pace, clock.clone())
-                    .with_policy(args.publish);
-                let source = match mask {
-                    Some(m) => source.with_publish_mask(m),
-                    None => source,
-                };
-                run_source(
-                    args,
-                    &config,
-                    &clock,
-                    source,
-                    stage,
-                    setup.reloader,
-                    sink,
-                    &mut hlog,
-                )
+                runner.itch(itch_handler()?, records)
             }
         };
         let (ran, sink) = match ran {
