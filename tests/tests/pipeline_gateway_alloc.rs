@@ -226,7 +226,7 @@ fn counted_run(table: &InstrumentTable, ups: &[kestrel_core::BookUpdate], rounds
 fn feed_strategy_and_gateway_threads_allocate_nothing_per_update_order_or_fill() {
     let reader = aapl_capture();
     let table = header_instruments(reader.header()).unwrap();
-    let ups = capture_updates(&reader, &TscClock::new());
+    let ups = capture_updates(&reader);
     let _ = counted_run(&table, &ups, 1); // warm-up (lazy statics, first clock use)
     let short = counted_run(&table, &ups, 2);
     let long = counted_run(&table, &ups, 60);
