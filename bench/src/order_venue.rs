@@ -93,25 +93,11 @@ fn serve(mut s: TcpStream, answer: Answer) -> u64 {
                         ClientMessageView::decode(bytes).map(|v| v.to_msg())
                     {
                         let msg = ServerMessage::Accepted(Accepted {
-                            timestamp: 0,
-                            token: e.token,
-                            side: e.side,
-                            shares: e.shares,
-                            stock: e.stock,
-                            price: e.price,
-                            time_in_force: e.time_in_force,
-                            firm: e.firm,
-                            display: e.display,
-                            order_ref: seq,
-                            capacity: e.capacity,
-                            iso: e.iso,
-                            min_qty: e.min_qty,
-                            cross_type: e.cross_type,
                             order_state: match answer {
                                 Answer::Live => OrderState::Live,
                                 Answer::Dead => OrderState::Dead,
                             },
-                            bbo_weight: b' ',
+                            ..Accepted::live(&e, 0, seq)
                         });
                         let mut m = [0u8; 80];
                         if let Ok(len) = msg.encode(&mut m)

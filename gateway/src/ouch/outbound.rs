@@ -205,6 +205,31 @@ ouch_messages! {
     }
 }
 
+impl Accepted {
+    /// The plain acceptance of `order`: everything it entered echoed back, live, with the
+    /// venue's `order_ref` and no BBO weight.
+    pub fn live(order: &super::EnterOrder, timestamp: u64, order_ref: u64) -> Self {
+        Self {
+            timestamp,
+            token: order.token,
+            side: order.side,
+            shares: order.shares,
+            stock: order.stock,
+            price: order.price,
+            time_in_force: order.time_in_force,
+            firm: order.firm,
+            display: order.display,
+            order_ref,
+            capacity: order.capacity,
+            iso: order.iso,
+            min_qty: order.min_qty,
+            cross_type: order.cross_type,
+            order_state: super::OrderState::Live,
+            bbo_weight: super::types::bbo_weight::UNSPECIFIED,
+        }
+    }
+}
+
 impl ServerMessage {
     /// The order token the message is about (`None` for a System Event).
     pub const fn token(&self) -> Option<&super::types::Token> {

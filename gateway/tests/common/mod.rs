@@ -10,7 +10,7 @@ use kestrel_core::{
     Side, Timestamp, Urgency,
 };
 use kestrel_gateway::ouch::{
-    Accepted, Canceled, ClientMessage, Executed, OrderState, ServerMessage, Stock, Token,
+    Accepted, Canceled, ClientMessage, Executed, ServerMessage, Stock, Token,
 };
 use kestrel_gateway::soupbin::SessionId;
 use kestrel_gateway::venue::{LinkEvent, Venue, VenueError, VenueHandler, VenueStatus};
@@ -119,24 +119,11 @@ impl Venue for ScriptVenue {
                 ClientMessage::EnterOrder(e) => {
                     self.order_ref += 1;
                     self.leaves.push((e.token, e.shares));
-                    self.inbox.push_back(ServerMessage::Accepted(Accepted {
-                        timestamp: 1,
-                        token: e.token,
-                        side: e.side,
-                        shares: e.shares,
-                        stock: e.stock,
-                        price: e.price,
-                        time_in_force: e.time_in_force,
-                        firm: e.firm,
-                        display: e.display,
-                        order_ref: self.order_ref,
-                        capacity: e.capacity,
-                        iso: e.iso,
-                        min_qty: e.min_qty,
-                        cross_type: e.cross_type,
-                        order_state: OrderState::Live,
-                        bbo_weight: b' ',
-                    }));
+                    self.inbox.push_back(ServerMessage::Accepted(Accepted::live(
+                        e,
+                        1,
+                        self.order_ref,
+                    )));
                 }
                 ClientMessage::CancelOrder(c) => {
                     if let Some(l) = self.leaves.iter_mut().find(|(t, _)| *t == c.token) {
