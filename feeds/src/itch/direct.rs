@@ -90,32 +90,26 @@ impl ItchNormalizer {
             Some(&AddOrder::TYPE) => {
                 if let Ok(m) = AddOrder::new(bytes) {
                     let head = Head::new(MessageType::AddOrder, m.stock_locate(), m.timestamp());
-                    let side = m.side_code();
-                    return self.direct_add(
-                        head,
-                        m.order_ref(),
-                        side,
-                        m.shares(),
-                        m.price(),
-                        books,
-                        on,
-                    );
+                    let add = AddFields {
+                        order_ref: m.order_ref(),
+                        side: m.side_code(),
+                        shares: m.shares(),
+                        price: m.price(),
+                    };
+                    return self.direct_add(head, add, books, on);
                 }
             }
             Some(&AddOrderMpid::TYPE) => {
                 if let Ok(m) = AddOrderMpid::new(bytes) {
                     let t = MessageType::AddOrderMpid;
                     let head = Head::new(t, m.stock_locate(), m.timestamp());
-                    let side = m.side_code();
-                    return self.direct_add(
-                        head,
-                        m.order_ref(),
-                        side,
-                        m.shares(),
-                        m.price(),
-                        books,
-                        on,
-                    );
+                    let add = AddFields {
+                        order_ref: m.order_ref(),
+                        side: m.side_code(),
+                        shares: m.shares(),
+                        price: m.price(),
+                    };
+                    return self.direct_add(head, add, books, on);
                 }
             }
             Some(&OrderExecuted::TYPE) => {
@@ -227,19 +221,16 @@ impl ItchNormalizer {
     fn direct_add<R>(
         &mut self,
         head: Head,
-        order_ref: u64,
-        side: u8,
-        shares: u32,
-        price: u32,
+        add: AddFields,
         books: &mut L3Books,
         on: impl FnOnce(DirectApply, &L3Books) -> R,
     ) -> R {
         self.count_message(head.msg_type);
-        let Some(side) = side_from_code(side) else {
+        let Some(side) = side_from_code(add.side) else {
             self.count_bad_side();
             return on(DirectApply::Nothing, books);
         };
-        let (order_id, price, qty) = (OrderId(order_ref), price4(price), qty32(shares));
+        let (order_id, price, qty) = (OrderId(add.order_ref), price4(add.price), qty32(add.shares));
         let kind = BookEventKind::Add {
             order_id,
             side,
@@ -322,6 +313,15 @@ impl DirectApply {
             result,
         }
     }
+}
+
+/// The book fields of an `A` or `F` message, as on the wire.
+#[derive(Clone, Copy)]
+struct AddFields {
+    order_ref: u64,
+    side: u8,
+    shares: u32,
+    price: u32,
 }
 
 /// The common header fields of one order message.
