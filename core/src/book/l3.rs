@@ -6,8 +6,8 @@
 //! Pools and the map are sized at start ([`BookConfig`]); after warm-up, applying an event
 //! allocates nothing.
 //!
-//! Slab indices (`u32` slots) come only from the book's own structures, never from input, so
-//! indexing with them cannot be steered by bad data.
+//! Slab slots ([`OrderSlot`], [`LevelSlot`]) are types only the pools mint, never made from
+//! input, so indexing with them cannot be steered by bad data; the pools read them unchecked.
 
 use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
@@ -20,9 +20,9 @@ use super::direct::{LateError, Touched};
 use super::error::{BookError, BookKind};
 use super::hash::l3_fingerprint;
 use super::ladder::{Ladder, side_key};
-use super::levels::LevelPool;
+use super::levels::{LevelPool, LevelSlot};
 use super::order_map::{OrderMap, Probe};
-use super::orders::{NIL, OrderPool};
+use super::orders::{OrderLink, OrderPool, OrderSlot};
 use super::outcome::{Applied, OrderView};
 use super::stats::BookStats;
 use super::status::InstrumentStatus;
@@ -34,7 +34,7 @@ type SideTop = Option<(i64, Qty)>;
 #[derive(Clone, Debug)]
 struct L3Book {
     /// `[bids, asks]`, each best-last, holding level-pool indices.
-    sides: [Ladder<u32>; 2],
+    sides: [Ladder<LevelSlot>; 2],
     status: InstrumentStatus,
     crossed: bool,
 }
@@ -56,8 +56,8 @@ impl L3Book {
 #[derive(Clone, Copy, Debug)]
 struct Found {
     pos: usize,
-    slot: u32,
-    level: u32,
+    slot: OrderSlot,
+    level: LevelSlot,
     side: Side,
     price: Price,
 }
@@ -411,14 +411,14 @@ impl L3Books {
         if let Some(b) = books.get_mut(book) {
             for ladder in &mut b.sides {
                 for rung in ladder.iter_best_first() {
-                    let mut slot = levels.level(rung.val).head;
-                    while slot != NIL {
+                    let mut link = levels.level(rung.val).head;
+                    while let Some(slot) = link.get() {
                         let node = *orders.node(slot);
                         if let Probe::Found { pos, .. } = map.probe(node.id, |s| orders.id_of(s)) {
                             map.remove_at(pos);
                         }
                         orders.free(slot);
-                        slot = node.next;
+                        link = node.next;
                     }
                     levels.free(rung.val);
                 }
@@ -517,9 +517,8 @@ impl L3Books {
         let key = side_key(side, price);
         let ladder = &self.books[book].sides[side.index()];
         let len = ladder.len();
-        let (level, at_best, new_at) = match ladder.locate(key) {
-            Ok(index) => {
-                let level = ladder.val(index).unwrap_or(NIL);
+        let (level, at_best, new_at) = match ladder.locate_val(key) {
+            Ok((index, level)) => {
                 if self.levels.level(level).qty.checked_add(qty).is_none() {
                     return Err(self.qty_overflow(instrument));
                 }
@@ -546,12 +545,11 @@ impl L3Books {
             self.stats.level_growths += u64::from(ladder_grew);
         }
         let lvl = self.levels.level_mut(level);
-        lvl.tail = slot;
+        lvl.tail = OrderLink::to(slot);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
-        if tail == NIL {
-            lvl.head = slot;
-        } else {
-            self.orders.node_mut(tail).next = slot;
+        match tail.get() {
+            None => lvl.head = OrderLink::to(slot),
+            Some(tail) => self.orders.node_mut(tail).next = OrderLink::to(slot),
         }
         self.map.fill(pos, order_id.0, slot);
         Ok(at_best)
@@ -579,20 +577,20 @@ impl L3Books {
         let node = *self.orders.node(found.slot);
         let lvl = self.levels.level_mut(found.level);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(node.qty.raw()));
-        if node.prev == NIL {
+        if node.prev.is_none() {
             lvl.head = node.next;
         }
-        if node.next == NIL {
+        if node.next.is_none() {
             lvl.tail = node.prev;
         }
         // The queue is empty when the order was both its front and its back.
         let (empty, instrument, side, price) =
-            (lvl.head == NIL, lvl.instrument, lvl.side, lvl.price);
-        if node.prev != NIL {
-            self.orders.node_mut(node.prev).next = node.next;
+            (lvl.head.is_none(), lvl.instrument, lvl.side, lvl.price);
+        if let Some(prev) = node.prev.get() {
+            self.orders.node_mut(prev).next = node.next;
         }
-        if node.next != NIL {
-            self.orders.node_mut(node.next).prev = node.prev;
+        if let Some(next) = node.next.get() {
+            self.orders.node_mut(next).prev = node.prev;
         }
         self.orders.free(found.slot);
         if empty {
@@ -628,7 +626,7 @@ impl L3Books {
 
     /// Whether `level` is the best level of its side.
     #[inline]
-    fn is_best(&self, book: usize, side: Side, level: u32) -> bool {
+    fn is_best(&self, book: usize, side: Side, level: LevelSlot) -> bool {
         self.books
             .get(book)
             .and_then(|b| b.sides[side.index()].best())
@@ -661,7 +659,7 @@ impl L3Books {
     }
 
     #[inline]
-    fn level_view(&self, level: u32) -> LevelView {
+    fn level_view(&self, level: LevelSlot) -> LevelView {
         let l = self.levels.level(level);
         LevelView {
             price: l.price,
@@ -699,7 +697,7 @@ impl L3Books {
             .books
             .get(id.index())
             .and_then(|b| b.sides[side.index()].get(side_key(side, price)))
-            .map_or(NIL, |level| self.levels.level(level).head);
+            .map_or(OrderLink::NONE, |level| self.levels.level(level).head);
         FifoIter {
             orders: &self.orders,
             next: head,
@@ -791,7 +789,7 @@ pub(crate) fn fill_side(
 #[derive(Clone, Debug)]
 pub struct FifoIter<'a> {
     orders: &'a OrderPool,
-    next: u32,
+    next: OrderLink,
 }
 
 impl Iterator for FifoIter<'_> {
@@ -799,10 +797,7 @@ impl Iterator for FifoIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next == NIL {
-            return None;
-        }
-        let node = self.orders.try_node(self.next)?;
+        let node = self.orders.node(self.next.get()?);
         self.next = node.next;
         Some((OrderId(node.id), node.qty))
     }

@@ -73,20 +73,29 @@ impl<V: Copy> Ladder<V> {
     /// `Ok(index)` of the level with `key`, or `Err(index)` where it would be inserted.
     #[inline(always)]
     pub(crate) fn locate(&self, key: i64) -> Result<usize, usize> {
+        self.locate_val(key).map(|(index, _)| index)
+    }
+
+    /// `Ok((index, payload))` of the level with `key`, or `Err(index)` where it would be
+    /// inserted.
+    #[inline(always)]
+    pub(crate) fn locate_val(&self, key: i64) -> Result<(usize, V), usize> {
         let len = self.rungs.len();
         for (back, rung) in self.rungs.iter().rev().take(LINEAR_SCAN).enumerate() {
             let index = len - 1 - back;
             if rung.key == key {
-                return Ok(index);
+                return Ok((index, rung.val));
             }
             if rung.key < key {
                 return Err(index + 1);
             }
         }
         let scanned = len.saturating_sub(LINEAR_SCAN);
-        self.rungs
-            .get(..scanned)
-            .map_or(Err(0), |head| head.binary_search_by(|r| r.key.cmp(&key)))
+        let head = self.rungs.get(..scanned).unwrap_or_default();
+        match head.binary_search_by(|r| r.key.cmp(&key)) {
+            Ok(index) => head.get(index).map(|r| (index, r.val)).ok_or(index),
+            Err(index) => Err(index),
+        }
     }
 
     /// The payload of the level with `key`.
@@ -96,12 +105,6 @@ impl<V: Copy> Ladder<V> {
             .ok()
             .and_then(|i| self.rungs.get(i))
             .map(|r| r.val)
-    }
-
-    /// Payload at `index`.
-    #[inline]
-    pub(crate) fn val(&self, index: usize) -> Option<V> {
-        self.rungs.get(index).map(|r| r.val)
     }
 
     /// Mutable payload at `index`.

@@ -1,13 +1,40 @@
-//! The level pool: price levels of every L3 book, addressed by `u32` index, with a free list.
+//! The level pool: price levels of every L3 book, addressed by [`LevelSlot`]s, with a free
+//! list.
 //!
 //! A level holds the aggregated quantity and the head and tail of its FIFO queue of orders.
 //! Orders point at their level, so executions and cancels update the level in O(1) without
 //! searching the side's sorted vector.
+//!
+//! As in the order pool, slots are a type only this pool mints ([`LevelPool::alloc`]) and the
+//! slab never shrinks, so every slot indexes the slab without a bounds check (unchecked access
+//! here, each with a `debug_assert!` of the invariant).
+#![allow(
+    unsafe_code,
+    reason = "unchecked slab access at pool-minted slots; sound because the slab never shrinks"
+)]
 
 use crate::fixed::{Price, Qty};
 use crate::side::Side;
 
-use super::orders::NIL;
+use super::orders::{NIL, OrderLink};
+
+/// A slot of the [`LevelPool`]: minted only by [`LevelPool::alloc`], so always in the slab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LevelSlot(u32);
+
+impl LevelSlot {
+    /// The slot's index in the slab.
+    #[inline(always)]
+    pub(crate) const fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// A made-up slot for unit tests that never read a level pool with it.
+    #[cfg(test)]
+    pub(crate) const fn for_test(raw: u32) -> Self {
+        Self(raw)
+    }
+}
 
 /// One price level of one side of one instrument.
 #[derive(Clone, Copy, Debug)]
@@ -16,11 +43,11 @@ pub(crate) struct Level {
     pub(crate) price: Price,
     /// Sum of the resting orders' quantities.
     pub(crate) qty: Qty,
-    /// Front of the queue (oldest order), or [`NIL`].
-    pub(crate) head: u32,
-    /// Back of the queue (newest order), or [`NIL`]; the next free index when free.
-    pub(crate) tail: u32,
-    /// Instrument index.
+    /// Front of the queue (oldest order).
+    pub(crate) head: OrderLink,
+    /// Back of the queue (newest order).
+    pub(crate) tail: OrderLink,
+    /// Instrument index; the next free slot ([`NIL`]: none) while the level is free.
     pub(crate) instrument: u32,
     /// Book side.
     pub(crate) side: Side,
@@ -30,6 +57,7 @@ pub(crate) struct Level {
 #[derive(Clone, Debug)]
 pub(crate) struct LevelPool {
     levels: Vec<Level>,
+    /// First free slot, or [`NIL`].
     free_head: u32,
 }
 
@@ -42,7 +70,7 @@ impl LevelPool {
         }
     }
 
-    /// A new empty level; returns its index and whether the slab grew past its capacity, or
+    /// A new empty level; returns its slot and whether the slab grew past its capacity, or
     /// `None` when `u32` indices run out.
     #[inline]
     pub(crate) fn alloc(
@@ -50,48 +78,56 @@ impl LevelPool {
         price: Price,
         instrument: u32,
         side: Side,
-    ) -> Option<(u32, bool)> {
+    ) -> Option<(LevelSlot, bool)> {
         let level = Level {
             price,
             qty: Qty::ZERO,
-            head: NIL,
-            tail: NIL,
+            head: OrderLink::NONE,
+            tail: OrderLink::NONE,
             instrument,
             side,
         };
         if self.free_head != NIL {
-            let index = self.free_head;
-            let cell = &mut self.levels[index as usize];
-            self.free_head = cell.tail;
+            // The free list holds only slots this pool minted and `free` took back.
+            let slot = LevelSlot(self.free_head);
+            let cell = self.level_mut(slot);
+            let next_free = cell.instrument;
             *cell = level;
-            return Some((index, false));
+            self.free_head = next_free;
+            return Some((slot, false));
         }
-        let index = u32::try_from(self.levels.len())
+        let raw = u32::try_from(self.levels.len())
             .ok()
             .filter(|&i| i != NIL)?;
         let grew = self.levels.len() == self.levels.capacity();
         self.levels.push(level);
-        Some((index, grew))
+        Some((LevelSlot(raw), grew))
     }
 
     /// Returns a level to the free list.
     #[inline]
-    pub(crate) fn free(&mut self, index: u32) {
+    pub(crate) fn free(&mut self, slot: LevelSlot) {
         // Only the free-list link matters in a free level: `alloc` overwrites the rest.
-        self.levels[index as usize].tail = self.free_head;
-        self.free_head = index;
+        let head = self.free_head;
+        self.level_mut(slot).instrument = head;
+        self.free_head = slot.0;
     }
 
-    /// The level at `index`.
-    #[inline]
-    pub(crate) fn level(&self, index: u32) -> &Level {
-        &self.levels[index as usize]
+    /// The level at `slot`.
+    #[inline(always)]
+    pub(crate) fn level(&self, slot: LevelSlot) -> &Level {
+        debug_assert!(slot.index() < self.levels.len());
+        // SAFETY: `slot` was minted by this pool's `alloc`, so it is below the slab's length
+        // at that time, and the slab never shrinks.
+        unsafe { self.levels.get_unchecked(slot.index()) }
     }
 
-    /// The level at `index`, mutably.
-    #[inline]
-    pub(crate) fn level_mut(&mut self, index: u32) -> &mut Level {
-        &mut self.levels[index as usize]
+    /// The level at `slot`, mutably.
+    #[inline(always)]
+    pub(crate) fn level_mut(&mut self, slot: LevelSlot) -> &mut Level {
+        debug_assert!(slot.index() < self.levels.len());
+        // SAFETY: as in `level`: a minted slot is below the length, which never shrinks.
+        unsafe { self.levels.get_unchecked_mut(slot.index()) }
     }
 }
 
@@ -109,8 +145,18 @@ mod tests {
         let (b, grew) = pool.alloc(Price::ZERO, 1, Side::Buy).unwrap();
         assert_eq!((a, grew), (b, false));
         let level = pool.level(b);
-        assert_eq!((level.qty, level.head, level.tail), (Qty::ZERO, NIL, NIL));
+        assert_eq!(
+            (level.qty, level.head, level.tail),
+            (Qty::ZERO, OrderLink::NONE, OrderLink::NONE)
+        );
         assert_eq!((level.instrument, level.side), (1, Side::Buy));
-        assert!(pool.alloc(Price::ONE, 0, Side::Buy).unwrap().1);
+        let (c, grew) = pool.alloc(Price::ONE, 0, Side::Buy).unwrap();
+        assert!(grew);
+        pool.free(b);
+        pool.free(c);
+        // Last freed, first reused; the free link does not leak into a reused level.
+        assert_eq!(pool.alloc(Price::ONE, 5, Side::Sell).unwrap(), (c, false));
+        assert_eq!(pool.alloc(Price::ONE, 6, Side::Sell).unwrap(), (b, false));
+        assert_eq!(pool.level(b).instrument, 6);
     }
 }

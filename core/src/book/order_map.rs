@@ -18,22 +18,23 @@
     reason = "unchecked table access at a masked position; sound by the length == mask + 1 invariant"
 )]
 
-/// Marks an empty table entry.
-const EMPTY: u32 = u32::MAX;
 /// 2^64 / golden ratio: the Fibonacci hashing multiplier.
 const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Largest table: homes come from the 32-bit tag.
 const MAX_TABLE: usize = 1 << 32;
 
+use super::orders::{OrderLink, OrderSlot};
+
+/// One table entry: the id's tag and its order-pool slot ([`OrderLink::NONE`]: empty).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     tag: u32,
-    slot: u32,
+    slot: OrderLink,
 }
 
 const VACANT: Entry = Entry {
     tag: 0,
-    slot: EMPTY,
+    slot: OrderLink::NONE,
 };
 
 /// The top 32 bits of the id's Fibonacci hash.
@@ -46,7 +47,7 @@ fn tag_of(id: u64) -> u32 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Probe {
     /// The id is present: table position and its slot.
-    Found { pos: usize, slot: u32 },
+    Found { pos: usize, slot: OrderSlot },
     /// The id is absent; it would be stored at this table position.
     Vacant { pos: usize },
 }
@@ -115,16 +116,16 @@ impl OrderMap {
 
     /// Finds `id` or the position it would take. `id_of(slot)` is the id stored for a slot.
     #[inline(always)]
-    pub(crate) fn probe(&self, id: u64, id_of: impl Fn(u32) -> Option<u64>) -> Probe {
+    pub(crate) fn probe(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Probe {
         let tag = tag_of(id);
         let mut pos = self.home(tag);
         loop {
             let e = self.at(pos);
-            if e.slot == EMPTY {
+            let Some(slot) = e.slot.get() else {
                 return Probe::Vacant { pos };
-            }
-            if e.tag == tag && id_of(e.slot) == Some(id) {
-                return Probe::Found { pos, slot: e.slot };
+            };
+            if e.tag == tag && id_of(slot) == id {
+                return Probe::Found { pos, slot };
             }
             pos = (pos + 1) & self.mask;
         }
@@ -132,7 +133,7 @@ impl OrderMap {
 
     /// The slot of `id`.
     #[inline]
-    pub(crate) fn get(&self, id: u64, id_of: impl Fn(u32) -> Option<u64>) -> Option<u32> {
+    pub(crate) fn get(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Option<OrderSlot> {
         match self.probe(id, id_of) {
             Probe::Found { slot, .. } => Some(slot),
             Probe::Vacant { .. } => None,
@@ -148,9 +149,9 @@ impl OrderMap {
     /// Doubles the table (allocates) and rehashes every entry from its tag.
     pub(crate) fn grow(&mut self) {
         let old = core::mem::replace(self, Self::with_table(self.entries.len() * 2));
-        for e in old.entries.iter().filter(|e| e.slot != EMPTY) {
+        for e in old.entries.iter().filter(|e| !e.slot.is_none()) {
             let mut pos = self.home(e.tag);
-            while self.entries[pos].slot != EMPTY {
+            while !self.entries[pos].slot.is_none() {
                 pos = (pos + 1) & self.mask;
             }
             self.entries[pos] = *e;
@@ -161,12 +162,12 @@ impl OrderMap {
     /// Stores `id -> slot` at a position [`OrderMap::probe`] returned as vacant (with no
     /// insertion or removal in between). The caller ensured [`OrderMap::has_room`].
     #[inline]
-    pub(crate) fn fill(&mut self, pos: usize, id: u64, slot: u32) {
+    pub(crate) fn fill(&mut self, pos: usize, id: u64, slot: OrderSlot) {
         self.set(
             pos,
             Entry {
                 tag: tag_of(id),
-                slot,
+                slot: OrderLink::to(slot),
             },
         );
         self.len += 1;
@@ -181,7 +182,7 @@ impl OrderMap {
         let mut next = (pos + 1) & mask;
         loop {
             let e = self.at(next);
-            if e.slot == EMPTY {
+            if e.slot.is_none() {
                 break;
             }
             let home = self.home(e.tag);
@@ -210,13 +211,22 @@ mod tests {
     /// The ids behind the slots (slot = index), as the order pool would hold them.
     type Ids = HashMap<u32, u64>;
 
+    /// `id_of` over `ids` (an unknown slot has no id any probe asks for).
+    fn id_of(ids: &Ids) -> impl Fn(OrderSlot) -> u64 + '_ {
+        |s| {
+            ids.get(&u32::try_from(s.index()).unwrap())
+                .copied()
+                .unwrap_or(u64::MAX)
+        }
+    }
+
     fn insert(map: &mut OrderMap, ids: &mut Ids, id: u64, slot: u32) {
         if !map.has_room() {
             map.grow();
         }
-        match map.probe(id, |s| ids.get(&s).copied()) {
+        match map.probe(id, id_of(ids)) {
             Probe::Vacant { pos } => {
-                map.fill(pos, id, slot);
+                map.fill(pos, id, OrderSlot::for_test(slot));
                 ids.insert(slot, id);
             }
             Probe::Found { .. } => panic!("duplicate {id}"),
@@ -224,10 +234,10 @@ mod tests {
     }
 
     fn remove(map: &mut OrderMap, ids: &Ids, id: u64) -> Option<u32> {
-        match map.probe(id, |s| ids.get(&s).copied()) {
+        match map.probe(id, id_of(ids)) {
             Probe::Found { pos, slot } => {
                 map.remove_at(pos);
-                Some(slot)
+                Some(u32::try_from(slot.index()).unwrap())
             }
             Probe::Vacant { .. } => None,
         }
@@ -258,9 +268,9 @@ mod tests {
             assert_eq!(map.len(), reference.len());
         }
         for (&id, &slot) in &reference {
-            assert_eq!(map.get(id, |s| ids.get(&s).copied()), Some(slot));
+            assert_eq!(map.get(id, id_of(&ids)), Some(OrderSlot::for_test(slot)));
         }
-        assert_eq!(map.get(u64::MAX, |s| ids.get(&s).copied()), None);
+        assert_eq!(map.get(u64::MAX - 1, id_of(&ids)), None);
         for &id in reference.keys() {
             assert!(remove(&mut map, &ids, id).is_some());
         }
@@ -273,9 +283,9 @@ mod tests {
         let mut map = OrderMap::with_capacity(8);
         let mut ids = Ids::new();
         insert(&mut map, &mut ids, 42, 0);
-        assert_eq!(map.get(42, |s| ids.get(&s).copied()), Some(0));
-        assert_eq!(map.get(42, |_| Some(7)), None);
-        assert_eq!(map.get(42, |_| None), None);
+        assert_eq!(map.get(42, id_of(&ids)), Some(OrderSlot::for_test(0)));
+        assert_eq!(map.get(42, |_| 7), None);
+        assert_eq!(map.get(42, |_| u64::MAX), None);
     }
 
     #[test]
@@ -293,7 +303,10 @@ mod tests {
         }
         assert!(map.entries.len() >= 32);
         for id in 0..15 {
-            assert_eq!(map.get(id, |s| ids.get(&s).copied()), Some(id as u32));
+            assert_eq!(
+                map.get(id, id_of(&ids)),
+                Some(OrderSlot::for_test(id as u32))
+            );
         }
     }
 }

@@ -1,12 +1,76 @@
-//! The order pool: a slab of order nodes addressed by `u32` slots, with a free list.
+//! The order pool: a slab of order nodes addressed by [`OrderSlot`]s, with a free list.
 //!
-//! Each node is linked into its level's FIFO queue (`prev`/`next` slots), so unlinking an order
-//! anywhere in the queue is O(1).
+//! Each node is linked into its level's FIFO queue (`prev`/`next` [`OrderLink`]s), so unlinking
+//! an order anywhere in the queue is O(1).
+//!
+//! Slots are a type only this pool mints ([`OrderPool::alloc`]: the slab's length before a push,
+//! or a slot from its free list, which holds only slots it minted earlier), and the slab never
+//! shrinks (no method removes a node; `Clone` copies it whole). So every slot is below the
+//! slab's length for as long as the pool lives, and reading a node at a slot needs no bounds
+//! check: this module reads and writes the slab unchecked, each access with a `debug_assert!`
+//! of the invariant. A slot belongs to the pool that minted it; the one user, `L3Books`, owns
+//! one pool and never passes slots between books.
+#![allow(
+    unsafe_code,
+    reason = "unchecked slab access at pool-minted slots; sound because the slab never shrinks"
+)]
 
 use crate::fixed::Qty;
 
-/// "No slot": the end of a queue or of the free list.
+use super::levels::LevelSlot;
+
+/// "No slot" as a raw link: the end of a queue or of the free list.
 pub(crate) const NIL: u32 = u32::MAX;
+
+/// A slot of the [`OrderPool`]: minted only by [`OrderPool::alloc`], so always in the slab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OrderSlot(u32);
+
+impl OrderSlot {
+    /// The slot's index in the slab.
+    #[inline(always)]
+    pub(crate) const fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// A made-up slot for the order map's unit tests, which hold slots but never read a pool.
+    #[cfg(test)]
+    pub(crate) const fn for_test(raw: u32) -> Self {
+        Self(raw)
+    }
+}
+
+/// A queue (or free-list) link: an [`OrderSlot`] or none. Made only from a slot or as
+/// [`OrderLink::NONE`], so a link that is some slot is a pool-minted slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OrderLink(u32);
+
+impl OrderLink {
+    /// No order.
+    pub(crate) const NONE: Self = Self(NIL);
+
+    /// A link to `slot`.
+    #[inline(always)]
+    pub(crate) const fn to(slot: OrderSlot) -> Self {
+        Self(slot.0)
+    }
+
+    /// The slot linked to, if any.
+    #[inline(always)]
+    pub(crate) const fn get(self) -> Option<OrderSlot> {
+        if self.0 == NIL {
+            None
+        } else {
+            Some(OrderSlot(self.0))
+        }
+    }
+
+    /// Whether this links to no order.
+    #[inline(always)]
+    pub(crate) const fn is_none(self) -> bool {
+        self.0 == NIL
+    }
+}
 
 /// One live (or free) order.
 #[derive(Clone, Copy, Debug)]
@@ -15,20 +79,20 @@ pub(crate) struct OrderNode {
     pub(crate) id: u64,
     /// Remaining visible quantity.
     pub(crate) qty: Qty,
-    /// Previous order in the level's queue (towards the front), or [`NIL`].
-    pub(crate) prev: u32,
-    /// Next order in the level's queue (towards the back), or [`NIL`]; the next free slot when
-    /// the node is free.
-    pub(crate) next: u32,
-    /// The level (index in the level pool) the order rests in.
-    pub(crate) level: u32,
+    /// Previous order in the level's queue (towards the front).
+    pub(crate) prev: OrderLink,
+    /// Next order in the level's queue (towards the back); the next free slot when the node
+    /// is free.
+    pub(crate) next: OrderLink,
+    /// The level the order rests in.
+    pub(crate) level: LevelSlot,
 }
 
 /// Slab of order nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderPool {
     nodes: Vec<OrderNode>,
-    free_head: u32,
+    free_head: OrderLink,
 }
 
 impl OrderPool {
@@ -36,7 +100,7 @@ impl OrderPool {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
             nodes: Vec::with_capacity(capacity),
-            free_head: NIL,
+            free_head: OrderLink::NONE,
         }
     }
 
@@ -48,60 +112,60 @@ impl OrderPool {
         &mut self,
         id: u64,
         qty: Qty,
-        prev: u32,
-        level: u32,
-    ) -> Option<(u32, bool)> {
+        prev: OrderLink,
+        level: LevelSlot,
+    ) -> Option<(OrderSlot, bool)> {
         let node = OrderNode {
             id,
             qty,
             prev,
-            next: NIL,
+            next: OrderLink::NONE,
             level,
         };
-        if self.free_head != NIL {
-            let slot = self.free_head;
-            let cell = &mut self.nodes[slot as usize];
-            self.free_head = cell.next;
+        if let Some(slot) = self.free_head.get() {
+            let cell = self.node_mut(slot);
+            let next_free = cell.next;
             *cell = node;
+            self.free_head = next_free;
             return Some((slot, false));
         }
-        let slot = u32::try_from(self.nodes.len()).ok().filter(|&s| s != NIL)?;
+        let raw = u32::try_from(self.nodes.len()).ok().filter(|&s| s != NIL)?;
         let grew = self.nodes.len() == self.nodes.capacity();
         self.nodes.push(node);
-        Some((slot, grew))
+        Some((OrderSlot(raw), grew))
     }
 
     /// Returns a slot to the free list.
     #[inline]
-    pub(crate) fn free(&mut self, slot: u32) {
+    pub(crate) fn free(&mut self, slot: OrderSlot) {
         // Only the free-list link matters in a free node: nothing reads the rest until `alloc`
         // overwrites it.
-        self.nodes[slot as usize].next = self.free_head;
-        self.free_head = slot;
+        let head = self.free_head;
+        self.node_mut(slot).next = head;
+        self.free_head = OrderLink::to(slot);
     }
 
     /// The node at `slot`.
-    #[inline]
-    pub(crate) fn node(&self, slot: u32) -> &OrderNode {
-        &self.nodes[slot as usize]
+    #[inline(always)]
+    pub(crate) fn node(&self, slot: OrderSlot) -> &OrderNode {
+        debug_assert!(slot.index() < self.nodes.len());
+        // SAFETY: `slot` was minted by this pool's `alloc`, so it is below the slab's length
+        // at that time, and the slab never shrinks.
+        unsafe { self.nodes.get_unchecked(slot.index()) }
     }
 
     /// The node at `slot`, mutably.
-    #[inline]
-    pub(crate) fn node_mut(&mut self, slot: u32) -> &mut OrderNode {
-        &mut self.nodes[slot as usize]
-    }
-
-    /// The venue id stored in `slot`, if the slot exists.
     #[inline(always)]
-    pub(crate) fn id_of(&self, slot: u32) -> Option<u64> {
-        self.nodes.get(slot as usize).map(|n| n.id)
+    pub(crate) fn node_mut(&mut self, slot: OrderSlot) -> &mut OrderNode {
+        debug_assert!(slot.index() < self.nodes.len());
+        // SAFETY: as in `node`: a minted slot is below the length, which never shrinks.
+        unsafe { self.nodes.get_unchecked_mut(slot.index()) }
     }
 
-    /// The node at `slot`, if the slot exists.
-    #[inline]
-    pub(crate) fn try_node(&self, slot: u32) -> Option<&OrderNode> {
-        self.nodes.get(slot as usize)
+    /// The venue id stored in `slot`.
+    #[inline(always)]
+    pub(crate) fn id_of(&self, slot: OrderSlot) -> u64 {
+        self.node(slot).id
     }
 }
 
@@ -111,18 +175,37 @@ mod tests {
 
     #[test]
     fn slots_are_reused_lifo_and_growth_is_reported() {
+        let level = LevelSlot::for_test(7);
         let mut pool = OrderPool::with_capacity(2);
-        let (a, grew_a) = pool.alloc(1, Qty::ONE, NIL, 0).unwrap();
-        let (b, grew_b) = pool.alloc(2, Qty::ONE, NIL, 0).unwrap();
+        let (a, grew_a) = pool.alloc(1, Qty::ONE, OrderLink::NONE, level).unwrap();
+        let (b, grew_b) = pool.alloc(2, Qty::ONE, OrderLink::NONE, level).unwrap();
         assert!(!grew_a && !grew_b);
-        let (_, grew_c) = pool.alloc(3, Qty::ONE, NIL, 0).unwrap();
+        let (_, grew_c) = pool.alloc(3, Qty::ONE, OrderLink::NONE, level).unwrap();
         assert!(grew_c);
         pool.free(a);
         pool.free(b);
-        assert_eq!(pool.alloc(4, Qty::ONE, NIL, 7).unwrap(), (b, false));
-        assert_eq!(pool.alloc(5, Qty::ONE, b, 7).unwrap(), (a, false));
+        assert_eq!(
+            pool.alloc(4, Qty::ONE, OrderLink::NONE, level).unwrap(),
+            (b, false)
+        );
+        assert_eq!(
+            pool.alloc(5, Qty::ONE, OrderLink::to(b), level).unwrap(),
+            (a, false)
+        );
         assert_eq!(pool.node(a).id, 5);
-        assert_eq!(pool.node(a).level, 7);
-        assert_eq!(pool.node(a).prev, b);
+        assert_eq!(pool.node(a).level, level);
+        assert_eq!(pool.node(a).prev, OrderLink::to(b));
+        assert_eq!(pool.id_of(b), 4);
+    }
+
+    #[test]
+    fn links_round_trip() {
+        let mut pool = OrderPool::with_capacity(1);
+        let (s, _) = pool
+            .alloc(9, Qty::ONE, OrderLink::NONE, LevelSlot::for_test(0))
+            .unwrap();
+        assert_eq!(OrderLink::to(s).get(), Some(s));
+        assert!(OrderLink::NONE.is_none() && OrderLink::NONE.get().is_none());
+        assert!(!OrderLink::to(s).is_none());
     }
 }
