@@ -93,6 +93,21 @@ impl<'a> ItchFramer<'a> {
         self.pos
     }
 
+    /// The next message's bytes, skipping bad frames (each one counted in
+    /// [`stats`](Self::stats) and resynchronised past, as the iterator does); `None` at the
+    /// end of the input. For a reader that only counts framing errors: the message comes back
+    /// as a plain slice, without the iterator's `Result` around it.
+    #[inline]
+    pub fn next_message(&mut self) -> Option<&'a [u8]> {
+        loop {
+            match self.next() {
+                Some(Ok(frame)) => return Some(frame.message),
+                Some(Err(_)) => {}
+                None => return None,
+            }
+        }
+    }
+
     /// The slow path: something is wrong at `pos`. Returns the error and moves past it.
     #[cold]
     #[inline(never)]

@@ -92,8 +92,9 @@ impl NormalizerStats {
 /// Turns decoded ITCH messages into [`MarketEvent`]s; see the module docs.
 pub struct ItchNormalizer {
     instruments: InstrumentTable,
-    /// Locate code -> instrument id, [`UNMAPPED`] or [`FILTERED`].
-    locate_map: Vec<u32>,
+    /// Locate code -> instrument id, [`UNMAPPED`] or [`FILTERED`]: one entry per `u16`, so a
+    /// look-up by locate needs no bounds check.
+    locate_map: Box<[u32; LOCATE_CODES]>,
     /// Wanted symbols as space-padded `Alpha(8)` fields; `None` keeps everything.
     filter: Option<Vec<[u8; 8]>>,
     stats: NormalizerStats,
@@ -107,7 +108,7 @@ impl core::fmt::Debug for ItchNormalizer {
             .field("instruments", &self.instruments.len())
             .field("bound_locates", &bound)
             .field("filter", &self.filter.as_ref().map(Vec::len))
-            .field("stats", &self.stats)
+            .field("stats", &self.stats())
             .finish()
     }
 }
@@ -129,7 +130,7 @@ impl ItchNormalizer {
     pub fn with_instruments(instruments: InstrumentTable) -> Self {
         Self {
             instruments,
-            locate_map: vec![UNMAPPED; LOCATE_CODES],
+            locate_map: locate_table(),
             filter: None,
             stats: NormalizerStats::default(),
         }
@@ -164,10 +165,14 @@ impl ItchNormalizer {
         }
     }
 
-    /// The counters so far.
+    /// The counters so far. `messages` is the sum of `per_type` (every message is counted
+    /// once, by type; the total is summed here rather than kept per message).
     #[inline]
     pub fn stats(&self) -> NormalizerStats {
-        self.stats
+        NormalizerStats {
+            messages: self.stats.per_type.iter().sum(),
+            ..self.stats
+        }
     }
 
     /// Decodes `bytes` (exactly one message) and normalises it. Decode errors are counted.
@@ -192,7 +197,6 @@ impl ItchNormalizer {
     /// locate code to the symbol's instrument.
     #[inline]
     pub fn normalize(&mut self, msg: &Message<'_>) -> Option<MarketEvent> {
-        self.stats.messages += 1;
         if let Some(count) = self.stats.per_type.get_mut(msg.msg_type().index()) {
             *count += 1;
         }
@@ -342,7 +346,6 @@ impl ItchNormalizer {
     /// [`normalize`](Self::normalize)'s counting).
     #[inline(always)]
     pub(super) fn count_message(&mut self, t: MessageType) {
-        self.stats.messages += 1;
         if let Some(count) = self.stats.per_type.get_mut(t.index()) {
             *count += 1;
         }
@@ -499,6 +502,15 @@ const fn trading_status(code: u8) -> Option<TradingStatus> {
 #[inline(always)]
 pub(super) fn price4(raw: u32) -> Price {
     Price::from_scaled(i64::from(raw), PRICE_DECIMALS).unwrap_or(Price::MAX)
+}
+
+/// An all-[`UNMAPPED`] locate table, built on the heap (256 KiB: not through the stack).
+fn locate_table() -> Box<[u32; LOCATE_CODES]> {
+    let table: Box<[u32]> = vec![UNMAPPED; LOCATE_CODES].into_boxed_slice();
+    match table.try_into() {
+        Ok(table) => table,
+        Err(_) => unreachable!("the vector has LOCATE_CODES entries"),
+    }
 }
 
 /// A 4-byte share count: `u32::MAX * 10^8` fits an `i64`, so this never saturates.
