@@ -45,29 +45,26 @@ use kestrel_feeds::moldudp64::MoldPacket;
 fn measured_file_pass(data: &[u8], config: BookConfig) -> (PassStats, u64) {
     let mut norm = ItchNormalizer::new();
     let mut books = L3Books::new(config);
-    let mut stats = PassStats::default();
-    for frame in ItchFramer::new(data) {
-        let Ok(frame) = frame else { continue };
-        // (message, event, applied, top changed): plain values out of the closure, so that
-        // the counting costs a few register adds, as the peer's does.
-        let (message, event, applied, top) =
-            norm.apply_direct_with(frame.message, &mut books, |d, _| match d {
-                DirectApply::Order { result, .. } => match result {
-                    Ok(t) => (1, 1, 1, u64::from(t.top_changed)),
-                    Err(_) => (1, 1, 0, 0),
-                },
-                DirectApply::Event { outcome, .. } => match outcome {
-                    Ok(a) => (1, 1, 1, u64::from(a.top_changed)),
-                    Err(_) => (1, 1, 0, 0),
-                },
-                DirectApply::Nothing => (1, 0, 0, 0),
-                DirectApply::DecodeError(_) => (0, 0, 0, 0),
-            });
-        stats.messages += message;
-        stats.events += event;
-        stats.applied += applied;
-        stats.checksum += top;
+    // Per message, the closure gives one word: 1 when the book accepted the event, plus
+    // 2^32 when a top of book changed (as the peer's driver, the pass only accumulates; the
+    // message and event counts come from the normaliser's own counters afterwards). The
+    // halves cannot overflow below 2^32 messages.
+    let mut accepted_and_top = 0u64;
+    let mut framer = ItchFramer::new(data);
+    while let Some(message) = framer.next_message() {
+        accepted_and_top += norm.apply_direct_with(message, &mut books, |d, _| match d {
+            DirectApply::Order { result: Ok(t), .. } => 1 | u64::from(t.top_changed) << 32,
+            DirectApply::Event { outcome: Ok(a), .. } => 1 | u64::from(a.top_changed) << 32,
+            _ => 0,
+        });
     }
+    let counters = norm.stats();
+    let stats = PassStats {
+        messages: counters.messages,
+        events: counters.events,
+        applied: accepted_and_top & u64::from(u32::MAX),
+        checksum: accepted_and_top >> 32,
+    };
     (stats, books.live_orders() as u64)
 }
 
