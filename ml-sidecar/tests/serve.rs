@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{kestrel_bin, lobster, ml_command, small_dataset, small_model};
+use common::{import_aapl, kestrel_bin, lobster, ml_command, small_dataset, small_model};
 use kestrel_core::shm::{
     CoreSegment, EdgeRead, FeatureRecord, FeatureSchema, SegmentSpec, inspect, monotonic_ns,
 };
@@ -198,33 +198,12 @@ fn serve_refuses_another_schema_or_layout() {
     drop(core);
 }
 
-fn import(dir: &Path) -> std::path::PathBuf {
-    let kcap = dir.join("aapl.kcap");
-    let o = Command::new(kestrel_bin())
-        .args([
-            "import",
-            "lobster",
-            "--messages",
-            &lobster("message"),
-            "--orderbook",
-            &lobster("orderbook"),
-            "--symbol",
-            "AAPL",
-            "--out",
-            kcap.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
-    kcap
-}
-
 #[test]
 fn replay_survives_a_killed_sidecar_and_a_restart_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let ds = small_dataset(dir.path());
     let model = small_model(&ds, dir.path(), "lstm", "m", 1);
-    let kcap = import(dir.path());
+    let kcap = import_aapl(kestrel_bin(), dir.path());
     let shm = dir.path().join("seg").display().to_string();
     let session = dir.path().join("session");
     let mut first = serve(&model, &shm);

@@ -71,34 +71,45 @@ impl ItchNormalizer {
     /// [module docs](self).
     #[inline(always)]
     pub fn apply_direct(&mut self, bytes: &[u8], books: &mut L3Books) -> DirectApply {
+        self.apply_direct_with(bytes, books, |d, _| d)
+    }
+
+    /// [`apply_direct`](Self::apply_direct), handing what it did to `on` (with the books, for
+    /// a sink that reads them) instead of returning it. `on` is called once, inside the arm
+    /// for the message type, so once inlined it sees each outcome's variant and fields as
+    /// plain values: what it does not read is never built, and nothing is written to memory
+    /// to be matched on again (the feed handler's path: see `FeedHandler`).
+    #[inline(always)]
+    pub fn apply_direct_with<R>(
+        &mut self,
+        bytes: &[u8],
+        books: &mut L3Books,
+        on: impl FnOnce(DirectApply, &L3Books) -> R,
+    ) -> R {
         match bytes.first() {
             Some(&AddOrder::TYPE) => {
                 if let Ok(m) = AddOrder::new(bytes) {
                     let head = Head::new(MessageType::AddOrder, m.stock_locate(), m.timestamp());
-                    let side = m.side_code();
-                    return self.direct_add(
-                        head,
-                        m.order_ref(),
-                        side,
-                        m.shares(),
-                        m.price(),
-                        books,
-                    );
+                    let add = AddFields {
+                        order_ref: m.order_ref(),
+                        side: m.side_code(),
+                        shares: m.shares(),
+                        price: m.price(),
+                    };
+                    return self.direct_add(head, add, books, on);
                 }
             }
             Some(&AddOrderMpid::TYPE) => {
                 if let Ok(m) = AddOrderMpid::new(bytes) {
                     let t = MessageType::AddOrderMpid;
                     let head = Head::new(t, m.stock_locate(), m.timestamp());
-                    let side = m.side_code();
-                    return self.direct_add(
-                        head,
-                        m.order_ref(),
-                        side,
-                        m.shares(),
-                        m.price(),
-                        books,
-                    );
+                    let add = AddFields {
+                        order_ref: m.order_ref(),
+                        side: m.side_code(),
+                        shares: m.shares(),
+                        price: m.price(),
+                    };
+                    return self.direct_add(head, add, books, on);
                 }
             }
             Some(&OrderExecuted::TYPE) => {
@@ -113,17 +124,17 @@ impl ItchNormalizer {
                     };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
-                        return DirectApply::Nothing;
+                        return on(DirectApply::Nothing, books);
                     };
                     let result = books.execute_order(i, order_id, qty);
-                    return DirectApply::order(i, head, kind, result);
+                    return on(DirectApply::order(i, head, kind, result), books);
                 }
             }
             Some(&OrderExecutedWithPrice::TYPE) => {
                 if let Ok(m) = OrderExecutedWithPrice::new(bytes) {
                     let t = MessageType::OrderExecutedWithPrice;
                     let head = Head::new(t, m.stock_locate(), m.timestamp());
-                    return self.execute_at_price(head, m, books);
+                    return self.execute_at_price(head, m, books, on);
                 }
             }
             Some(&OrderCancel::TYPE) => {
@@ -134,10 +145,10 @@ impl ItchNormalizer {
                     let kind = BookEventKind::Cancel { order_id, qty };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
-                        return DirectApply::Nothing;
+                        return on(DirectApply::Nothing, books);
                     };
                     let result = books.cancel_order(i, order_id, qty);
-                    return DirectApply::order(i, head, kind, result);
+                    return on(DirectApply::order(i, head, kind, result), books);
                 }
             }
             Some(&OrderDelete::TYPE) => {
@@ -148,10 +159,10 @@ impl ItchNormalizer {
                     let kind = BookEventKind::Delete { order_id };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
-                        return DirectApply::Nothing;
+                        return on(DirectApply::Nothing, books);
                     };
                     let result = books.delete_order(i, order_id);
-                    return DirectApply::order(i, head, kind, result);
+                    return on(DirectApply::order(i, head, kind, result), books);
                 }
             }
             Some(&OrderReplace::TYPE) => {
@@ -168,15 +179,16 @@ impl ItchNormalizer {
                     };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
-                        return DirectApply::Nothing;
+                        return on(DirectApply::Nothing, books);
                     };
                     let result = books.replace_order(i, old, new, price, qty);
-                    return DirectApply::order(i, head, kind, result);
+                    return on(DirectApply::order(i, head, kind, result), books);
                 }
             }
             _ => {}
         }
-        self.apply_decoded(bytes, books)
+        let d = self.apply_decoded(bytes, books);
+        on(d, books)
     }
 
     /// Everything but the order messages (and short order messages, whose decode error this
@@ -206,21 +218,19 @@ impl ItchNormalizer {
     /// `A`/`F`: a bad side byte is counted and dropped before the locate is resolved, as
     /// [`normalize`](Self::normalize) does.
     #[inline(always)]
-    fn direct_add(
+    fn direct_add<R>(
         &mut self,
         head: Head,
-        order_ref: u64,
-        side: u8,
-        shares: u32,
-        price: u32,
+        add: AddFields,
         books: &mut L3Books,
-    ) -> DirectApply {
+        on: impl FnOnce(DirectApply, &L3Books) -> R,
+    ) -> R {
         self.count_message(head.msg_type);
-        let Some(side) = side_from_code(side) else {
+        let Some(side) = side_from_code(add.side) else {
             self.count_bad_side();
-            return DirectApply::Nothing;
+            return on(DirectApply::Nothing, books);
         };
-        let (order_id, price, qty) = (OrderId(order_ref), price4(price), qty32(shares));
+        let (order_id, price, qty) = (OrderId(add.order_ref), price4(add.price), qty32(add.shares));
         let kind = BookEventKind::Add {
             order_id,
             side,
@@ -228,20 +238,21 @@ impl ItchNormalizer {
             qty,
         };
         let Some(i) = self.resolved(head.locate, books) else {
-            return DirectApply::Nothing;
+            return on(DirectApply::Nothing, books);
         };
         let result = books.add_order(i, order_id, side, price, qty);
-        DirectApply::order(i, head, kind, result)
+        on(DirectApply::order(i, head, kind, result), books)
     }
 
     /// `C`: printable (`Y`, or an unknown flag, counted) or not (`N`, counted).
     #[inline(always)]
-    fn execute_at_price(
+    fn execute_at_price<R>(
         &mut self,
         head: Head,
         m: OrderExecutedWithPrice<'_>,
         books: &mut L3Books,
-    ) -> DirectApply {
+        on: impl FnOnce(DirectApply, &L3Books) -> R,
+    ) -> R {
         self.count_message(head.msg_type);
         let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
         let (price, match_number) = (price4(m.execution_price()), m.match_number());
@@ -254,10 +265,10 @@ impl ItchNormalizer {
                 match_number,
             };
             let Some(i) = self.resolved(head.locate, books) else {
-                return DirectApply::Nothing;
+                return on(DirectApply::Nothing, books);
             };
             let result = books.execute_order(i, order_id, qty);
-            DirectApply::order(i, head, kind, result)
+            on(DirectApply::order(i, head, kind, result), books)
         } else {
             let kind = BookEventKind::ExecuteNonPrintable {
                 order_id,
@@ -266,10 +277,10 @@ impl ItchNormalizer {
                 match_number,
             };
             let Some(i) = self.resolved(head.locate, books) else {
-                return DirectApply::Nothing;
+                return on(DirectApply::Nothing, books);
             };
             let result = books.execute_order_non_printable(i, order_id, qty);
-            DirectApply::order(i, head, kind, result)
+            on(DirectApply::order(i, head, kind, result), books)
         }
     }
 
@@ -302,6 +313,15 @@ impl DirectApply {
             result,
         }
     }
+}
+
+/// The book fields of an `A` or `F` message, as on the wire.
+#[derive(Clone, Copy)]
+struct AddFields {
+    order_ref: u64,
+    side: u8,
+    shares: u32,
+    price: u32,
 }
 
 /// The common header fields of one order message.

@@ -1,6 +1,6 @@
 //! Shared helpers: run `scripts/ml.sh` (with the binary cargo built for these tests) and the
 //! `kestrel` binary, on the bundled LOBSTER sample.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,15 +10,9 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A bundled LOBSTER sample file (AAPL, 10 levels, 998 events).
-pub fn lobster(kind: &str) -> String {
-    root()
-        .join(format!(
-            "data/lobster/AAPL_2012-06-21_34200000_57600000_{kind}_10.csv"
-        ))
-        .display()
-        .to_string()
-}
+/// The bundled LOBSTER sample (`lobster(kind)`) and its import into a `.kcap`
+/// (`import_aapl(kestrel, dir)`), shared with the other crates' CLI tests.
+pub use kestrel_test_support::cli::{import_aapl, lobster};
 
 /// `scripts/ml.sh ARGS` as users run it, with the binary cargo built for this test run.
 pub fn ml_command(args: &[&str]) -> Command {

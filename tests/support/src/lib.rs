@@ -325,13 +325,25 @@ mod tests {
             let v: Vec<Vec<u8>> = (0..10).map(|_| vec![1u8; 1 << 20]).collect();
             std::hint::black_box(&v);
         });
-        assert!(one_at_a_time.peak_growth >= 1 << 20, "{one_at_a_time:?}");
+        // The live-bytes total is process-wide: the test harness's own threads may free a few
+        // hundred bytes during a run (seen: 495), which lowers the measured growth by as much.
+        // `SLACK` allows for that; it is far below the 9 MiB that separates the two cases.
+        const SLACK: u64 = 64 << 10;
+        assert!(
+            one_at_a_time.peak_growth >= (1 << 20) - SLACK,
+            "{one_at_a_time:?}"
+        );
         assert!(one_at_a_time.peak_growth < 2 << 20, "{one_at_a_time:?}");
-        assert!(all_at_once.peak_growth >= 10 << 20, "{all_at_once:?}");
+        assert!(
+            all_at_once.peak_growth >= (10 << 20) - SLACK,
+            "{all_at_once:?}"
+        );
     }
 
     #[test]
     fn thread_totals_count_this_thread_only() {
+        // Its allocations and frees move the process-wide live total: not during a peak count.
+        let _serial = serial();
         let before = thread_allocations();
         std::hint::black_box(vec![1u8; 10]);
         std::hint::black_box(Box::new(5u64));
