@@ -93,6 +93,18 @@ impl LevelPool {
     pub(crate) fn level_mut(&mut self, index: u32) -> &mut Level {
         &mut self.levels[index as usize]
     }
+
+    /// The level at `index`, if there is one (for a prefetch from an unconfirmed guess).
+    #[inline(always)]
+    pub(crate) fn try_level(&self, index: u32) -> Option<&Level> {
+        self.levels.get(index as usize)
+    }
+
+    /// Asks for the pool's buffer (its whole capacity) to be backed by huge pages (see
+    /// `huge`); the bytes advised.
+    pub(crate) fn advise_huge(&self) -> usize {
+        super::huge::advise_huge(self.levels.as_ptr(), self.levels.capacity())
+    }
 }
 
 #[cfg(test)]

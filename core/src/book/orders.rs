@@ -103,6 +103,12 @@ impl OrderPool {
     pub(crate) fn try_node(&self, slot: u32) -> Option<&OrderNode> {
         self.nodes.get(slot as usize)
     }
+
+    /// Asks for the pool's buffer (its whole capacity) to be backed by huge pages (see
+    /// `huge`); the bytes advised.
+    pub(crate) fn advise_huge(&self) -> usize {
+        super::huge::advise_huge(self.nodes.as_ptr(), self.nodes.capacity())
+    }
 }
 
 #[cfg(test)]
