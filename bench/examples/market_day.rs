@@ -6,13 +6,18 @@
 //! market_day gen --out F [--format kcap|itch] [--symbols 5000] [--messages 50000000]
 //!                [--refs dense|sparse] [--seed N] [--live 1000000]
 //! market_day gen --single --out F [--messages 5000000] [--refs dense|sparse]
-//! market_day feed F.kcap [--keep-resident] [--capacity ORDERS]
+//! market_day feed F.kcap [--keep-resident] [--capacity ORDERS] [--prefetch auto|always|off] [--no-huge]
 //! ```
 //!
 //! `feed` prints `messages=.. events=.. wall_s=.. cpu_s=.. msg_per_s=.. cpu_msg_per_s=..
 //! peak_rss_mib=.. anomalies=.. book_hash=..`; the peak is the kernel's high-water mark of the
 //! resident set (`VmHWM`, which includes the capture's mapped pages), read after the replay.
 //! `--keep-resident` turns the reader's release of the pages behind it off (for comparison).
+//! `--prefetch` sets the handler's packet-batched prefetch (`auto`, the default: from 16,384
+//! live orders; `always`; `off`), `--no-huge` turns transparent
+//! huge pages for the process (the books' arrays then stay on 4 KiB pages); the line ends with
+//! `anon_huge_mib=`, the huge pages the process held (`AnonHugePages` of
+//! `/proc/self/smaps_rollup`) after the replay. Neither changes `book_hash`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -24,8 +29,8 @@ use kestrel_bench::market_day::{
     DayReport, ItchFileSink, KcapSink, MarketDaySpec, RefStyle, TYPE_ORDER, generate,
 };
 use kestrel_core::Timestamp;
-use kestrel_core::book::{BookConfig, L3Books};
-use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_core::book::{BookConfig, L3Books, disable_process_huge_pages};
+use kestrel_feeds::handler::{BatchPrefetch, FeedEvent, FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
 
 fn value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -43,6 +48,17 @@ fn parsed<T: core::str::FromStr>(args: &[String], name: &str, default: T) -> Res
             .parse()
             .map_err(|_| format!("{name}: cannot read `{v}`")),
     }
+}
+
+/// `AnonHugePages` of `/proc/self/smaps_rollup`, in KiB.
+fn anon_huge_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/smaps_rollup")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("AnonHugePages:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `/proc/self/status` fields in KiB: `VmHWM`, `VmRSS`, `RssAnon`, `RssFile`.
@@ -114,6 +130,16 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--keep-resident") {
         reader = reader.with_release_behind(0);
     }
+    let huge = !args.iter().any(|a| a == "--no-huge");
+    if !huge && !disable_process_huge_pages() {
+        return Err("--no-huge: the kernel refused PR_SET_THP_DISABLE".to_owned());
+    }
+    let prefetch = match value(args, "--prefetch").unwrap_or("auto") {
+        "auto" => BatchPrefetch::DEFAULT,
+        "always" => BatchPrefetch::Always,
+        "off" => BatchPrefetch::Off,
+        other => return Err(format!("--prefetch {other}: auto, always or off")),
+    };
     let instruments = reader.header().instruments.len();
     // Books for every symbol; orders as the handler's default (65,536, growing as needed)
     // unless `--capacity N` presizes them.
@@ -126,8 +152,9 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         },
         ..HandlerConfig::default()
     };
-    let mut handler =
-        FeedHandler::for_capture(config, reader.header()).map_err(|e| e.to_string())?;
+    let mut handler = FeedHandler::for_capture(config, reader.header())
+        .map_err(|e| e.to_string())?
+        .with_batch_prefetch(prefetch);
     let mut applied = 0u64;
     let mut sink = |e: &FeedEvent, _: &L3Books| applied += u64::from(e.outcome.is_ok());
     let before = memory_kib();
@@ -144,7 +171,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
     let s = handler.stats();
     let msgs = s.itch_messages as f64;
     println!(
-        "messages={} events={} applied={} instruments={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M",
+        "prefetch={prefetch:?} huge={huge} messages={} events={} applied={} instruments={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M",
         s.itch_messages,
         s.events,
         applied,
@@ -153,7 +180,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         msgs / cpu / 1e6
     );
     println!(
-        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} growths={} anomalies={} book_hash={:016x}",
+        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} growths={} anomalies={} anon_huge_mib={:.1} book_hash={:016x}",
         after[0] as f64 / 1024.0,
         before[1] as f64 / 1024.0,
         after[1] as f64 / 1024.0,
@@ -163,6 +190,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         handler.books().live_orders(),
         s.book.order_pool_growths + s.book.order_map_growths + s.book.level_growths,
         s.anomalies(),
+        anon_huge_kib() as f64 / 1024.0,
         handler.books_hash()
     );
     Ok(())

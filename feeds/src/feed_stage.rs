@@ -8,12 +8,13 @@
 //! instruments the consumer trades (the strategy's universe) are published, so the others
 //! never cost a top-of-book copy or a ring slot.
 
+use kestrel_core::book::Applied;
 use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookEventKind, BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Timestamp, TradePrint,
-    TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Price, Side, TOP_LEVELS,
+    Timestamp, TradePrint, TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
@@ -65,6 +66,71 @@ struct Pending {
     recv_ts: Timestamp,
 }
 
+/// Per feed instrument: the visible levels as last read from the book, and whether an event
+/// since then may have changed them. Publishing copies `top` and reads the book's levels again
+/// only when `stale`: a trade print, a break, a status change, or an order event strictly
+/// beyond the tenth visible level of its side leaves the published levels as they were.
+#[derive(Clone, Copy, Debug)]
+struct TopCache {
+    top: BookTop,
+    stale: bool,
+}
+
+impl Default for TopCache {
+    fn default() -> Self {
+        Self {
+            top: BookTop::default(),
+            stale: true,
+        }
+    }
+}
+
+impl TopCache {
+    /// Marks the cache stale when `kind` (applied as `applied`) may have changed the visible
+    /// levels. Only sure cases keep it fresh: events that leave the book as it was, and order
+    /// events (add, execute, cancel, delete) at a price strictly worse than the tenth visible
+    /// level of a side that shows all ten. A replace (its old price is not reported), a level
+    /// or a clear always mark it.
+    #[inline]
+    fn note(&mut self, kind: &BookEventKind, applied: &Applied) {
+        if self.stale {
+            return;
+        }
+        let unchanged = match kind {
+            BookEventKind::Trade { .. }
+            | BookEventKind::Break { .. }
+            | BookEventKind::Status(_)
+            | BookEventKind::OperationalHalt { .. }
+            | BookEventKind::MarketWideHalt { .. } => true,
+            BookEventKind::Add { .. }
+            | BookEventKind::Execute { .. }
+            | BookEventKind::ExecuteAtPrice { .. }
+            | BookEventKind::ExecuteNonPrintable { .. }
+            | BookEventKind::Cancel { .. }
+            | BookEventKind::Delete { .. } => match (applied.side, applied.price) {
+                (Some(side), Some(price)) => beyond_visible(&self.top, side, price),
+                _ => false,
+            },
+            _ => false,
+        };
+        self.stale = !unchanged;
+    }
+}
+
+/// Whether `price` on `side` lies strictly behind the tenth visible level (a side showing
+/// fewer than ten levels has nothing behind it: any change there is visible).
+#[inline]
+fn beyond_visible(top: &BookTop, side: Side, price: Price) -> bool {
+    let levels = top.side(side);
+    match levels.get(TOP_LEVELS - 1) {
+        Some(last) => match side {
+            Side::Buy => price < last.price,
+            Side::Sell => price > last.price,
+        },
+        None => false,
+    }
+}
+
 /// Replays capture records through a [`FeedHandler`] as a pipeline source. Each poll takes one
 /// record (paced per [`Pace`]); after the last record the handler is finished (held packets
 /// delivered, open gaps declared lost) and the source reports done.
@@ -93,6 +159,8 @@ pub struct CaptureSource<I> {
     not_due: Option<(Timestamp, Timestamp, u16)>,
     /// The pending record's payload (preallocated for the largest UDP payload).
     held: Vec<u8>,
+    /// Per feed instrument: the visible levels last read from its book.
+    tops: Vec<TopCache>,
 }
 
 /// Bytes kept for a record that is not due yet (the largest UDP payload fits).
@@ -110,6 +178,7 @@ struct UpdateSink<'a, E> {
     pending: &'a mut Vec<Pending>,
     dirty: &'a mut Vec<InstrumentId>,
     merged: &'a mut u64,
+    tops: &'a mut Vec<TopCache>,
 }
 
 impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
@@ -124,15 +193,31 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         trade: TradePrint,
     ) {
         let booked = self.clock.now();
-        let mut top = BookTop::default();
-        books.fill_top(id, &mut top);
+        if self.tops.len() <= id.index() {
+            // A new instrument (learned mid-stream): off the steady-state path.
+            self.tops.resize(id.index() + 1, TopCache::default());
+        }
+        let cache = &mut self.tops[id.index()];
+        if cache.stale {
+            cache.top = BookTop::default();
+            books.fill_top(id, &mut cache.top);
+            cache.stale = false;
+        }
+        debug_assert!(
+            {
+                let mut fresh = BookTop::default();
+                books.fill_top(id, &mut fresh);
+                fresh == cache.top
+            },
+            "the cached top of {id:?} differs from its book"
+        );
         *self.seq += 1;
         self.out.emit(BookUpdate {
             instrument: id,
             seq: *self.seq,
             exch_ts,
             recv_ts,
-            top,
+            top: cache.top,
             trade,
             trading: books.status(id) == TradingStatus::Trading,
             stamps: Stamps {
@@ -176,6 +261,9 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
         if fe.event.instrument == MARKET_WIDE {
             self.market_wide(fe, books);
             return;
+        }
+        if let Some(cache) = self.tops.get_mut(fe.event.instrument.index()) {
+            cache.note(&fe.event.kind, &applied);
         }
         // Prints, breaks and status changes go out as they happen, never merged.
         let urgent = applied.trade.is_some()
@@ -256,6 +344,7 @@ where
     /// A source over `records` (e.g. `KcapReader::records()`), feeding `handler`, paced by
     /// `pace` on `clock`.
     pub fn new(handler: FeedHandler, records: I, pace: Pace, clock: TscClock) -> Self {
+        let instruments = handler.books().instruments();
         Self {
             handler,
             records,
@@ -271,6 +360,7 @@ where
             merged: 0,
             not_due: None,
             held: Vec::with_capacity(HELD_CAPACITY),
+            tops: vec![TopCache::default(); instruments],
         }
     }
 
@@ -356,6 +446,7 @@ where
                 pending: &mut self.pending,
                 dirty: &mut self.dirty,
                 merged: &mut self.merged,
+                tops: &mut self.tops,
             };
             self.handler
                 .on_channel_datagram(channel, recv_ts, &self.held, &mut sink);
@@ -386,6 +477,7 @@ where
                     pending: &mut self.pending,
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
+                    tops: &mut self.tops,
                 };
                 self.handler.on_channel_datagram(
                     record.channel,
@@ -415,6 +507,7 @@ where
                     pending: &mut self.pending,
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
+                    tops: &mut self.tops,
                 };
                 self.handler.finish(&mut sink);
                 if !sink.dirty.is_empty() {
@@ -424,5 +517,131 @@ where
             }
             None => SourceStatus::Done,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kestrel_core::{LevelView, OrderId, Qty, TradeKind};
+
+    /// A top whose bids are 100, 99, ... and asks 101, 102, ...: `levels` per side.
+    fn top(levels: u8) -> BookTop {
+        let mut t = BookTop::default();
+        for k in 0..usize::from(levels) {
+            let step = i64::try_from(k).unwrap_or(0);
+            t.bids[k] = LevelView {
+                price: Price::from_units(100 - step).unwrap_or_default(),
+                qty: Qty::ONE,
+            };
+            t.asks[k] = LevelView {
+                price: Price::from_units(101 + step).unwrap_or_default(),
+                qty: Qty::ONE,
+            };
+        }
+        t.bid_levels = levels;
+        t.ask_levels = levels;
+        t
+    }
+
+    fn applied(side: Side, units: i64) -> Applied {
+        Applied {
+            instrument: InstrumentId(0),
+            side: Some(side),
+            price: Price::from_units(units),
+            top_changed: false,
+            trade: None,
+            error: None,
+        }
+    }
+
+    fn fresh(levels: u8) -> TopCache {
+        TopCache {
+            top: top(levels),
+            stale: false,
+        }
+    }
+
+    fn add(side: Side, units: i64) -> BookEventKind {
+        BookEventKind::Add {
+            order_id: OrderId(1),
+            side,
+            price: Price::from_units(units).unwrap_or_default(),
+            qty: Qty::ONE,
+        }
+    }
+
+    #[test]
+    fn only_changes_behind_the_tenth_level_keep_the_cached_top() {
+        // Ten levels a side: bids 100..=91, asks 101..=110.
+        let behind = [(Side::Buy, 90), (Side::Sell, 111)];
+        for (side, units) in behind {
+            let mut c = fresh(10);
+            c.note(&add(side, units), &applied(side, units));
+            assert!(!c.stale, "{side:?} {units}");
+            let delete = BookEventKind::Delete {
+                order_id: OrderId(1),
+            };
+            c.note(&delete, &applied(side, units));
+            assert!(!c.stale);
+        }
+        // At the tenth level, inside, or on a side with fewer than ten levels: visible.
+        for (levels, side, units) in [
+            (10, Side::Buy, 91),
+            (10, Side::Sell, 110),
+            (10, Side::Buy, 100),
+            (9, Side::Buy, 50),
+            (9, Side::Sell, 150),
+        ] {
+            let mut c = fresh(levels);
+            c.note(&add(side, units), &applied(side, units));
+            assert!(c.stale, "{levels} {side:?} {units}");
+        }
+        // No side or price reported: visible.
+        let mut c = fresh(10);
+        let mut a = applied(Side::Buy, 50);
+        a.price = None;
+        c.note(&add(Side::Buy, 50), &a);
+        assert!(c.stale);
+    }
+
+    #[test]
+    fn events_that_leave_the_book_keep_the_cached_top_and_replaces_never_do() {
+        let print = BookEventKind::Trade {
+            side: None,
+            kind: TradeKind::NonDisplayed,
+            price: Price::from_units(100).unwrap_or_default(),
+            qty: Qty::ONE,
+            match_number: 7,
+        };
+        let kept = [
+            print,
+            BookEventKind::Break { match_number: 7 },
+            BookEventKind::Status(TradingStatus::Halted),
+            BookEventKind::OperationalHalt { halted: true },
+            BookEventKind::MarketWideHalt { level: 1 },
+        ];
+        for kind in kept {
+            let mut c = fresh(3);
+            c.note(&kind, &applied(Side::Buy, 100));
+            assert!(!c.stale, "{kind:?}");
+        }
+        // A replace reports only its new price: even one far behind marks the cache.
+        let replace = BookEventKind::Replace {
+            old_order_id: OrderId(1),
+            new_order_id: OrderId(2),
+            price: Price::from_units(50).unwrap_or_default(),
+            qty: Qty::ONE,
+        };
+        let mut c = fresh(10);
+        c.note(&replace, &applied(Side::Buy, 50));
+        assert!(c.stale);
+        // Once stale, it stays stale until the next publish reads the book.
+        c.note(
+            &BookEventKind::Break { match_number: 1 },
+            &applied(Side::Buy, 1),
+        );
+        assert!(c.stale);
+        assert!(TopCache::default().stale);
     }
 }

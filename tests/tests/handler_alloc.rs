@@ -1,10 +1,13 @@
 //! The feed handler allocates nothing per message: a whole capture replay (records, MoldUDP64,
 //! sequencer, ITCH decode, normaliser, L3 books, sink) with books sized at start and the
-//! capture's instruments preloaded.
+//! capture's instruments preloaded; with the packet-batched prefetch as configured by default
+//! (off below 16,384 live orders) and always on.
 
 use kestrel_core::Timestamp;
 use kestrel_core::book::{BookConfig, L3Books};
-use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, write_itch_capture};
+use kestrel_feeds::handler::{
+    BatchPrefetch, FeedEvent, FeedHandler, HandlerConfig, write_itch_capture,
+};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::lobster::verify_lobster;
 use kestrel_test_support::thread_allocations;
@@ -28,7 +31,7 @@ const ORDERBOOK: &str = concat!(
 );
 
 /// Replays `capture`, returning (events, allocations during the replay).
-fn measured_replay(capture: Vec<u8>) -> (u64, u64) {
+fn measured_replay(capture: Vec<u8>, prefetch: BatchPrefetch) -> (u64, u64) {
     let reader = KcapReader::from_vec(capture).expect("capture");
     let config = HandlerConfig {
         books: BookConfig {
@@ -38,7 +41,9 @@ fn measured_replay(capture: Vec<u8>) -> (u64, u64) {
         },
         ..HandlerConfig::default()
     };
-    let mut handler = FeedHandler::for_capture(config, reader.header()).expect("ITCH capture");
+    let mut handler = FeedHandler::for_capture(config, reader.header())
+        .expect("ITCH capture")
+        .with_batch_prefetch(prefetch);
     let mut events = 0u64;
     let mut sink = |_: &FeedEvent, _: &L3Books| events += 1;
     let before = thread_allocations();
@@ -52,14 +57,21 @@ fn measured_replay(capture: Vec<u8>) -> (u64, u64) {
 fn replay_allocates_nothing_per_message() {
     let raw = std::fs::read(ITCH_FILE).expect("bundled ITCH file");
     let (itch, _) = write_itch_capture(&raw, Timestamp(0), Vec::new()).expect("pack");
-    let (events, allocated) = measured_replay(itch);
-    assert!(events > 12_000);
-    assert_eq!(allocated, 0, "{allocated} allocations over {events} events");
-
     let messages = std::fs::read_to_string(MESSAGES).unwrap();
     let orderbook = std::fs::read_to_string(ORDERBOOK).unwrap();
     let (_, lobster, _) = verify_lobster(&messages, &orderbook, "AAPL").expect("import");
-    let (events, allocated) = measured_replay(lobster);
-    assert!(events > 1_000);
-    assert_eq!(allocated, 0, "{allocated} allocations over {events} events");
+    for prefetch in [BatchPrefetch::DEFAULT, BatchPrefetch::Always] {
+        let (events, allocated) = measured_replay(itch.clone(), prefetch);
+        assert!(events > 12_000);
+        assert_eq!(
+            allocated, 0,
+            "{prefetch:?}: {allocated} allocations over {events} events"
+        );
+        let (events, allocated) = measured_replay(lobster.clone(), prefetch);
+        assert!(events > 1_000);
+        assert_eq!(
+            allocated, 0,
+            "{prefetch:?}: {allocated} allocations over {events} events"
+        );
+    }
 }

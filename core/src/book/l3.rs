@@ -32,9 +32,9 @@ type SideTop = Option<(i64, Qty)>;
 
 /// One instrument's two sides and status.
 #[derive(Clone, Debug)]
-struct L3Book {
+pub(super) struct L3Book {
     /// `[bids, asks]`, each best-last, holding level-pool indices.
-    sides: [Ladder<LevelSlot>; 2],
+    pub(super) sides: [Ladder<LevelSlot>; 2],
     status: InstrumentStatus,
     crossed: bool,
 }
@@ -66,10 +66,10 @@ struct Found {
 /// store. See the [module docs](self) for the layout.
 #[derive(Clone, Debug)]
 pub struct L3Books {
-    books: Vec<L3Book>,
-    orders: OrderPool,
-    levels: LevelPool,
-    map: OrderMap,
+    pub(super) books: Vec<L3Book>,
+    pub(super) orders: OrderPool,
+    pub(super) levels: LevelPool,
+    pub(super) map: OrderMap,
     levels_per_side: usize,
     /// The last market-wide circuit breaker, for books created after it.
     market_halt: Option<u8>,
@@ -79,7 +79,7 @@ pub struct L3Books {
 impl L3Books {
     /// Books for `config.instruments` instruments with pools sized from `config`.
     pub fn new(config: BookConfig) -> Self {
-        Self {
+        let books = Self {
             books: (0..config.instruments)
                 .map(|_| L3Book::new(config.levels_per_side, InstrumentStatus::default()))
                 .collect(),
@@ -90,7 +90,9 @@ impl L3Books {
             levels_per_side: config.levels_per_side,
             market_halt: None,
             stats: BookStats::default(),
-        }
+        };
+        books.advise_huge_pages();
+        books
     }
 
     /// Makes sure `id` has a book, adding empty books up to it (allocates; counted in
@@ -259,6 +261,7 @@ impl L3Books {
         }
         if !self.map.has_room() {
             self.map.grow();
+            self.map.advise_huge();
             self.stats.order_map_growths += 1;
         }
         let pos = match self.map.probe(order_id.0, |s| self.orders.id_of(s)) {
@@ -529,6 +532,9 @@ impl L3Books {
                     return Err(self.capacity_exhausted(instrument));
                 };
                 self.stats.level_growths += u64::from(pool_grew);
+                if pool_grew {
+                    self.levels.advise_huge();
+                }
                 (level, index == len, Some(index))
             }
         };
@@ -540,6 +546,9 @@ impl L3Books {
             return Err(self.capacity_exhausted(instrument));
         };
         self.stats.order_pool_growths += u64::from(pool_grew);
+        if pool_grew {
+            self.orders.advise_huge();
+        }
         if let Some(index) = new_at {
             let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
             self.stats.level_growths += u64::from(ladder_grew);

@@ -170,6 +170,15 @@ impl<V: Copy> Ladder<V> {
     pub(crate) fn clear(&mut self) {
         self.rungs.clear();
     }
+
+    /// The address of the best rung (or of the buffer when empty), for a prefetch.
+    #[inline(always)]
+    pub(crate) fn best_addr(&self) -> *const u8 {
+        self.rungs
+            .as_ptr()
+            .wrapping_add(self.rungs.len().saturating_sub(1))
+            .cast()
+    }
 }
 
 #[cfg(test)]

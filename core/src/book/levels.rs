@@ -129,6 +129,12 @@ impl LevelPool {
         // SAFETY: as in `level`: a minted slot is below the length, which never shrinks.
         unsafe { self.levels.get_unchecked_mut(slot.index()) }
     }
+
+    /// Asks for the pool's buffer (its whole capacity) to be backed by huge pages (see
+    /// `huge`); the bytes advised.
+    pub(crate) fn advise_huge(&self) -> usize {
+        super::huge::advise_huge(self.levels.as_ptr(), self.levels.capacity())
+    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,15 @@
 //! excess quantities, crossed books) is counted in [`BookStats`] and never panics; the book stays
 //! usable. Order feeds can skip the event round trip: [`L3Books`]' direct entry points
 //! (`add_order`, `execute_order`, `cancel_order`, `delete_order`, `replace_order`, ...) apply
-//! a decoded message's fields and return a small [`Touched`] (see `direct`).
+//! a decoded message's fields and return a small [`Touched`] (see `direct`). A handler with a
+//! batch of order messages in hand can prefetch what they will read first
+//! ([`L3Books::prefetch_batch`], see `prefetch`); the big arrays ask for huge pages (`huge`).
 
 mod config;
 mod direct;
 mod error;
 mod hash;
+mod huge;
 mod l2;
 mod l3;
 mod ladder;
@@ -24,6 +27,7 @@ mod levels;
 mod order_map;
 mod orders;
 mod outcome;
+mod prefetch;
 pub mod reference;
 mod stats;
 mod status;
@@ -32,9 +36,11 @@ pub use config::BookConfig;
 pub use direct::{LateError, Touched};
 pub use error::{BookError, BookKind};
 pub use hash::StableHasher;
+pub use huge::disable_process_huge_pages;
 pub use l2::L2Books;
 pub use l3::{FifoIter, L3Books};
 pub use outcome::{Applied, OrderView};
+pub use prefetch::OrderLookup;
 pub use reference::ReferenceBook;
 pub use stats::BookStats;
 pub use status::InstrumentStatus;

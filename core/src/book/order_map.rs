@@ -201,7 +201,43 @@ impl OrderMap {
         self.set(hole, VACANT);
         self.len -= 1;
     }
+
+    /// Asks for the table to be backed by huge pages (see `huge`); the bytes advised.
+    pub(crate) fn advise_huge(&self) -> usize {
+        super::huge::advise_huge(self.entries.as_ptr(), self.entries.len())
+    }
+
+    /// The address of `id`'s home entry, for a prefetch (it is not read).
+    #[inline(always)]
+    pub(crate) fn home_addr(&self, id: u64) -> *const u8 {
+        // `home` is at most `mask`, inside the table.
+        self.entries
+            .as_ptr()
+            .wrapping_add(self.home(tag_of(id)))
+            .cast()
+    }
+
+    /// A guess at `id`'s slot for a prefetch: the slot of the first entry of its probe run
+    /// (at most [`HINT_PROBES`] entries) whose tag is `id`'s, not confirmed against the pool's
+    /// id. `None` when the run ends or is longer first.
+    #[inline(always)]
+    pub(crate) fn slot_hint(&self, id: u64) -> Option<OrderSlot> {
+        let tag = tag_of(id);
+        let mut pos = self.home(tag);
+        for _ in 0..HINT_PROBES {
+            let e = self.at(pos);
+            let slot = e.slot.get()?;
+            if e.tag == tag {
+                return Some(slot);
+            }
+            pos = (pos + 1) & self.mask;
+        }
+        None
+    }
 }
+
+/// Entries [`OrderMap::slot_hint`] looks at: at half load almost every run is shorter.
+const HINT_PROBES: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -167,6 +167,12 @@ impl OrderPool {
     pub(crate) fn id_of(&self, slot: OrderSlot) -> u64 {
         self.node(slot).id
     }
+
+    /// Asks for the pool's buffer (its whole capacity) to be backed by huge pages (see
+    /// `huge`); the bytes advised.
+    pub(crate) fn advise_huge(&self) -> usize {
+        super::huge::advise_huge(self.nodes.as_ptr(), self.nodes.capacity())
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! The feed handler: MoldUDP64 datagrams (or raw ITCH messages) in, book-applied market events
 //! out to a caller's sink. Every anomaly is counted in [`HandlerStats`]; nothing stops the
-//! stream, and nothing is allocated per message (only when a new instrument appears).
+//! stream, and nothing is allocated per message (only when a new instrument appears). Each
+//! datagram's order look-ups are prefetched before its messages are applied (`prefetch`).
 
 use kestrel_core::book::{BookConfig, L3Books, StableHasher};
 use kestrel_core::{InstrumentId, InstrumentTable, Timestamp};
 
+use super::prefetch::prefetch_datagram;
 use super::sink::{EventSink, FeedEvent};
 use super::stats::HandlerStats;
 use crate::itch::{DirectApply, ItchFramer, ItchNormalizer, decode};
@@ -79,6 +81,36 @@ pub struct FeedHandler {
     streams: MoldStreams,
     stages: Stages,
     last_recv: Timestamp,
+    /// When to prefetch a datagram's order look-ups before applying it (see `prefetch`).
+    batch_prefetch: BatchPrefetch,
+}
+
+/// When [`FeedHandler`] prefetches a datagram's order look-ups (all together) before it
+/// applies its messages. Prefetching changes no book, event or counter, only speed: it pays
+/// when the books are larger than the caches (most look-ups miss), and only adds instructions
+/// when they are small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchPrefetch {
+    /// Never.
+    Off,
+    /// For every datagram.
+    Always,
+    /// For datagrams that arrive while the books hold at least this many live orders.
+    FromLiveOrders(usize),
+}
+
+impl BatchPrefetch {
+    /// The default: from 16,384 live orders, about 1 MiB of order map, orders and levels
+    /// (about 60 bytes an order), twice a core's L2 cache on the benchmark machine; below that
+    /// the look-ups mostly hit and the prefetch passes cost more than they save (measured in
+    /// docs/BENCHMARKS.md, "The synthetic full-market day").
+    pub const DEFAULT: Self = Self::FromLiveOrders(16_384);
+}
+
+impl Default for BatchPrefetch {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 impl FeedHandler {
@@ -102,7 +134,17 @@ impl FeedHandler {
                 stats: HandlerStats::default(),
             },
             last_recv: Timestamp::ZERO,
+            batch_prefetch: BatchPrefetch::DEFAULT,
         }
+    }
+
+    /// When to prefetch each datagram's order look-ups ([`BatchPrefetch::DEFAULT`] unless
+    /// set). Every setting gives the same books, events and counters; `Off` pays each
+    /// message's cache misses one after another (for comparison: `market_day feed --prefetch
+    /// off`).
+    pub fn with_batch_prefetch(mut self, when: BatchPrefetch) -> Self {
+        self.batch_prefetch = when;
+        self
     }
 
     /// One MoldUDP64 datagram of channel 0 received at `recv_ts`: see
@@ -129,6 +171,14 @@ impl FeedHandler {
     ) {
         self.stages.stats.records += 1;
         self.last_recv = recv_ts;
+        let prefetch = match self.batch_prefetch {
+            BatchPrefetch::Off => false,
+            BatchPrefetch::Always => true,
+            BatchPrefetch::FromLiveOrders(n) => self.stages.books.live_orders() >= n,
+        };
+        if prefetch {
+            prefetch_datagram(datagram, &self.stages.normalizer, &self.stages.books);
+        }
         let stages = &mut self.stages;
         // A malformed datagram is counted in the sequencer's stats; nothing else to do.
         let _ = self

@@ -10,12 +10,13 @@
 mod capture;
 mod feed;
 mod itch_file;
+mod prefetch;
 mod sink;
 mod source;
 mod stats;
 
 pub use capture::{ReplayError, header_instruments};
-pub use feed::{FeedHandler, HandlerConfig, combined_book_hash, itch_timestamp};
+pub use feed::{BatchPrefetch, FeedHandler, HandlerConfig, combined_book_hash, itch_timestamp};
 pub use itch_file::{ITCH_FILE_SESSION, ItchPackError, ItchPackReport, write_itch_capture};
 pub use sink::{EventSink, FeedEvent};
 pub use source::{CaptureFile, CaptureOpenError};

@@ -193,7 +193,25 @@ impl KyleLambda {
         let evicted = self.points.push(Point { x, y, match_number });
         // In place: on overflow the sums are thrown away whole, so a partial update is harmless.
         let s = &mut self.sums;
-        let ok = evicted.is_none_or(|p| s.remove_in_place(p.x, p.y)) && s.add_in_place(x, y);
+        let ok = match evicted {
+            // The common case, an update without a print replacing another: only `sy` moves
+            // (`n`, `sx`, `sxx` and `sxy` would take away and add back zeros). Same checked
+            // steps on `sy` as the general path, so the same sums and the same overflows.
+            Some(p) if x == 0 && p.x == 0 => {
+                match s
+                    .sy
+                    .checked_sub(i128::from(p.y))
+                    .and_then(|v| v.checked_add(i128::from(y)))
+                {
+                    Some(sy) => {
+                        s.sy = sy;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => evicted.is_none_or(|p| s.remove_in_place(p.x, p.y)) && s.add_in_place(x, y),
+        };
         if !ok {
             self.restart();
         }
@@ -298,6 +316,35 @@ mod tests {
             kind,
         };
         u
+    }
+
+    proptest::proptest! {
+        /// The running sums (with the shortcut for updates without a print) equal the sums
+        /// computed directly over the window's points after every update, through evictions,
+        /// breaks and restarts.
+        #[test]
+        fn running_sums_equal_the_window_recomputed(
+            window in 1usize..12,
+            steps in proptest::collection::vec((-3i64..=3, 0i64..4, -1i8..=1, 0u8..8), 1..150),
+        ) {
+            let mut k = KyleLambda::new(window);
+            let mut mid = 100i64;
+            for (m, (dmid, qty, aggressor, what)) in steps.into_iter().enumerate() {
+                mid += dmid;
+                // Mostly updates without a print (x = 0), some prints, a few breaks.
+                let (qty, kind) = match what {
+                    0 | 1 => (qty, TradeKind::Execution),
+                    2 => (0, TradeKind::Break),
+                    _ => (0, TradeKind::None),
+                };
+                let matched = if kind == TradeKind::Break { (m as u64).saturating_sub(3) } else { m as u64 };
+                k.update(&update(mid, mid + 1, qty, aggressor, kind, matched));
+                proptest::prop_assert_eq!(
+                    Some(k.sums()),
+                    RegressionSums::direct(k.points().collect::<Vec<_>>().into_iter())
+                );
+            }
+        }
     }
 
     #[test]
