@@ -12,11 +12,9 @@ pub(crate) struct SideScan {
     pub vwap_pq: f64,
     /// `sum qty_i` over the first `vwap_levels` levels, raw units (weighted mid).
     pub vwap_q: f64,
-    /// Quantity of the levels up to the first one outside the band, raw units (liquidity);
-    /// meaningless when `band_overflow`.
-    pub band_qty: i64,
-    /// Whether `band_qty` overflowed `i64` (the caller then sums again in `i128`).
-    pub band_overflow: bool,
+    /// Quantity of the levels up to the first one outside the band, raw units (liquidity),
+    /// exact (at most ten `i64` quantities never overflow `i128`).
+    pub band_qty: i128,
 }
 
 /// Scans `levels` once. A level is inside the band while `inside(price_raw)` holds, up to the
@@ -30,15 +28,6 @@ pub(crate) fn scan_side(
     inside: impl Fn(i64) -> bool,
 ) -> SideScan {
     let mut s = SideScan::default();
-    let mut in_band = true;
-    let mut band = |s: &mut SideScan, price_raw: i64, qty_raw: i64| {
-        in_band = in_band && inside(price_raw);
-        if in_band {
-            let (sum, o) = s.band_qty.overflowing_add(qty_raw);
-            s.band_qty = sum;
-            s.band_overflow |= o;
-        }
-    };
     // The weighted mid's levels first, then the rest: no per-level test of the level index.
     let (head, tail) = levels.split_at(vwap_levels.min(levels.len()));
     let (w_head, w_tail) = weights.split_at(head.len().min(TOP_LEVELS));
@@ -48,12 +37,18 @@ pub(crate) fn scan_side(
         s.weighted_qty += w * qty;
         s.vwap_pq += lvl.price.raw() as f64 * qty;
         s.vwap_q += qty;
-        band(&mut s, lvl.price.raw(), qty_raw);
     }
     for (w, lvl) in w_tail.iter().zip(tail) {
         let qty_raw = lvl.qty.raw();
         s.weighted_qty += w * qty_raw as f64;
-        band(&mut s, lvl.price.raw(), qty_raw);
+    }
+    // The band: the levels before the first one outside it (best first), usually a few, so
+    // a short loop of its own instead of a test and an overflow flag on every level.
+    for lvl in levels {
+        if !inside(lvl.price.raw()) {
+            break;
+        }
+        s.band_qty += i128::from(lvl.qty.raw());
     }
     s
 }
@@ -85,5 +80,48 @@ impl Reciprocals {
     #[inline]
     pub fn spread_bps(&self, q: &super::quote::Quote) -> f64 {
         2e4 * (q.ask.raw() as f64 - q.bid.raw() as f64) * self.inv_mid2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kestrel_core::{Price, Qty};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The band quantity is the exact sum over the levels before the first one outside
+        /// the band (the reference: `take_while` summed in `i128`), quantities up to `i64::MAX`
+        /// included; the other sums are those of a plain pass over the levels.
+        #[test]
+        fn one_pass_sums_equal_plain_passes(
+            levels in prop::collection::vec((1i64..1_000, prop_oneof![0i64..1_000, Just(i64::MAX)]), 0..=TOP_LEVELS),
+            vwap_levels in 0usize..12,
+            limit in 0i64..1_000,
+        ) {
+            let levels: Vec<LevelView> = levels
+                .into_iter()
+                .map(|(p, q)| LevelView { price: Price::from_raw(p), qty: Qty::from_raw(q) })
+                .collect();
+            let weights: [f64; TOP_LEVELS] = core::array::from_fn(|i| 1.0 / (i + 1) as f64);
+            let s = scan_side(&levels, &weights, vwap_levels, |p| p >= limit);
+            let band: i128 = levels
+                .iter()
+                .take_while(|l| l.price.raw() >= limit)
+                .map(|l| i128::from(l.qty.raw()))
+                .sum();
+            prop_assert_eq!(s.band_qty, band);
+            let mut w = 0.0;
+            let (mut pq, mut q) = (0.0, 0.0);
+            for (i, l) in levels.iter().enumerate() {
+                w += weights[i] * l.qty.raw() as f64;
+                if i < vwap_levels {
+                    pq += l.price.raw() as f64 * l.qty.raw() as f64;
+                    q += l.qty.raw() as f64;
+                }
+            }
+            prop_assert_eq!(s.weighted_qty.to_bits(), w.to_bits());
+            prop_assert_eq!((s.vwap_pq.to_bits(), s.vwap_q.to_bits()), (pq.to_bits(), q.to_bits()));
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::book_scan::{Reciprocals, scan_side};
 use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
 use super::imbalance::TopImbalance;
 use super::kyle::KyleLambda;
-use super::liquidity::{LiquidityScore, depth_in_band};
+use super::liquidity::LiquidityScore;
 use super::microprice::Microprice;
 use super::ofi::OrderFlowImbalance;
 use super::quote::{BookState, Quote};
@@ -376,12 +376,7 @@ impl InstrumentSignals {
             (bids.vwap_pq, bids.vwap_q),
             (asks.vwap_pq, asks.vwap_q),
         );
-        let (sum, overflow) = bids.band_qty.overflowing_add(asks.band_qty);
-        let depth_raw = if overflow || bids.band_overflow || asks.band_overflow {
-            depth_in_band(u, bid_min, ask_max)
-        } else {
-            i128::from(sum)
-        };
+        let depth_raw = bids.band_qty + asks.band_qty;
         self.liquidity.set_levels(u);
         self.liquidity.set_depth(depth_raw, spread_bps);
     }
