@@ -532,9 +532,6 @@ impl L3Books {
                     return Err(self.capacity_exhausted(instrument));
                 };
                 self.stats.level_growths += u64::from(pool_grew);
-                if pool_grew {
-                    self.levels.advise_huge();
-                }
                 (level, index == len, Some(index))
             }
         };
@@ -546,9 +543,6 @@ impl L3Books {
             return Err(self.capacity_exhausted(instrument));
         };
         self.stats.order_pool_growths += u64::from(pool_grew);
-        if pool_grew {
-            self.orders.advise_huge();
-        }
         if let Some(index) = new_at {
             let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
             self.stats.level_growths += u64::from(ladder_grew);

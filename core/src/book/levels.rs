@@ -101,6 +101,10 @@ impl LevelPool {
             .filter(|&i| i != NIL)?;
         let grew = self.levels.len() == self.levels.capacity();
         self.levels.push(level);
+        if grew {
+            // The slab moved to a larger buffer: ask for huge pages again (see `huge`).
+            self.advise_huge();
+        }
         Some((LevelSlot(raw), grew))
     }
 

@@ -132,6 +132,10 @@ impl OrderPool {
         let raw = u32::try_from(self.nodes.len()).ok().filter(|&s| s != NIL)?;
         let grew = self.nodes.len() == self.nodes.capacity();
         self.nodes.push(node);
+        if grew {
+            // The slab moved to a larger buffer: ask for huge pages again (see `huge`).
+            self.advise_huge();
+        }
         Some((OrderSlot(raw), grew))
     }
 
