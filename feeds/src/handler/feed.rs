@@ -43,35 +43,37 @@ impl Stages {
         sink: &mut S,
     ) {
         self.stats.itch_messages += 1;
-        let stats = &mut self.stats;
-        self.normalizer
-            .apply_direct_with(bytes, &mut self.books, |d, books| {
-                let (event, outcome) = match d {
-                    DirectApply::Order { event, result } => (
-                        event,
-                        result.map(|t| t.into_applied(event.instrument, &event.kind)),
-                    ),
-                    DirectApply::Event { event, outcome } => (event, outcome),
-                    DirectApply::Nothing => return,
-                    DirectApply::DecodeError(_) => {
-                        stats.decode_errors += 1;
-                        return;
-                    }
-                };
-                // Rejected whole, or applied with an error (the book changed, the update
-                // stands).
-                if outcome.as_ref().map_or(true, |a| a.error.is_some()) {
-                    stats.book_errors += 1;
-                }
-                stats.events += 1;
-                let event = FeedEvent {
-                    recv_ts,
-                    seq,
-                    event,
-                    outcome,
-                };
-                sink.on_event(&event, books);
-            });
+        // `apply_direct` (the outcome as a value) rather than `apply_direct_with`: the sink
+        // call inlined into every message type's arm made a closure the compiler kept out of
+        // line (callgrind, `market_day feed` on the single-symbol day: 1,908 M Ir this way,
+        // 2,097 M through a closure that called the sink, 2,583 M through one returning the
+        // `FeedEvent`).
+        let (event, outcome) = match self.normalizer.apply_direct(bytes, &mut self.books) {
+            DirectApply::Order { event, result } => (
+                event,
+                result.map(|t| t.into_applied(event.instrument, &event.kind)),
+            ),
+            DirectApply::Event { event, outcome } => (event, outcome),
+            DirectApply::Nothing => return,
+            DirectApply::DecodeError(_) => {
+                self.stats.decode_errors += 1;
+                return;
+            }
+        };
+        // Rejected whole, or applied with an error (the book changed, the update stands).
+        if outcome.as_ref().map_or(true, |a| a.error.is_some()) {
+            self.stats.book_errors += 1;
+        }
+        self.stats.events += 1;
+        sink.on_event(
+            &FeedEvent {
+                recv_ts,
+                seq,
+                event,
+                outcome,
+            },
+            &self.books,
+        );
     }
 }
 
