@@ -236,7 +236,7 @@ fn feed_strategy_and_gateway_threads_allocate_nothing_per_update_order_or_fill()
             short.counts
         );
     }
-    for t in [GATEWAY, FEED, CONSUMER, CALLER] {
+    for t in [GATEWAY, FEED, CONSUMER] {
         assert_eq!(
             long.counts.of(t),
             short.counts.of(t),
@@ -252,4 +252,19 @@ fn feed_strategy_and_gateway_threads_allocate_nothing_per_update_order_or_fill()
             short.counts
         );
     }
+    // The calling thread only spawns and joins the stages and waits for the gateway thread's
+    // input sender (`spawn_gateway_thread`'s `std::sync::mpsc` hand-over). std allocates the
+    // waiter context the first time a receive has to block, then caches it in a thread-local,
+    // so which run pays that one allocation depends on timing (38 against 39 seen in CI).
+    // Per-update or per-fill work there would add thousands over 60 rounds, not one.
+    let (long_caller, short_caller) = (long.counts.of(CALLER), short.counts.of(CALLER));
+    assert!(
+        long_caller <= short_caller + 2 && short_caller <= long_caller + 2,
+        "the calling thread: {long_caller} allocations over {} updates, {short_caller} over {}\n\
+         long: {:?}\nshort: {:?}",
+        long.updates,
+        short.updates,
+        long.counts,
+        short.counts
+    );
 }
