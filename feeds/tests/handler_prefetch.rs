@@ -8,23 +8,14 @@
 use kestrel_core::book::{Applied, BookConfig, BookError, L3Books};
 use kestrel_core::{MarketEvent, Timestamp};
 use kestrel_feeds::handler::{BatchPrefetch, FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
-use kestrel_feeds::itch::stock_field;
 use kestrel_feeds::moldudp64::{MoldPacketBuilder, MoldSession};
 use proptest::prelude::*;
 
-/// One generated message's ingredients.
-#[derive(Clone, Debug)]
-struct Op {
-    kind: u8,
-    locate: u16,
-    order_ref: u64,
-    new_ref: u64,
-    side: u8,
-    shares: u32,
-    price: u32,
-    /// 0: cut short by one byte; 1: two bytes appended; else as specified.
-    length: u8,
-}
+mod random_itch;
+use random_itch::{Op, encode};
+
+/// The instruments the generated locates name (`locate % 4`).
+const SYMBOLS: [&str; 4] = ["AAA", "BBB", "CCC", "DDD"];
 
 fn op() -> impl Strategy<Value = Op> {
     (
@@ -49,72 +40,12 @@ fn op() -> impl Strategy<Value = Op> {
                 side,
                 shares,
                 price,
+                // Executions carry the price as their match number; `C` is printable.
+                flag: b'Y',
+                match_number: u64::from(price),
                 length,
             },
         )
-}
-
-fn put(m: &mut [u8], at: usize, bytes: &[u8]) {
-    m[at..at + bytes.len()].copy_from_slice(bytes);
-}
-
-/// The message's bytes (ITCH 5.0 layouts), cut short or extended as `op.length` says.
-fn encode(op: &Op, ts: u64) -> Vec<u8> {
-    let len = match op.kind {
-        b'A' | b'C' => 36,
-        b'F' => 40,
-        b'E' => 31,
-        b'X' => 23,
-        b'D' => 19,
-        b'U' => 35,
-        b'P' => 44,
-        b'R' => 39,
-        _ => 12,
-    };
-    let mut m = vec![0u8; len];
-    m[0] = op.kind;
-    put(&mut m, 1, &op.locate.to_be_bytes());
-    put(&mut m, 5, &ts.to_be_bytes()[2..]);
-    let symbol = stock_field(["AAA", "BBB", "CCC", "DDD"][usize::from(op.locate) % 4]).unwrap();
-    match op.kind {
-        b'A' | b'F' | b'P' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            m[19] = op.side;
-            put(&mut m, 20, &op.shares.to_be_bytes());
-            put(&mut m, 24, &symbol);
-            put(&mut m, 32, &op.price.to_be_bytes());
-        }
-        b'E' | b'C' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            put(&mut m, 19, &op.shares.to_be_bytes());
-            put(&mut m, 23, &u64::from(op.price).to_be_bytes());
-            if op.kind == b'C' {
-                m[31] = b'Y';
-                put(&mut m, 32, &op.price.to_be_bytes());
-            }
-        }
-        b'X' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            put(&mut m, 19, &op.shares.to_be_bytes());
-        }
-        b'D' => put(&mut m, 11, &op.order_ref.to_be_bytes()),
-        b'U' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            put(&mut m, 19, &op.new_ref.to_be_bytes());
-            put(&mut m, 27, &op.shares.to_be_bytes());
-            put(&mut m, 31, &op.price.to_be_bytes());
-        }
-        b'R' => put(&mut m, 11, &symbol),
-        _ => m[11] = b'O',
-    }
-    match op.length {
-        0 => {
-            m.pop();
-        }
-        1 => m.extend_from_slice(&[0xAB, 0xCD]),
-        _ => {}
-    }
-    m
 }
 
 /// How a packet is delivered.
@@ -145,7 +76,7 @@ fn datagrams(ops: &[Op], packets: &[(usize, Delivery)]) -> Vec<Vec<u8>> {
     let msgs: Vec<Vec<u8>> = ops
         .iter()
         .enumerate()
-        .map(|(i, o)| encode(o, i as u64))
+        .map(|(i, o)| encode(o, i as u64, &SYMBOLS))
         .collect();
     let mut out = Vec::new();
     let mut late: Option<Vec<u8>> = None;

@@ -9,8 +9,11 @@
 use kestrel_core::book::{Applied, BookConfig, BookError, L3Books};
 use kestrel_core::{InstrumentId, MARKET_WIDE, MarketEvent, Timestamp};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, combined_book_hash};
-use kestrel_feeds::itch::{DirectApply, ItchNormalizer, decode, stock_field};
+use kestrel_feeds::itch::{DirectApply, ItchNormalizer, decode};
 use proptest::prelude::*;
+
+mod random_itch;
+use random_itch::{Op, encode};
 
 /// What one message did, as a comparable value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,22 +50,6 @@ fn direct_path(norm: &mut ItchNormalizer, books: &mut L3Books, bytes: &[u8]) -> 
             None => Step::Nothing,
         },
     }
-}
-
-/// One generated message's ingredients.
-#[derive(Clone, Debug)]
-struct Op {
-    kind: u8,
-    locate: u16,
-    order_ref: u64,
-    new_ref: u64,
-    side: u8,
-    shares: u32,
-    price: u32,
-    flag: u8,
-    match_number: u64,
-    /// 0: cut short by one byte; 1: two bytes appended; else as specified.
-    length: u8,
 }
 
 const SYMBOLS: [&str; 3] = ["AAA", "BBB", "CCC"];
@@ -113,96 +100,6 @@ fn op() -> impl Strategy<Value = Op> {
         )
 }
 
-fn put(m: &mut [u8], at: usize, bytes: &[u8]) {
-    m[at..at + bytes.len()].copy_from_slice(bytes);
-}
-
-/// The message's bytes (ITCH 5.0 layouts), cut short or extended as `op.length` says.
-fn encode(op: &Op, ts: u64) -> Vec<u8> {
-    let len = match op.kind {
-        b'A' => 36,
-        b'F' => 40,
-        b'E' => 31,
-        b'C' => 36,
-        b'X' => 23,
-        b'D' => 19,
-        b'U' => 35,
-        b'P' => 44,
-        b'Q' => 40,
-        b'B' => 19,
-        b'H' => 25,
-        b'h' => 21,
-        b'W' => 12,
-        b'R' => 39,
-        _ => 12,
-    };
-    let mut m = vec![0u8; len];
-    m[0] = op.kind;
-    put(&mut m, 1, &op.locate.to_be_bytes());
-    put(&mut m, 5, &ts.to_be_bytes()[2..]);
-    let symbol = stock_field(SYMBOLS[usize::from(op.locate) % SYMBOLS.len()]).unwrap();
-    match op.kind {
-        b'A' | b'F' | b'P' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            m[19] = op.side;
-            put(&mut m, 20, &op.shares.to_be_bytes());
-            put(&mut m, 24, &symbol);
-            put(&mut m, 32, &op.price.to_be_bytes());
-            if op.kind == b'P' {
-                put(&mut m, 36, &op.match_number.to_be_bytes());
-            }
-        }
-        b'E' | b'C' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            put(&mut m, 19, &op.shares.to_be_bytes());
-            put(&mut m, 23, &op.match_number.to_be_bytes());
-            if op.kind == b'C' {
-                m[31] = op.flag;
-                put(&mut m, 32, &op.price.to_be_bytes());
-            }
-        }
-        b'X' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            put(&mut m, 19, &op.shares.to_be_bytes());
-        }
-        b'D' => put(&mut m, 11, &op.order_ref.to_be_bytes()),
-        b'U' => {
-            put(&mut m, 11, &op.order_ref.to_be_bytes());
-            put(&mut m, 19, &op.new_ref.to_be_bytes());
-            put(&mut m, 27, &op.shares.to_be_bytes());
-            put(&mut m, 31, &op.price.to_be_bytes());
-        }
-        b'Q' => {
-            put(&mut m, 11, &u64::from(op.shares).to_be_bytes());
-            put(&mut m, 19, &symbol);
-            put(&mut m, 27, &op.price.to_be_bytes());
-            put(&mut m, 31, &op.match_number.to_be_bytes());
-            m[39] = b'O';
-        }
-        b'B' => put(&mut m, 11, &op.match_number.to_be_bytes()),
-        b'H' => {
-            put(&mut m, 11, &symbol);
-            m[19] = op.flag;
-        }
-        b'h' => {
-            put(&mut m, 11, &symbol);
-            m[19] = b'Q';
-            m[20] = op.flag;
-        }
-        b'W' => m[11] = op.flag,
-        b'R' => put(&mut m, 11, &symbol),
-        _ => m[11] = b'O',
-    }
-    match op.length {
-        0 => {
-            m.pop();
-        }
-        1 => m.extend_from_slice(&[0xAB, 0xCD]),
-        _ => {}
-    }
-    m
-}
-
 fn config() -> BookConfig {
     // Small pools, so that growth happens inside the stream.
     BookConfig {
@@ -224,7 +121,7 @@ fn check(ops: &[Op], filter: bool) -> Result<(), TestCaseError> {
     let msgs: Vec<Vec<u8>> = ops
         .iter()
         .enumerate()
-        .map(|(i, op)| encode(op, 1000 + i as u64))
+        .map(|(i, op)| encode(op, 1000 + i as u64, &SYMBOLS))
         .collect();
     let (mut norm_e, mut books_e) = (normalizer(filter), L3Books::new(config()));
     let (mut norm_d, mut books_d) = (normalizer(filter), L3Books::new(config()));
@@ -297,7 +194,7 @@ fn the_streams_exercise_errors_and_late_errors() {
             .current();
         let (mut norm, mut books) = (ItchNormalizer::new(), L3Books::new(config()));
         for (i, o) in ops.iter().enumerate() {
-            match direct_path(&mut norm, &mut books, &encode(o, i as u64)) {
+            match direct_path(&mut norm, &mut books, &encode(o, i as u64, &SYMBOLS)) {
                 Step::Applied(_, Ok(a)) => {
                     late += usize::from(a.error.is_some());
                     prints += usize::from(a.trade.is_some());
