@@ -261,7 +261,6 @@ impl L3Books {
         }
         if !self.map.has_room() {
             self.map.grow();
-            self.map.advise_huge();
             self.stats.order_map_growths += 1;
         }
         let pos = match self.map.probe(order_id.0, |s| self.orders.id_of(s)) {

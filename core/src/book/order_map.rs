@@ -146,7 +146,8 @@ impl OrderMap {
         self.len < self.max_len
     }
 
-    /// Doubles the table (allocates) and rehashes every entry from its tag.
+    /// Doubles the table (allocates, then advises huge pages) and rehashes every entry from its
+    /// tag.
     pub(crate) fn grow(&mut self) {
         let old = core::mem::replace(self, Self::with_table(self.entries.len() * 2));
         for e in old.entries.iter().filter(|e| !e.slot.is_none()) {
@@ -157,6 +158,8 @@ impl OrderMap {
             self.entries[pos] = *e;
             self.len += 1;
         }
+        // The new table asks for huge pages, as the pools do when their slabs move.
+        self.advise_huge();
     }
 
     /// Stores `id -> slot` at a position [`OrderMap::probe`] returned as vacant (with no
