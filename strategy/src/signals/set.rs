@@ -510,7 +510,8 @@ impl InstrumentSignals {
         let bid = weighted_qty(u.top.side(Side::Buy), weights);
         let ask = weighted_qty(u.top.side(Side::Sell), weights);
         self.depth_imbalance.set_sums(bid, ask);
-        self.top_imbalance.set_normal(q, &Reciprocals::of_top_qty(q));
+        self.top_imbalance
+            .set_normal(q, &Reciprocals::of_top_qty(q));
         q.mid()
     }
 
