@@ -13,8 +13,8 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, Price, Side, TOP_LEVELS,
-    Timestamp, TradePrint, TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, Price, Side,
+    TOP_LEVELS, Timestamp, TradePrint, TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
