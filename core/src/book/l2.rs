@@ -196,7 +196,7 @@ impl L2Books {
             let ladder = &mut b.sides[side.index()];
             let key = side_key(side, price);
             if qty.is_zero() {
-                if ladder.remove_key(key).is_none() {
+                if !ladder.remove(key) {
                     self.stats.absent_level_removals += 1;
                 }
             } else if !ladder.set(key, qty) && ladder.insert(key, qty) {

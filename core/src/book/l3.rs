@@ -597,9 +597,9 @@ impl L3Books {
             if let Some(book) = self.books.get_mut(instrument as usize) {
                 let ladder = &mut book.sides[side.index()];
                 if at_best {
-                    ladder.pop_best();
+                    ladder.drop_best();
                 } else {
-                    ladder.remove_key(side_key(side, price));
+                    ladder.remove(side_key(side, price));
                 }
             }
             self.levels.free(found.level);

@@ -274,7 +274,7 @@ impl<V: RungValue> Ladder<V> {
 
     /// Inserts a level at a `key` not yet present; returns whether memory had to grow (the
     /// window or the outliers).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, key: i64, val: V) -> bool {
         debug_assert!(self.get(key).is_none(), "key {key} already present");
         let grew = match self.slot_of(key) {
@@ -446,8 +446,20 @@ impl<V: RungValue> Ladder<V> {
     }
 
     /// Removes the level with `key`, if present.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn remove_key(&mut self, key: i64) -> Option<Rung<V>> {
+        self.take(key).map(|val| Rung { key, val })
+    }
+
+    /// Removes the level with `key`; returns whether it was there.
+    #[inline(always)]
+    pub(crate) fn remove(&mut self, key: i64) -> bool {
+        self.take(key).is_some()
+    }
+
+    /// Removes the level with `key` and returns its payload.
+    #[inline(always)]
+    fn take(&mut self, key: i64) -> Option<V> {
         let val = match self.slot_of(key) {
             Some((c, b)) => {
                 let chunk = &mut self.chunks[c];
@@ -466,7 +478,7 @@ impl<V: RungValue> Ladder<V> {
         if self.len != 0 && key == self.best.key {
             self.best = self.find_best();
         }
-        Some(Rung { key, val })
+        Some(val)
     }
 
     #[inline(never)]
@@ -476,12 +488,20 @@ impl<V: RungValue> Ladder<V> {
     }
 
     /// Removes the best level.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn pop_best(&mut self) -> Option<Rung<V>> {
         if self.len == 0 {
             return None;
         }
         self.remove_key(self.best.key)
+    }
+
+    /// Removes the best level, if any.
+    #[inline(always)]
+    pub(crate) fn drop_best(&mut self) {
+        if self.len != 0 {
+            self.take(self.best.key);
+        }
     }
 
     /// The best level, searched (the window's highest tick against the last outlier); `len > 0`.
