@@ -384,7 +384,12 @@ fn check_parquet_matches_csv(csv: &str, path: &std::path::Path) -> usize {
                 let name = names[c];
                 let any = col.as_any();
                 if let Some(a) = any.downcast_ref::<TimestampNanosecondArray>() {
-                    assert_eq!(a.value(r).to_string(), *field, "{name} row {rows}");
+                    if field.is_empty() {
+                        assert!(a.is_null(r), "{name} row {rows}: null expected");
+                    } else {
+                        assert!(a.is_valid(r), "{name} row {rows}: {field} expected");
+                        assert_eq!(a.value(r).to_string(), *field, "{name} row {rows}");
+                    }
                 } else if let Some(a) = any.downcast_ref::<StringArray>() {
                     assert_eq!(a.value(r), *field, "{name} row {rows}");
                 } else if let Some(a) = any.downcast_ref::<Int8Array>() {

@@ -1,12 +1,13 @@
 //! CSV tables: a header line, prices and quantities as decimal numbers (trailing zeros
-//! trimmed), an empty side as empty fields, timestamps as integer nanoseconds since the epoch.
+//! trimmed), an empty side as empty fields, timestamps as integer nanoseconds since the epoch
+//! (an empty field where the time is not known, see [`known_ns`]).
 
 use std::io::Write;
 
 use kestrel_core::{InstrumentTable, LevelView};
 
 use super::ExportError;
-use super::rows::{Row, RowWriter, TableKind};
+use super::rows::{Row, RowWriter, TableKind, known_ns};
 
 /// Writes one table as CSV.
 #[derive(Debug)]
@@ -57,6 +58,22 @@ fn level(out: &mut impl Write, l: Option<LevelView>) -> std::io::Result<()> {
     }
 }
 
+/// The two time fields, `ts_event,ts_recv` (empty where not known).
+fn times(
+    out: &mut impl Write,
+    event: kestrel_core::Timestamp,
+    recv: kestrel_core::Timestamp,
+) -> std::io::Result<()> {
+    match known_ns(event) {
+        Some(ns) => write!(out, "{ns},")?,
+        None => out.write_all(b",")?,
+    }
+    match known_ns(recv) {
+        Some(ns) => write!(out, "{ns}"),
+        None => Ok(()),
+    }
+}
+
 impl<W: Write> RowWriter for CsvTable<W> {
     fn write(&mut self, row: &Row<'_>) -> Result<(), ExportError> {
         self.rows += 1;
@@ -64,22 +81,16 @@ impl<W: Write> RowWriter for CsvTable<W> {
         let sym = |i: kestrel_core::InstrumentId| symbols.get(i.index()).map_or("", String::as_str);
         match row {
             Row::Bbo(r) => {
-                write!(
-                    out,
-                    "{},{},{}",
-                    r.ts_event.0,
-                    r.ts_recv.0,
-                    sym(r.instrument)
-                )?;
+                times(out, r.ts_event, r.ts_recv)?;
+                write!(out, ",{}", sym(r.instrument))?;
                 level(out, r.bid)?;
                 level(out, r.ask)?;
             }
             Row::Trade(r) => {
+                times(out, r.ts_event, r.ts_recv)?;
                 write!(
                     out,
-                    "{},{},{},{},{},{},{}",
-                    r.ts_event.0,
-                    r.ts_recv.0,
+                    ",{},{},{},{},{}",
                     sym(r.instrument),
                     r.print.price,
                     r.print.qty,
@@ -88,13 +99,8 @@ impl<W: Write> RowWriter for CsvTable<W> {
                 )?;
             }
             Row::Depth(r) => {
-                write!(
-                    out,
-                    "{},{},{}",
-                    r.ts_event.0,
-                    r.ts_recv.0,
-                    sym(r.instrument)
-                )?;
+                times(out, r.ts_event, r.ts_recv)?;
+                write!(out, ",{}", sym(r.instrument))?;
                 for l in r.bids.iter().chain(r.asks) {
                     level(out, *l)?;
                 }
@@ -107,5 +113,72 @@ impl<W: Write> RowWriter for CsvTable<W> {
     fn finish(mut self: Box<Self>) -> Result<u64, ExportError> {
         self.out.flush()?;
         Ok(self.rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kestrel_core::{InstrumentId, Price, Qty, Timestamp, TradeKind, TradePrint};
+
+    use super::*;
+    use crate::export::rows::{BboRow, TradeRow};
+
+    fn table() -> InstrumentTable {
+        let mut t = InstrumentTable::new();
+        t.add(
+            "ESZ4",
+            Price::from_raw(25_000_000),
+            Qty::from_raw(100_000_000),
+            2,
+        )
+        .unwrap();
+        t
+    }
+
+    /// DBN's undefined time (`u64::MAX`) and any time past what a signed nanosecond timestamp
+    /// holds are written as empty fields, not as a number no reader can turn into a date.
+    #[test]
+    fn unknown_times_are_empty_fields() {
+        let mut w = CsvTable::new(Vec::new(), TableKind::Trades, 0, &table()).unwrap();
+        let print = TradePrint {
+            price: Price::from_raw(600_025_000_000),
+            qty: Qty::from_raw(300_000_000),
+            match_number: 7,
+            aggressor: 1,
+            kind: TradeKind::Execution,
+        };
+        let row = |ts_event: u64, ts_recv: u64| {
+            Row::Trade(TradeRow {
+                ts_event: Timestamp(ts_event),
+                ts_recv: Timestamp(ts_recv),
+                instrument: InstrumentId(0),
+                print,
+                match_id: 7,
+            })
+        };
+        w.write(&row(1_700_000_000_000_000_001, u64::MAX)).unwrap();
+        w.write(&row(u64::MAX, 1_700_000_000_000_000_002)).unwrap();
+        w.write(&row(i64::MAX as u64 + 1, i64::MAX as u64)).unwrap();
+        let mut bbo = CsvTable::new(Vec::new(), TableKind::Bbo, 0, &table()).unwrap();
+        bbo.write(&Row::Bbo(BboRow {
+            ts_event: Timestamp(u64::MAX),
+            ts_recv: Timestamp(u64::MAX),
+            instrument: InstrumentId(0),
+            bid: None,
+            ask: None,
+        }))
+        .unwrap();
+        let text = String::from_utf8(w.out).unwrap();
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "1700000000000000001,,ESZ4,6000.25,3,1,7",
+                ",1700000000000000002,ESZ4,6000.25,3,1,7",
+                ",9223372036854775807,ESZ4,6000.25,3,1,7",
+            ]
+        );
+        let text = String::from_utf8(bbo.out).unwrap();
+        assert_eq!(text.lines().nth(1), Some(",,ESZ4,,,,"));
     }
 }

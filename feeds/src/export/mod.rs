@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use kestrel_core::InstrumentTable;
 
 pub use lobster::LobsterExport;
-pub use rows::{BboRow, DepthRow, Row, RowWriter, TableKind, TradeRow};
+pub use rows::{BboRow, DepthRow, Row, RowWriter, TableKind, TradeRow, known_ns};
 pub use tables::TableBuilder;
 
 use crate::binance::BinanceFeed;

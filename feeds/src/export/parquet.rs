@@ -1,5 +1,5 @@
 //! Parquet tables through the `arrow` / `parquet` crates: timestamps as
-//! `timestamp[ns, tz=UTC]`, prices and quantities as `int64` fixed point with their scale
+//! `timestamp[ns, tz=UTC]` (null where the time is not known, see [`known_ns`]), prices and quantities as `int64` fixed point with their scale
 //! (8 decimals) in the schema metadata (`kestrel.price_scale`, `kestrel.qty_scale`) and in each
 //! column's field metadata (`scale`), an empty side as nulls, symbols as strings. Rows are
 //! written in batches of [`BATCH_ROWS`].
@@ -19,7 +19,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::ExportError;
-use super::rows::{Row, RowWriter, TableKind};
+use super::rows::{Row, RowWriter, TableKind, known_ns};
 
 /// Rows per record batch.
 pub const BATCH_ROWS: usize = 65_536;
@@ -32,7 +32,7 @@ fn ts_field(name: &str) -> Field {
     Field::new(
         name,
         DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-        false,
+        true,
     )
 }
 
@@ -184,10 +184,6 @@ impl<W: Write + Send> ParquetTable<W> {
     }
 }
 
-fn ts(t: kestrel_core::Timestamp) -> i64 {
-    i64::try_from(t.0).unwrap_or(i64::MAX)
-}
-
 impl<W: Write + Send> RowWriter for ParquetTable<W> {
     fn write(&mut self, row: &Row<'_>) -> Result<(), ExportError> {
         let symbols = &self.symbols;
@@ -195,15 +191,15 @@ impl<W: Write + Send> RowWriter for ParquetTable<W> {
         let sym = |i: kestrel_core::InstrumentId| symbols.get(i.index()).map_or("", String::as_str);
         match row {
             Row::Bbo(r) => {
-                b.ts_event.append_value(ts(r.ts_event));
-                b.ts_recv.append_value(ts(r.ts_recv));
+                b.ts_event.append_option(known_ns(r.ts_event));
+                b.ts_recv.append_option(known_ns(r.ts_recv));
                 b.symbol.append_value(sym(r.instrument));
                 b.level(0, r.bid);
                 b.level(2, r.ask);
             }
             Row::Trade(r) => {
-                b.ts_event.append_value(ts(r.ts_event));
-                b.ts_recv.append_value(ts(r.ts_recv));
+                b.ts_event.append_option(known_ns(r.ts_event));
+                b.ts_recv.append_option(known_ns(r.ts_recv));
                 b.symbol.append_value(sym(r.instrument));
                 b.fixed[0].append_value(r.print.price.raw());
                 b.fixed[1].append_value(r.print.qty.raw());
@@ -211,8 +207,8 @@ impl<W: Write + Send> RowWriter for ParquetTable<W> {
                 b.match_id.append_value(r.match_id);
             }
             Row::Depth(r) => {
-                b.ts_event.append_value(ts(r.ts_event));
-                b.ts_recv.append_value(ts(r.ts_recv));
+                b.ts_event.append_option(known_ns(r.ts_event));
+                b.ts_recv.append_option(known_ns(r.ts_recv));
                 b.symbol.append_value(sym(r.instrument));
                 for (i, l) in r.bids.iter().chain(r.asks).enumerate() {
                     b.level(2 * i, *l);
@@ -233,5 +229,78 @@ impl<W: Write + Send> RowWriter for ParquetTable<W> {
         let mut out = self.writer.into_inner().map_err(pq)?;
         out.flush()?;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{Array, TimestampNanosecondArray};
+    use kestrel_core::{InstrumentId, Price, Qty, Timestamp};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+    use crate::export::rows::BboRow;
+
+    /// DBN's undefined time (`u64::MAX`) and a time past 2262 are nulls in the nullable
+    /// `timestamp[ns, UTC]` columns, not `i64::MAX` (which readers show as 2262-04-11).
+    #[test]
+    fn unknown_times_are_nulls() {
+        let mut t = InstrumentTable::new();
+        t.add(
+            "ESZ4",
+            Price::from_raw(25_000_000),
+            Qty::from_raw(100_000_000),
+            2,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bbo.parquet");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = Box::new(ParquetTable::new(file, TableKind::Bbo, 0, &t).unwrap());
+        let times = [
+            (1_700_000_000_000_000_001, u64::MAX),
+            (u64::MAX, 1_700_000_000_000_000_002),
+            (i64::MAX as u64 + 1, i64::MAX as u64),
+        ];
+        for (event, recv) in times {
+            w.write(&Row::Bbo(BboRow {
+                ts_event: Timestamp(event),
+                ts_recv: Timestamp(recv),
+                instrument: InstrumentId(0),
+                bid: None,
+                ask: None,
+            }))
+            .unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), 3);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut got = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let col = |i: usize| {
+                batch
+                    .column(i)
+                    .as_any()
+                    .downcast_ref::<TimestampNanosecondArray>()
+                    .unwrap()
+                    .clone()
+            };
+            let (event, recv) = (col(0), col(1));
+            for r in 0..batch.num_rows() {
+                let v = |a: &TimestampNanosecondArray| a.is_valid(r).then(|| a.value(r));
+                got.push((v(&event), v(&recv)));
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                (Some(1_700_000_000_000_000_001), None),
+                (None, Some(1_700_000_000_000_000_002)),
+                (None, Some(i64::MAX)),
+            ]
+        );
     }
 }

@@ -28,6 +28,14 @@ impl TableKind {
     }
 }
 
+/// A time as signed nanoseconds since the epoch, or `None` when it is not known: DBN writes
+/// `UNDEF_TIMESTAMP` (`u64::MAX`) for a time the venue did not give, and no time after
+/// 2262-04-11 fits a signed 64-bit nanosecond timestamp. Both formats write `None` the same
+/// way: an empty CSV field, a Parquet null.
+pub fn known_ns(t: Timestamp) -> Option<i64> {
+    i64::try_from(t.0).ok()
+}
+
 /// One BBO row (an empty side is `None`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BboRow {
