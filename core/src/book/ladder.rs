@@ -180,8 +180,9 @@ pub(crate) struct Ladder<V> {
 }
 
 impl<V: RungValue> Ladder<V> {
-    /// An empty side whose window holds `levels` ticks (64 to 256) and whose outliers hold a
-    /// quarter of that without growing; ticks follow the US equity rule.
+    /// An empty side whose window holds `levels` ticks (64 to 256) and whose outliers hold
+    /// `levels` levels without growing (a re-base passes every level through them); ticks
+    /// follow the US equity rule.
     pub(crate) fn new(side: Side, levels: usize) -> Self {
         let ticks = levels.clamp(MIN_TICKS, START_TICKS).next_power_of_two();
         Self {
@@ -193,7 +194,7 @@ impl<V: RungValue> Ladder<V> {
             grid: Grid::START,
             summary: 0,
             chunks: vec![Chunk::EMPTY; ticks / 64],
-            outliers: Vec::with_capacity((levels / 4).max(4)),
+            outliers: Vec::with_capacity(levels.max(4)),
             side,
             rule: TickRule::UsEquity,
         }
