@@ -10,10 +10,11 @@
 //! order, a sub-penny price) live in a small sorted vector of **outliers** (best last), so
 //! every key is correct wherever it lies.
 //!
-//! The window starts at the configured depth (64 to 256 ticks) and grows, by powers of two up
-//! to [`MAX_TICKS`], when the side's levels span more; it moves (a re-base) when a new best
-//! lies above it or when it holds no level. A re-base redistributes every level between the
-//! window and the outliers; it is rare (a touch that moved a quarter of the window) and costs
+//! The window starts at the configured depth (`levels_per_side` ticks, 64 to 4,096) and
+//! grows, by powers of two up to [`MAX_TICKS`], when the side's levels span more; it moves (a
+//! re-base) when a new best lies above it or when it holds no level. A re-base redistributes
+//! every level between the window and the outliers; it is rare (a touch that moved a quarter
+//! of the window) and costs
 //! O(levels).
 //!
 //! Invariant (what a look-up relies on): a key that is on the window's grid and inside it is
@@ -25,9 +26,6 @@ use crate::side::Side;
 
 /// The smallest window, in ticks (one chunk).
 const MIN_TICKS: usize = 64;
-/// The window a side starts with at most, in ticks (it grows past this when its levels span
-/// more).
-const START_TICKS: usize = 256;
 /// The largest window, in ticks: 64 chunks, one summary word.
 pub(crate) const MAX_TICKS: usize = 64 * 64;
 /// Keys beyond this magnitude never anchor a window, so that `key - base` computed modulo
@@ -180,11 +178,11 @@ pub(crate) struct Ladder<V> {
 }
 
 impl<V: RungValue> Ladder<V> {
-    /// An empty side whose window holds `levels` ticks (64 to 256) and whose outliers hold
+    /// An empty side whose window holds `levels` ticks (64 to 4,096) and whose outliers hold
     /// `levels` levels without growing (a re-base passes every level through them); ticks
     /// follow the US equity rule.
     pub(crate) fn new(side: Side, levels: usize) -> Self {
-        let ticks = levels.clamp(MIN_TICKS, START_TICKS).next_power_of_two();
+        let ticks = levels.clamp(MIN_TICKS, MAX_TICKS).next_power_of_two();
         Self {
             len: 0,
             best: Rung {
