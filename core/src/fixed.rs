@@ -84,27 +84,51 @@ pub fn parse_fixed(input: &[u8]) -> Result<i64, FixedError> {
 }
 
 /// Writes a raw fixed value as a decimal with trailing fractional zeros trimmed.
-fn format_fixed(raw: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let sign = if raw < 0 { "-" } else { "" };
+/// The longest decimal text of a fixed-point value: a sign, 11 integer digits (`i64::MIN` is
+/// -92,233,720,368.54775808), the point and 8 decimals.
+pub const FIXED_TEXT_MAX: usize = 21;
+
+/// Writes `raw` (at [`FIXED_DECIMALS`] implied decimals) as the shortest exact decimal into the
+/// end of `buf` and returns it: no trailing zeros after the point, no point for a whole number,
+/// `-` for a negative value. The one formatter behind `Display` and the CSV writers.
+fn fixed_ascii(raw: i64, buf: &mut [u8; FIXED_TEXT_MAX]) -> &[u8] {
     let abs = raw.unsigned_abs();
     let scale = FIXED_SCALE as u64;
-    let (int, frac) = (abs / scale, abs % scale);
-    if frac == 0 {
-        return write!(f, "{sign}{int}");
+    let (mut int, mut frac) = (abs / scale, abs % scale);
+    let mut pos = FIXED_TEXT_MAX;
+    if frac != 0 {
+        let mut digits = FIXED_DECIMALS;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        for _ in 0..digits {
+            pos -= 1;
+            buf[pos] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        pos -= 1;
+        buf[pos] = b'.';
     }
-    let mut frac_str = [b'0'; FIXED_DECIMALS as usize];
-    let mut rest = frac;
-    for slot in frac_str.iter_mut().rev() {
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
     }
-    let len = frac_str
-        .iter()
-        .rposition(|&b| b != b'0')
-        .map_or(0, |p| p + 1);
-    // The buffer holds ASCII digits only.
-    let frac_text = core::str::from_utf8(&frac_str[..len]).map_err(|_| fmt::Error)?;
-    write!(f, "{sign}{int}.{frac_text}")
+    if raw < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    &buf[pos..]
+}
+
+fn format_fixed(raw: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut buf = [0; FIXED_TEXT_MAX];
+    // The buffer holds ASCII digits, '.' and '-' only.
+    f.write_str(core::str::from_utf8(fixed_ascii(raw, &mut buf)).map_err(|_| fmt::Error)?)
 }
 
 macro_rules! fixed_point {
@@ -135,6 +159,13 @@ macro_rules! fixed_point {
             #[inline]
             pub const fn raw(self) -> i64 {
                 self.0
+            }
+
+            /// The value's decimal text (what `Display` writes), written into `buf` without
+            /// allocating or going through `fmt`: for writers of many values, such as CSV.
+            #[inline]
+            pub fn ascii(self, buf: &mut [u8; FIXED_TEXT_MAX]) -> &[u8] {
+                fixed_ascii(self.0, buf)
             }
 
             /// From a whole number of units; `None` on overflow.
@@ -315,6 +346,59 @@ mod tests {
         assert_eq!(Price::from_raw(12_345_000_000).to_string(), "123.45");
         assert_eq!(Price::from_raw(-1).to_string(), "-0.00000001");
         assert_eq!(Price::from_units(3).unwrap().to_string(), "3");
+    }
+
+    /// The plain reference: integer and eight-digit fraction, then trailing zeros and a bare
+    /// point trimmed.
+    fn reference_text(raw: i64) -> String {
+        let abs = raw.unsigned_abs();
+        let text = format!(
+            "{}.{:08}",
+            abs / FIXED_SCALE as u64,
+            abs % FIXED_SCALE as u64
+        );
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        if raw < 0 {
+            format!("-{text}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    #[test]
+    fn text_at_the_edges() {
+        for raw in [
+            0,
+            1,
+            -1,
+            10,
+            100_000_000,
+            -100_000_000,
+            i64::MAX,
+            i64::MIN,
+            1_234_500_000,
+        ] {
+            let mut buf = [0; FIXED_TEXT_MAX];
+            assert_eq!(
+                Price::from_raw(raw).ascii(&mut buf),
+                reference_text(raw).as_bytes()
+            );
+            assert_eq!(Qty::from_raw(raw).to_string(), reference_text(raw));
+        }
+        assert_eq!(Price::MIN.to_string(), "-92233720368.54775808");
+        assert_eq!(Price::MIN.to_string().len(), FIXED_TEXT_MAX);
+    }
+
+    proptest! {
+        #[test]
+        fn text_matches_the_reference(raw in any::<i64>(), small in -10_000_000_000i64..10_000_000_000) {
+            for r in [raw, small, small * 1_000_000] {
+                let mut buf = [0; FIXED_TEXT_MAX];
+                let want = reference_text(r);
+                prop_assert_eq!(Price::from_raw(r).ascii(&mut buf), want.as_bytes());
+                prop_assert_eq!(Price::from_raw(r).to_string(), want);
+            }
+        }
     }
 
     #[test]

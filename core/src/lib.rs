@@ -21,7 +21,7 @@ pub mod top;
 pub use book::{BookConfig, BookError, BookStats, L2Books, L3Books};
 pub use event::{BookEventKind, MARKET_WIDE, MarketEvent, TradingStatus};
 pub use exec::{ExecKind, ExecReport, GatewayInput, GatewayInputKind, MarketTop};
-pub use fixed::{FIXED_DECIMALS, FIXED_SCALE, FixedError, Price, Qty};
+pub use fixed::{FIXED_DECIMALS, FIXED_SCALE, FIXED_TEXT_MAX, FixedError, Price, Qty};
 pub use ids::{InstrumentId, OrderId};
 pub use instrument::{Instrument, InstrumentError, InstrumentTable, TickRule};
 pub use order::{IntentReason, OrderIntent, Urgency};

@@ -101,10 +101,16 @@ impl EdgeSource for SignalAlphaEdges {
     fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize {
         // One classification of the book for the signals and the models.
         let quote = Quote::of(&update.top);
-        let Some(values) = self.signals.update_quoted(update, &quote) else {
+        // The decision's values only; the sidecar, which publishes every feature, has the
+        // rest computed for the same update (bit for bit the full update's values).
+        let Some(mut values) = self.signals.update_decision_quoted(update, &quote) else {
             return NEUTRAL_REGIME;
         };
         if let Some(link) = &mut self.sidecar {
+            values = match self.signals.complete_features_quoted(update, &quote) {
+                Some(v) => v,
+                None => return NEUTRAL_REGIME,
+            };
             link.on_update(update, values, &mut self.alphas);
         }
         let out = self.alphas.evaluate_quoted(update, &quote, values);

@@ -194,3 +194,96 @@ fn spread_ticks_use_each_instruments_tick_size() {
     u.instrument = InstrumentId(1);
     assert_eq!(set.update(&u).map(|v| v.spread_ticks), Some(2.0));
 }
+
+/// Every field of `v` as bits (so `-0.0` and `0.0` differ), in a fixed order.
+fn bits(v: &kestrel_strategy::signals::SignalValues) -> Vec<u64> {
+    let mut out = vec![
+        u64::from(v.instrument.0),
+        v.seq,
+        v.exch_ts.nanos(),
+        v.book as u64,
+        u64::from(v.trading),
+        v.mid.to_bits(),
+        v.microprice.to_bits(),
+        v.weighted_mid.to_bits(),
+        u64::from(v.levels),
+        v.vol_regime as u64,
+        v.trend_regime as u64,
+    ];
+    out.extend(v.features().iter().map(|f| f.to_bits()));
+    out
+}
+
+/// The fields a decision update computes, as bits.
+fn decision_bits(v: &kestrel_strategy::signals::SignalValues) -> Vec<u64> {
+    vec![
+        v.book as u64,
+        u64::from(v.trading),
+        v.mid.to_bits(),
+        v.top_imbalance.to_bits(),
+        v.depth_imbalance.to_bits(),
+        v.ofi_events.to_bits(),
+        v.ofi_events_norm.to_bits(),
+        v.vol_event_bps.to_bits(),
+        v.trend_bps.to_bits(),
+        v.vol_regime as u64,
+        v.trend_regime as u64,
+    ]
+}
+
+proptest! {
+    /// The decision update computes the decision's fields bit for bit as the full update does,
+    /// whether or not the features were completed on earlier updates (the windows move either
+    /// way), and completing the features gives every field bit for bit, with the same counters,
+    /// over random books (normal, one-sided, empty, locked, crossed), prints with known and
+    /// unknown aggressors, halts and exchange time that sometimes runs backwards.
+    #[test]
+    fn decision_values_and_completed_features_equal_the_full_update(
+        steps in prop::collection::vec(
+            (arb_side(), arb_side(), any::<bool>(), 0i64..10_000, -1i8..=1, -3i64..20, any::<bool>()),
+            1..80,
+        )
+    ) {
+        let mut full = SignalSet::new(1, &SignalConfig::default());
+        let mut lazy = SignalSet::new(1, &SignalConfig::default());
+        let mut always = SignalSet::new(1, &SignalConfig::default());
+        let mut ts: i64 = 1_000_000_000;
+        for (seq, (bids, asks, trading, tq, ag, dt_ms, complete)) in steps.into_iter().enumerate() {
+            ts = (ts + dt_ms * 1_000_000).max(0);
+            let mut u = update(seq as u64 + 1, book(&bids, &asks), trading);
+            u.exch_ts = Timestamp(ts as u64);
+            u.recv_ts = u.exch_ts;
+            u.trade = TradePrint {
+                price: Price::from_units(100).unwrap_or_default(),
+                qty: Qty::from_units(tq).unwrap_or_default(),
+                match_number: seq as u64,
+                aggressor: ag,
+                kind: if ag == 0 { TradeKind::NonDisplayed } else { TradeKind::Execution },
+            };
+            let f = full.update(&u).expect("instrument");
+            let d = *lazy.update_decision(&u).expect("instrument");
+            prop_assert_eq!(decision_bits(&d), decision_bits(&f));
+            prop_assert!(lazy.instrument(InstrumentId(0)).expect("state").features_pending());
+            if complete {
+                let c = *lazy.complete_features(&u).expect("instrument");
+                prop_assert_eq!(bits(&c), bits(&f));
+            }
+            always.update_decision(&u).expect("instrument");
+            let c = *always.complete_features(&u).expect("instrument");
+            prop_assert_eq!(bits(&c), bits(&f));
+            // A second call computes (and counts) nothing more.
+            let again = *always.complete_features(&u).expect("instrument");
+            prop_assert_eq!(bits(&again), bits(&f));
+            prop_assert_eq!(always.stats(InstrumentId(0)), full.stats(InstrumentId(0)));
+        }
+        let (sf, sl) = (full.stats(InstrumentId(0)).unwrap(), lazy.stats(InstrumentId(0)).unwrap());
+        prop_assert_eq!(
+            (sf.updates, sf.empty_books, sf.one_sided_books, sf.locked_books, sf.crossed_books),
+            (sl.updates, sl.empty_books, sl.one_sided_books, sl.locked_books, sl.crossed_books)
+        );
+        prop_assert_eq!(
+            (sf.halted_updates, sf.unknown_aggressor_trades, sf.time_window_overflows, sf.time_regressions),
+            (sl.halted_updates, sl.unknown_aggressor_trades, sl.time_window_overflows, sl.time_regressions)
+        );
+    }
+}

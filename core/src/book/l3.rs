@@ -376,8 +376,13 @@ impl L3Books {
         let at_best = self.is_best(book, side, found.level);
         // The venue says the old order is gone whatever happens to the new one.
         self.remove_order(found, at_best);
-        // One order left the map, so the new one fits without growing; probe after the removal
-        // because backward-shift deletion moves entries.
+        // Probe after the removal, because backward-shift deletion moves entries. The old order
+        // may have left the window while the new one moves an older order into the table, so
+        // the table may need room even though the map holds one order fewer.
+        if !self.map.has_room() {
+            self.map.grow();
+            self.stats.order_map_growths += 1;
+        }
         let late = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
@@ -764,6 +769,14 @@ impl L3Books {
     /// Live orders across all instruments.
     pub fn live_orders(&self) -> usize {
         self.map.len()
+    }
+
+    /// Where the live orders' references are held: `(window, table)`, the order map's
+    /// direct-indexed window of recent references and its hash table (see
+    /// `core/src/book/order_map.rs`); the two add up to [`L3Books::live_orders`].
+    pub fn order_map_split(&self) -> (usize, usize) {
+        let table = self.map.table_len();
+        (self.map.len() - table, table)
     }
 
     /// Counters.
@@ -1363,8 +1376,10 @@ mod tests {
             order_capacity: 2,
             levels_per_side: 1,
         });
+        // References too large for the order map's window, so that its table fills and grows.
+        let big = |id: u64| u64::MAX - id;
         for id in 0..100u64 {
-            b.apply(&ev(I0, add(id + 1, Side::Buy, id as i64 + 1, 1)))
+            b.apply(&ev(I0, add(big(id), Side::Buy, id as i64 + 1, 1)))
                 .unwrap();
         }
         assert_eq!(b.live_orders(), 100);
@@ -1373,7 +1388,7 @@ mod tests {
         assert!(s.order_pool_growths > 0 && s.order_map_growths > 0 && s.level_growths > 0);
         for id in 0..100u64 {
             assert_eq!(
-                b.order(OrderId(id + 1)).map(|o| o.price),
+                b.order(OrderId(big(id))).map(|o| o.price),
                 Some(px(id as i64 + 1))
             );
         }

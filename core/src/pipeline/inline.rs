@@ -16,12 +16,15 @@ use crate::latency::{LatencyRecorder, LatencyTag, TagSet};
 /// Polls between interval checks and counter updates (keeps clock reads off the per-event path).
 const CHECK_EVERY: u32 = 256;
 
-/// The tags the inline thread records itself (the stages add theirs).
-pub const INLINE_TAGS: TagSet =
-    TagSet::of(&[LatencyTag::Feed, LatencyTag::Consumer, LatencyTag::EndToEnd]);
+/// The tags the inline thread records itself (the stages add theirs): `feed` (receive to
+/// published) and `e2e` (receive to the consumer stage done). No `consumer` tag: inline, it
+/// would be published to done, the consumer stage's own time, which the stage records under its
+/// own tag (the strategy's `strategy`), so a third record per update would repeat it. No `hop`:
+/// there is no ring.
+pub const INLINE_TAGS: TagSet = TagSet::of(&[LatencyTag::Feed, LatencyTag::EndToEnd]);
 
-/// The source's output handed straight to the consumer stage, with the same stamps and latency
-/// records a ring hop would make.
+/// The source's output handed straight to the consumer stage, with the same stamps a ring hop
+/// would make and two latency records (`feed`, `e2e`; see [`INLINE_TAGS`]).
 struct InlineHop<'a, C, K> {
     stage: &'a mut C,
     sink: &'a mut K,
@@ -52,8 +55,6 @@ where
             },
         );
         let done = self.clock.now();
-        self.recorder
-            .record(LatencyTag::Consumer, done.saturating_since(published));
         self.recorder
             .record(LatencyTag::EndToEnd, done.saturating_since(recv));
         self.events += 1;

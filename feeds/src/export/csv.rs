@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use kestrel_core::{InstrumentTable, LevelView};
+use kestrel_core::{FIXED_TEXT_MAX, InstrumentTable, LevelView};
 
 use super::ExportError;
 use super::rows::{Row, RowWriter, TableKind, known_ns};
@@ -15,6 +15,8 @@ pub struct CsvTable<W: Write> {
     out: W,
     symbols: Vec<String>,
     rows: u64,
+    /// The row being formatted, written to `out` whole.
+    line: Vec<u8>,
 }
 
 /// The header line of a table (`levels` is the depth table's level count).
@@ -47,14 +49,23 @@ impl<W: Write> CsvTable<W> {
             out,
             symbols: instruments.iter().map(|i| i.symbol.clone()).collect(),
             rows: 0,
+            line: Vec::with_capacity(256),
         })
     }
 }
 
-fn level(out: &mut impl Write, l: Option<LevelView>) -> std::io::Result<()> {
+/// `,price,qty` of a level, or `,,` for none: the values' text straight into the line, as
+/// `Display` writes it, without going through `fmt` (a 10-level depth row has 40 of them).
+fn level(line: &mut Vec<u8>, l: Option<LevelView>) {
+    let mut buf = [0; FIXED_TEXT_MAX];
     match l {
-        Some(l) => write!(out, ",{},{}", l.price, l.qty),
-        None => out.write_all(b",,"),
+        Some(l) => {
+            line.push(b',');
+            line.extend_from_slice(l.price.ascii(&mut buf));
+            line.push(b',');
+            line.extend_from_slice(l.qty.ascii(&mut buf));
+        }
+        None => line.extend_from_slice(b",,"),
     }
 }
 
@@ -77,19 +88,23 @@ fn times(
 impl<W: Write> RowWriter for CsvTable<W> {
     fn write(&mut self, row: &Row<'_>) -> Result<(), ExportError> {
         self.rows += 1;
-        let Self { out, symbols, .. } = self;
+        let Self {
+            out, symbols, line, ..
+        } = self;
+        line.clear();
         let sym = |i: kestrel_core::InstrumentId| symbols.get(i.index()).map_or("", String::as_str);
         match row {
             Row::Bbo(r) => {
-                times(out, r.ts_event, r.ts_recv)?;
-                write!(out, ",{}", sym(r.instrument))?;
-                level(out, r.bid)?;
-                level(out, r.ask)?;
+                times(line, r.ts_event, r.ts_recv)?;
+                line.push(b',');
+                line.extend_from_slice(sym(r.instrument).as_bytes());
+                level(line, r.bid);
+                level(line, r.ask);
             }
             Row::Trade(r) => {
-                times(out, r.ts_event, r.ts_recv)?;
+                times(line, r.ts_event, r.ts_recv)?;
                 write!(
-                    out,
+                    line,
                     ",{},{},{},{},{}",
                     sym(r.instrument),
                     r.print.price,
@@ -99,14 +114,16 @@ impl<W: Write> RowWriter for CsvTable<W> {
                 )?;
             }
             Row::Depth(r) => {
-                times(out, r.ts_event, r.ts_recv)?;
-                write!(out, ",{}", sym(r.instrument))?;
+                times(line, r.ts_event, r.ts_recv)?;
+                line.push(b',');
+                line.extend_from_slice(sym(r.instrument).as_bytes());
                 for l in r.bids.iter().chain(r.asks) {
-                    level(out, *l)?;
+                    level(line, *l);
                 }
             }
         }
-        out.write_all(b"\n")?;
+        line.push(b'\n');
+        out.write_all(line)?;
         Ok(())
     }
 

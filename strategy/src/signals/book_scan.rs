@@ -53,6 +53,17 @@ pub(crate) fn scan_side(
     s
 }
 
+/// `sum_i w_i * qty_i` over `levels` in raw quantity units, best first: the depth imbalance's
+/// sum alone, accumulated in the same order as [`scan_side`]'s `weighted_qty` (same value).
+#[inline(always)]
+pub(crate) fn weighted_qty(levels: &[LevelView], weights: &[f64; TOP_LEVELS]) -> f64 {
+    let mut sum = 0.0;
+    for (w, lvl) in weights.iter().zip(levels) {
+        sum += w * lvl.qty.raw() as f64;
+    }
+    sum
+}
+
 /// The two denominators several signals of a normal book share, inverted once: the mid
 /// (spread in bps, liquidity spread term, microprice offset) and the quantity at the top
 /// (top imbalance, microprice).
@@ -72,6 +83,17 @@ impl Reciprocals {
         let total = q.bid_qty.raw() as f64 + q.ask_qty.raw() as f64;
         Self {
             inv_mid2: 1.0 / super::i128_to_f64(q.mid_raw2()),
+            inv_top_qty: if total > 0.0 { 1.0 / total } else { 0.0 },
+        }
+    }
+
+    /// Only the top quantity's reciprocal (one division), what the top imbalance needs;
+    /// `inv_mid2` is NaN (not to be read).
+    #[inline]
+    pub fn of_top_qty(q: &super::quote::Quote) -> Self {
+        let total = q.bid_qty.raw() as f64 + q.ask_qty.raw() as f64;
+        Self {
+            inv_mid2: f64::NAN,
             inv_top_qty: if total > 0.0 { 1.0 / total } else { 0.0 },
         }
     }

@@ -4,7 +4,7 @@ use kestrel_core::{
     BookUpdate, InstrumentId, InstrumentTable, Price, Side, TOP_LEVELS, TickRule, Timestamp,
 };
 
-use super::book_scan::{Reciprocals, scan_side};
+use super::book_scan::{Reciprocals, scan_side, weighted_qty};
 use super::depth::{DEFAULT_DEPTH_WEIGHTS, DepthImbalance};
 use super::imbalance::TopImbalance;
 use super::kyle::KyleLambda;
@@ -147,6 +147,21 @@ pub struct SignalValues {
 }
 
 impl SignalValues {
+    /// The fields a decision update ([`SignalSet::update_decision`]) computes (besides `instrument`,
+    /// `seq`, `exch_ts`): what the alpha models, the regime code and the harmonizer read.
+    pub const DECISION_FIELDS: [&'static str; 10] = [
+        "book",
+        "trading",
+        "mid",
+        "top_imbalance",
+        "depth_imbalance",
+        "ofi_events",
+        "ofi_events_norm",
+        "vol_event_bps",
+        "trend_bps",
+        "vol_regime/trend_regime",
+    ];
+
     /// Names of [`SignalValues::features`], in order.
     pub const FEATURE_NAMES: [&'static str; 19] = [
         "micro_offset_bps",
@@ -236,6 +251,9 @@ pub struct InstrumentSignals {
     pub stats: SignalStats,
     /// The latest values.
     pub values: SignalValues,
+    /// Whether [`Self::values`]'s feature fields are still to be computed for the latest
+    /// update (after a decision update).
+    features_pending: bool,
 }
 
 impl InstrumentSignals {
@@ -262,6 +280,7 @@ impl InstrumentSignals {
                 instrument,
                 ..SignalValues::default()
             },
+            features_pending: false,
         }
     }
 
@@ -276,35 +295,16 @@ impl InstrumentSignals {
     #[inline]
     pub(crate) fn update_quoted(&mut self, u: &BookUpdate, q: &Quote) {
         let book = q.state;
-        let st = &mut self.stats;
-        st.updates += 1;
-        match book {
-            BookState::Normal => {}
-            BookState::Empty => st.empty_books += 1,
-            BookState::OneSided => st.one_sided_books += 1,
-            BookState::Locked => st.locked_books += 1,
-            BookState::Crossed => st.crossed_books += 1,
-        }
-        if !u.trading {
-            st.halted_updates += 1;
-        }
-        if u.trade.is_print() && u.trade.aggressor == 0 {
-            st.unknown_aggressor_trades += 1;
-        }
+        self.features_pending = false;
+        self.count_update(u, book);
         let overflows_before = self.ofi.time_overflows();
         let regressions_before = self.ofi.time_regressions();
 
         self.update_book(u, q);
-        self.ofi.update_with(u, q);
-        self.trade_flow.update(u);
-        self.vpin.update(u);
-        self.volatility.update_with(u, q);
-        self.kyle.update_with(u, q);
-        self.regime.update_with(q, self.volatility.per_event_bps());
+        self.update_windows(u, q);
+        self.count_time_window(overflows_before, regressions_before);
 
         let st = &mut self.stats;
-        st.time_window_overflows += self.ofi.time_overflows() - overflows_before;
-        st.time_regressions += self.ofi.time_regressions() - regressions_before;
         let ev = self.ofi.event_window();
         let tw = self.ofi.time_window();
         self.values = SignalValues {
@@ -338,6 +338,120 @@ impl InstrumentSignals {
             trend_regime: self.regime.trend_regime(),
         };
     }
+
+    /// The decision update: every window moves as in [`Self::update_quoted`],
+    /// but only the decision's values are computed ([`SignalValues::DECISION_FIELDS`]); the
+    /// others are zero until [`Self::complete_features_quoted`] (with the same update).
+    #[inline]
+    pub(crate) fn update_decision_quoted(&mut self, u: &BookUpdate, q: &Quote) {
+        let book = q.state;
+        self.count_update(u, book);
+        let overflows_before = self.ofi.time_overflows();
+        let regressions_before = self.ofi.time_regressions();
+
+        let mid = self.update_book_decision(u, q);
+        self.update_windows(u, q);
+        self.count_time_window(overflows_before, regressions_before);
+
+        let st = &mut self.stats;
+        let ev = self.ofi.event_window();
+        self.values = SignalValues {
+            instrument: u.instrument,
+            seq: u.seq,
+            exch_ts: u.exch_ts,
+            book,
+            trading: u.trading,
+            mid: st.finite(mid),
+            top_imbalance: st.finite(self.top_imbalance.value().unwrap_or(0.0)),
+            depth_imbalance: st.finite(self.depth_imbalance.value().unwrap_or(0.0)),
+            ofi_events: st.finite(ev.ofi()),
+            ofi_events_norm: st.finite(ev.normalized()),
+            vol_event_bps: st.finite(self.volatility.per_event_bps()),
+            trend_bps: st.finite(self.regime.trend_bps()),
+            vol_regime: self.regime.vol_regime(),
+            trend_regime: self.regime.trend_regime(),
+            ..SignalValues::default()
+        };
+        self.features_pending = true;
+    }
+
+    /// Computes the feature fields a decision update left out, for that same
+    /// update `u` (the book-shape features read its levels; the windows' values their state,
+    /// which has not moved since): afterwards [`Self::values`] is bit for bit what
+    /// [`Self::update_quoted`] gives, and the clamped non-finite values are counted as it
+    /// counts them. Nothing to do after a full update or a second call.
+    pub(crate) fn complete_features_quoted(&mut self, u: &BookUpdate, q: &Quote) {
+        if !self.features_pending {
+            return;
+        }
+        self.features_pending = false;
+        debug_assert!(
+            u.seq == self.values.seq && u.instrument == self.values.instrument,
+            "features completed with another update than the last one"
+        );
+        self.update_book_features(u, q);
+        let st = &mut self.stats;
+        let tw = self.ofi.time_window();
+        let v = &mut self.values;
+        v.microprice = st.finite(self.microprice.microprice().unwrap_or(0.0));
+        v.micro_offset_bps = st.finite(self.microprice.micro_offset_bps().unwrap_or(0.0));
+        v.weighted_mid = st.finite(self.microprice.weighted_mid().unwrap_or(0.0));
+        v.spread_ticks = st.finite(self.spread.ticks().unwrap_or(0.0));
+        v.spread_bps = st.finite(self.spread.bps().unwrap_or(0.0));
+        v.ofi_time = st.finite(tw.ofi());
+        v.ofi_time_norm = st.finite(tw.normalized());
+        v.trade_imbalance = st.finite(self.trade_flow.value().unwrap_or(0.0));
+        v.vpin = st.finite(self.vpin.value().unwrap_or(0.0));
+        v.vol_time_bps = st.finite(self.volatility.per_sqrt_second_bps());
+        v.kyle_lambda = st.finite(self.kyle.value().unwrap_or(0.0));
+        v.liquidity = st.finite(self.liquidity.value().unwrap_or(0.0));
+        v.depth_in_band = st.finite(self.liquidity.depth_within_band());
+        v.levels = self.liquidity.level_count();
+    }
+
+    /// Whether the latest update's feature values are still to be computed.
+    #[inline]
+    pub fn features_pending(&self) -> bool {
+        self.features_pending
+    }
+
+    /// The per-update counters of the book's state, the trading flag and unknown aggressors.
+    #[inline]
+    fn count_update(&mut self, u: &BookUpdate, book: BookState) {
+        let st = &mut self.stats;
+        st.updates += 1;
+        match book {
+            BookState::Normal => {}
+            BookState::Empty => st.empty_books += 1,
+            BookState::OneSided => st.one_sided_books += 1,
+            BookState::Locked => st.locked_books += 1,
+            BookState::Crossed => st.crossed_books += 1,
+        }
+        if !u.trading {
+            st.halted_updates += 1;
+        }
+        if u.trade.is_print() && u.trade.aggressor == 0 {
+            st.unknown_aggressor_trades += 1;
+        }
+    }
+
+    /// Moves every windowed signal (both modes).
+    #[inline]
+    fn update_windows(&mut self, u: &BookUpdate, q: &Quote) {
+        self.ofi.update_with(u, q);
+        self.trade_flow.update(u);
+        self.vpin.update(u);
+        self.volatility.update_with(u, q);
+        self.kyle.update_with(u, q);
+        self.regime.update_with(q, self.volatility.per_event_bps());
+    }
+
+    #[inline]
+    fn count_time_window(&mut self, overflows_before: u64, regressions_before: u64) {
+        let st = &mut self.stats;
+        st.time_window_overflows += self.ofi.time_overflows() - overflows_before;
+        st.time_regressions += self.ofi.time_regressions() - regressions_before;
+    }
 }
 
 impl InstrumentSignals {
@@ -369,6 +483,59 @@ impl InstrumentSignals {
         let r = Reciprocals::of(q);
         let spread_bps = r.spread_bps(q);
         self.top_imbalance.set_normal(q, &r);
+        self.spread.set_normal(q, spread_bps);
+        self.microprice.set_scanned(
+            q,
+            &r,
+            (bids.vwap_pq, bids.vwap_q),
+            (asks.vwap_pq, asks.vwap_q),
+        );
+        let depth_raw = bids.band_qty + asks.band_qty;
+        self.liquidity.set_levels(u);
+        self.liquidity.set_depth(depth_raw, spread_bps);
+    }
+
+    /// The book-shape signals the decision reads: top and depth imbalance (the weighted sums
+    /// in the same order as [`scan_side`], so the same values). Returns the mid (zero unless
+    /// the book is normal, as [`Microprice::mid`] gives it). The rest of the book's shape
+    /// (microprice, weighted mid, spread, liquidity) waits for [`Self::update_book_features`].
+    #[inline]
+    fn update_book_decision(&mut self, u: &BookUpdate, q: &Quote) -> f64 {
+        if !q.state.is_normal() {
+            self.top_imbalance.update_with(u, q);
+            self.depth_imbalance.update_with(u, q);
+            return 0.0;
+        }
+        let weights = self.depth_imbalance.weights();
+        let bid = weighted_qty(u.top.side(Side::Buy), weights);
+        let ask = weighted_qty(u.top.side(Side::Sell), weights);
+        self.depth_imbalance.set_sums(bid, ask);
+        self.top_imbalance
+            .set_normal(q, &Reciprocals::of_top_qty(q));
+        q.mid()
+    }
+
+    /// The book-shape signals [`Self::update_book_decision`] left out, from the same update:
+    /// the same scan, reciprocals and setters as [`Self::update_book`] (so the same values);
+    /// the top and depth imbalance it recomputes are equal to the decision's.
+    fn update_book_features(&mut self, u: &BookUpdate, q: &Quote) {
+        if !q.state.is_normal() {
+            self.spread.update_with(u, q);
+            self.microprice.update_with(u, q);
+            self.liquidity.update_with(u, q);
+            return;
+        }
+        let (bid_min, ask_max) = self.liquidity.band_limits(q);
+        let weights = self.depth_imbalance.weights();
+        let vwap_levels = self.microprice.levels();
+        let bids = scan_side(u.top.side(Side::Buy), weights, vwap_levels, |p| {
+            p >= bid_min
+        });
+        let asks = scan_side(u.top.side(Side::Sell), weights, vwap_levels, |p| {
+            p <= ask_max
+        });
+        let r = Reciprocals::of(q);
+        let spread_bps = r.spread_bps(q);
         self.spread.set_normal(q, spread_bps);
         self.microprice.set_scanned(
             q,
@@ -437,13 +604,27 @@ impl SignalSet {
         }
     }
 
-    /// [`Self::update`] with the book's [`Quote`] already classified by the caller, returning
-    /// the values by reference (no copy of them).
+    /// Updates the signals of `u.instrument` computing only the values the strategy's
+    /// decision reads ([`SignalValues::DECISION_FIELDS`]); every window still moves, so the
+    /// state is the same as after [`Self::update`]. The other fields are zero until
+    /// [`Self::complete_features`] is called with the same update. `None` (counted) when the
+    /// id is out of range. This is the strategy engine's path; research and the sidecar's
+    /// features use [`Self::update`] or complete the features.
     #[inline]
-    pub(crate) fn update_quoted(&mut self, u: &BookUpdate, q: &Quote) -> Option<&SignalValues> {
+    pub fn update_decision(&mut self, u: &BookUpdate) -> Option<&SignalValues> {
+        self.update_decision_quoted(u, &Quote::of(&u.top))
+    }
+
+    /// [`Self::update_decision`] with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub(crate) fn update_decision_quoted(
+        &mut self,
+        u: &BookUpdate,
+        q: &Quote,
+    ) -> Option<&SignalValues> {
         match self.instruments.get_mut(u.instrument.index()) {
             Some(s) => {
-                s.update_quoted(u, q);
+                s.update_decision_quoted(u, q);
                 Some(&s.values)
             }
             None => {
@@ -453,7 +634,29 @@ impl SignalSet {
         }
     }
 
-    /// The latest values of an instrument.
+    /// Computes the feature values [`Self::update_decision`] left out for `u` (which must be
+    /// the instrument's latest update): the values are then bit for bit those
+    /// [`Self::update`] gives, and so are the edge-case counters. `None` when the id is out
+    /// of range (not counted again).
+    #[inline]
+    pub fn complete_features(&mut self, u: &BookUpdate) -> Option<&SignalValues> {
+        self.complete_features_quoted(u, &Quote::of(&u.top))
+    }
+
+    /// [`Self::complete_features`] with the book's [`Quote`] already classified.
+    #[inline]
+    pub(crate) fn complete_features_quoted(
+        &mut self,
+        u: &BookUpdate,
+        q: &Quote,
+    ) -> Option<&SignalValues> {
+        let s = self.instruments.get_mut(u.instrument.index())?;
+        s.complete_features_quoted(u, q);
+        Some(&s.values)
+    }
+
+    /// The latest values of an instrument (after [`Self::update_decision`], the feature
+    /// fields are zero until [`Self::complete_features`]).
     #[inline]
     pub fn values(&self, instrument: InstrumentId) -> Option<&SignalValues> {
         self.instruments.get(instrument.index()).map(|s| &s.values)

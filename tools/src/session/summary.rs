@@ -44,7 +44,10 @@ pub struct Summary {
     pub backpressure_ns: u64,
     /// Per-stage latency, nanoseconds.
     pub stages: Vec<StageSummary>,
-    /// Output hash of the consumer stage (hex).
+    /// Hash of every book update the consumer stage saw, in order (hex; `OutputHash` in
+    /// `kestrel_core::pipeline`: a folded-multiply chain over each update's instrument,
+    /// sequence, times, visible levels, trade and trading flag; since 2026-11-29 evening, so
+    /// older summaries of the same capture show another value).
     pub output_hash: String,
     /// Final hash of every book (hex).
     pub book_hash: String,
@@ -95,7 +98,8 @@ pub struct StrategySummary {
     pub merged_updates: u64,
     /// Book updates the strategy decided on.
     pub updates: u64,
-    /// FNV-1a hash of every book update the stage saw (hex; equals `output_hash`).
+    /// Hash of every book update the stage saw (hex; the same `OutputHash` as `output_hash`,
+    /// which it equals).
     pub update_hash: String,
     /// Order intents emitted.
     pub intents: u64,
