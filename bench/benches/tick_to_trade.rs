@@ -19,12 +19,12 @@
 use std::time::Duration;
 
 use kestrel_bench::order_venue::{Answer, BenchVenue};
+use kestrel_core::Timestamp;
 use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::latency::{Histogram, new_histogram};
 use kestrel_core::pipeline::{
     Ops, PipelineConfig, StageCores, WaitStrategy, run_inline, run_threaded,
 };
-use kestrel_core::{Price, Timestamp};
 use kestrel_feeds::feed_stage::CaptureSource;
 use kestrel_feeds::handler::{FeedHandler, HandlerConfig, header_instruments};
 use kestrel_feeds::kcap::KcapReader;
@@ -120,17 +120,7 @@ fn gateway(
                 .collect(),
             ..OmsConfig::default()
         },
-        limits: RiskLimits {
-            max_order_shares: 1_000_000,
-            max_order_notional: Price::from_units(1_000_000_000).unwrap_or(Price::MAX),
-            max_position: 1_000_000_000,
-            price_band_bps: 10_000,
-            max_open_orders: 4_000,
-            max_open_per_side: 1_000,
-            orders_per_second: 1_000_000,
-            burst: 100_000,
-            self_trade_prevention: true,
-        },
+        limits: RiskLimits::wide(),
         ..GatewayConfig::default()
     };
     let (tx, handle) = journal::spawn(&JournalConfig::new(

@@ -180,7 +180,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         msgs / cpu / 1e6
     );
     println!(
-        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} growths={} anomalies={} anon_huge_mib={:.1} book_hash={:016x}",
+        "peak_rss_mib={:.1} rss_at_start_mib={:.1} rss_end_mib={:.1} rss_anon_mib={:.1} rss_file_mib={:.1} released_mib={:.1} live_orders={} in_window={} in_table={} growths={} anomalies={} anon_huge_mib={:.1} book_hash={:016x}",
         after[0] as f64 / 1024.0,
         before[1] as f64 / 1024.0,
         after[1] as f64 / 1024.0,
@@ -188,6 +188,8 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         after[3] as f64 / 1024.0,
         records.stats().released_bytes as f64 / (1 << 20) as f64,
         handler.books().live_orders(),
+        handler.books().order_map_split().0,
+        handler.books().order_map_split().1,
         s.book.order_pool_growths + s.book.order_map_growths + s.book.level_growths,
         s.anomalies(),
         anon_huge_kib() as f64 / 1024.0,

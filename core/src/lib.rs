@@ -17,6 +17,7 @@ pub mod shm;
 pub mod side;
 pub mod time;
 pub mod top;
+pub mod wire;
 
 pub use book::{BookConfig, BookError, BookStats, L2Books, L3Books};
 pub use event::{BookEventKind, MARKET_WIDE, MarketEvent, TradingStatus};

@@ -1,37 +1,13 @@
-//! Fixed-offset big-endian field access and the ASCII field rules shared by SoupBinTCP and OUCH.
-//!
-//! A message is a `[u8; N]`; every field sits at a constant offset. Offsets and widths are const
-//! generics checked at compile time (`OFF + W <= N`), so each access is a load and a byte swap:
-//! no bounds check, no panic path, no `unsafe`.
+//! The ASCII field rules shared by SoupBinTCP and OUCH, beside the fixed-offset field access
+//! every binary protocol shares ([`kestrel_core::wire`]: offsets and widths checked at compile
+//! time, no bounds check, no `unsafe`).
 //!
 //! ASCII rules (NASDAQ's "Alpha" and SoupBinTCP's "Numeric" types):
 //! - alpha fields are left-justified and padded on the right with spaces ([`put_alpha_left`]);
 //! - SoupBinTCP's session and sequence-number fields are right-justified, padded on the left
 //!   with spaces ([`put_alpha_right`], [`put_numeric`]).
 
-/// The `W` bytes at `OFF` of a fixed-size message.
-#[inline(always)]
-pub(crate) fn get<const OFF: usize, const W: usize, const N: usize>(msg: &[u8; N]) -> [u8; W] {
-    const { assert!(OFF + W <= N, "field outside the message") };
-    let mut out = [0u8; W];
-    // Always `Some`: the const assertion above proves the range, and the optimiser folds this.
-    if let Some(src) = msg.get(OFF..OFF + W) {
-        out.copy_from_slice(src);
-    }
-    out
-}
-
-/// Writes `W` bytes at `OFF` of a fixed-size message buffer.
-#[inline(always)]
-pub(crate) fn put<const OFF: usize, const W: usize, const N: usize>(
-    msg: &mut [u8; N],
-    value: [u8; W],
-) {
-    const { assert!(OFF + W <= N, "field outside the message") };
-    if let Some(dst) = msg.get_mut(OFF..OFF + W) {
-        dst.copy_from_slice(&value);
-    }
-}
+pub(crate) use kestrel_core::wire::{get, put};
 
 /// `text` left-justified in `W` bytes, padded on the right with spaces. `None` if it is longer
 /// than `W` or holds a byte outside printable ASCII (0x20..=0x7E).
@@ -116,14 +92,6 @@ pub fn get_numeric(field: &[u8]) -> Result<u64, NumericError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed_offsets_round_trip() {
-        let mut m = [0u8; 12];
-        put::<4, 4, 12>(&mut m, 0xDEAD_BEEF_u32.to_be_bytes());
-        assert_eq!(m[4..8], [0xDE, 0xAD, 0xBE, 0xEF]);
-        assert_eq!(u32::from_be_bytes(get::<4, 4, 12>(&m)), 0xDEAD_BEEF);
-    }
 
     #[test]
     fn alpha_padding_follows_the_spec() {

@@ -18,7 +18,7 @@ use kestrel_core::latency::{HlogWriter, LatencyTag};
 use kestrel_core::pipeline::{
     CONSUMER, FEED, HlogStream, Ops, PipelineConfig, StageCores, WaitStrategy, run_threaded,
 };
-use kestrel_core::{InstrumentTable, Price, Timestamp};
+use kestrel_core::{InstrumentTable, Timestamp};
 use kestrel_feeds::handler::header_instruments;
 use kestrel_gateway::engine::{GatewayConfig, OrderGateway};
 use kestrel_gateway::journal::NullJournal;
@@ -130,17 +130,7 @@ fn counted_run(table: &InstrumentTable, ups: &[kestrel_core::BookUpdate], rounds
             ..OmsConfig::default()
         },
         // Wide limits: the point is the gateway's work per order, not its refusals.
-        limits: RiskLimits {
-            max_order_shares: 1_000_000,
-            max_order_notional: Price::from_units(1_000_000_000).unwrap_or(Price::MAX),
-            max_position: 1_000_000_000,
-            price_band_bps: 10_000,
-            max_open_orders: 4_000,
-            max_open_per_side: 1_000,
-            orders_per_second: 1_000_000,
-            burst: 100_000,
-            self_trade_prevention: true,
-        },
+        limits: RiskLimits::wide(),
         ..GatewayConfig::default()
     };
     let (report_tx, report_rx) = exec_ring(1 << 14).unwrap();

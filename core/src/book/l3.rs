@@ -43,8 +43,8 @@ impl L3Book {
     fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
-                Ladder::with_capacity(levels_per_side),
-                Ladder::with_capacity(levels_per_side),
+                Ladder::new(Side::Buy, levels_per_side),
+                Ladder::new(Side::Sell, levels_per_side),
             ],
             status,
             crossed: false,
@@ -376,8 +376,13 @@ impl L3Books {
         let at_best = self.is_best(book, side, found.level);
         // The venue says the old order is gone whatever happens to the new one.
         self.remove_order(found, at_best);
-        // One order left the map, so the new one fits without growing; probe after the removal
-        // because backward-shift deletion moves entries.
+        // Probe after the removal, because backward-shift deletion moves entries. The old order
+        // may have left the window while the new one moves an older order into the table, so
+        // the table may need room even though the map holds one order fewer.
+        if !self.map.has_room() {
+            self.map.grow();
+            self.stats.order_map_growths += 1;
+        }
         let late = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
@@ -517,33 +522,31 @@ impl L3Books {
     ) -> Result<bool, BookError> {
         let book = instrument.index();
         let key = side_key(side, price);
-        let ladder = &self.books[book].sides[side.index()];
-        let len = ladder.len();
-        let (level, at_best, new_at) = match ladder.locate_val(key) {
-            Ok((index, level)) => {
+        let (level, at_best, new) = match self.books[book].sides[side.index()].find(key) {
+            Ok((level, at_best)) => {
                 if self.levels.level(level).qty.checked_add(qty).is_none() {
                     return Err(self.qty_overflow(instrument));
                 }
-                (level, index + 1 == len, None)
+                (level, at_best, false)
             }
-            Err(index) => {
+            Err(at_best) => {
                 let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
                     return Err(self.capacity_exhausted(instrument));
                 };
                 self.stats.level_growths += u64::from(pool_grew);
-                (level, index == len, Some(index))
+                (level, at_best, true)
             }
         };
         let tail = self.levels.level(level).tail;
         let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, tail, level) else {
-            if new_at.is_some() {
+            if new {
                 self.levels.free(level);
             }
             return Err(self.capacity_exhausted(instrument));
         };
         self.stats.order_pool_growths += u64::from(pool_grew);
-        if let Some(index) = new_at {
-            let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
+        if new {
+            let ladder_grew = self.books[book].sides[side.index()].insert(key, level);
             self.stats.level_growths += u64::from(ladder_grew);
         }
         let lvl = self.levels.level_mut(level);
@@ -599,9 +602,9 @@ impl L3Books {
             if let Some(book) = self.books.get_mut(instrument as usize) {
                 let ladder = &mut book.sides[side.index()];
                 if at_best {
-                    ladder.pop_best();
+                    ladder.drop_best();
                 } else {
-                    ladder.remove_key(side_key(side, price));
+                    ladder.remove(side_key(side, price));
                 }
             }
             self.levels.free(found.level);
@@ -766,6 +769,14 @@ impl L3Books {
     /// Live orders across all instruments.
     pub fn live_orders(&self) -> usize {
         self.map.len()
+    }
+
+    /// Where the live orders' references are held: `(window, table)`, the order map's
+    /// direct-indexed window of recent references and its hash table (see
+    /// `core/src/book/order_map.rs`); the two add up to [`L3Books::live_orders`].
+    pub fn order_map_split(&self) -> (usize, usize) {
+        let table = self.map.table_len();
+        (self.map.len() - table, table)
     }
 
     /// Counters.
@@ -1365,8 +1376,10 @@ mod tests {
             order_capacity: 2,
             levels_per_side: 1,
         });
+        // References too large for the order map's window, so that its table fills and grows.
+        let big = |id: u64| u64::MAX - id;
         for id in 0..100u64 {
-            b.apply(&ev(I0, add(id + 1, Side::Buy, id as i64 + 1, 1)))
+            b.apply(&ev(I0, add(big(id), Side::Buy, id as i64 + 1, 1)))
                 .unwrap();
         }
         assert_eq!(b.live_orders(), 100);
@@ -1375,7 +1388,7 @@ mod tests {
         assert!(s.order_pool_growths > 0 && s.order_map_growths > 0 && s.level_growths > 0);
         for id in 0..100u64 {
             assert_eq!(
-                b.order(OrderId(id + 1)).map(|o| o.price),
+                b.order(OrderId(big(id))).map(|o| o.price),
                 Some(px(id as i64 + 1))
             );
         }

@@ -1,18 +1,36 @@
-//! Open-addressing map from venue order id to order-pool slot.
+//! Map from venue order id to order-pool slot: a direct-indexed window for recent ids in front
+//! of an open-addressing hash table for the rest.
 //!
-//! Linear probing over a power-of-two table of 8-byte `{tag, slot}` entries, a Fibonacci
-//! (multiplicative) hash that spreads both dense (1, 2, 3, ...) and sparse (offset by 10^8) ids,
-//! and backward-shift deletion (no tombstones, so probe lengths stay short under churn). The
-//! tag is the top 32 bits of the hash: its top bits are the entry's home position (so moving
-//! and rehashing need no id), and an entry whose tag matches is confirmed against the id stored
-//! in the order pool (the caller passes `id_of`), so the table holds no ids and stays half the
-//! size of an `{id, slot}` table (a million live orders: 32 MiB instead of 64). Sized at start
-//! for half load at the configured order capacity; it doubles only when it would pass 7/8
-//! load, and the caller counts that.
+//! **The window.** Dense ITCH references are handed out in time order, so the live orders of a
+//! feed cluster just below the highest reference seen. The window is a power-of-two array of
+//! `W` 8-byte `{hi, slot}` entries indexed by `id & (W - 1)` (`hi` = `id >> log2(W)`): a live id
+//! found there costs one load on a line its neighbours in time share, with no hash multiply
+//! and no look-up in the order pool to confirm the id. Each entry remembers the highest `hi`
+//! ever stored at its index (a deleted entry keeps it), which gives the invariant every look-up
+//! relies on: at each index, a live id with `hi` equal to the entry's is the entry (if its slot
+//! is set), a live id with a lower `hi` is in the hash table, and no live id has a higher one.
+//! So a new id at or above the entry's `hi` (every new dense reference) is known absent after
+//! one load, and only an id older than the entry's needs the hash table. A new id above the
+//! entry's `hi` takes the entry and moves its occupant (an order at least `W` references
+//! older) to the hash table: for a dense stream that is the order falling out of the window
+//! `(max - W, max]` as the maximum advances, one move per add at most. Ids too large for a
+//! 32-bit `hi` always use the table. Sparse references need no detection: they use the window
+//! as a direct-mapped table, and an older id meeting a newer one at its index goes to the
+//! table.
 //!
-//! This is the book's one module with `unsafe` code: the table is read and written at
-//! `pos & mask` without a bounds check, sound for every `pos` because the table's length is
-//! always `mask + 1` (set together in `with_table`, the only place either changes).
+//! **The table.** Linear probing over a power-of-two table of 8-byte `{tag, slot}` entries, a
+//! Fibonacci (multiplicative) hash that spreads both dense (1, 2, 3, ...) and sparse (offset by
+//! 10^8) ids, and backward-shift deletion (no tombstones, so probe lengths stay short under
+//! churn). The tag is the top 32 bits of the hash: its top bits are the entry's home position
+//! (so moving and rehashing need no id), and an entry whose tag matches is confirmed against
+//! the id stored in the order pool (the caller passes `id_of`), so the table holds no ids and
+//! stays half the size of an `{id, slot}` table. Sized at start for half load at the configured
+//! order capacity; it doubles only when it would pass 7/8 load, and the caller counts that.
+//!
+//! This is one of the book's modules with `unsafe` code: the window and the table are read and
+//! written at `pos & mask` without a bounds check, sound for every `pos` because each array's
+//! length is always its `mask + 1` (set together in the constructors, the only place either
+//! changes).
 #![allow(
     unsafe_code,
     reason = "unchecked table access at a masked position; sound by the length == mask + 1 invariant"
@@ -22,6 +40,12 @@
 const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Largest table: homes come from the 32-bit tag.
 const MAX_TABLE: usize = 1 << 32;
+/// Window sizes: at least this many entries (128 bytes) ...
+const MIN_WINDOW: usize = 1 << 4;
+/// ... and at most this many (32 MiB).
+const MAX_WINDOW: usize = 1 << 22;
+/// A [`Probe`] position in the window (else in the table): the top bit of a `usize`.
+const IN_WINDOW: usize = 1 << (usize::BITS - 1);
 
 use super::orders::{OrderLink, OrderSlot};
 
@@ -37,6 +61,19 @@ const VACANT: Entry = Entry {
     slot: OrderLink::NONE,
 };
 
+/// One window entry: the highest `id >> log2(W)` ever stored at its index, and the slot of
+/// the live id with that `hi` ([`OrderLink::NONE`]: none is live).
+#[derive(Clone, Copy, Debug)]
+struct WinEntry {
+    hi: u32,
+    slot: OrderLink,
+}
+
+const WIN_VACANT: WinEntry = WinEntry {
+    hi: 0,
+    slot: OrderLink::NONE,
+};
+
 /// The top 32 bits of the id's Fibonacci hash.
 #[inline(always)]
 fn tag_of(id: u64) -> u32 {
@@ -46,41 +83,84 @@ fn tag_of(id: u64) -> u32 {
 /// Where an id is, or where it would go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Probe {
-    /// The id is present: table position and its slot.
+    /// The id is present: its position (window or table) and its slot.
     Found { pos: usize, slot: OrderSlot },
-    /// The id is absent; it would be stored at this table position.
+    /// The id is absent; it would be stored at this position (window or table).
     Vacant { pos: usize },
+}
+
+/// What the window says about an id.
+enum Window {
+    /// Live in the window at this index.
+    Live(usize, OrderSlot),
+    /// Absent; a new entry goes to the window at this index.
+    Absent(usize),
+    /// Not the window's (older than its entry, or too large): ask the table.
+    Table,
 }
 
 /// Order id -> pool slot.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderMap {
+    /// The direct-indexed window.
+    window: Vec<WinEntry>,
+    /// `window.len() - 1`.
+    wmask: usize,
+    /// `log2(window.len())`: an id shifted right by this is its `hi`.
+    wshift: u32,
+    /// The hash table.
     entries: Vec<Entry>,
     /// `entries.len() - 1`.
     mask: usize,
-    /// Ids held before the table must double (7/8 load).
+    /// Ids the table holds before it must double (7/8 load).
     max_len: usize,
     /// `32 - log2(table)`: a tag shifted right by this is its home.
     shift: u32,
+    /// Ids in the table.
+    table_len: usize,
+    /// Ids held (window and table).
     len: usize,
 }
 
 impl OrderMap {
-    /// A map that holds `capacity` ids at no more than half load.
+    /// A map that holds `capacity` ids at no more than half load in its table, with a window
+    /// of `capacity` rounded up to a power of two (128 bytes to 32 MiB).
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let table = capacity.saturating_mul(2).max(16).next_power_of_two();
-        Self::with_table(table)
+        let window = capacity
+            .max(1)
+            .next_power_of_two()
+            .clamp(MIN_WINDOW, MAX_WINDOW);
+        Self::with_sizes(
+            window,
+            capacity.saturating_mul(2).max(16).next_power_of_two(),
+        )
     }
 
-    fn with_table(table: usize) -> Self {
-        let table = table.min(MAX_TABLE);
-        Self {
-            entries: vec![VACANT; table],
-            mask: table - 1,
-            max_len: table / 8 * 7,
-            shift: 32 - table.trailing_zeros(),
+    fn with_sizes(window: usize, table: usize) -> Self {
+        debug_assert!(window.is_power_of_two());
+        let mut map = Self {
+            window: vec![WIN_VACANT; window],
+            wmask: window - 1,
+            wshift: window.trailing_zeros(),
+            entries: Vec::new(),
+            mask: 0,
+            max_len: 0,
+            shift: 0,
+            table_len: 0,
             len: 0,
-        }
+        };
+        map.set_table(table);
+        map
+    }
+
+    /// Replaces the table by an empty one of `table` entries (capped); returns the old one.
+    fn set_table(&mut self, table: usize) -> Vec<Entry> {
+        let table = table.min(MAX_TABLE);
+        self.mask = table - 1;
+        self.max_len = table / 8 * 7;
+        self.shift = 32 - table.trailing_zeros();
+        self.table_len = 0;
+        core::mem::replace(&mut self.entries, vec![VACANT; table])
     }
 
     /// Number of ids held.
@@ -89,17 +169,23 @@ impl OrderMap {
         self.len
     }
 
-    /// The entry at `pos & mask`.
+    /// Number of ids held in the hash table (the rest are in the window).
+    #[inline]
+    pub(crate) fn table_len(&self) -> usize {
+        self.table_len
+    }
+
+    /// The table entry at `pos & mask`.
     #[inline(always)]
     fn at(&self, pos: usize) -> Entry {
         let i = pos & self.mask;
         debug_assert!(i < self.entries.len() && self.entries.len() == self.mask + 1);
-        // SAFETY: `i <= mask` and the table holds exactly `mask + 1` entries (`with_table`
+        // SAFETY: `i <= mask` and the table holds exactly `mask + 1` entries (`set_table`
         // sets both; nothing else resizes `entries` or changes `mask`), so `i` is in bounds.
         unsafe { *self.entries.get_unchecked(i) }
     }
 
-    /// Writes the entry at `pos & mask`.
+    /// Writes the table entry at `pos & mask`.
     #[inline(always)]
     fn set(&mut self, pos: usize, e: Entry) {
         let i = pos & self.mask;
@@ -108,15 +194,74 @@ impl OrderMap {
         unsafe { *self.entries.get_unchecked_mut(i) = e }
     }
 
+    /// The window entry at `i & wmask`.
+    #[inline(always)]
+    fn win_at(&self, i: usize) -> WinEntry {
+        let i = i & self.wmask;
+        debug_assert!(i < self.window.len() && self.window.len() == self.wmask + 1);
+        // SAFETY: `i <= wmask` and the window holds exactly `wmask + 1` entries (`with_sizes`
+        // sets both; nothing else resizes `window` or changes `wmask`), so `i` is in bounds.
+        unsafe { *self.window.get_unchecked(i) }
+    }
+
+    /// The window entry at `i & wmask`, mutably.
+    #[inline(always)]
+    fn win_mut(&mut self, i: usize) -> &mut WinEntry {
+        let i = i & self.wmask;
+        debug_assert!(i < self.window.len() && self.window.len() == self.wmask + 1);
+        // SAFETY: as in `win_at`: `i <= wmask` and the window holds `wmask + 1` entries.
+        unsafe { self.window.get_unchecked_mut(i) }
+    }
+
+    /// `id`'s window index and `hi`, or `None` when its `hi` does not fit 32 bits.
+    #[inline(always)]
+    fn win_key(&self, id: u64) -> Option<(usize, u32)> {
+        let hi = u32::try_from(id >> self.wshift).ok()?;
+        Some((id as usize & self.wmask, hi))
+    }
+
+    /// What the window knows of `id` (one load).
+    #[inline(always)]
+    fn in_window(&self, id: u64) -> Window {
+        let Some((i, hi)) = self.win_key(id) else {
+            return Window::Table;
+        };
+        let e = self.win_at(i);
+        if hi == e.hi {
+            match e.slot.get() {
+                Some(slot) => Window::Live(i, slot),
+                None => Window::Absent(i),
+            }
+        } else if hi > e.hi {
+            Window::Absent(i)
+        } else {
+            Window::Table
+        }
+    }
+
     #[inline(always)]
     fn home(&self, tag: u32) -> usize {
         // The shift keeps the top bits of the tag, which are at most log2(table) wide.
         (tag >> self.shift) as usize
     }
 
-    /// Finds `id` or the position it would take. `id_of(slot)` is the id stored for a slot.
+    /// Finds `id` or the position it would take. `id_of(slot)` is the id stored for a slot
+    /// (read only for an id the window sends to the table).
     #[inline(always)]
     pub(crate) fn probe(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Probe {
+        match self.in_window(id) {
+            Window::Live(i, slot) => Probe::Found {
+                pos: IN_WINDOW | i,
+                slot,
+            },
+            Window::Absent(i) => Probe::Vacant { pos: IN_WINDOW | i },
+            Window::Table => self.probe_table(id, id_of),
+        }
+    }
+
+    /// [`OrderMap::probe`] in the table.
+    #[inline(always)]
+    fn probe_table(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Probe {
         let tag = tag_of(id);
         let mut pos = self.home(tag);
         loop {
@@ -140,46 +285,89 @@ impl OrderMap {
         }
     }
 
-    /// Whether one more id fits under 7/8 load without growing.
+    /// Whether one more id fits in the table under 7/8 load without growing (a fill puts at
+    /// most one id into the table).
     #[inline]
     pub(crate) fn has_room(&self) -> bool {
-        self.len < self.max_len
+        self.table_len < self.max_len
     }
 
     /// Doubles the table (allocates, then advises huge pages) and rehashes every entry from its
-    /// tag.
+    /// tag. The window and every [`Probe`] position in it stay valid.
     pub(crate) fn grow(&mut self) {
-        let old = core::mem::replace(self, Self::with_table(self.entries.len() * 2));
-        for e in old.entries.iter().filter(|e| !e.slot.is_none()) {
-            let mut pos = self.home(e.tag);
-            while !self.entries[pos].slot.is_none() {
-                pos = (pos + 1) & self.mask;
-            }
-            self.entries[pos] = *e;
-            self.len += 1;
+        let old = self.set_table(self.entries.len() * 2);
+        for e in old.iter().filter(|e| !e.slot.is_none()) {
+            self.put_table(*e);
         }
         // The new table asks for huge pages, as the pools do when their slabs move.
         self.advise_huge();
     }
 
+    /// Stores an entry whose id is not in the table at the end of its home's probe run.
+    fn put_table(&mut self, e: Entry) {
+        let mut pos = self.home(e.tag);
+        while !self.at(pos).slot.is_none() {
+            pos = (pos + 1) & self.mask;
+        }
+        self.set(pos, e);
+        self.table_len += 1;
+    }
+
     /// Stores `id -> slot` at a position [`OrderMap::probe`] returned as vacant (with no
-    /// insertion or removal in between). The caller ensured [`OrderMap::has_room`].
+    /// insertion or removal in between). The caller ensured [`OrderMap::has_room`]. A window
+    /// entry's previous occupant (an older id) moves to the table.
     #[inline]
     pub(crate) fn fill(&mut self, pos: usize, id: u64, slot: OrderSlot) {
-        self.set(
-            pos,
-            Entry {
-                tag: tag_of(id),
+        self.len += 1;
+        if pos & IN_WINDOW == 0 {
+            self.set(
+                pos,
+                Entry {
+                    tag: tag_of(id),
+                    slot: OrderLink::to(slot),
+                },
+            );
+            self.table_len += 1;
+            return;
+        }
+        let i = pos & !IN_WINDOW;
+        let hi = (id >> self.wshift) as u32;
+        debug_assert!(self.win_key(id) == Some((i, hi)) && hi >= self.win_at(i).hi);
+        let old = core::mem::replace(
+            self.win_mut(i),
+            WinEntry {
+                hi,
                 slot: OrderLink::to(slot),
             },
         );
-        self.len += 1;
+        if let Some(occupant) = old.slot.get() {
+            debug_assert!(old.hi < hi);
+            self.evict(old.hi, i, occupant);
+        }
     }
 
-    /// Removes the entry at a position [`OrderMap::probe`] returned as found, shifting later
-    /// entries of the same probe run back so that no tombstone is needed.
+    /// Moves the window's occupant at index `i` (with `hi`) to the table.
+    #[cold]
+    #[inline(never)]
+    fn evict(&mut self, hi: u32, i: usize, slot: OrderSlot) {
+        let id = (u64::from(hi) << self.wshift) | i as u64;
+        self.put_table(Entry {
+            tag: tag_of(id),
+            slot: OrderLink::to(slot),
+        });
+    }
+
+    /// Removes the id at a position [`OrderMap::probe`] returned as found: a window entry
+    /// keeps its `hi`; in the table, later entries of the same probe run shift back so that no
+    /// tombstone is needed.
     #[inline(always)]
     pub(crate) fn remove_at(&mut self, pos: usize) {
+        self.len -= 1;
+        if pos & IN_WINDOW != 0 {
+            self.win_mut(pos & !IN_WINDOW).slot = OrderLink::NONE;
+            return;
+        }
+        self.table_len -= 1;
         let mask = self.mask;
         let mut hole = pos;
         let mut next = (pos + 1) & mask;
@@ -202,17 +390,35 @@ impl OrderMap {
             next = (next + 1) & mask;
         }
         self.set(hole, VACANT);
-        self.len -= 1;
     }
 
-    /// Asks for the table to be backed by huge pages (see `huge`); the bytes advised.
+    /// Asks for the window and the table to be backed by huge pages (see `huge`); the bytes
+    /// advised.
     pub(crate) fn advise_huge(&self) -> usize {
-        super::huge::advise_huge(self.entries.as_ptr(), self.entries.len())
+        super::huge::advise_huge(self.window.as_ptr(), self.window.len())
+            + super::huge::advise_huge(self.entries.as_ptr(), self.entries.len())
     }
 
-    /// The address of `id`'s home entry, for a prefetch (it is not read).
+    /// The address of `id`'s window entry (or its table home for an id too large for the
+    /// window), for a prefetch (it is not read).
     #[inline(always)]
     pub(crate) fn home_addr(&self, id: u64) -> *const u8 {
+        match self.win_key(id) {
+            // `i` is at most `wmask`, inside the window.
+            Some((i, _)) => self.window.as_ptr().wrapping_add(i).cast(),
+            // `home` is at most `mask`, inside the table.
+            None => self
+                .entries
+                .as_ptr()
+                .wrapping_add(self.home(tag_of(id)))
+                .cast(),
+        }
+    }
+
+    /// The address of `id`'s home in the table, for a prefetch (it is not read): where an id
+    /// older than its window entry is looked for.
+    #[inline(always)]
+    pub(crate) fn table_home_addr(&self, id: u64) -> *const u8 {
         // `home` is at most `mask`, inside the table.
         self.entries
             .as_ptr()
@@ -220,11 +426,17 @@ impl OrderMap {
             .cast()
     }
 
-    /// A guess at `id`'s slot for a prefetch: the slot of the first entry of its probe run
-    /// (at most [`HINT_PROBES`] entries) whose tag is `id`'s, not confirmed against the pool's
-    /// id. `None` when the run ends or is longer first.
+    /// A guess at `id`'s slot for a prefetch: its window entry's slot, or for an id the window
+    /// sends to the table, the slot of the first entry of its probe run (at most
+    /// [`HINT_PROBES`] entries) whose tag is `id`'s, not confirmed against the pool's id.
+    /// `None` when the id is absent or the run ends or is longer first.
     #[inline(always)]
     pub(crate) fn slot_hint(&self, id: u64) -> Option<OrderSlot> {
+        match self.in_window(id) {
+            Window::Live(_, slot) => return Some(slot),
+            Window::Absent(_) => return None,
+            Window::Table => {}
+        }
         let tag = tag_of(id);
         let mut pos = self.home(tag);
         for _ in 0..HINT_PROBES {
@@ -318,34 +530,182 @@ mod tests {
 
     #[test]
     fn equal_tags_are_told_apart_by_id() {
-        // Slots whose pool ids differ from the probed id never match, even with equal tags.
+        // Slots whose pool ids differ from the probed id never match, even with equal tags (an
+        // id too large for the window, so the table holds it).
         let mut map = OrderMap::with_capacity(8);
         let mut ids = Ids::new();
-        insert(&mut map, &mut ids, 42, 0);
-        assert_eq!(map.get(42, id_of(&ids)), Some(OrderSlot::for_test(0)));
-        assert_eq!(map.get(42, |_| 7), None);
-        assert_eq!(map.get(42, |_| u64::MAX), None);
+        let id = (1 << 50) + 42;
+        insert(&mut map, &mut ids, id, 0);
+        assert_eq!(map.table_len(), 1);
+        assert_eq!(map.get(id, id_of(&ids)), Some(OrderSlot::for_test(0)));
+        assert_eq!(map.get(id, |_| 7), None);
+        assert_eq!(map.get(id, |_| u64::MAX), None);
     }
 
     #[test]
     fn entries_are_eight_bytes() {
         assert_eq!(core::mem::size_of::<Entry>(), 8);
+        assert_eq!(core::mem::size_of::<WinEntry>(), 8);
     }
 
     #[test]
     fn room_and_growth() {
-        let mut map = OrderMap::with_capacity(8);
+        // Ids too large for a 32-bit `hi` always go to the table, which doubles at 7/8 load.
+        let mut map = OrderMap::with_sizes(16, 16);
         let mut ids = Ids::new();
         assert_eq!(map.entries.len(), 16);
-        for id in 0..15 {
-            insert(&mut map, &mut ids, id, id as u32);
+        let big = 1u64 << 40;
+        for n in 0..15 {
+            insert(&mut map, &mut ids, big + n, n as u32);
         }
         assert!(map.entries.len() >= 32);
-        for id in 0..15 {
+        assert_eq!(map.table_len(), 15);
+        for n in 0..15 {
             assert_eq!(
-                map.get(id, id_of(&ids)),
-                Some(OrderSlot::for_test(id as u32))
+                map.get(big + n, id_of(&ids)),
+                Some(OrderSlot::for_test(n as u32))
             );
+        }
+    }
+
+    #[test]
+    fn dense_ids_stay_in_the_window_and_old_ones_move_to_the_table() {
+        let mut map = OrderMap::with_sizes(16, 16);
+        let mut ids = Ids::new();
+        for id in 1..=16 {
+            insert(&mut map, &mut ids, id, id as u32);
+        }
+        // 1..=15 and 16 (index 0) all fit the 16-entry window.
+        assert_eq!(map.table_len(), 0);
+        // 17 takes 1's entry (index 1): 1 moves to the table and is still found there.
+        insert(&mut map, &mut ids, 17, 17);
+        assert_eq!(map.table_len(), 1);
+        assert_eq!(map.get(1, id_of(&ids)), Some(OrderSlot::for_test(1)));
+        assert_eq!(map.get(17, id_of(&ids)), Some(OrderSlot::for_test(17)));
+        // A window hit reads no id from the pool; a table hit does.
+        assert_eq!(map.get(17, |_| u64::MAX), Some(OrderSlot::for_test(17)));
+        assert_eq!(map.get(1, |_| u64::MAX), None);
+        // Deleting 17 keeps its entry's `hi`, so 1 (older, same index) is still the table's.
+        assert_eq!(remove(&mut map, &ids, 17), Some(17));
+        assert_eq!(map.get(1, id_of(&ids)), Some(OrderSlot::for_test(1)));
+        // An id newer than any at its index is absent after one window load.
+        assert_eq!(map.get(33, |_| panic!("the table was asked")), None);
+        // An older id re-added after a newer one at its index goes to the table.
+        insert(&mut map, &mut ids, 49, 49);
+        insert(&mut map, &mut ids, 33, 33);
+        assert_eq!(map.table_len(), 2);
+        assert_eq!(map.get(33, id_of(&ids)), Some(OrderSlot::for_test(33)));
+        assert_eq!(map.len(), 18);
+    }
+
+    #[test]
+    fn prefetch_hints_name_the_slot() {
+        let mut map = OrderMap::with_sizes(16, 16);
+        let mut ids = Ids::new();
+        for id in [5, 21, 1 << 40] {
+            insert(&mut map, &mut ids, id, id as u32 & 0xff);
+        }
+        // 21 took 5's window entry; 5 is in the table; 2^40 never fits the window.
+        assert_eq!(map.slot_hint(21), Some(OrderSlot::for_test(21)));
+        assert_eq!(map.slot_hint(5), Some(OrderSlot::for_test(5)));
+        assert_eq!(map.slot_hint(1 << 40), Some(OrderSlot::for_test(0)));
+        assert_eq!(map.slot_hint(37), None);
+        let w = map.window.as_ptr() as usize;
+        assert_eq!(map.home_addr(21) as usize, w + 5 * 8);
+        let t = map.entries.as_ptr() as usize;
+        let home = map.home_addr(1 << 40) as usize;
+        assert!(home >= t && home < t + map.entries.len() * 8);
+    }
+
+    /// One operation of the model test.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Insert the id `max + gap` (a new reference, usually just above the running maximum).
+        AddNext(u64),
+        /// Insert an id `back` below the running maximum (an old or reused reference).
+        AddOld(u64),
+        /// Insert a sparse id (offset by multiples of 10^8) or one too large for the window.
+        AddSparse(u64, bool),
+        /// Remove the `n`-th live id (modulo the live count).
+        Remove(usize),
+        /// Look up an id `back` below the maximum.
+        Get(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (1u64..4).prop_map(Op::AddNext),
+            2 => (0u64..80).prop_map(Op::AddOld),
+            1 => (0u64..40, any::<bool>()).prop_map(|(k, big)| Op::AddSparse(k, big)),
+            5 => any::<usize>().prop_map(Op::Remove),
+            3 => (0u64..80).prop_map(Op::Get),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The window and the table together behave as one `HashMap` from id to slot over
+        /// dense, old, sparse and too-large ids, with a window small enough that entries move
+        /// to the table and a table small enough to grow.
+        #[test]
+        fn behaves_as_a_hash_map(window_log in 2u32..6, ops in proptest::collection::vec(op(), 1..400)) {
+            let mut map = OrderMap::with_sizes(1 << window_log, 16);
+            let mut ids = Ids::new();
+            let mut model: HashMap<u64, u32> = HashMap::new();
+            let mut max = 0u64;
+            let mut next_slot = 0u32;
+            for op in ops {
+                let add = match op {
+                    Op::AddNext(gap) => Some(max + gap),
+                    Op::AddOld(back) => Some(max.saturating_sub(back)),
+                    Op::AddSparse(k, false) => Some(k * 100_000_000 + (k % 7)),
+                    Op::AddSparse(k, true) => Some(u64::MAX - k),
+                    Op::Remove(n) => {
+                        if !model.is_empty() {
+                            let mut live: Vec<u64> = model.keys().copied().collect();
+                            live.sort_unstable();
+                            let id = live[n % live.len()];
+                            let slot = model.remove(&id);
+                            prop_assert_eq!(remove(&mut map, &ids, id), slot);
+                        }
+                        None
+                    }
+                    Op::Get(back) => {
+                        let id = max.saturating_sub(back);
+                        prop_assert_eq!(
+                            map.get(id, id_of(&ids)),
+                            model.get(&id).map(|&s| OrderSlot::for_test(s))
+                        );
+                        None
+                    }
+                };
+                if let Some(id) = add {
+                    match model.entry(id) {
+                        std::collections::hash_map::Entry::Occupied(_) => {
+                            let found = matches!(map.probe(id, id_of(&ids)), Probe::Found { .. });
+                            prop_assert!(found, "live id {} not found", id);
+                        }
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            insert(&mut map, &mut ids, id, next_slot);
+                            v.insert(next_slot);
+                            next_slot += 1;
+                            if id < u64::MAX / 2 {
+                                max = max.max(id);
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(map.len(), model.len());
+                prop_assert!(map.table_len() <= map.len());
+            }
+            for (&id, &slot) in &model {
+                prop_assert_eq!(map.get(id, id_of(&ids)), Some(OrderSlot::for_test(slot)));
+            }
+            let live = model.len();
+            prop_assert_eq!(map.window.iter().filter(|e| !e.slot.is_none()).count() + map.table_len(), live);
         }
     }
 }

@@ -140,6 +140,10 @@ impl L3Books {
             }
         };
         prefetch(self.map.home_addr(id.0));
+        if !matches!(l, OrderLookup::Add { .. }) {
+            // A resting order may be older than its window entry: then the table holds it.
+            prefetch(self.map.table_home_addr(id.0));
+        }
         if let Some(book) = self.books.get(instrument.index()) {
             prefetch_ref(book);
         }
@@ -160,10 +164,13 @@ impl L3Books {
                 ..
             } => (instrument, order_id),
             OrderLookup::Add {
-                instrument, side, ..
+                instrument,
+                side,
+                price,
+                ..
             } => {
                 if let Some(book) = self.books.get(instrument.index()) {
-                    prefetch(book.sides[side.index()].best_addr());
+                    prefetch(book.sides[side.index()].slot_addr(side_key(side, price)));
                 }
                 return None;
             }

@@ -38,6 +38,26 @@ pub struct RiskLimits {
     pub self_trade_prevention: bool,
 }
 
+impl RiskLimits {
+    /// Limits far above what a measurement sends (a million shares an order, a billion dollars,
+    /// a million orders a second), so that every check still runs on every order and none
+    /// refuses: for benches and allocation tests that measure the gateway's work per order,
+    /// not its refusals. Never a production setting.
+    pub fn wide() -> Self {
+        Self {
+            max_order_shares: 1_000_000,
+            max_order_notional: Price::from_units(1_000_000_000).unwrap_or(Price::MAX),
+            max_position: 1_000_000_000,
+            price_band_bps: 10_000,
+            max_open_orders: 4_000,
+            max_open_per_side: 1_000,
+            orders_per_second: 1_000_000,
+            burst: 100_000,
+            self_trade_prevention: true,
+        }
+    }
+}
+
 impl Default for RiskLimits {
     fn default() -> Self {
         Self {
