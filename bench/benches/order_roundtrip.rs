@@ -11,6 +11,7 @@
 //! `cargo bench -p kestrel-bench --bench order_roundtrip -- [orders] [rate_per_s] [client_core] [venue_core]`
 //! (defaults 50000 orders at 10000/s, cores 0 and 1).
 
+use kestrel_bench::args::positional as arg;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
@@ -25,15 +26,6 @@ use kestrel_gateway::ouch::{
 use kestrel_gateway::session::{Credentials, SessionConfig, SoupClient};
 use kestrel_gateway::soupbin::{ClientPacket, LoginRequest, RecvBuffer, ServerPacket, SessionId};
 use kestrel_gateway::venue::{Venue, VenueHandler, VenueStatus};
-
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
 
 fn order(i: u64) -> EnterOrder {
     let mut t = *b"RT000000000000";

@@ -7,20 +7,12 @@
 //! round. Under `cargo test` (`--bench` absent from the arguments) it runs one short round:
 //! 2000 round trips and 20000 messages per queue, a check that the harness works, not a figure.
 
+use kestrel_bench::args::{measuring, positional as arg};
 use kestrel_bench::hop::{Cores, Queue, ping_pong, throughput};
 use kestrel_core::latency::new_histogram;
 
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
+    let bench = measuring();
     let (iters, stream, rounds) = if bench {
         (arg(0, 200_000), arg(1, 5_000_000), 5)
     } else {

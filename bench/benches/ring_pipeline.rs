@@ -7,23 +7,15 @@
 //! (defaults: 100000 round trips, 2000000 streamed updates, cores 0 and 1). Under
 //! `cargo test` (`--bench` absent from the arguments) it runs one short round.
 
+use kestrel_bench::args::{measuring, positional as arg};
 use kestrel_bench::hop::Cores;
 use kestrel_bench::pipeline_hop::{PipeQueue, ping_pong, throughput};
 use kestrel_core::BookUpdate;
 use kestrel_core::latency::new_histogram;
 use kestrel_core::pipeline::PipelineConfig;
 
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
+    let bench = measuring();
     let (iters, stream, rounds) = if bench {
         (arg(0, 100_000), arg(1, 2_000_000), 5)
     } else {

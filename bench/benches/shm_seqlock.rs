@@ -13,6 +13,7 @@
 //! `CLOCK_MONOTONIC` into the record (or the message) and the reader, busy-polling, records
 //! `now - stamp` when it sees a new version.
 
+use kestrel_bench::args::{measuring, positional as arg};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -28,15 +29,6 @@ use kestrel_core::shm::{
 const ROLE: &str = "KESTREL_BENCH_SHM_ROLE";
 const NAME: &str = "KESTREL_BENCH_SHM_NAME";
 const INTERVAL: &str = "KESTREL_BENCH_SHM_INTERVAL";
-
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
 
 fn schema() -> FeatureSchema {
     FeatureSchema::new(&["x"]).expect("schema")
@@ -109,7 +101,7 @@ fn main() {
         return;
     }
     // `cargo bench` passes --bench; under `cargo test` this runs as a short smoke.
-    let full = std::env::args().any(|a| a == "--bench");
+    let full = measuring();
     let reads = arg(0, if full { 2_000_000 } else { 20_000 });
     let messages = arg(1, if full { 200_000 } else { 2_000 });
     let interval = arg(2, 2_000);

@@ -1,6 +1,7 @@
 //! Kestrel benchmarks: stream builders and latency harnesses shared by the benches in `benches/`.
 #![deny(unsafe_code)]
 
+pub mod args;
 pub mod flow;
 pub mod hop;
 pub mod itch_stream;

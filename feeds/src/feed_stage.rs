@@ -13,8 +13,8 @@ use kestrel_core::book::L3Books;
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookEventKind, BookTop, BookUpdate, InstrumentId, MARKET_WIDE, Price, Side, TOP_LEVELS,
-    Timestamp, TradePrint, TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, Price, Side,
+    TOP_LEVELS, Timestamp, TradePrint, TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
@@ -131,6 +131,27 @@ fn beyond_visible(top: &BookTop, side: Side, price: Price) -> bool {
     }
 }
 
+/// Reads `id`'s visible levels from `books` into `top`, which holds the levels last read (every
+/// slot beyond a side's count at its default). `fill_top` writes the visible levels and the
+/// counts; the slots the side showed before and no longer does are reset here, so the result
+/// equals a fresh `BookTop` filled (without clearing all twenty slots first).
+#[inline]
+fn refill(top: &mut BookTop, books: &L3Books, id: InstrumentId) {
+    let (bids_before, asks_before) = (top.bid_levels, top.ask_levels);
+    books.fill_top(id, top);
+    clear_beyond(&mut top.bids, top.bid_levels, bids_before);
+    clear_beyond(&mut top.asks, top.ask_levels, asks_before);
+}
+
+/// Resets `levels[now..before]` (the slots a side no longer shows).
+#[inline]
+fn clear_beyond(levels: &mut [LevelView; TOP_LEVELS], now: u8, before: u8) {
+    let (now, before) = (usize::from(now), usize::from(before).min(TOP_LEVELS));
+    if let Some(gone) = levels.get_mut(now..before) {
+        gone.fill(LevelView::default());
+    }
+}
+
 /// Replays capture records through a [`FeedHandler`] as a pipeline source. Each poll takes one
 /// record (paced per [`Pace`]); after the last record the handler is finished (held packets
 /// delivered, open gaps declared lost) and the source reports done.
@@ -199,8 +220,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         }
         let cache = &mut self.tops[id.index()];
         if cache.stale {
-            cache.top = BookTop::default();
-            books.fill_top(id, &mut cache.top);
+            refill(&mut cache.top, books, id);
             cache.stale = false;
         }
         debug_assert!(
@@ -569,6 +589,71 @@ mod tests {
             price: Price::from_units(units).unwrap_or_default(),
             qty: Qty::ONE,
         }
+    }
+
+    /// Refilling the cached top as a side grows to twelve levels and shrinks to none (slots it
+    /// no longer shows reset) equals a fresh `BookTop` filled from the book every time.
+    #[test]
+    fn refill_equals_a_fresh_fill_as_sides_grow_and_shrink() {
+        use kestrel_core::book::BookConfig;
+        use kestrel_core::event::MarketEvent;
+        let mut books = L3Books::new(BookConfig {
+            instruments: 1,
+            order_capacity: 64,
+            levels_per_side: 4,
+        });
+        let id = InstrumentId(0);
+        let mut cached = BookTop::default();
+        let check = |cached: &mut BookTop, books: &L3Books| {
+            refill(cached, books, id);
+            let mut fresh = BookTop::default();
+            books.fill_top(id, &mut fresh);
+            assert_eq!(*cached, fresh);
+        };
+        let event = |kind| MarketEvent {
+            instrument: id,
+            exch_ts: Timestamp(1),
+            kind,
+        };
+        for k in 0..12u64 {
+            let step = i64::try_from(k).unwrap_or(0);
+            books.apply(&event(add(Side::Buy, 100 - step))).unwrap();
+            // Re-key the order: `add` always uses id 1.
+            let _ = books.apply(&event(BookEventKind::Replace {
+                old_order_id: OrderId(1),
+                new_order_id: OrderId(100 + k),
+                price: Price::from_units(100 - step).unwrap_or_default(),
+                qty: Qty::ONE,
+            }));
+            if k % 2 == 0 {
+                books.apply(&event(add(Side::Sell, 101 + step))).unwrap();
+                let _ = books.apply(&event(BookEventKind::Replace {
+                    old_order_id: OrderId(1),
+                    new_order_id: OrderId(200 + k),
+                    price: Price::from_units(101 + step).unwrap_or_default(),
+                    qty: Qty::ONE,
+                }));
+            }
+            check(&mut cached, &books);
+        }
+        assert_eq!((cached.bid_levels, cached.ask_levels), (10, 6));
+        // Bids lose their best level each time (every level moves up a slot), asks their worst.
+        for k in 0..12u64 {
+            books
+                .apply(&event(BookEventKind::Delete {
+                    order_id: OrderId(100 + k),
+                }))
+                .unwrap();
+            if k % 2 == 0 && k <= 10 {
+                books
+                    .apply(&event(BookEventKind::Delete {
+                        order_id: OrderId(210 - k),
+                    }))
+                    .unwrap();
+            }
+            check(&mut cached, &books);
+        }
+        assert_eq!(cached, BookTop::default());
     }
 
     #[test]

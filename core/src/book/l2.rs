@@ -32,8 +32,8 @@ impl L2Book {
     fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
-                Ladder::with_capacity(levels_per_side),
-                Ladder::with_capacity(levels_per_side),
+                Ladder::new(Side::Buy, levels_per_side),
+                Ladder::new(Side::Sell, levels_per_side),
             ],
             status,
             crossed: false,
@@ -195,21 +195,12 @@ impl L2Books {
         if let Some(b) = self.books.get_mut(book) {
             let ladder = &mut b.sides[side.index()];
             let key = side_key(side, price);
-            match ladder.locate(key) {
-                Ok(index) if qty.is_zero() => {
-                    ladder.remove(index);
+            if qty.is_zero() {
+                if !ladder.remove(key) {
+                    self.stats.absent_level_removals += 1;
                 }
-                Ok(index) => {
-                    if let Some(level_qty) = ladder.val_mut(index) {
-                        *level_qty = qty;
-                    }
-                }
-                Err(_) if qty.is_zero() => self.stats.absent_level_removals += 1,
-                Err(index) => {
-                    if ladder.insert(index, key, qty) {
-                        self.stats.level_growths += 1;
-                    }
-                }
+            } else if !ladder.set(key, qty) && ladder.insert(key, qty) {
+                self.stats.level_growths += 1;
             }
         }
         let top_changed = before != self.tops(book);

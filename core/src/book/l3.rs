@@ -43,8 +43,8 @@ impl L3Book {
     fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
-                Ladder::with_capacity(levels_per_side),
-                Ladder::with_capacity(levels_per_side),
+                Ladder::new(Side::Buy, levels_per_side),
+                Ladder::new(Side::Sell, levels_per_side),
             ],
             status,
             crossed: false,
@@ -522,33 +522,31 @@ impl L3Books {
     ) -> Result<bool, BookError> {
         let book = instrument.index();
         let key = side_key(side, price);
-        let ladder = &self.books[book].sides[side.index()];
-        let len = ladder.len();
-        let (level, at_best, new_at) = match ladder.locate_val(key) {
-            Ok((index, level)) => {
+        let (level, at_best, new) = match self.books[book].sides[side.index()].find(key) {
+            Ok((level, at_best)) => {
                 if self.levels.level(level).qty.checked_add(qty).is_none() {
                     return Err(self.qty_overflow(instrument));
                 }
-                (level, index + 1 == len, None)
+                (level, at_best, false)
             }
-            Err(index) => {
+            Err(at_best) => {
                 let Some((level, pool_grew)) = self.levels.alloc(price, instrument.0, side) else {
                     return Err(self.capacity_exhausted(instrument));
                 };
                 self.stats.level_growths += u64::from(pool_grew);
-                (level, index == len, Some(index))
+                (level, at_best, true)
             }
         };
         let tail = self.levels.level(level).tail;
         let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, tail, level) else {
-            if new_at.is_some() {
+            if new {
                 self.levels.free(level);
             }
             return Err(self.capacity_exhausted(instrument));
         };
         self.stats.order_pool_growths += u64::from(pool_grew);
-        if let Some(index) = new_at {
-            let ladder_grew = self.books[book].sides[side.index()].insert(index, key, level);
+        if new {
+            let ladder_grew = self.books[book].sides[side.index()].insert(key, level);
             self.stats.level_growths += u64::from(ladder_grew);
         }
         let lvl = self.levels.level_mut(level);
@@ -604,9 +602,9 @@ impl L3Books {
             if let Some(book) = self.books.get_mut(instrument as usize) {
                 let ladder = &mut book.sides[side.index()];
                 if at_best {
-                    ladder.pop_best();
+                    ladder.drop_best();
                 } else {
-                    ladder.remove_key(side_key(side, price));
+                    ladder.remove(side_key(side, price));
                 }
             }
             self.levels.free(found.level);

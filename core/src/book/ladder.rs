@@ -1,17 +1,36 @@
-//! One side of one book: its price levels sorted so that the best is at the end.
+//! One side of one book: its price levels, indexed by price.
 //!
 //! Levels are keyed by an `i64` that grows toward the best price on both sides (the raw price
-//! for bids, its bitwise complement for asks), so changes near the touch insert or remove near
-//! the end of the vector and move few elements. Look-ups scan linearly from the best end for a
-//! few steps (most events touch the first levels) and fall back to a binary search.
+//! for bids, its bitwise complement for asks). Most keys live in a **window**: an array of
+//! level slots, one per price tick from a moving base key, in chunks of 64 ticks, each chunk
+//! with a bitmap word of its occupied ticks, and a summary word with one bit per non-empty
+//! chunk. A key's slot is one subtraction, one multiplication and one rotation (an exact
+//! division by the tick, see [`Grid`]); the best level is cached, and the next best after the
+//! best empties is two `leading_zeros`. Keys outside the window or off its tick grid (a far-away
+//! order, a sub-penny price) live in a small sorted vector of **outliers** (best last), so
+//! every key is correct wherever it lies.
+//!
+//! The window starts at the configured depth (`levels_per_side` ticks, 64 to 4,096) and
+//! grows, by powers of two up to [`MAX_TICKS`], when the side's levels span more; it moves (a
+//! re-base) when a new best lies above it or when it holds no level. A re-base redistributes
+//! every level between the window and the outliers; it is rare (a touch that moved a quarter
+//! of the window) and costs
+//! O(levels).
+//!
+//! Invariant (what a look-up relies on): a key that is on the window's grid and inside it is
+//! never an outlier.
 
-use crate::fixed::Price;
+use crate::fixed::{Price, Qty};
+use crate::instrument::TickRule;
 use crate::side::Side;
 
-/// Levels scanned linearly from the best end before the binary search.
-const LINEAR_SCAN: usize = 8;
-/// Levels moved by hand (rather than by `memmove`) when inserting or removing near the end.
-const SMALL_SHIFT: usize = 8;
+/// The smallest window, in ticks (one chunk).
+const MIN_TICKS: usize = 64;
+/// The largest window, in ticks: 64 chunks, one summary word.
+pub(crate) const MAX_TICKS: usize = 64 * 64;
+/// Keys beyond this magnitude never anchor a window, so that `key - base` computed modulo
+/// 2^64 is the true difference wherever the key lies (see [`Grid::offset`]).
+const BASE_LIMIT: i64 = 1 << 61;
 
 /// The sort key of a price on a side: larger is better on both sides.
 #[inline]
@@ -31,159 +50,605 @@ pub(crate) const fn key_price(side: Side, key: i64) -> Price {
     }
 }
 
-/// A level's key and its payload (a level-pool index for L3, the quantity for L2).
+/// A level's key and its payload (a level-pool slot for L3, the quantity for L2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Rung<V> {
     pub(crate) key: i64,
     pub(crate) val: V,
 }
 
-/// The sorted levels of one side, best last.
-#[derive(Clone, Debug)]
-pub(crate) struct Ladder<V> {
-    rungs: Vec<Rung<V>>,
+/// A payload the window can hold: `VACANT` fills the slots whose bit is clear (never returned).
+pub(crate) trait RungValue: Copy {
+    /// The filler of unoccupied window slots.
+    const VACANT: Self;
 }
 
-impl<V: Copy> Ladder<V> {
-    /// An empty side with room for `capacity` levels.
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+impl RungValue for Qty {
+    const VACANT: Self = Qty::ZERO;
+}
+
+impl RungValue for () {
+    const VACANT: Self = ();
+}
+
+impl RungValue for i64 {
+    const VACANT: Self = 0;
+}
+
+/// The window's tick grid: `key = base + offset * tick`.
+///
+/// The offset is an exact division by multiplication: with `tick = odd << shift` and `inv` the
+/// inverse of `odd` modulo 2^64, `((key - base) * inv).rotate_right(shift)` is `(key - base) /
+/// tick` when the tick divides the difference, and larger than `u64::MAX / tick` (so outside
+/// any window) when it does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Grid {
+    base: i64,
+    inv: u64,
+    shift: u32,
+    tick: i64,
+}
+
+impl Grid {
+    /// A grid that nothing real lands on usefully (tick 1 at key 0); the first insert moves it.
+    const START: Self = Self {
+        base: 0,
+        inv: 1,
+        shift: 0,
+        tick: 1,
+    };
+
+    /// The grid of `tick` (positive, at most 2^40) anchored at `base` (|base| <= 2^61).
+    fn new(base: i64, tick: i64) -> Option<Self> {
+        if !(1..=1 << 40).contains(&tick) || !(-BASE_LIMIT..=BASE_LIMIT).contains(&base) {
+            return None;
+        }
+        let shift = tick.trailing_zeros();
+        let odd = (tick as u64) >> shift;
+        // Newton's iteration doubles the correct low bits each step: 5 steps from 3 bits.
+        let mut inv = odd;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inv)));
+        }
+        debug_assert_eq!(odd.wrapping_mul(inv), 1);
+        Some(Self {
+            base,
+            inv,
+            shift,
+            tick,
+        })
+    }
+
+    /// `(key - base) / tick` when the tick divides it, else a value above `u64::MAX / tick`.
+    /// Since `|base| <= 2^61`, the difference taken modulo 2^64 lies within a window only when
+    /// the true difference does.
+    #[inline(always)]
+    fn offset(&self, key: i64) -> u64 {
+        (key.wrapping_sub(self.base) as u64)
+            .wrapping_mul(self.inv)
+            .rotate_right(self.shift)
+    }
+
+    /// The key at `offset` (inside a window, so no overflow: |base| <= 2^61, span <= 2^52).
+    #[inline(always)]
+    fn key(&self, offset: usize) -> i64 {
+        self.base + offset as i64 * self.tick
+    }
+}
+
+/// Greatest common divisor (Euclid).
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// 64 ticks of the window: which are occupied, and their payloads.
+#[derive(Clone, Copy, Debug)]
+struct Chunk<V> {
+    bits: u64,
+    slots: [V; 64],
+}
+
+impl<V: RungValue> Chunk<V> {
+    const EMPTY: Self = Self {
+        bits: 0,
+        slots: [V::VACANT; 64],
+    };
+}
+
+/// The levels of one side: a price-indexed window plus sorted outliers. See the
+/// [module docs](self).
+#[derive(Clone, Debug)]
+pub(crate) struct Ladder<V> {
+    /// Levels in all.
+    len: usize,
+    /// The best level (meaningful when `len > 0`).
+    best: Rung<V>,
+    grid: Grid,
+    /// Bit `c` set: chunk `c` has an occupied tick.
+    summary: u64,
+    /// The window: `chunks.len() * 64` ticks from `grid.base`, at most [`MAX_TICKS`].
+    chunks: Vec<Chunk<V>>,
+    /// Keys outside the window or off its grid, sorted, best last.
+    outliers: Vec<Rung<V>>,
+    side: Side,
+    rule: TickRule,
+}
+
+impl<V: RungValue> Ladder<V> {
+    /// An empty side whose window holds `levels` ticks (64 to 4,096) and whose outliers hold
+    /// `levels` levels without growing (a re-base passes every level through them); ticks
+    /// follow the US equity rule.
+    pub(crate) fn new(side: Side, levels: usize) -> Self {
+        let ticks = levels.clamp(MIN_TICKS, MAX_TICKS).next_power_of_two();
         Self {
-            rungs: Vec::with_capacity(capacity),
+            len: 0,
+            best: Rung {
+                key: 0,
+                val: V::VACANT,
+            },
+            grid: Grid::START,
+            summary: 0,
+            chunks: vec![Chunk::EMPTY; ticks / 64],
+            outliers: Vec::with_capacity(levels.max(4)),
+            side,
+            rule: TickRule::UsEquity,
         }
     }
 
     /// Number of levels.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.rungs.len()
+        self.len
     }
 
     /// The best level.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn best(&self) -> Option<Rung<V>> {
-        self.rungs.last().copied()
+        (self.len != 0).then_some(self.best)
     }
 
-    /// Levels, best first.
-    #[inline]
-    pub(crate) fn iter_best_first(&self) -> impl DoubleEndedIterator<Item = &Rung<V>> + '_ {
-        self.rungs.iter().rev()
-    }
-
-    /// `Ok(index)` of the level with `key`, or `Err(index)` where it would be inserted.
+    /// The chunk and bit of `key`, when it lies on the window's grid.
     #[inline(always)]
-    pub(crate) fn locate(&self, key: i64) -> Result<usize, usize> {
-        self.locate_val(key).map(|(index, _)| index)
+    fn slot_of(&self, key: i64) -> Option<(usize, usize)> {
+        let offset = self.grid.offset(key);
+        let chunk = (offset >> 6) as usize;
+        (chunk < self.chunks.len()).then_some((chunk, (offset & 63) as usize))
     }
 
-    /// `Ok((index, payload))` of the level with `key`, or `Err(index)` where it would be
-    /// inserted.
+    /// `Ok((payload, whether it is the best))` for the level at `key`, or `Err(whether a new
+    /// level there would be the best)`.
     #[inline(always)]
-    pub(crate) fn locate_val(&self, key: i64) -> Result<(usize, V), usize> {
-        let len = self.rungs.len();
-        for (back, rung) in self.rungs.iter().rev().take(LINEAR_SCAN).enumerate() {
-            let index = len - 1 - back;
-            if rung.key == key {
-                return Ok((index, rung.val));
+    pub(crate) fn find(&self, key: i64) -> Result<(V, bool), bool> {
+        let at_best = self.len == 0 || key >= self.best.key;
+        let found = match self.slot_of(key) {
+            Some((c, b)) => {
+                let chunk = &self.chunks[c];
+                (chunk.bits >> b & 1 != 0).then_some(chunk.slots[b])
             }
-            if rung.key < key {
-                return Err(index + 1);
-            }
-        }
-        let scanned = len.saturating_sub(LINEAR_SCAN);
-        let head = self.rungs.get(..scanned).unwrap_or_default();
-        match head.binary_search_by(|r| r.key.cmp(&key)) {
-            Ok(index) => head.get(index).map(|r| (index, r.val)).ok_or(index),
-            Err(index) => Err(index),
-        }
+            None => self.outlier(key),
+        };
+        found.map(|val| (val, at_best)).ok_or(at_best)
+    }
+
+    #[inline(never)]
+    fn outlier(&self, key: i64) -> Option<V> {
+        self.outliers
+            .binary_search_by(|r| r.key.cmp(&key))
+            .ok()
+            .map(|i| self.outliers[i].val)
     }
 
     /// The payload of the level with `key`.
     #[inline]
     pub(crate) fn get(&self, key: i64) -> Option<V> {
-        self.locate(key)
-            .ok()
-            .and_then(|i| self.rungs.get(i))
-            .map(|r| r.val)
+        self.find(key).ok().map(|(val, _)| val)
     }
 
-    /// Mutable payload at `index`.
+    /// Sets the payload of the existing level `key`; returns whether it was there.
     #[inline]
-    pub(crate) fn val_mut(&mut self, index: usize) -> Option<&mut V> {
-        self.rungs.get_mut(index).map(|r| &mut r.val)
-    }
-
-    /// Inserts a level at `index` (from [`Ladder::locate`]); returns whether the vector had to
-    /// grow past its capacity. Near the best end (the common case) the few later levels are
-    /// shifted by hand instead of through a `memmove` call.
-    #[inline]
-    pub(crate) fn insert(&mut self, index: usize, key: i64, val: V) -> bool {
-        let grew = self.rungs.len() == self.rungs.capacity();
-        let rung = Rung { key, val };
-        let len = self.rungs.len();
-        if index >= len {
-            self.rungs.push(rung);
-        } else if len - index <= SMALL_SHIFT {
-            self.rungs.push(rung);
-            if let Some(tail) = self.rungs.get_mut(index..) {
-                tail.rotate_right(1);
+    pub(crate) fn set(&mut self, key: i64, val: V) -> bool {
+        let slot = match self.slot_of(key) {
+            Some((c, b)) => {
+                let chunk = &mut self.chunks[c];
+                if chunk.bits >> b & 1 == 0 {
+                    return false;
+                }
+                &mut chunk.slots[b]
             }
+            None => match self.outliers.binary_search_by(|r| r.key.cmp(&key)) {
+                Ok(i) => &mut self.outliers[i].val,
+                Err(_) => return false,
+            },
+        };
+        *slot = val;
+        if key == self.best.key {
+            // The cached best is a copy: keep it equal to the slot.
+            self.best.val = val;
+        }
+        true
+    }
+
+    /// Inserts a level at a `key` not yet present; returns whether memory had to grow (the
+    /// window or the outliers).
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, key: i64, val: V) -> bool {
+        debug_assert!(self.get(key).is_none(), "key {key} already present");
+        let grew = match self.slot_of(key) {
+            Some((c, b)) => {
+                self.place(c, b, val);
+                false
+            }
+            None => self.insert_outside(key, val),
+        };
+        if self.len == 0 || key > self.best.key {
+            self.best = Rung { key, val };
+        }
+        self.len += 1;
+        grew
+    }
+
+    #[inline(always)]
+    fn place(&mut self, c: usize, b: usize, val: V) {
+        let chunk = &mut self.chunks[c];
+        chunk.bits |= 1 << b;
+        chunk.slots[b] = val;
+        self.summary |= 1 << c;
+    }
+
+    /// A key outside the window: move or grow the window to take it when that is worth it,
+    /// else keep it as an outlier.
+    #[cold]
+    #[inline(never)]
+    fn insert_outside(&mut self, key: i64, val: V) -> bool {
+        let mut grew = false;
+        if let Some((top, span, tick)) = self.plan(key) {
+            grew = self.relayout(top, span, tick);
+        }
+        if let Some((c, b)) = self.slot_of(key) {
+            self.place(c, b, val);
         } else {
-            self.rungs.insert(index, rung);
+            grew |= self.outliers.len() == self.outliers.capacity();
+            let at = self
+                .outliers
+                .binary_search_by(|r| r.key.cmp(&key))
+                .unwrap_or_else(|at| at);
+            self.outliers.insert(at, Rung { key, val });
         }
         grew
     }
 
-    /// Removes the level at `index`.
-    #[inline]
-    pub(crate) fn remove(&mut self, index: usize) -> Option<Rung<V>> {
-        let len = self.rungs.len();
-        if index >= len {
+    /// The window keys (lowest, highest), if the window holds a level.
+    fn window_bounds(&self) -> Option<(i64, i64)> {
+        if self.summary == 0 {
             return None;
         }
-        if len - index > SMALL_SHIFT {
-            return Some(self.rungs.remove(index));
-        }
-        let tail = self.rungs.get_mut(index..)?;
-        let removed = tail[0];
-        for i in 1..tail.len() {
-            tail[i - 1] = tail[i];
-        }
-        self.rungs.pop();
-        Some(removed)
+        let lo_c = self.summary.trailing_zeros() as usize;
+        let hi_c = 63 - self.summary.leading_zeros() as usize;
+        let lo = lo_c * 64 + self.chunks[lo_c].bits.trailing_zeros() as usize;
+        let hi = hi_c * 64 + 63 - self.chunks[hi_c].bits.leading_zeros() as usize;
+        Some((self.grid.key(lo), self.grid.key(hi)))
     }
 
-    /// Removes the best level.
-    #[inline]
-    pub(crate) fn pop_best(&mut self) -> Option<Rung<V>> {
-        self.rungs.pop()
+    /// Where the window should go to take `key`: `(top key, ticks the levels to keep span,
+    /// tick)`, or `None` to keep `key` as an outlier. The tick is learned: an empty window
+    /// starts at 100 rule ticks (a round-dollar grid for prices above $1) and refines to the
+    /// greatest common divisor of its levels' distances when a level lands between its ticks,
+    /// never below the US equity tick at that price (a sub-penny price above $1 stays an
+    /// outlier).
+    fn plan(&self, key: i64) -> Option<(i64, usize, i64)> {
+        let Some((lo, hi)) = self.window_bounds() else {
+            // An empty window goes wherever the new level is, on the grid of the outliers it
+            // could take in.
+            let rule = self.rule_tick(key)?;
+            let mut tick = u128::from(rule.unsigned_abs()) * 100;
+            for o in &self.outliers {
+                let distance = (i128::from(o.key) - i128::from(key)).unsigned_abs();
+                if distance % u128::from(rule.unsigned_abs()) == 0
+                    && distance < u128::from(rule.unsigned_abs()) * MAX_TICKS as u128
+                {
+                    tick = gcd(tick, distance);
+                }
+            }
+            return Some((key, 1, i64::try_from(tick).ok()?));
+        };
+        let distance = (i128::from(key) - i128::from(hi)).unsigned_abs();
+        let mut tick = self.grid.tick;
+        if distance % tick.unsigned_abs() as u128 != 0 {
+            let rule = self.rule_tick(key)?;
+            let finer = i64::try_from(gcd(distance, tick.unsigned_abs() as u128)).ok()?;
+            if finer % rule != 0 {
+                return None;
+            }
+            tick = finer;
+        }
+        let (top, bottom) = (i128::from(hi.max(key)), i128::from(lo.min(key)));
+        let span = usize::try_from((top - bottom) / i128::from(tick) + 1).unwrap_or(usize::MAX);
+        if key > hi {
+            // A new best above the window: follow the touch, keeping the deepest levels only
+            // if the window can grow to hold them.
+            Some((key, if span <= MAX_TICKS { span } else { 1 }, tick))
+        } else {
+            // Deeper than the window (or between its ticks): grow downward if that stays
+            // within bounds.
+            (span <= MAX_TICKS).then_some((hi, span, tick))
+        }
+    }
+
+    /// Re-bases the window on a grid of `tick` so that `top` sits a quarter below its top end
+    /// (or higher, when that leaves `span` ticks below it), growing it to hold `span` ticks if
+    /// it can; redistributes every level. Returns whether memory grew.
+    #[cold]
+    #[inline(never)]
+    fn relayout(&mut self, top: i64, span: usize, tick: i64) -> bool {
+        let want = (span + span / 4 + 1)
+            .next_power_of_two()
+            .clamp(MIN_TICKS, MAX_TICKS);
+        let ticks = want.max(self.chunks.len() * 64);
+        let room = (ticks / 4).min(ticks.saturating_sub(span));
+        let below = (ticks - 1 - room) as i64;
+        let Some(base) = (below as i128)
+            .checked_mul(i128::from(tick))
+            .and_then(|d| i64::try_from(i128::from(top) - d).ok())
+        else {
+            return false;
+        };
+        let Some(grid) = Grid::new(base, tick) else {
+            return false;
+        };
+        // Everything from the window into the outliers, sorted.
+        let in_window = self.len - self.outliers.len();
+        let mut grew = self.outliers.capacity() < self.len;
+        self.outliers.reserve(in_window);
+        let mut summary = self.summary;
+        while summary != 0 {
+            let c = summary.trailing_zeros() as usize;
+            summary &= summary - 1;
+            let chunk = &mut self.chunks[c];
+            let mut bits = chunk.bits;
+            while bits != 0 {
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.outliers.push(Rung {
+                    key: self.grid.key(c * 64 + b),
+                    val: chunk.slots[b],
+                });
+            }
+            chunk.bits = 0;
+        }
+        self.summary = 0;
+        self.outliers.sort_unstable_by_key(|r| r.key);
+        if ticks > self.chunks.len() * 64 {
+            self.chunks = vec![Chunk::EMPTY; ticks / 64];
+            grew = true;
+        }
+        self.grid = grid;
+        // Back into the window, whatever lies on it.
+        let mut outliers = std::mem::take(&mut self.outliers);
+        outliers.retain(|r| match self.slot_of(r.key) {
+            Some((c, b)) => {
+                self.place(c, b, r.val);
+                false
+            }
+            None => true,
+        });
+        self.outliers = outliers;
+        grew
+    }
+
+    /// The tick at the price of `key`, under the side's rule.
+    fn rule_tick(&self, key: i64) -> Option<i64> {
+        let tick = self.rule.tick_at(key_price(self.side, key)).raw();
+        (tick > 0).then_some(tick)
     }
 
     /// Removes the level with `key`, if present.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn remove_key(&mut self, key: i64) -> Option<Rung<V>> {
-        self.locate(key).ok().and_then(|i| self.remove(i))
+        self.take(key).map(|val| Rung { key, val })
     }
 
-    /// Removes every level (keeps the capacity).
+    /// Removes the level with `key`; returns whether it was there.
+    #[inline(always)]
+    pub(crate) fn remove(&mut self, key: i64) -> bool {
+        self.take(key).is_some()
+    }
+
+    /// Removes the level with `key` and returns its payload.
+    #[inline(always)]
+    fn take(&mut self, key: i64) -> Option<V> {
+        let val = match self.slot_of(key) {
+            Some((c, b)) => {
+                let chunk = &mut self.chunks[c];
+                if chunk.bits >> b & 1 == 0 {
+                    return None;
+                }
+                chunk.bits &= !(1 << b);
+                if chunk.bits == 0 {
+                    self.summary &= !(1 << c);
+                }
+                chunk.slots[b]
+            }
+            None => self.remove_outlier(key)?,
+        };
+        self.len -= 1;
+        if self.len != 0 && key == self.best.key {
+            self.best = self.find_best();
+        }
+        Some(val)
+    }
+
+    #[inline(never)]
+    fn remove_outlier(&mut self, key: i64) -> Option<V> {
+        let at = self.outliers.binary_search_by(|r| r.key.cmp(&key)).ok()?;
+        Some(self.outliers.remove(at).val)
+    }
+
+    /// Removes the best level.
+    #[cfg(test)]
+    pub(crate) fn pop_best(&mut self) -> Option<Rung<V>> {
+        if self.len == 0 {
+            return None;
+        }
+        self.remove_key(self.best.key)
+    }
+
+    /// Removes the best level, if any.
+    #[inline(always)]
+    pub(crate) fn drop_best(&mut self) {
+        if self.len != 0 {
+            self.take(self.best.key);
+        }
+    }
+
+    /// The best level, searched (the window's highest tick against the last outlier); `len > 0`.
+    #[inline]
+    fn find_best(&self) -> Rung<V> {
+        let outlier = self.outliers.last().copied();
+        if self.summary == 0 {
+            debug_assert!(outlier.is_some());
+            return outlier.unwrap_or(self.best);
+        }
+        let c = 63 - self.summary.leading_zeros() as usize;
+        let chunk = &self.chunks[c];
+        let b = 63 - chunk.bits.leading_zeros() as usize;
+        let top = Rung {
+            key: self.grid.key(c * 64 + b),
+            val: chunk.slots[b],
+        };
+        match outlier {
+            Some(o) if o.key > top.key => o,
+            _ => top,
+        }
+    }
+
+    /// Levels, best first.
+    #[inline]
+    pub(crate) fn iter_best_first(&self) -> BestFirst<'_, V> {
+        BestFirst {
+            ladder: self,
+            summary: self.summary,
+            chunk: 0,
+            bits: 0,
+            outliers: self.outliers.len(),
+        }
+    }
+
+    /// Removes every level (keeps the memory and the window's place).
     #[inline]
     pub(crate) fn clear(&mut self) {
-        self.rungs.clear();
+        let mut summary = self.summary;
+        while summary != 0 {
+            let c = summary.trailing_zeros() as usize;
+            summary &= summary - 1;
+            self.chunks[c].bits = 0;
+        }
+        self.summary = 0;
+        self.outliers.clear();
+        self.len = 0;
     }
 
-    /// The address of the best rung (or of the buffer when empty), for a prefetch.
+    /// The address of the window's slot for `key` (or of the window when `key` is outside it),
+    /// for a prefetch.
+    #[inline(always)]
+    pub(crate) fn slot_addr(&self, key: i64) -> *const u8 {
+        match self.slot_of(key) {
+            Some((c, b)) => std::ptr::from_ref(&self.chunks[c].slots[b]).cast(),
+            None => self.chunks.as_ptr().cast(),
+        }
+    }
+
+    /// The address of the best level's slot, for a prefetch.
     #[inline(always)]
     pub(crate) fn best_addr(&self) -> *const u8 {
-        self.rungs
-            .as_ptr()
-            .wrapping_add(self.rungs.len().saturating_sub(1))
-            .cast()
+        self.slot_addr(self.best.key)
+    }
+
+    /// Ticks the window spans now.
+    #[cfg(test)]
+    pub(crate) fn window_ticks(&self) -> usize {
+        self.chunks.len() * 64
+    }
+
+    /// Levels kept as outliers now.
+    #[cfg(test)]
+    pub(crate) fn outlier_count(&self) -> usize {
+        self.outliers.len()
+    }
+}
+
+/// The levels of a [`Ladder`], best first: the window's ticks from the top merged with the
+/// outliers from the back.
+#[derive(Clone, Debug)]
+pub(crate) struct BestFirst<'a, V> {
+    ladder: &'a Ladder<V>,
+    /// Chunks not yet started.
+    summary: u64,
+    /// The chunk being walked and its bits not yet yielded.
+    chunk: usize,
+    bits: u64,
+    /// Outliers not yet yielded (a prefix of the vector).
+    outliers: usize,
+}
+
+impl<V: RungValue> BestFirst<'_, V> {
+    /// The window's next tick, best first, without taking it.
+    #[inline]
+    fn peek_window(&mut self) -> Option<(usize, usize)> {
+        while self.bits == 0 {
+            if self.summary == 0 {
+                return None;
+            }
+            self.chunk = 63 - self.summary.leading_zeros() as usize;
+            self.summary &= !(1 << self.chunk);
+            self.bits = self.ladder.chunks[self.chunk].bits;
+        }
+        Some((self.chunk, 63 - self.bits.leading_zeros() as usize))
+    }
+}
+
+impl<V: RungValue> Iterator for BestFirst<'_, V> {
+    type Item = Rung<V>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Rung<V>> {
+        let window = self.peek_window().map(|(c, b)| Rung {
+            key: self.ladder.grid.key(c * 64 + b),
+            val: self.ladder.chunks[c].slots[b],
+        });
+        let outlier = self
+            .outliers
+            .checked_sub(1)
+            .map(|i| self.ladder.outliers[i]);
+        match (window, outlier) {
+            (Some(w), Some(o)) if o.key > w.key => {
+                self.outliers -= 1;
+                Some(o)
+            }
+            (Some(w), _) => {
+                self.bits &= !(1 << (63 - self.bits.leading_zeros()));
+                Some(w)
+            }
+            (None, Some(o)) => {
+                self.outliers -= 1;
+                Some(o)
+            }
+            (None, None) => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
+
+    const CENT: i64 = 1_000_000;
 
     #[test]
     fn keys_order_best_last_on_both_sides() {
@@ -199,56 +664,225 @@ mod tests {
     }
 
     #[test]
-    fn locate_agrees_with_binary_search_at_every_depth() {
-        let mut ladder = Ladder::with_capacity(4);
-        let keys: Vec<i64> = (0..40).map(|k| k * 3).collect();
-        for &k in &keys {
-            let pos = ladder.locate(k).unwrap_err();
-            ladder.insert(pos, k, k);
-        }
-        assert_eq!(ladder.len(), 40);
-        for probe in -2..125 {
-            assert_eq!(
-                ladder.locate(probe),
-                keys.binary_search(&probe),
-                "probe {probe}"
-            );
-        }
-        assert_eq!(ladder.best().map(|r| r.key), Some(117));
-        assert_eq!(ladder.get(9), Some(9));
-        assert_eq!(ladder.remove_key(9).map(|r| r.val), Some(9));
-        assert_eq!(ladder.get(9), None);
-        assert!(ladder.remove(1000).is_none());
-        ladder.clear();
-        assert_eq!(ladder.locate(5), Err(0));
-    }
-
-    #[test]
-    fn insert_and_remove_at_every_position() {
-        for len in 0..20i64 {
-            for at in 0..=len {
-                let mut ladder = Ladder::with_capacity(32);
-                let mut model: Vec<i64> = (0..len).map(|k| k * 2).collect();
-                for &k in &model {
-                    ladder.insert(ladder.locate(k).unwrap_err(), k, k);
+    fn grid_offsets_are_exact_divisions_or_out_of_range() {
+        for tick in [1, 3, 100, 10_000, CENT, 7 << 20] {
+            for base in [0, -5 * CENT, 123 * CENT + 7, BASE_LIMIT, -BASE_LIMIT] {
+                let grid = Grid::new(base, tick).expect("grid");
+                for d in [
+                    0i64,
+                    1,
+                    2,
+                    tick - 1,
+                    tick,
+                    tick + 1,
+                    63 * tick,
+                    4095 * tick,
+                    -tick,
+                ] {
+                    let offset = grid.offset(base.wrapping_add(d));
+                    if d >= 0 && d % tick == 0 && d / tick < MAX_TICKS as i64 {
+                        assert_eq!(offset, (d / tick) as u64, "tick {tick} base {base} d {d}");
+                    } else {
+                        assert!(offset >= MAX_TICKS as u64, "tick {tick} base {base} d {d}");
+                    }
                 }
-                let key = at * 2 - 1;
-                ladder.insert(ladder.locate(key).unwrap_err(), key, key);
-                model.insert(at as usize, key);
-                let keys: Vec<i64> = ladder.iter_best_first().map(|r| r.key).rev().collect();
-                assert_eq!(keys, model);
-                let removed = ladder.remove(at as usize).map(|r| r.key);
-                assert_eq!(removed, Some(model.remove(at as usize)));
-                let keys: Vec<i64> = ladder.iter_best_first().map(|r| r.key).rev().collect();
-                assert_eq!(keys, model);
+                for far in [i64::MIN, i64::MAX, i64::MIN + 1, -1, 0] {
+                    let offset = grid.offset(far);
+                    let d = i128::from(far) - i128::from(base);
+                    let inside = d >= 0 && d % i128::from(tick) == 0 && d / i128::from(tick) < 4096;
+                    assert_eq!(offset < MAX_TICKS as u64, inside, "far {far} base {base}");
+                }
             }
         }
+        assert!(Grid::new(0, 0).is_none());
+        assert!(Grid::new(BASE_LIMIT + 1, 1).is_none());
     }
 
     #[test]
-    fn insert_reports_growth() {
-        let mut ladder = Ladder::with_capacity(1);
-        assert!(!ladder.insert(0, 1, ()));
-        assert!(ladder.insert(1, 2, ()));
+    fn a_window_learns_its_grid_follows_the_touch_and_keeps_far_levels_as_outliers() {
+        let mut ladder: Ladder<i64> = Ladder::new(Side::Buy, 64);
+        let at = |cents: i64| cents * CENT;
+        // The first level: a window of 64 one-dollar ticks, $53 to $116.
+        assert!(!ladder.insert(at(10_000), 1));
+        assert_eq!((ladder.window_ticks(), ladder.grid.tick), (64, 100 * CENT));
+        // A stub quote far below the touch: an outlier, not a window of 10,000 ticks.
+        assert!(!ladder.insert(at(1), 2));
+        assert_eq!(ladder.outlier_count(), 1);
+        // On the dollar grid: in the window.
+        assert!(!ladder.insert(at(9_900), 3));
+        assert_eq!(ladder.outlier_count(), 1);
+        // Between its ticks: the grid refines to the cent and the window grows to hold
+        // $99.00 to $100.00.
+        assert!(ladder.insert(at(9_999), 4));
+        assert_eq!((ladder.window_ticks(), ladder.grid.tick), (128, CENT));
+        assert_eq!(ladder.outlier_count(), 1);
+        // The touch jumps far up: the window follows, the old levels become outliers.
+        ladder.insert(at(20_000), 5);
+        assert_eq!(
+            ladder.best(),
+            Some(Rung {
+                key: at(20_000),
+                val: 5
+            })
+        );
+        assert_eq!(ladder.outlier_count(), 4);
+        assert_eq!(ladder.pop_best().map(|r| r.val), Some(5));
+        assert_eq!(
+            ladder.best(),
+            Some(Rung {
+                key: at(10_000),
+                val: 1
+            })
+        );
+        // The empty window moves back to the next new level, on the outliers' grid, and takes
+        // in those it covers (95 ticks below the new level: $99.06 and up).
+        ladder.insert(at(10_001), 6);
+        assert_eq!(ladder.grid.tick, CENT);
+        assert_eq!(ladder.outlier_count(), 2);
+        // Sub-penny prices above $1 are off the grid: outliers, still in order.
+        ladder.insert(at(10_000) + 1, 7);
+        assert_eq!(ladder.outlier_count(), 3);
+        let keys: Vec<i64> = ladder.iter_best_first().map(|r| r.key).collect();
+        let want = [
+            at(10_001),
+            at(10_000) + 1,
+            at(10_000),
+            at(9_999),
+            at(9_900),
+            at(1),
+        ];
+        assert_eq!(keys, want);
+        assert_eq!(ladder.len(), 6);
+        // Below $1 the grid may be finer.
+        let mut cheap: Ladder<i64> = Ladder::new(Side::Sell, 64);
+        let key = |raw: i64| side_key(Side::Sell, Price::from_raw(raw));
+        cheap.insert(key(50 * CENT), 1);
+        cheap.insert(key(50 * CENT + 10_000), 2);
+        assert_eq!(cheap.grid.tick, 10_000);
+        assert_eq!(cheap.outlier_count(), 0);
+    }
+
+    #[test]
+    fn set_keeps_the_cached_best() {
+        let mut ladder: Ladder<i64> = Ladder::new(Side::Sell, 8);
+        let key = side_key(Side::Sell, Price::from_raw(50 * CENT));
+        ladder.insert(key, 7);
+        assert!(ladder.set(key, 9));
+        assert_eq!(ladder.best().map(|r| r.val), Some(9));
+        assert!(!ladder.set(key - CENT, 1));
+        ladder.clear();
+        assert_eq!(ladder.best(), None);
+        assert_eq!(ladder.iter_best_first().count(), 0);
+    }
+
+    /// What a random test does to a ladder and its reference.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(i64),
+        Remove(i64),
+        PopBest,
+        Set(i64),
+        Clear,
+    }
+
+    /// Keys near a moving centre (in ticks of 1c or 0.01c), far away, off the grid, and
+    /// extremes; the index picks among recently used keys for removals.
+    fn key_strategy() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            8 => (0i64..200).prop_map(|t| 100 * CENT + t * CENT),
+            3 => (0i64..6_000).prop_map(|t| 40 * CENT + t * CENT),
+            2 => (0i64..300).prop_map(|t| 50 * CENT + t * 10_000),
+            1 => any::<i64>(),
+            1 => prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(0), Just(-1)],
+            1 => (1i64..5_000).prop_map(|t| t * 10_000 * 7 + 3),
+        ]
+    }
+
+    fn op_strategy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            10 => key_strategy().prop_map(Op::Insert),
+            6 => key_strategy().prop_map(Op::Remove),
+            3 => Just(Op::PopBest),
+            2 => key_strategy().prop_map(Op::Set),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    fn check(ladder: &Ladder<i64>, model: &BTreeMap<i64, i64>) {
+        assert_eq!(ladder.len(), model.len());
+        let best = model
+            .iter()
+            .next_back()
+            .map(|(&key, &val)| Rung { key, val });
+        assert_eq!(ladder.best(), best);
+        let walked: Vec<Rung<i64>> = ladder.iter_best_first().collect();
+        let want: Vec<Rung<i64>> = model
+            .iter()
+            .rev()
+            .map(|(&key, &val)| Rung { key, val })
+            .collect();
+        assert_eq!(walked, want);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn behaves_as_a_sorted_map(
+            ops in prop::collection::vec(op_strategy(), 1..400),
+            side in prop_oneof![Just(Side::Buy), Just(Side::Sell)],
+            levels in prop_oneof![Just(1usize), Just(64), Just(300)],
+        ) {
+            let mut ladder: Ladder<i64> = Ladder::new(side, levels);
+            let mut model = BTreeMap::new();
+            let mut used: Vec<i64> = Vec::new();
+            for (n, op) in ops.into_iter().enumerate() {
+                let val = n as i64 + 1;
+                match op {
+                    Op::Insert(key) => {
+                        let want = model.get(&key).map(|&v| (v, key >= *model.keys().next_back().unwrap_or(&key)));
+                        let would_be_best = model.keys().next_back().is_none_or(|&b| key >= b);
+                        prop_assert_eq!(ladder.find(key), want.ok_or(would_be_best));
+                        if want.is_none() {
+                            ladder.insert(key, val);
+                            model.insert(key, val);
+                            used.push(key);
+                        }
+                    }
+                    Op::Remove(key) => {
+                        // Half the removals hit a key in use.
+                        let key = if val % 2 == 0 && !used.is_empty() {
+                            used[(key as u64 % used.len() as u64) as usize]
+                        } else {
+                            key
+                        };
+                        let want = model.remove(&key).map(|val| Rung { key, val });
+                        prop_assert_eq!(ladder.remove_key(key), want);
+                    }
+                    Op::PopBest => {
+                        let want = model.pop_last().map(|(key, val)| Rung { key, val });
+                        prop_assert_eq!(ladder.pop_best(), want);
+                    }
+                    Op::Set(key) => {
+                        let key = used.get((key as u64 % used.len().max(1) as u64) as usize).copied().unwrap_or(key);
+                        let present = model.contains_key(&key);
+                        prop_assert_eq!(ladder.set(key, -val), present);
+                        if present {
+                            model.insert(key, -val);
+                        }
+                        prop_assert_eq!(ladder.get(key), model.get(&key).copied());
+                    }
+                    Op::Clear => {
+                        ladder.clear();
+                        model.clear();
+                    }
+                }
+                check(&ladder, &model);
+                prop_assert!(ladder.window_ticks() <= MAX_TICKS);
+            }
+            for (&key, &val) in &model {
+                prop_assert_eq!(ladder.get(key), Some(val));
+            }
+        }
     }
 }

@@ -36,6 +36,12 @@ impl LevelSlot {
     }
 }
 
+impl super::ladder::RungValue for LevelSlot {
+    /// The filler of a ladder's unoccupied window slots: never returned by the ladder (its
+    /// occupancy bit is clear), so never used to index the pool.
+    const VACANT: Self = Self(u32::MAX);
+}
+
 /// One price level of one side of one instrument.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Level {

@@ -164,10 +164,13 @@ impl L3Books {
                 ..
             } => (instrument, order_id),
             OrderLookup::Add {
-                instrument, side, ..
+                instrument,
+                side,
+                price,
+                ..
             } => {
                 if let Some(book) = self.books.get(instrument.index()) {
-                    prefetch(book.sides[side.index()].best_addr());
+                    prefetch(book.sides[side.index()].slot_addr(side_key(side, price)));
                 }
                 return None;
             }

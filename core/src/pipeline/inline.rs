@@ -40,7 +40,9 @@ where
     C::In: Stamped,
     K: Emit<C::Out>,
 {
-    #[inline]
+    // Always inlined into the source's publish call: the event is then built in place instead
+    // of being copied into the call's argument (a 424-byte `BookUpdate` per update).
+    #[inline(always)]
     fn emit(&mut self, mut event: C::In) {
         let published = self.clock.now();
         let recv = event.stamps().recv;
