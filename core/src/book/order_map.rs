@@ -108,6 +108,8 @@ pub(crate) struct OrderMap {
     wmask: usize,
     /// `log2(window.len())`: an id shifted right by this is its `hi`.
     wshift: u32,
+    /// `2^(32 + wshift)`: the ids whose `hi` fits 32 bits are below this.
+    wlimit: u64,
     /// The hash table.
     entries: Vec<Entry>,
     /// `entries.len() - 1`.
@@ -142,6 +144,7 @@ impl OrderMap {
             window: vec![WIN_VACANT; window],
             wmask: window - 1,
             wshift: window.trailing_zeros(),
+            wlimit: 1 << (32 + window.trailing_zeros()),
             entries: Vec::new(),
             mask: 0,
             max_len: 0,
@@ -216,8 +219,10 @@ impl OrderMap {
     /// `id`'s window index and `hi`, or `None` when its `hi` does not fit 32 bits.
     #[inline(always)]
     fn win_key(&self, id: u64) -> Option<(usize, u32)> {
-        let hi = u32::try_from(id >> self.wshift).ok()?;
-        Some((id as usize & self.wmask, hi))
+        if id >= self.wlimit {
+            return None;
+        }
+        Some((id as usize & self.wmask, (id >> self.wshift) as u32))
     }
 
     /// What the window knows of `id` (one load).

@@ -106,8 +106,9 @@ impl OrderPool {
 
     /// Takes a free slot for a new order that will join `level`'s queue behind `prev` (the
     /// caller links `prev.next`). Returns the slot and whether the slab had to grow past its
-    /// capacity, or `None` when `u32` slots run out.
-    #[inline]
+    /// capacity, or `None` when `u32` slots run out. A slot from the free list is taken inline;
+    /// a new one is pushed out of line.
+    #[inline(always)]
     pub(crate) fn alloc(
         &mut self,
         id: u64,
@@ -129,6 +130,13 @@ impl OrderPool {
             self.free_head = next_free;
             return Some((slot, false));
         }
+        self.push(node)
+    }
+
+    /// Appends `node` to the slab (the free list is empty): its slot and whether the slab grew.
+    #[cold]
+    #[inline(never)]
+    fn push(&mut self, node: OrderNode) -> Option<(OrderSlot, bool)> {
         let raw = u32::try_from(self.nodes.len()).ok().filter(|&s| s != NIL)?;
         let grew = self.nodes.len() == self.nodes.capacity();
         self.nodes.push(node);
