@@ -1,8 +1,9 @@
 //! Price-level (L2) books for venues that publish levels only (Binance depth, MBP feeds).
 //!
-//! Each side is a [`Ladder`] of `(price key, total quantity)` sorted best-last; a level update
-//! sets a level's quantity (zero removes it). Sized at start; no allocation per event unless a
-//! side grows past `levels_per_side` (counted).
+//! Each side is a price-indexed [`Ladder`] of total quantities (a window of per-tick slots and
+//! sorted outliers, see its module); a level update sets a level's quantity (zero removes it).
+//! Sized at start; no allocation per event unless a side's window or outliers must grow past
+//! what `levels_per_side` sized (counted).
 
 use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
@@ -22,7 +23,7 @@ use super::status::InstrumentStatus;
 /// One instrument's two sides and status.
 #[derive(Clone, Debug)]
 struct L2Book {
-    /// `[bids, asks]`, each best-last, holding the level quantity.
+    /// `[bids, asks]`, each holding the level quantities.
     sides: [Ladder<Qty>; 2],
     status: InstrumentStatus,
     crossed: bool,

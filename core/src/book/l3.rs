@@ -2,7 +2,7 @@
 //!
 //! One [`L3Books`] holds the books of every instrument of a venue. Orders of all instruments
 //! share one order pool, one level pool and one id map (venue order ids are unique across
-//! instruments). Each instrument's side is a [`Ladder`] of level indices sorted best-last.
+//! instruments). Each instrument's side is a price-indexed [`Ladder`] of level-pool slots.
 //! Pools and the map are sized at start ([`BookConfig`]); after warm-up, applying an event
 //! allocates nothing.
 //!
@@ -33,7 +33,7 @@ type SideTop = Option<(i64, Qty)>;
 /// One instrument's two sides and status.
 #[derive(Clone, Debug)]
 pub(super) struct L3Book {
-    /// `[bids, asks]`, each best-last, holding level-pool indices.
+    /// `[bids, asks]`, each holding level-pool slots.
     pub(super) sides: [Ladder<LevelSlot>; 2],
     status: InstrumentStatus,
     crossed: bool,

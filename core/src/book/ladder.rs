@@ -14,8 +14,7 @@
 //! grows, by powers of two up to [`MAX_TICKS`], when the side's levels span more; it moves (a
 //! re-base) when a new best lies above it or when it holds no level. A re-base redistributes
 //! every level between the window and the outliers; it is rare (a touch that moved a quarter
-//! of the window) and costs
-//! O(levels).
+//! of the window) and costs O(levels).
 //!
 //! Invariant (what a look-up relies on): a key that is on the window's grid and inside it is
 //! never an outlier.

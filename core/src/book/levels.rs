@@ -3,7 +3,7 @@
 //!
 //! A level holds the aggregated quantity and the head and tail of its FIFO queue of orders.
 //! Orders point at their level, so executions and cancels update the level in O(1) without
-//! searching the side's sorted vector.
+//! searching the side's ladder.
 //!
 //! As in the order pool, slots are a type only this pool mints ([`LevelPool::alloc`]) and the
 //! slab never shrinks, so every slot indexes the slab without a bounds check (unchecked access

@@ -58,7 +58,8 @@ pub struct BookStats {
     pub order_pool_growths: u64,
     /// Times the order id map doubled (allocates).
     pub order_map_growths: u64,
-    /// Times a side's level vector grew past `levels_per_side` (allocates).
+    /// Times a side's ladder (its price window or its outlier vector) or the level pool grew
+    /// past what the config sized (allocates).
     pub level_growths: u64,
     /// Times `ensure_instrument` added instruments (allocates).
     pub instrument_growths: u64,
