@@ -14,7 +14,6 @@ use crate::top::{BookTop, LevelView};
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
 use super::hash::StableHasher;
-use super::l3::fill_side;
 use super::ladder::{Ladder, key_price, side_key};
 use super::outcome::Applied;
 use super::stats::BookStats;
@@ -271,8 +270,21 @@ impl L2Books {
 
     /// Writes the best levels of each side into `out`.
     pub fn fill_top(&self, id: InstrumentId, out: &mut BookTop) {
-        out.bid_levels = fill_side(&mut out.bids, self.levels(id, Side::Buy));
-        out.ask_levels = fill_side(&mut out.asks, self.levels(id, Side::Sell));
+        let Some(book) = self.books.get(id.index()) else {
+            out.bid_levels = 0;
+            out.ask_levels = 0;
+            return;
+        };
+        let view = |side: Side| {
+            move |key, qty| LevelView {
+                price: key_price(side, key),
+                qty,
+            }
+        };
+        out.bid_levels =
+            book.sides[Side::Buy.index()].fill_best(&mut out.bids, view(Side::Buy)) as u8;
+        out.ask_levels =
+            book.sides[Side::Sell.index()].fill_best(&mut out.asks, view(Side::Sell)) as u8;
     }
 
     /// A fingerprint of one instrument's levels, stable across runs and machines.

@@ -13,7 +13,7 @@ use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
 use crate::ids::{InstrumentId, OrderId};
 use crate::side::Side;
-use crate::top::{BookTop, LevelView, TOP_LEVELS};
+use crate::top::{BookTop, LevelView};
 
 use super::config::BookConfig;
 use super::direct::{LateError, Touched};
@@ -722,10 +722,16 @@ impl L3Books {
         })
     }
 
-    /// Writes the best [`TOP_LEVELS`] levels of each side into `out`.
+    /// Writes the best [`TOP_LEVELS`](crate::top::TOP_LEVELS) levels of each side into `out`.
     pub fn fill_top(&self, id: InstrumentId, out: &mut BookTop) {
-        out.bid_levels = fill_side(&mut out.bids, self.levels(id, Side::Buy));
-        out.ask_levels = fill_side(&mut out.asks, self.levels(id, Side::Sell));
+        let Some(book) = self.books.get(id.index()) else {
+            out.bid_levels = 0;
+            out.ask_levels = 0;
+            return;
+        };
+        let view = |_, level| self.level_view(level);
+        out.bid_levels = book.sides[Side::Buy.index()].fill_best(&mut out.bids, view) as u8;
+        out.ask_levels = book.sides[Side::Sell.index()].fill_best(&mut out.asks, view) as u8;
     }
 
     /// A fingerprint of one instrument's book (levels, quantities and every queue in order),
@@ -783,19 +789,6 @@ impl L3Books {
     pub fn stats(&self) -> BookStats {
         self.stats
     }
-}
-
-/// Copies up to [`TOP_LEVELS`] levels into `dst`; returns how many.
-pub(crate) fn fill_side(
-    dst: &mut [LevelView; TOP_LEVELS],
-    levels: impl Iterator<Item = LevelView>,
-) -> u8 {
-    let mut n = 0u8;
-    for (slot, level) in dst.iter_mut().zip(levels) {
-        *slot = level;
-        n += 1;
-    }
-    n
 }
 
 /// The orders of one level, front of the queue first: `(order id, remaining qty)`.

@@ -535,6 +535,57 @@ impl<V: RungValue> Ladder<V> {
         }
     }
 
+    /// Writes the best `dst.len()` levels, best first, through `view` into `dst` and returns
+    /// how many there were: the first levels [`Self::iter_best_first`] yields, walked as two
+    /// plain loops over the occupancy bits (and the outliers merged in where one is better)
+    /// instead of the iterator's per-level merge. What publishing a top of book calls on every
+    /// update.
+    #[inline]
+    pub(crate) fn fill_best<T>(&self, dst: &mut [T], mut view: impl FnMut(i64, V) -> T) -> usize {
+        let max = dst.len();
+        let mut n = 0;
+        let mut outliers = self.outliers.len();
+        let mut summary = self.summary;
+        while summary != 0 {
+            let c = 63 - summary.leading_zeros() as usize;
+            summary &= !(1u64 << c);
+            let Some(chunk) = self.chunks.get(c) else {
+                break;
+            };
+            let mut bits = chunk.bits;
+            while bits != 0 {
+                let b = 63 - bits.leading_zeros() as usize;
+                bits &= !(1u64 << b);
+                let key = self.grid.key(c * 64 + b);
+                while let Some(o) = outliers.checked_sub(1).map(|i| self.outliers[i]) {
+                    if o.key <= key {
+                        break;
+                    }
+                    let Some(slot) = dst.get_mut(n) else {
+                        return n;
+                    };
+                    *slot = view(o.key, o.val);
+                    n += 1;
+                    outliers -= 1;
+                }
+                let Some(slot) = dst.get_mut(n) else {
+                    return n;
+                };
+                *slot = view(key, chunk.slots[b]);
+                n += 1;
+            }
+        }
+        while n < max {
+            let Some(o) = outliers.checked_sub(1).map(|i| self.outliers[i]) else {
+                break;
+            };
+            dst[n] = view(o.key, o.val);
+            n += 1;
+            outliers -= 1;
+        }
+        n
+    }
+
     /// Removes every level (keeps the memory and the window's place).
     #[inline]
     pub(crate) fn clear(&mut self) {
@@ -815,6 +866,12 @@ mod tests {
             .map(|(&key, &val)| Rung { key, val });
         assert_eq!(ladder.best(), best);
         let walked: Vec<Rung<i64>> = ladder.iter_best_first().collect();
+        for max in [0, 1, 3, 10, walked.len() + 2] {
+            let mut top = vec![Rung { key: 0, val: 0 }; max];
+            let n = ladder.fill_best(&mut top, |key, val| Rung { key, val });
+            assert_eq!(n, walked.len().min(max));
+            assert_eq!(top[..n], walked[..n]);
+        }
         let want: Vec<Rung<i64>> = model
             .iter()
             .rev()
