@@ -139,6 +139,22 @@ fn arb_side() -> impl Strategy<Value = Vec<(i64, i64)>> {
     prop::collection::vec((1i64..20_000, 0i64..1_000_000), 0..=TOP_LEVELS)
 }
 
+/// A print of `qty` shares at 100 with match number `seq`: non-displayed (aggressor unknown)
+/// when `aggressor` is 0, else an execution.
+fn print_at_100(seq: u64, qty: i64, aggressor: i8) -> TradePrint {
+    TradePrint {
+        price: Price::from_units(100).unwrap_or_default(),
+        qty: Qty::from_units(qty).unwrap_or_default(),
+        match_number: seq,
+        aggressor,
+        kind: if aggressor == 0 {
+            TradeKind::NonDisplayed
+        } else {
+            TradeKind::Execution
+        },
+    }
+}
+
 proptest! {
     #[test]
     fn random_books_never_emit_non_finite_values(
@@ -148,13 +164,7 @@ proptest! {
         let mut alphas = AlphaSet::new(1, &AlphaConfig::default());
         for (seq, (bids, asks, trading, tq, ag)) in books.into_iter().enumerate() {
             let mut u = update(seq as u64 + 1, book(&bids, &asks), trading);
-            u.trade = TradePrint {
-                price: Price::from_units(100).unwrap_or_default(),
-                qty: Qty::from_units(tq).unwrap_or_default(),
-                match_number: seq as u64,
-                aggressor: ag,
-                kind: if ag == 0 { TradeKind::NonDisplayed } else { TradeKind::Execution },
-            };
+            u.trade = print_at_100(seq as u64, tq, ag);
             let v = set.update(&u).expect("instrument");
             for f in v.features() {
                 prop_assert!(f.is_finite());
@@ -253,13 +263,7 @@ proptest! {
             let mut u = update(seq as u64 + 1, book(&bids, &asks), trading);
             u.exch_ts = Timestamp(ts as u64);
             u.recv_ts = u.exch_ts;
-            u.trade = TradePrint {
-                price: Price::from_units(100).unwrap_or_default(),
-                qty: Qty::from_units(tq).unwrap_or_default(),
-                match_number: seq as u64,
-                aggressor: ag,
-                kind: if ag == 0 { TradeKind::NonDisplayed } else { TradeKind::Execution },
-            };
+            u.trade = print_at_100(seq as u64, tq, ag);
             let f = full.update(&u).expect("instrument");
             let d = *lazy.update_decision(&u).expect("instrument");
             prop_assert_eq!(decision_bits(&d), decision_bits(&f));

@@ -138,19 +138,7 @@ mod tests {
     use kestrel_core::{InstrumentId, Price, Qty, Timestamp, TradeKind, TradePrint};
 
     use super::*;
-    use crate::export::rows::{BboRow, TradeRow};
-
-    fn table() -> InstrumentTable {
-        let mut t = InstrumentTable::new();
-        t.add(
-            "ESZ4",
-            Price::from_raw(25_000_000),
-            Qty::from_raw(100_000_000),
-            2,
-        )
-        .unwrap();
-        t
-    }
+    use crate::export::rows::{BboRow, TradeRow, es_table as table};
 
     /// DBN's undefined time (`u64::MAX`) and any time past what a signed nanosecond timestamp
     /// holds are written as empty fields, not as a number no reader can turn into a date.

@@ -235,24 +235,17 @@ impl<W: Write + Send> RowWriter for ParquetTable<W> {
 #[cfg(test)]
 mod tests {
     use arrow_array::{Array, TimestampNanosecondArray};
-    use kestrel_core::{InstrumentId, Price, Qty, Timestamp};
+    use kestrel_core::{InstrumentId, Timestamp};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     use super::*;
-    use crate::export::rows::BboRow;
+    use crate::export::rows::{BboRow, es_table};
 
     /// DBN's undefined time (`u64::MAX`) and a time past 2262 are nulls in the nullable
     /// `timestamp[ns, UTC]` columns, not `i64::MAX` (which readers show as 2262-04-11).
     #[test]
     fn unknown_times_are_nulls() {
-        let mut t = InstrumentTable::new();
-        t.add(
-            "ESZ4",
-            Price::from_raw(25_000_000),
-            Qty::from_raw(100_000_000),
-            2,
-        )
-        .unwrap();
+        let t = es_table();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bbo.parquet");
         let file = std::fs::File::create(&path).unwrap();

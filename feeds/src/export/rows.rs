@@ -99,3 +99,17 @@ pub trait RowWriter {
     /// Flushes and closes the file; returns the rows written.
     fn finish(self: Box<Self>) -> Result<u64, super::ExportError>;
 }
+
+/// One instrument (ESZ4, tick 0.25, lot 1) for the writers' unit tests.
+#[cfg(test)]
+pub(crate) fn es_table() -> kestrel_core::InstrumentTable {
+    let mut t = kestrel_core::InstrumentTable::new();
+    t.add(
+        "ESZ4",
+        kestrel_core::Price::from_raw(25_000_000),
+        kestrel_core::Qty::from_raw(100_000_000),
+        2,
+    )
+    .unwrap();
+    t
+}

@@ -458,41 +458,20 @@ impl InstrumentSignals {
     /// The signals of the book's shape: top and depth imbalance, microprice and weighted mid,
     /// spread and liquidity, from one pass over each side's levels and the mid and top quantity
     /// inverted once (same values as their own `update_with` to rounding; those pass over the
-    /// levels separately and divide each time).
+    /// levels separately and divide each time): [`Self::update_book_features`], then the two
+    /// imbalances from its scan and reciprocals.
     #[inline]
     fn update_book(&mut self, u: &BookUpdate, q: &Quote) {
-        if !q.state.is_normal() {
-            self.top_imbalance.update_with(u, q);
-            self.spread.update_with(u, q);
-            self.depth_imbalance.update_with(u, q);
-            self.microprice.update_with(u, q);
-            self.liquidity.update_with(u, q);
-            return;
+        match self.update_book_features(u, q) {
+            Some((bid, ask, r)) => {
+                self.depth_imbalance.set_sums(bid, ask);
+                self.top_imbalance.set_normal(q, &r);
+            }
+            None => {
+                self.top_imbalance.update_with(u, q);
+                self.depth_imbalance.update_with(u, q);
+            }
         }
-        let (bid_min, ask_max) = self.liquidity.band_limits(q);
-        let weights = self.depth_imbalance.weights();
-        let vwap_levels = self.microprice.levels();
-        let bids = scan_side(u.top.side(Side::Buy), weights, vwap_levels, |p| {
-            p >= bid_min
-        });
-        let asks = scan_side(u.top.side(Side::Sell), weights, vwap_levels, |p| {
-            p <= ask_max
-        });
-        self.depth_imbalance
-            .set_sums(bids.weighted_qty, asks.weighted_qty);
-        let r = Reciprocals::of(q);
-        let spread_bps = r.spread_bps(q);
-        self.top_imbalance.set_normal(q, &r);
-        self.spread.set_normal(q, spread_bps);
-        self.microprice.set_scanned(
-            q,
-            &r,
-            (bids.vwap_pq, bids.vwap_q),
-            (asks.vwap_pq, asks.vwap_q),
-        );
-        let depth_raw = bids.band_qty + asks.band_qty;
-        self.liquidity.set_levels(u);
-        self.liquidity.set_depth(depth_raw, spread_bps);
     }
 
     /// The book-shape signals the decision reads: top and depth imbalance (the weighted sums
@@ -515,15 +494,21 @@ impl InstrumentSignals {
         q.mid()
     }
 
-    /// The book-shape signals [`Self::update_book_decision`] left out, from the same update:
-    /// the same scan, reciprocals and setters as [`Self::update_book`] (so the same values);
-    /// the top and depth imbalance it recomputes are equal to the decision's.
-    fn update_book_features(&mut self, u: &BookUpdate, q: &Quote) {
+    /// The book-shape signals [`Self::update_book_decision`] leaves out (microprice, weighted
+    /// mid, spread, liquidity), from one scan of each side. For a normal book, returns what the
+    /// imbalances need from the same scan ([`Self::update_book`] sets them; the decision
+    /// computed the same values already): the bid's and ask's weighted quantity and the
+    /// reciprocals.
+    fn update_book_features(
+        &mut self,
+        u: &BookUpdate,
+        q: &Quote,
+    ) -> Option<(f64, f64, Reciprocals)> {
         if !q.state.is_normal() {
             self.spread.update_with(u, q);
             self.microprice.update_with(u, q);
             self.liquidity.update_with(u, q);
-            return;
+            return None;
         }
         let (bid_min, ask_max) = self.liquidity.band_limits(q);
         let weights = self.depth_imbalance.weights();
@@ -546,6 +531,7 @@ impl InstrumentSignals {
         let depth_raw = bids.band_qty + asks.band_qty;
         self.liquidity.set_levels(u);
         self.liquidity.set_depth(depth_raw, spread_bps);
+        Some((bids.weighted_qty, asks.weighted_qty, r))
     }
 }
 
