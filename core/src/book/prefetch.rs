@@ -92,7 +92,137 @@ fn prefetch_ref<T>(r: &T) {
     prefetch(core::ptr::from_ref(r).cast());
 }
 
+/// The passes of a prefetch ([`L3Books::prefetch_step`]).
+const PASSES: u8 = 4;
+
+/// The look-ups of one batch (a datagram's order messages, at most
+/// [`PrefetchBatch::CAPACITY`]) and how far their prefetch has gone, for a prefetch spread over
+/// time: a caller that knows the next datagrams runs one pass of each batch ahead
+/// ([`L3Books::prefetch_step`]) between applying two datagrams, so that each pass reads lines
+/// the pass before asked for a whole datagram earlier, then finishes a batch
+/// ([`L3Books::prefetch_rest`]) just before applying it. The guesses a pass leaves for the next
+/// (a resting order's slot, a level) may be stale by then: a stale guess is still a slot of the
+/// same pools (they never shrink) and costs a wasted prefetch, nothing else.
+#[derive(Clone, Debug)]
+pub struct PrefetchBatch {
+    lookups: [OrderLookup; CHUNK],
+    /// Per look-up: the resting order's slot (pass 2), then a level (pass 3).
+    slots: [Option<OrderSlot>; CHUNK],
+    levels: [Option<LevelSlot>; CHUNK],
+    len: usize,
+    /// Passes run so far (0 to [`PASSES`]).
+    passes: u8,
+}
+
+impl Default for PrefetchBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PrefetchBatch {
+    /// Look-ups one batch holds.
+    pub const CAPACITY: usize = CHUNK;
+
+    /// An empty batch.
+    pub const fn new() -> Self {
+        Self {
+            lookups: [OrderLookup::Resting {
+                instrument: InstrumentId(0),
+                order_id: OrderId(0),
+            }; CHUNK],
+            slots: [None; CHUNK],
+            levels: [None; CHUNK],
+            len: 0,
+            passes: 0,
+        }
+    }
+
+    /// Empties the batch (for the next datagram).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.passes = 0;
+    }
+
+    /// Adds a look-up before the first pass; `false` (and nothing added) when the batch is full
+    /// or its prefetch has begun.
+    #[inline]
+    pub fn push(&mut self, lookup: OrderLookup) -> bool {
+        if self.passes != 0 || self.len == CHUNK {
+            return false;
+        }
+        self.lookups[self.len] = lookup;
+        self.len += 1;
+        true
+    }
+
+    /// The look-ups held.
+    #[inline]
+    pub fn lookups(&self) -> &[OrderLookup] {
+        &self.lookups[..self.len]
+    }
+
+    /// Passes run so far.
+    #[inline]
+    pub const fn passes(&self) -> u8 {
+        self.passes
+    }
+
+    /// Whether every pass has run.
+    #[inline]
+    pub const fn is_done(&self) -> bool {
+        self.passes >= PASSES
+    }
+}
+
 impl L3Books {
+    /// Runs the next pass of `batch`'s prefetch (of four: map entries and books; resting
+    /// orders and best rungs; levels and queue neighbours; queue tails and a replace's new
+    /// level); nothing once all have run. Reads only, like [`L3Books::prefetch_batch`], which
+    /// runs the same passes back to back.
+    #[inline]
+    pub fn prefetch_step(&self, batch: &mut PrefetchBatch) {
+        let n = batch.len.min(CHUNK);
+        let lookups = &batch.lookups[..n];
+        match batch.passes {
+            0 => {
+                for l in lookups {
+                    self.prefetch_entries(l);
+                }
+            }
+            1 => {
+                for (l, g) in lookups.iter().zip(&mut batch.slots[..n]) {
+                    *g = self.prefetch_orders(l);
+                }
+            }
+            2 => {
+                for ((l, s), g) in lookups
+                    .iter()
+                    .zip(&batch.slots[..n])
+                    .zip(&mut batch.levels[..n])
+                {
+                    *g = self.prefetch_levels(l, *s);
+                }
+            }
+            3 => {
+                for (l, g) in lookups.iter().zip(&batch.levels[..n]) {
+                    self.prefetch_queues(l, *g);
+                }
+            }
+            _ => return,
+        }
+        batch.passes += 1;
+    }
+
+    /// Runs the passes of `batch` not run yet (see [`L3Books::prefetch_step`]).
+    #[inline]
+    pub fn prefetch_rest(&self, batch: &mut PrefetchBatch) {
+        while !batch.is_done() {
+            self.prefetch_step(batch);
+        }
+    }
+
     /// Prefetches what applying `lookups` (in order) will read: see the [module docs](self).
     /// A batch of a few dozen messages suits the hardware (one MoldUDP64 packet); changes
     /// nothing.
@@ -340,5 +470,54 @@ mod tests {
             (books.book_hash(i), books.stats(), books.live_orders()),
             before
         );
+        // Pass by pass, with the books changed between passes (stale guesses).
+        let mut batch = PrefetchBatch::new();
+        for l in lookups {
+            assert!(batch.push(l));
+        }
+        for pass in 0..PASSES {
+            assert_eq!(batch.passes(), pass);
+            books.prefetch_step(&mut batch);
+            if pass == 1 {
+                books.delete_order(i, OrderId(4)).unwrap();
+                books.delete_order(i, OrderId(5)).unwrap();
+            }
+        }
+        assert!(batch.is_done());
+        let after = (books.book_hash(i), books.stats(), books.live_orders());
+        books.prefetch_step(&mut batch);
+        books.prefetch_rest(&mut batch);
+        assert_eq!(batch.passes(), PASSES);
+        assert_eq!(
+            (books.book_hash(i), books.stats(), books.live_orders()),
+            after
+        );
+    }
+
+    #[test]
+    fn a_batch_takes_look_ups_until_full_or_started() {
+        let l = OrderLookup::Resting {
+            instrument: InstrumentId(0),
+            order_id: OrderId(1),
+        };
+        let books = L3Books::new(BookConfig::default());
+        let mut batch = PrefetchBatch::new();
+        for _ in 0..PrefetchBatch::CAPACITY {
+            assert!(batch.push(l));
+        }
+        assert!(!batch.push(l));
+        assert_eq!(batch.lookups().len(), PrefetchBatch::CAPACITY);
+        batch.clear();
+        assert!(batch.lookups().is_empty() && batch.push(l));
+        books.prefetch_step(&mut batch);
+        assert!(
+            !batch.push(l),
+            "no look-up joins a batch whose passes began"
+        );
+        assert_eq!((batch.lookups(), batch.passes()), (&[l][..], 1));
+        books.prefetch_rest(&mut batch);
+        assert!(batch.is_done());
+        batch.clear();
+        assert_eq!(batch.passes(), 0);
     }
 }
