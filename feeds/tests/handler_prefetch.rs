@@ -4,14 +4,10 @@
 //! carry packets of 1 to 70 messages, duplicated and reordered packets, malformed datagrams,
 //! short and over-length messages, unknown and reused order references and locates with no
 //! instrument yet, and books small enough to grow mid-stream (so prefetch guesses go stale).
-//! The same holds for the prefetch pipelined across datagrams (`FeedHandler::prefetch_ahead`,
-//! `replay_records`): datagrams announced several ahead (more than the handler keeps), not
-//! announced, announced and never applied, with damaged records between them.
 
 use kestrel_core::book::{Applied, BookConfig, BookError, L3Books};
 use kestrel_core::{MarketEvent, Timestamp};
 use kestrel_feeds::handler::{BatchPrefetch, FeedEvent, FeedHandler, HandlerConfig, HandlerStats};
-use kestrel_feeds::kcap::record::Record;
 use kestrel_feeds::moldudp64::{MoldPacketBuilder, MoldSession};
 use proptest::prelude::*;
 
@@ -128,9 +124,7 @@ fn datagrams(ops: &[Op], packets: &[(usize, Delivery)]) -> Vec<Vec<u8>> {
 
 type Seen = Vec<(u64, Timestamp, MarketEvent, Result<Applied, BookError>)>;
 
-type Outcome = (Seen, HandlerStats, u64, usize);
-
-fn handler(prefetch: BatchPrefetch) -> FeedHandler {
+fn run(datagrams: &[Vec<u8>], prefetch: BatchPrefetch) -> (Seen, HandlerStats, u64, usize) {
     let config = HandlerConfig {
         books: BookConfig {
             instruments: 2,
@@ -139,83 +133,15 @@ fn handler(prefetch: BatchPrefetch) -> FeedHandler {
         },
         ..HandlerConfig::default()
     };
-    FeedHandler::new(config).with_batch_prefetch(prefetch)
-}
-
-fn outcome(handler: &FeedHandler, seen: Seen) -> Outcome {
-    let live = handler.books().live_orders();
-    (seen, handler.stats(), handler.books_hash(), live)
-}
-
-fn run(datagrams: &[Vec<u8>], prefetch: BatchPrefetch) -> Outcome {
-    run_ahead(datagrams, prefetch, &[Ahead::Pause])
-}
-
-/// How a source announces datagrams to the prefetch before applying the next one.
-#[derive(Clone, Copy, Debug)]
-enum Ahead {
-    /// Keeps the next this many announced (up to past the handler's `LOOKAHEAD`).
-    Depth(usize),
-    /// Announces a datagram that is never applied.
-    Stray,
-    /// Announces nothing.
-    Pause,
-}
-
-fn ahead() -> impl Strategy<Value = Ahead> {
-    prop_oneof![
-        6 => (0..FeedHandler::LOOKAHEAD + 3).prop_map(Ahead::Depth),
-        1 => Just(Ahead::Stray),
-        1 => Just(Ahead::Pause),
-    ]
-}
-
-/// The datagrams through `on_datagram`, announced ahead as `plan` says (cycled).
-fn run_ahead(datagrams: &[Vec<u8>], prefetch: BatchPrefetch, plan: &[Ahead]) -> Outcome {
-    let mut handler = handler(prefetch);
+    let mut handler = FeedHandler::new(config).with_batch_prefetch(prefetch);
     let mut seen = Seen::new();
     let mut sink = |e: &FeedEvent, _: &L3Books| seen.push((e.seq, e.recv_ts, e.event, e.outcome));
-    // A datagram announced and never applied: the first one, copied.
-    let stray = datagrams.first().cloned().unwrap_or_default();
-    let mut announced = 0;
     for (i, d) in datagrams.iter().enumerate() {
-        announced = announced.max(i);
-        match plan[i % plan.len()] {
-            Ahead::Depth(k) => {
-                while announced < (i + k).min(datagrams.len()) {
-                    handler.prefetch_ahead(&datagrams[announced]);
-                    announced += 1;
-                }
-            }
-            Ahead::Stray => handler.prefetch_ahead(&stray),
-            Ahead::Pause => {}
-        }
         handler.on_datagram(Timestamp(1_000 + i as u64), d, &mut sink);
     }
     handler.finish(&mut sink);
-    outcome(&handler, seen)
-}
-
-/// The datagrams as capture records through `replay_records` (which reads them ahead and
-/// announces them), a damaged record after every `damaged`-th.
-fn run_records(datagrams: &[Vec<u8>], prefetch: BatchPrefetch, damaged: usize) -> Outcome {
-    let mut records = Vec::new();
-    for (i, d) in datagrams.iter().enumerate() {
-        records.push(Ok(Record {
-            recv_ts: Timestamp(1_000 + i as u64),
-            seq: i as u64,
-            channel: 0,
-            payload: d,
-        }));
-        if i % damaged == damaged - 1 {
-            records.push(Err(()));
-        }
-    }
-    let mut handler = handler(prefetch);
-    let mut seen = Seen::new();
-    let mut sink = |e: &FeedEvent, _: &L3Books| seen.push((e.seq, e.recv_ts, e.event, e.outcome));
-    handler.replay_records(records, &mut sink);
-    outcome(&handler, seen)
+    let live = handler.books().live_orders();
+    (seen, handler.stats(), handler.books_hash(), live)
 }
 
 proptest! {
@@ -238,35 +164,6 @@ proptest! {
         prop_assert_eq!(&switching.0, &without.0);
         prop_assert_eq!(switching.1, without.1);
         prop_assert_eq!(switching.2, without.2);
-    }
-
-    #[test]
-    fn prefetching_ahead_changes_no_event_book_or_counter(
-        ops in prop::collection::vec(op(), 1..400),
-        packets in prop::collection::vec((1usize..70, delivery()), 1..12),
-        plan in prop::collection::vec(ahead(), 1..8),
-        damaged in 1usize..6,
-    ) {
-        let stream = datagrams(&ops, &packets);
-        let without = run(&stream, BatchPrefetch::Off);
-        for prefetch in [BatchPrefetch::Always, BatchPrefetch::FromLiveOrders(8)] {
-            let ahead = run_ahead(&stream, prefetch, &plan);
-            prop_assert_eq!(&ahead.0, &without.0);
-            prop_assert_eq!(ahead.1, without.1);
-            prop_assert_eq!(ahead.2, without.2);
-            prop_assert_eq!(ahead.3, without.3);
-        }
-        // Through `replay_records`: the same, with the damaged records counted.
-        let off = run_records(&stream, BatchPrefetch::Off, damaged);
-        prop_assert_eq!(&off.0, &without.0);
-        prop_assert_eq!(off.1.capture_errors, (stream.len() / damaged) as u64);
-        for prefetch in [BatchPrefetch::Always, BatchPrefetch::FromLiveOrders(8)] {
-            let replayed = run_records(&stream, prefetch, damaged);
-            prop_assert_eq!(&replayed.0, &off.0);
-            prop_assert_eq!(replayed.1, off.1);
-            prop_assert_eq!(replayed.2, off.2);
-            prop_assert_eq!(replayed.3, off.3);
-        }
     }
 }
 

@@ -40,7 +40,7 @@ pub use huge::disable_process_huge_pages;
 pub use l2::L2Books;
 pub use l3::{FifoIter, L3Books};
 pub use outcome::{Applied, OrderView};
-pub use prefetch::{OrderLookup, PrefetchBatch};
+pub use prefetch::OrderLookup;
 pub use reference::ReferenceBook;
 pub use stats::BookStats;
 pub use status::InstrumentStatus;

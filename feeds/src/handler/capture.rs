@@ -41,38 +41,17 @@ impl FeedHandler {
     }
 
     /// Feeds every record (a MoldUDP64 datagram each) through the handler, counting records
-    /// the source reports as damaged, then [`finish`](Self::finish)es. The records are read
-    /// [`FeedHandler::LOOKAHEAD`] ahead of the one applied and announced to the prefetch
-    /// ([`prefetch_ahead`](Self::prefetch_ahead)); a damaged record is counted when it is
-    /// read.
+    /// the source reports as damaged, then [`finish`](Self::finish)es.
     pub fn replay_records<'a, E, S: EventSink + ?Sized>(
         &mut self,
         records: impl IntoIterator<Item = Result<Record<'a>, E>>,
         sink: &mut S,
     ) {
-        const N: usize = FeedHandler::LOOKAHEAD;
-        let mut records = records.into_iter();
-        // The records read and not applied yet, oldest at `head`.
-        let mut ahead: [Option<Record<'a>>; N] = [None; N];
-        let (mut head, mut len) = (0usize, 0usize);
-        loop {
-            while len < N {
-                match records.next() {
-                    Some(Ok(r)) => {
-                        self.prefetch_ahead(r.payload);
-                        ahead[(head + len) % N] = Some(r);
-                        len += 1;
-                    }
-                    Some(Err(_)) => self.count_capture_error(),
-                    None => break,
-                }
+        for record in records {
+            match record {
+                Ok(r) => self.on_channel_datagram(r.channel, r.recv_ts, r.payload, sink),
+                Err(_) => self.count_capture_error(),
             }
-            let Some(r) = ahead[head].take() else {
-                break;
-            };
-            head = (head + 1) % N;
-            len -= 1;
-            self.on_channel_datagram(r.channel, r.recv_ts, r.payload, sink);
         }
         self.finish(sink);
     }

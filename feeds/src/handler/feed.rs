@@ -6,7 +6,7 @@
 use kestrel_core::book::{BookConfig, L3Books, StableHasher};
 use kestrel_core::{InstrumentId, InstrumentTable, Timestamp};
 
-use super::prefetch::{LookAhead, prefetch_datagram};
+use super::prefetch::prefetch_datagram;
 use super::sink::{EventSink, FeedEvent};
 use super::stats::HandlerStats;
 use crate::itch::{DirectApply, ItchFramer, ItchNormalizer, decode};
@@ -85,8 +85,6 @@ pub struct FeedHandler {
     last_recv: Timestamp,
     /// When to prefetch a datagram's order look-ups before applying it (see `prefetch`).
     batch_prefetch: BatchPrefetch,
-    /// Datagrams announced ([`FeedHandler::prefetch_ahead`]) and not applied yet.
-    ahead: LookAhead,
 }
 
 /// When [`FeedHandler`] prefetches a datagram's order look-ups (all together) before it
@@ -139,7 +137,6 @@ impl FeedHandler {
             },
             last_recv: Timestamp::ZERO,
             batch_prefetch: BatchPrefetch::DEFAULT,
-            ahead: LookAhead::default(),
         }
     }
 
@@ -176,11 +173,13 @@ impl FeedHandler {
     ) {
         self.stages.stats.records += 1;
         self.last_recv = recv_ts;
-        let (normalizer, books) = (&self.stages.normalizer, &self.stages.books);
-        let announced =
-            !self.ahead.is_empty() && self.ahead.before_apply(datagram, normalizer, books);
-        if !announced && self.prefetch_now() {
-            prefetch_datagram(datagram, normalizer, books);
+        let prefetch = match self.batch_prefetch {
+            BatchPrefetch::Off => false,
+            BatchPrefetch::Always => true,
+            BatchPrefetch::FromLiveOrders(n) => self.stages.books.live_orders() >= n,
+        };
+        if prefetch {
+            prefetch_datagram(datagram, &self.stages.normalizer, &self.stages.books);
         }
         let stages = &mut self.stages;
         // A malformed datagram is counted in the sequencer's stats; nothing else to do.
@@ -192,39 +191,6 @@ impl FeedHandler {
                 }
             });
     }
-
-    /// Whether the prefetch runs for a datagram now ([`BatchPrefetch`]).
-    #[inline(always)]
-    fn prefetch_now(&self) -> bool {
-        match self.batch_prefetch {
-            BatchPrefetch::Off => false,
-            BatchPrefetch::Always => true,
-            BatchPrefetch::FromLiveOrders(n) => self.stages.books.live_orders() >= n,
-        }
-    }
-
-    /// Announces `datagram` as one that will be passed to
-    /// [`on_channel_datagram`](Self::on_channel_datagram) (the same slice) after those
-    /// announced before it: a source that holds the next datagrams (a capture replay, a
-    /// batched receive) announces a few ahead, and the prefetch of each then runs one pass
-    /// per datagram applied in between, so its misses are in flight while earlier datagrams
-    /// are applied instead of all at once just before its own (a software pipeline across
-    /// datagrams; `replay_records` keeps [`FeedHandler::LOOKAHEAD`] announced). Only reads,
-    /// like the prefetch itself: books, events and counters are those of the same datagrams
-    /// without it, whatever is announced, skipped or never applied. Follows
-    /// [`BatchPrefetch`] (nothing happens when it says no prefetch now); at most
-    /// `LOOKAHEAD` announcements are kept (a new one drops the oldest).
-    #[inline]
-    pub fn prefetch_ahead(&mut self, datagram: &[u8]) {
-        if self.prefetch_now() {
-            self.ahead
-                .announce(datagram, &self.stages.normalizer, &self.stages.books);
-        }
-    }
-
-    /// Datagrams [`FeedHandler::prefetch_ahead`] keeps announced, and the look-ahead of
-    /// [`FeedHandler::replay_records`].
-    pub const LOOKAHEAD: usize = super::prefetch::LOOKAHEAD;
 
     /// One raw ITCH message (no MoldUDP64 framing), e.g. from a NASDAQ ITCH file.
     pub fn on_itch_message<S: EventSink + ?Sized>(
@@ -251,7 +217,6 @@ impl FeedHandler {
 
     /// End of input: declares open gaps lost and delivers every held packet.
     pub fn finish<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
-        self.ahead.clear();
         let (stages, recv_ts) = (&mut self.stages, self.last_recv);
         self.streams.flush(&mut |_, ev: SeqEvent<'_>| {
             if let SeqEvent::Message { seq, payload } = ev {
