@@ -70,6 +70,17 @@ impl OrderLink {
     pub(crate) const fn is_none(self) -> bool {
         self.0 == NIL
     }
+
+    /// The slot linked to, or `fallback` when the link is none: a select, not a branch, for
+    /// the queue updates whose "is there a neighbour" is a coin toss.
+    #[inline(always)]
+    pub(crate) fn or(self, fallback: OrderSlot) -> OrderSlot {
+        OrderSlot(core::hint::select_unpredictable(
+            self.0 == NIL,
+            fallback.0,
+            self.0,
+        ))
+    }
 }
 
 /// One live (or free) order.
