@@ -554,10 +554,12 @@ impl L3Books {
         let lvl = self.levels.level_mut(level);
         lvl.tail = OrderLink::to(slot);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
-        match tail.get() {
-            None => lvl.head = OrderLink::to(slot),
-            Some(tail) => self.orders.node_mut(tail).next = OrderLink::to(slot),
-        }
+        // Branch-free (a new level's empty queue against a level that had orders is data the
+        // predictor cannot learn): an empty queue's front becomes the new order, and the link
+        // write that needs a back goes to the new node itself and is undone just after.
+        lvl.head = select_unpredictable(tail.is_none(), OrderLink::to(slot), lvl.head);
+        self.orders.node_mut(tail.or(slot)).next = OrderLink::to(slot);
+        self.orders.node_mut(slot).next = OrderLink::NONE;
         self.map.fill(pos, order_id.0, slot);
         Ok(at_best)
     }
