@@ -237,4 +237,16 @@ mod tests {
         assert!(OrderLink::NONE.is_none() && OrderLink::NONE.get().is_none());
         assert!(!OrderLink::to(s).is_none());
     }
+
+    #[test]
+    fn or_falls_back_only_for_no_link() {
+        let mut pool = OrderPool::with_capacity(2);
+        let level = LevelSlot::for_test(0);
+        let (a, _) = pool.alloc(1, Qty::ONE, OrderLink::NONE, level).unwrap();
+        let (b, _) = pool.alloc(2, Qty::ONE, OrderLink::to(a), level).unwrap();
+        assert_eq!(OrderLink::to(a).or(b), a);
+        assert_eq!(OrderLink::to(b).or(a), b);
+        assert_eq!(OrderLink::NONE.or(a), a);
+        assert_eq!(OrderLink::NONE.or(b), b);
+    }
 }
