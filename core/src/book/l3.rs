@@ -9,6 +9,8 @@
 //! Slab slots ([`OrderSlot`], [`LevelSlot`]) are types only the pools mint, never made from
 //! input, so indexing with them cannot be steered by bad data; the pools read them unchecked.
 
+use core::hint::select_unpredictable;
+
 use crate::event::{BookEventKind, MarketEvent, TradingStatus};
 use crate::fixed::{Price, Qty};
 use crate::ids::{InstrumentId, OrderId};
@@ -271,9 +273,9 @@ impl L3Books {
             }
         };
         let top_changed = self.insert_order(instrument, pos, order_id, side, price, qty)?;
-        if top_changed {
-            self.note_cross(instrument.index());
-        }
+        // Unconditionally (branch-free): where the top did not change the cross state cannot
+        // have, and `note_cross` counts only a change into crossed.
+        self.note_cross(instrument.index());
         self.stats.adds += 1;
         Ok(Touched::new(side, price, top_changed))
     }
@@ -552,10 +554,12 @@ impl L3Books {
         let lvl = self.levels.level_mut(level);
         lvl.tail = OrderLink::to(slot);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_add(qty.raw()));
-        match tail.get() {
-            None => lvl.head = OrderLink::to(slot),
-            Some(tail) => self.orders.node_mut(tail).next = OrderLink::to(slot),
-        }
+        // Branch-free (a new level's empty queue against a level that had orders is data the
+        // predictor cannot learn): an empty queue's front becomes the new order, and the link
+        // write that needs a back goes to the new node itself and is undone just after.
+        lvl.head = select_unpredictable(tail.is_none(), OrderLink::to(slot), lvl.head);
+        self.orders.node_mut(tail.or(slot)).next = OrderLink::to(slot);
+        self.orders.node_mut(slot).next = OrderLink::NONE;
         self.map.fill(pos, order_id.0, slot);
         Ok(at_best)
     }
@@ -582,21 +586,17 @@ impl L3Books {
         let node = *self.orders.node(found.slot);
         let lvl = self.levels.level_mut(found.level);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(node.qty.raw()));
-        if node.prev.is_none() {
-            lvl.head = node.next;
-        }
-        if node.next.is_none() {
-            lvl.tail = node.prev;
-        }
+        // Branch-free unlink (whether the order has a neighbour on either side is a coin toss
+        // the predictor cannot learn): selects instead of branches, and a missing neighbour's
+        // link write goes to the removed node itself, which `free` takes back just below and
+        // whose queue links nothing reads again.
+        lvl.head = select_unpredictable(node.prev.is_none(), node.next, lvl.head);
+        lvl.tail = select_unpredictable(node.next.is_none(), node.prev, lvl.tail);
         // The queue is empty when the order was both its front and its back.
         let (empty, instrument, side, price) =
             (lvl.head.is_none(), lvl.instrument, lvl.side, lvl.price);
-        if let Some(prev) = node.prev.get() {
-            self.orders.node_mut(prev).next = node.next;
-        }
-        if let Some(next) = node.next.get() {
-            self.orders.node_mut(next).prev = node.prev;
-        }
+        self.orders.node_mut(node.prev.or(found.slot)).next = node.next;
+        self.orders.node_mut(node.next.or(found.slot)).prev = node.prev;
         self.orders.free(found.slot);
         if empty {
             if let Some(book) = self.books.get_mut(instrument as usize) {
@@ -642,7 +642,9 @@ impl L3Books {
     /// uncross one, so only a crossed book is re-checked.
     #[inline]
     fn after_reduce(&mut self, book: usize, top_changed: bool) {
-        if top_changed && self.books.get(book).is_some_and(|b| b.crossed) {
+        // One branch, almost never taken (`&`, not `&&`: whether the top changed is data).
+        let crossed = self.books.get(book).is_some_and(|b| b.crossed);
+        if top_changed & crossed {
             self.note_cross(book);
         }
     }
@@ -651,14 +653,11 @@ impl L3Books {
     #[inline]
     fn note_cross(&mut self, book: usize) {
         if let Some(b) = self.books.get_mut(book) {
-            let crossed = match (b.sides[0].best(), b.sides[1].best()) {
-                // Bid key is the bid price; ask key is the complement of the ask price.
-                (Some(bid), Some(ask)) => bid.key >= !ask.key,
-                _ => false,
-            };
-            if crossed && !b.crossed {
-                self.stats.crossed_events += 1;
-            }
+            // Bid key is the bid price; ask key is the complement of the ask price. Branch-free.
+            let ((has_bid, bid), (has_ask, ask)) =
+                (b.sides[0].best_key_raw(), b.sides[1].best_key_raw());
+            let crossed = has_bid & has_ask & (bid >= !ask);
+            self.stats.crossed_events += u64::from(crossed & !b.crossed);
             b.crossed = crossed;
         }
     }

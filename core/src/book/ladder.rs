@@ -34,19 +34,15 @@ const BASE_LIMIT: i64 = 1 << 61;
 /// The sort key of a price on a side: larger is better on both sides.
 #[inline]
 pub(crate) const fn side_key(side: Side, price: Price) -> i64 {
-    match side {
-        Side::Buy => price.raw(),
-        Side::Sell => !price.raw(),
-    }
+    // Branch-free: XOR with all ones (a sell) is the complement, with zero (a buy) the
+    // identity; the side of an ITCH add is a coin toss the predictor cannot learn.
+    price.raw() ^ -(side as i64)
 }
 
 /// The price a sort key stands for.
 #[inline]
 pub(crate) const fn key_price(side: Side, key: i64) -> Price {
-    match side {
-        Side::Buy => Price::from_raw(key),
-        Side::Sell => Price::from_raw(!key),
-    }
+    Price::from_raw(key ^ -(side as i64))
 }
 
 /// A level's key and its payload (a level-pool slot for L3, the quantity for L2).
@@ -207,6 +203,13 @@ impl<V: RungValue> Ladder<V> {
     #[inline(always)]
     pub(crate) fn best(&self) -> Option<Rung<V>> {
         (self.len != 0).then_some(self.best)
+    }
+
+    /// Whether the side holds a level, and the best key (meaningful only when it does): the
+    /// pair a branch-free cross check combines with `&`.
+    #[inline(always)]
+    pub(crate) fn best_key_raw(&self) -> (bool, i64) {
+        (self.len != 0, self.best.key)
     }
 
     /// The chunk and bit of `key`, when it lies on the window's grid.

@@ -70,6 +70,17 @@ impl OrderLink {
     pub(crate) const fn is_none(self) -> bool {
         self.0 == NIL
     }
+
+    /// The slot linked to, or `fallback` when the link is none: a select, not a branch, for
+    /// the queue updates whose "is there a neighbour" is a coin toss.
+    #[inline(always)]
+    pub(crate) fn or(self, fallback: OrderSlot) -> OrderSlot {
+        OrderSlot(core::hint::select_unpredictable(
+            self.0 == NIL,
+            fallback.0,
+            self.0,
+        ))
+    }
 }
 
 /// One live (or free) order.
@@ -225,5 +236,17 @@ mod tests {
         assert_eq!(OrderLink::to(s).get(), Some(s));
         assert!(OrderLink::NONE.is_none() && OrderLink::NONE.get().is_none());
         assert!(!OrderLink::to(s).is_none());
+    }
+
+    #[test]
+    fn or_falls_back_only_for_no_link() {
+        let mut pool = OrderPool::with_capacity(2);
+        let level = LevelSlot::for_test(0);
+        let (a, _) = pool.alloc(1, Qty::ONE, OrderLink::NONE, level).unwrap();
+        let (b, _) = pool.alloc(2, Qty::ONE, OrderLink::to(a), level).unwrap();
+        assert_eq!(OrderLink::to(a).or(b), a);
+        assert_eq!(OrderLink::to(b).or(a), b);
+        assert_eq!(OrderLink::NONE.or(a), a);
+        assert_eq!(OrderLink::NONE.or(b), b);
     }
 }

@@ -10,14 +10,18 @@
 //! every message, errors included. `feeds/tests/itch_direct_apply.rs` checks this over random
 //! ITCH streams. The feed handler ([`FeedHandler`](crate::handler::FeedHandler)) uses this path.
 
+use std::hint::select_unpredictable;
+
 use kestrel_core::book::{Applied, BookError, L3Books, Touched};
-use kestrel_core::{BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, OrderId, Timestamp};
+use kestrel_core::{
+    BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, OrderId, Side, Timestamp,
+};
 
 use super::decode;
 use super::error::ItchError;
 use super::messages::{
     AddOrder, AddOrderMpid, OrderCancel, OrderDelete, OrderExecuted, OrderExecutedWithPrice,
-    OrderReplace, side_from_code,
+    OrderReplace, side_from_code, side_index,
 };
 use super::msg_type::MessageType;
 use super::normalize::{ItchNormalizer, price4, qty32};
@@ -226,10 +230,15 @@ impl ItchNormalizer {
         on: impl FnOnce(DirectApply, &L3Books) -> R,
     ) -> R {
         self.count_message(head.msg_type);
-        let Some(side) = side_from_code(add.side) else {
+        // Branch-free on the side itself (buy or sell is a coin toss the predictor cannot
+        // learn); the one branch left, a bad side byte, is almost never taken.
+        // (`select_unpredictable`: LLVM would turn a plain select back into a branch.)
+        let Some(index) = side_index(add.side) else {
             self.count_bad_side();
             return on(DirectApply::Nothing, books);
         };
+        let side = select_unpredictable(index != 0, Side::Sell, Side::Buy);
+        debug_assert_eq!(side_from_code(add.side), Some(side));
         let (order_id, price, qty) = (OrderId(add.order_ref), price4(add.price), qty32(add.shares));
         let kind = BookEventKind::Add {
             order_id,

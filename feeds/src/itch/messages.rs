@@ -316,6 +316,20 @@ pub const fn side_from_code(code: u8) -> Option<Side> {
     }
 }
 
+/// ITCH side code -> side index (0 for `B`, buy; 1 for `S`, sell), or `None` for any other
+/// byte, computed with bit operations so that a hot path checks the byte with one compare that
+/// is almost never taken, instead of two (`B`? else `S`?) whose first a coin-toss side
+/// mispredicts half the time (a lookup table or plain compares are folded back into those two
+/// branches by LLVM).
+#[inline(always)]
+pub const fn side_index(code: u8) -> Option<u8> {
+    // `B` is 0x42 and `S` is 0x53: `d` is 0 or 0x11 for them. Any bit outside 0x11 set, or
+    // exactly one of bits 0 and 4 set, is no side.
+    let d = code.wrapping_sub(b'B');
+    let bad = (d & !0x11) | ((d ^ (d >> 4)) & 1);
+    if bad == 0 { Some(d & 1) } else { None }
+}
+
 /// [`Side`] -> ITCH side code.
 #[inline]
 pub const fn side_code(side: Side) -> u8 {
@@ -354,6 +368,14 @@ mod tests {
     use super::layout::LAYOUTS;
     use super::*;
     use crate::itch::message_len;
+
+    #[test]
+    fn side_index_agrees_with_side_from_code_on_every_byte() {
+        for code in 0..=u8::MAX {
+            let by_index = side_index(code).map(|i| if i == 0 { Side::Buy } else { Side::Sell });
+            assert_eq!(by_index, side_from_code(code), "byte {code:#04x}");
+        }
+    }
 
     #[test]
     fn every_layout_tiles_its_message_exactly() {
