@@ -268,7 +268,40 @@ impl L3Books {
 mod tests {
     use super::*;
     use crate::book::BookConfig;
+    use crate::book::order_map::{OrderMap, Probe};
     use crate::fixed::{Price, Qty};
+
+    /// The eviction hint names the table home of exactly the order that storing a new id
+    /// moves out of the window, and nothing when no order moves.
+    #[test]
+    fn the_eviction_hint_is_the_moved_orders_table_home() {
+        // A 16-entry window (ids 0..16 share no index with each other).
+        let mut map = OrderMap::with_capacity(16);
+        let id_of = |s: OrderSlot| s.index() as u64 + 3;
+        let Probe::Vacant { pos } = map.probe(3, id_of) else {
+            panic!("empty map")
+        };
+        map.fill(pos, 3, OrderSlot::for_test(0));
+        // 3 + 16 and 3 + 32 take 3's entry and move 3 to the table.
+        assert_eq!(map.evict_home_addr(19), Some(map.table_home_addr(3)));
+        assert_eq!(map.evict_home_addr(35), Some(map.table_home_addr(3)));
+        // Another index, 3 itself, and an id older than the entry's: nothing moves.
+        assert_eq!(map.evict_home_addr(4), None);
+        assert_eq!(map.evict_home_addr(3), None);
+        let Probe::Vacant { pos } = map.probe(19, id_of) else {
+            panic!("19 is new")
+        };
+        map.fill(pos, 19, OrderSlot::for_test(1));
+        assert_eq!(map.table_len(), 1, "3 moved to the table");
+        assert_eq!(map.evict_home_addr(3), None);
+        assert_eq!(map.evict_home_addr(35), Some(map.table_home_addr(19)));
+        // Once 19 is gone its entry moves nobody.
+        let Probe::Found { pos, .. } = map.probe(19, |s| s.index() as u64 + 18) else {
+            panic!("19 is live")
+        };
+        map.remove_at(pos);
+        assert_eq!(map.evict_home_addr(35), None);
+    }
 
     /// Prefetching reads only: the books answer the same afterwards, for ids live, removed,
     /// never seen, and for instruments without a book.
