@@ -58,12 +58,33 @@ impl core::str::FromStr for PublishPolicy {
     }
 }
 
-/// Per feed instrument: a change not yet published (packet policy).
-#[derive(Clone, Copy, Debug, Default)]
-struct Pending {
+/// Per feed instrument, everything the sink reads for one of its events, in one place (one
+/// bounds check and one cache line per event): whether it is published at all (the publish
+/// mask), the change not yet published (packet policy) and the cached visible levels.
+#[derive(Clone, Copy, Debug)]
+struct InstrumentOut {
+    /// Its updates are published (inside the publish mask, or no mask).
+    publish: bool,
+    /// Packet policy: a change not yet published.
     dirty: bool,
+    /// The pending change's exchange and receive times.
     exch_ts: Timestamp,
     recv_ts: Timestamp,
+    /// The visible levels last read from its book.
+    cache: TopCache,
+}
+
+impl InstrumentOut {
+    /// An instrument published (or not) per `publish`, nothing pending, its levels unread.
+    fn new(publish: bool) -> Self {
+        Self {
+            publish,
+            dirty: false,
+            exch_ts: Timestamp::ZERO,
+            recv_ts: Timestamp::ZERO,
+            cache: TopCache::default(),
+        }
+    }
 }
 
 /// Per feed instrument: the visible levels as last read from the book, and whether an event
@@ -152,6 +173,13 @@ fn clear_beyond(levels: &mut [LevelView; TOP_LEVELS], now: u8, before: u8) {
     }
 }
 
+/// Whether the instrument at `index` is published under `mask` (`None`: every instrument;
+/// an instrument beyond the mask: no).
+#[inline]
+fn published(mask: Option<&[bool]>, index: usize) -> bool {
+    mask.is_none_or(|m| m.get(index).copied().unwrap_or(false))
+}
+
 /// Replays capture records through a [`FeedHandler`] as a pipeline source. Each poll takes one
 /// record (paced per [`Pace`]); after the last record the handler is finished (held packets
 /// delivered, open gaps declared lost) and the source reports done.
@@ -163,13 +191,14 @@ pub struct CaptureSource<I> {
     clock: TscClock,
     seq: u64,
     finished: bool,
-    /// Per feed instrument: publish its updates. `None` publishes every instrument.
+    /// Per feed instrument: publish flag, pending change and cached visible levels.
+    outs: Vec<InstrumentOut>,
+    /// Per feed instrument: publish its updates. `None` publishes every instrument. Read
+    /// when an instrument enters `outs`.
     publish: Option<Vec<bool>>,
     /// Accepted events not published (instrument outside the mask).
     unpublished: u64,
     policy: PublishPolicy,
-    /// Packet policy: per feed instrument, a change not yet published.
-    pending: Vec<Pending>,
     /// Packet policy: instruments with a pending change, in order of their first change.
     dirty: Vec<InstrumentId>,
     /// Accepted events merged into a later update (packet policy).
@@ -180,8 +209,6 @@ pub struct CaptureSource<I> {
     not_due: Option<(Timestamp, Timestamp, u16)>,
     /// The pending record's payload (preallocated for the largest UDP payload).
     held: Vec<u8>,
-    /// Per feed instrument: the visible levels last read from its book.
-    tops: Vec<TopCache>,
 }
 
 /// Bytes kept for a record that is not due yet (the largest UDP payload fits).
@@ -193,17 +220,16 @@ struct UpdateSink<'a, E> {
     seq: &'a mut u64,
     clock: &'a TscClock,
     recv: Timestamp,
+    outs: &'a mut Vec<InstrumentOut>,
     publish: Option<&'a [bool]>,
     unpublished: &'a mut u64,
     policy: PublishPolicy,
-    pending: &'a mut Vec<Pending>,
     dirty: &'a mut Vec<InstrumentId>,
     merged: &'a mut u64,
-    tops: &'a mut Vec<TopCache>,
 }
 
 impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
-    /// Publishes `id`'s book as it is now.
+    /// Publishes the book of `id` (an index of `outs`) as it is now.
     #[inline]
     fn publish_now(
         &mut self,
@@ -214,11 +240,10 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         trade: TradePrint,
     ) {
         let booked = self.clock.now();
-        if self.tops.len() <= id.index() {
-            // A new instrument (learned mid-stream): off the steady-state path.
-            self.tops.resize(id.index() + 1, TopCache::default());
-        }
-        let cache = &mut self.tops[id.index()];
+        let Some(o) = self.outs.get_mut(id.index()) else {
+            return;
+        };
+        let cache = &mut o.cache;
         if cache.stale {
             refill(&mut cache.top, books, id);
             cache.stale = false;
@@ -255,14 +280,14 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
     fn flush(&mut self, books: &L3Books) {
         for k in 0..self.dirty.len() {
             let id = self.dirty[k];
-            let Some(p) = self.pending.get_mut(id.index()) else {
+            let Some(o) = self.outs.get_mut(id.index()) else {
                 continue;
             };
-            if !p.dirty {
+            if !o.dirty {
                 continue;
             }
-            p.dirty = false;
-            let (exch_ts, recv_ts) = (p.exch_ts, p.recv_ts);
+            o.dirty = false;
+            let (exch_ts, recv_ts) = (o.exch_ts, o.recv_ts);
             self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default());
         }
         self.dirty.clear();
@@ -278,13 +303,25 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
         let Ok(applied) = fe.outcome else {
             return;
         };
-        if fe.event.instrument == MARKET_WIDE {
-            self.market_wide(fe, books);
+        let id = fe.event.instrument;
+        // One bounds check for the publish flag, the pending change and the cached top; a
+        // market-wide event (its id is beyond every instrument) or an instrument learned
+        // mid-stream takes the cold path (no recursion: this call stays inlined into the
+        // handler).
+        let (exch_ts, recv_ts) = (fe.event.exch_ts, fe.recv_ts);
+        // (The cold path takes values, not `fe`: a reference would make the handler build
+        // every message's `FeedEvent` in memory.)
+        if id.index() >= self.outs.len() && self.beyond(id, exch_ts, recv_ts, books) {
             return;
         }
-        if let Some(cache) = self.tops.get_mut(fe.event.instrument.index()) {
-            cache.note(&fe.event.kind, &applied);
+        let Some(o) = self.outs.get_mut(id.index()) else {
+            return;
+        };
+        if !o.publish {
+            *self.unpublished += 1;
+            return;
         }
+        o.cache.note(&fe.event.kind, &applied);
         // Prints, breaks and status changes go out as they happen, never merged.
         let urgent = applied.trade.is_some()
             || matches!(
@@ -293,67 +330,87 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
                     | BookEventKind::OperationalHalt { .. }
                     | BookEventKind::MarketWideHalt { .. }
             );
-        self.route(
-            fe,
-            fe.event.instrument,
-            applied.trade.unwrap_or_default(),
-            urgent,
-            books,
-        );
+        if urgent || self.policy == PublishPolicy::EveryEvent {
+            if o.dirty {
+                // This update shows the pending change too: it is merged into this one.
+                o.dirty = false;
+                *self.merged += 1;
+            }
+            self.publish_now(
+                books,
+                id,
+                exch_ts,
+                recv_ts,
+                applied.trade.unwrap_or_default(),
+            );
+            return;
+        }
+        if o.dirty {
+            *self.merged += 1;
+        } else {
+            o.dirty = true;
+            self.dirty.push(id);
+        }
+        o.exch_ts = exch_ts;
+        o.recv_ts = recv_ts;
     }
 }
 
 impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
+    /// An event whose instrument is beyond `outs`: a market-wide event (one urgent update per
+    /// instrument; returns true: delivered), or an instrument learned mid-stream (its entry is
+    /// added, published per the publish mask; returns false: deliver it as any other).
     #[cold]
-    fn market_wide(&mut self, fe: &FeedEvent, books: &L3Books) {
-        for index in 0..books.instruments() {
-            let id = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
-            self.route(fe, id, TradePrint::default(), true, books);
+    #[inline(never)]
+    fn beyond(
+        &mut self,
+        id: InstrumentId,
+        exch_ts: Timestamp,
+        recv_ts: Timestamp,
+        books: &L3Books,
+    ) -> bool {
+        if id == MARKET_WIDE {
+            for index in 0..books.instruments() {
+                let each = InstrumentId(u32::try_from(index).unwrap_or(u32::MAX));
+                self.route_urgent(each, exch_ts, recv_ts, books);
+            }
+            return true;
+        }
+        self.grow(id);
+        false
+    }
+
+    /// Adds entries to `outs` up to `id` (instruments learned mid-stream), each published per
+    /// the mask (instruments beyond it are not).
+    fn grow(&mut self, id: InstrumentId) {
+        while self.outs.len() <= id.index() {
+            let publish = published(self.publish, self.outs.len());
+            self.outs.push(InstrumentOut::new(publish));
         }
     }
 
-    /// `id`'s update for `fe`, unless the publish mask leaves it out: now (every-event
-    /// policy, or `urgent`), or at the end of the packet (packet policy).
-    #[inline]
-    fn route(
+    /// `id`'s update for a market-wide event at `exch_ts`, received at `recv_ts`: now (never
+    /// merged), unless the publish mask leaves it out.
+    fn route_urgent(
         &mut self,
-        fe: &FeedEvent,
         id: InstrumentId,
-        trade: TradePrint,
-        urgent: bool,
+        exch_ts: Timestamp,
+        recv_ts: Timestamp,
         books: &L3Books,
     ) {
-        if let Some(mask) = self.publish
-            && !mask.get(id.index()).copied().unwrap_or(false)
-        {
+        self.grow(id);
+        let Some(o) = self.outs.get_mut(id.index()) else {
+            return;
+        };
+        if !o.publish {
             *self.unpublished += 1;
             return;
         }
-        let (exch_ts, recv_ts) = (fe.event.exch_ts, fe.recv_ts);
-        if self.policy == PublishPolicy::EveryEvent || urgent {
-            if let Some(p) = self.pending.get_mut(id.index())
-                && p.dirty
-            {
-                // This update shows the pending change too: it is merged into this one.
-                p.dirty = false;
-                *self.merged += 1;
-            }
-            self.publish_now(books, id, exch_ts, recv_ts, trade);
-            return;
-        }
-        if self.pending.len() <= id.index() {
-            // A new instrument (learned mid-stream): off the steady-state path.
-            self.pending.resize(id.index() + 1, Pending::default());
-        }
-        let p = &mut self.pending[id.index()];
-        if p.dirty {
+        if o.dirty {
+            o.dirty = false;
             *self.merged += 1;
-        } else {
-            p.dirty = true;
-            self.dirty.push(id);
         }
-        p.exch_ts = exch_ts;
-        p.recv_ts = recv_ts;
+        self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default());
     }
 }
 
@@ -372,15 +429,14 @@ where
             clock,
             seq: 0,
             finished: false,
+            outs: vec![InstrumentOut::new(true); instruments],
             publish: None,
             unpublished: 0,
             policy: PublishPolicy::EveryEvent,
-            pending: Vec::new(),
             dirty: Vec::new(),
             merged: 0,
             not_due: None,
             held: Vec::with_capacity(HELD_CAPACITY),
-            tops: vec![TopCache::default(); instruments],
         }
     }
 
@@ -388,7 +444,6 @@ where
     pub fn with_policy(mut self, policy: PublishPolicy) -> Self {
         self.policy = policy;
         let n = self.handler.books().instruments();
-        self.pending = vec![Pending::default(); n];
         self.dirty = Vec::with_capacity(n.max(16));
         self
     }
@@ -397,6 +452,9 @@ where
     /// instrument id) is true; instruments beyond the mask (learned later) are not published.
     /// The books still apply every event.
     pub fn with_publish_mask(mut self, mask: Vec<bool>) -> Self {
+        for (index, o) in self.outs.iter_mut().enumerate() {
+            o.publish = published(Some(&mask), index);
+        }
         self.publish = Some(mask);
         self
     }
@@ -460,13 +518,12 @@ where
                 seq: &mut self.seq,
                 clock: &self.clock,
                 recv: due,
+                outs: &mut self.outs,
                 publish: self.publish.as_deref(),
                 unpublished: &mut self.unpublished,
                 policy: self.policy,
-                pending: &mut self.pending,
                 dirty: &mut self.dirty,
                 merged: &mut self.merged,
-                tops: &mut self.tops,
             };
             self.handler
                 .on_channel_datagram(channel, recv_ts, &self.held, &mut sink);
@@ -491,13 +548,12 @@ where
                     seq: &mut self.seq,
                     clock: &self.clock,
                     recv,
+                    outs: &mut self.outs,
                     publish: self.publish.as_deref(),
                     unpublished: &mut self.unpublished,
                     policy: self.policy,
-                    pending: &mut self.pending,
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
-                    tops: &mut self.tops,
                 };
                 self.handler.on_channel_datagram(
                     record.channel,
@@ -521,13 +577,12 @@ where
                     seq: &mut self.seq,
                     clock: &self.clock,
                     recv: self.clock.now(),
+                    outs: &mut self.outs,
                     publish: self.publish.as_deref(),
                     unpublished: &mut self.unpublished,
                     policy: self.policy,
-                    pending: &mut self.pending,
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
-                    tops: &mut self.tops,
                 };
                 self.handler.finish(&mut sink);
                 if !sink.dirty.is_empty() {

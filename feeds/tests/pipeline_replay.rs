@@ -256,6 +256,16 @@ fn packet_policy_publishes_each_packets_final_books_and_every_print() {
 
 /// `msgs` as one MoldUDP64 packet (one capture record), through a source with `policy`.
 fn one_packet(msgs: &[Vec<u8>], policy: PublishPolicy) -> (Vec<BookUpdate>, u64) {
+    let (out, merged, _) = one_packet_masked(msgs, policy, None);
+    (out, merged)
+}
+
+/// [`one_packet`] with a publish mask; also returns the events left unpublished.
+fn one_packet_masked(
+    msgs: &[Vec<u8>],
+    policy: PublishPolicy,
+    mask: Option<Vec<bool>>,
+) -> (Vec<BookUpdate>, u64, u64) {
     use kestrel_feeds::kcap::Record;
     use kestrel_feeds::moldudp64::{MoldPacketBuilder, MoldSession};
     let mut builder = MoldPacketBuilder::new(MoldSession::from_name("PKT").unwrap(), 1);
@@ -273,9 +283,12 @@ fn one_packet(msgs: &[Vec<u8>], policy: PublishPolicy) -> (Vec<BookUpdate>, u64)
     let handler = FeedHandler::new(HandlerConfig::default());
     let mut source =
         CaptureSource::new(handler, records, Pace::Max, TscClock::new()).with_policy(policy);
+    if let Some(mask) = mask {
+        source = source.with_publish_mask(mask);
+    }
     let mut out = Vec::new();
     while source.poll(&mut out) != SourceStatus::Done {}
-    (out, source.merged())
+    (out, source.merged(), source.unpublished())
 }
 
 #[test]
@@ -351,4 +364,81 @@ fn packet_policy_sends_halts_as_they_happen_and_merges_the_rest() {
     assert_eq!(every.len() as u64, packet.len() as u64 + merged);
     // The last update of each instrument shows the book the packet left.
     assert_eq!(last_per_instrument(&every), last_per_instrument(&packet));
+}
+
+/// Instruments the handler learns mid-stream (from stock directory messages) are published per
+/// the publish mask's entry for their id, or not at all beyond the mask; a circuit breaker
+/// reaches only the published ones; every accepted event is published, merged or counted as
+/// unpublished, under both policies.
+#[test]
+fn the_publish_mask_covers_instruments_learned_mid_stream() {
+    use kestrel_feeds::itch::{AddOrderMsg, MwcbStatusMsg, StockDirectoryMsg};
+    let dir = |locate: u16, symbol: &str| {
+        StockDirectoryMsg {
+            stock_locate: locate,
+            stock: kestrel_feeds::itch::stock_field(symbol).unwrap(),
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+    };
+    let add = |locate: u16, order_ref: u64, price: u32| {
+        AddOrderMsg {
+            stock_locate: locate,
+            order_ref,
+            side_code: b'B',
+            shares: 100,
+            price,
+            ..Default::default()
+        }
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+    };
+    let breaker = MwcbStatusMsg {
+        breached_level: b'2',
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec();
+    let msgs = [
+        dir(1, "AAPL"),
+        add(1, 1, 1_000_000),
+        dir(2, "MSFT"),
+        add(2, 2, 2_000_000),
+        dir(3, "IBM"),
+        add(3, 3, 3_000_000),
+        breaker,
+        add(1, 4, 1_000_100),
+        add(3, 5, 3_000_100),
+    ];
+    for policy in [PublishPolicy::EveryEvent, PublishPolicy::Packet] {
+        let (all, all_merged, none) = one_packet_masked(&msgs, policy, None);
+        assert_eq!(none, 0);
+        // AAPL (0) out, MSFT (1) in, IBM (2) beyond the mask: out.
+        let (masked, merged, unpublished) =
+            one_packet_masked(&msgs, policy, Some(vec![false, true]));
+        let ids: Vec<u32> = masked.iter().map(|u| u.instrument.0).collect();
+        assert!(
+            !ids.is_empty() && ids.iter().all(|&i| i == 1),
+            "{policy:?} {ids:?}"
+        );
+        // MSFT: its add, and the breaker (urgent, carrying the add under the packet policy).
+        let msft_all = all.iter().filter(|u| u.instrument.0 == 1).count() as u64;
+        assert_eq!(masked.len() as u64, msft_all, "{policy:?}");
+        assert_eq!(
+            all.len() as u64 + all_merged,
+            masked.len() as u64 + merged + unpublished,
+            "{policy:?}"
+        );
+        // AAPL: two adds and the breaker; IBM: two adds and the breaker.
+        assert_eq!(unpublished, 6, "{policy:?}");
+        assert_eq!(last_per_instrument(&masked), {
+            let mut msft = last_per_instrument(&all);
+            msft.retain(|(id, _)| id.0 == 1);
+            msft
+        });
+    }
 }

@@ -83,6 +83,15 @@ fn harmonizer(p: StrategyParams, mode: FillMode) -> Harmonizer {
 
 /// Runs steps, returning each update, its edges and the decision.
 fn run(h: &mut Harmonizer, steps: &[Step]) -> Vec<(BookUpdate, [ModelEdge; 2], Decision)> {
+    run_with(h, steps, |_, _| Ok(())).unwrap_or_default()
+}
+
+/// [`run`], calling `check` with the harmonizer and each decision right after it is made.
+fn run_with(
+    h: &mut Harmonizer,
+    steps: &[Step],
+    mut check: impl FnMut(&Harmonizer, &Decision) -> Result<(), TestCaseError>,
+) -> Result<Vec<(BookUpdate, [ModelEdge; 2], Decision)>, TestCaseError> {
     let mut mids = [10_000_i64; 3];
     let mut t = 1_000_u64;
     let mut out = Vec::with_capacity(steps.len());
@@ -102,9 +111,10 @@ fn run(h: &mut Harmonizer, steps: &[Step]) -> Vec<(BookUpdate, [ModelEdge; 2], D
             },
         ];
         let d = h.decide(&u, &edges, k % 3);
+        check(h, &d)?;
         out.push((u, edges, d));
     }
-    out
+    Ok(out)
 }
 
 fn finite_record(r: &DecisionRecord) -> bool {
@@ -130,6 +140,38 @@ fn signed(i: &Option<OrderIntent>) -> i64 {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// The shrinkage weights a decision uses (refreshed only for the records scored, as they
+    /// are scored) equal the weights computed afresh from every model's record after it, over
+    /// sessions that score often (short horizons), with non-finite edges among them.
+    #[test]
+    fn the_shrink_weights_equal_the_records_afresh(
+        p in params(),
+        horizon_us in 1_u64..400,
+        steps in prop::collection::vec(step(), 1..400),
+    ) {
+        let mut p = p;
+        p.track_record.horizon_ns = horizon_us * 1_000;
+        let mut h = harmonizer(p, FillMode::SimulatedImmediateFill);
+        let tr = p.track_record;
+        let mut scores = 0;
+        let mut last = (0, 0.0);
+        run_with(&mut h, &steps, |h, d| {
+            for m in 0..p.blend.model_count {
+                let stats = h.record_stats(m).unwrap();
+                let afresh = stats.shrink_weight(tr.ic_weight, tr.prior_strength);
+                prop_assert_eq!(d.record.shrink[m].to_bits(), afresh.to_bits(), "model {}", m);
+            }
+            // A record that moved (its count, or its IC once the window is full) was scored.
+            let r = h.record_stats(0).unwrap();
+            if (r.n, r.ic) != last {
+                scores += 1;
+                last = (r.n, r.ic);
+            }
+            Ok(())
+        })?;
+        prop_assert!(steps.len() < 50 || scores > 1, "nothing scored");
+    }
 
     #[test]
     fn no_intent_breaks_a_limit(p in params(), steps in prop::collection::vec(step(), 1..400)) {

@@ -454,6 +454,22 @@ impl OrderMap {
         }
         None
     }
+
+    /// For a prefetch: the table home of the occupant that storing the new `id` in its window
+    /// entry would move to the table (see [`OrderMap::fill`]), when there is one. Reads the
+    /// window entry (the first pass of a prefetch brought it in with
+    /// [`OrderMap::home_addr`]); the returned address is not read.
+    #[inline(always)]
+    pub(crate) fn evict_home_addr(&self, id: u64) -> Option<*const u8> {
+        let (i, hi) = self.win_key(id)?;
+        let e = self.win_at(i);
+        e.slot.get()?;
+        if hi <= e.hi {
+            return None;
+        }
+        let occupant = (u64::from(e.hi) << self.wshift) | i as u64;
+        Some(self.table_home_addr(occupant))
+    }
 }
 
 /// Entries [`OrderMap::slot_hint`] looks at: at half load almost every run is shorter.

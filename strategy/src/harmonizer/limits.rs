@@ -79,15 +79,67 @@ pub fn position_cap(limits: &LimitParams, price: Price) -> (i64, Binding) {
     if price.raw() <= 0 {
         return (0, Binding::Notional);
     }
-    let by_notional = limits.max_notional.raw16() / i128::from(price.raw());
-    let by_notional = i64::try_from(by_notional).unwrap_or(i64::MAX);
+    let notional = limits.max_notional.raw16();
     let by_position = limits.max_position.raw();
+    // floor(notional / price) >= by_position exactly when notional >= by_position * price
+    // (notional >= 0, price > 0; the product of two i64 fits an i128): the position limit is
+    // the tighter one, known without dividing.
+    if notional >= 0 && notional >= i128::from(by_position) * i128::from(price.raw()) {
+        return (by_position, Binding::Position);
+    }
+    let by_notional = div_positive(notional, price.raw());
+    let by_notional = i64::try_from(by_notional).unwrap_or(i64::MAX);
     if by_notional < by_position {
         (by_notional, Binding::Notional)
     } else {
         (by_position, Binding::Position)
     }
 }
+
+/// Quotients below this take the estimated path of [`div_positive`]: the estimate is then
+/// within four of the exact one.
+const ESTIMATE_BELOW: f64 = 4_503_599_627_370_496.0; // 2^52
+
+/// `n / d` (rounded toward zero) exactly as `i128` division gives it, without the 128-bit
+/// division routine (about 60 instructions per call, once per decision): a numerator that
+/// fits 64 bits divides in 64 bits; a larger one (a notional at 16 decimals above about
+/// 1,800 currency units) takes the quotient's floating-point estimate, corrected by its
+/// remainder to the exact quotient. A negative `n` or `d`, or a quotient of 2^52 or more,
+/// divides in `i128`; `d = 0` gives 0.
+#[inline]
+pub fn div_positive(n: i128, d: i64) -> i128 {
+    if n < 0 || d <= 0 {
+        return if d == 0 { 0 } else { n / i128::from(d) };
+    }
+    let (hi, lo) = ((n >> 64) as u64, n as u64);
+    let d64 = d as u64;
+    if hi == 0 {
+        return i128::from(lo / d64);
+    }
+    // n as f64 from its halves (no 128-bit conversion routine): two roundings.
+    let estimate = (hi as f64 * TWO_POW_64 + lo as f64) / d as f64;
+    if estimate >= ESTIMATE_BELOW {
+        return n / i128::from(d);
+    }
+    // Four roundings of at most 2^-53 each and the truncation: |q - n/d| < 4 here, so each
+    // correction below runs at most four times.
+    let d128 = i128::from(d);
+    let mut q = i128::from(estimate as i64);
+    let mut r = n - q * d128;
+    while r < 0 {
+        q -= 1;
+        r += d128;
+    }
+    while r >= d128 {
+        q += 1;
+        r -= d128;
+    }
+    debug_assert!(q == n / d128, "the corrected quotient is the exact one");
+    q
+}
+
+/// 2^64 as a float.
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// Rounds a raw quantity toward zero to a multiple of `lot` (raw, > 0).
 #[inline]
@@ -99,9 +151,94 @@ pub fn round_to_lot(raw: i64, lot: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::params::Money;
-    use kestrel_core::Qty;
+    use kestrel_core::{FIXED_SCALE, Qty};
 
     const S: u64 = 1_000_000_000;
+
+    proptest::proptest! {
+        /// The estimated quotient equals `i128` division everywhere: money-sized numerators
+        /// (16-decimal notionals), small and huge ones, prices from one raw unit up.
+        #[test]
+        fn div_positive_is_i128_division(
+            n in proptest::prop_oneof![
+                0i128..1_000_000,
+                0i128..(1i128 << 80),
+                0i128..i128::MAX,
+                (-(1i128 << 80))..0,
+            ],
+            d in proptest::prop_oneof![1i64..100, 1i64..(1i64 << 40), 1i64..i64::MAX],
+        ) {
+            proptest::prop_assert_eq!(div_positive(n, d), n / i128::from(d));
+        }
+    }
+
+    /// `position_cap` as it was: one `i128` division, then the comparison.
+    fn position_cap_reference(limits: &LimitParams, price: Price) -> (i64, Binding) {
+        if price.raw() <= 0 {
+            return (0, Binding::Notional);
+        }
+        let by_notional = limits.max_notional.raw16() / i128::from(price.raw());
+        let by_notional = i64::try_from(by_notional).unwrap_or(i64::MAX);
+        let by_position = limits.max_position.raw();
+        if by_notional < by_position {
+            (by_notional, Binding::Notional)
+        } else {
+            (by_position, Binding::Position)
+        }
+    }
+
+    proptest::proptest! {
+        /// Deciding the binding limit by a product, dividing only when the notional binds,
+        /// gives the reference's cap and binding: both limits binding, ties, negative and
+        /// huge limits, prices from one raw unit up.
+        #[test]
+        fn position_cap_equals_the_division_first_reference(
+            position in proptest::prop_oneof![0i64..2_000_000_000_000, i64::MIN..i64::MAX],
+            notional in proptest::prop_oneof![
+                0i64..100_000_000_000_000,
+                i64::MIN..i64::MAX,
+            ],
+            price in proptest::prop_oneof![-10i64..1_000_000_000_000, 1i64..i64::MAX],
+            tie in proptest::option::of(-1i64..=1),
+        ) {
+            let (position, price) = match tie {
+                // At a price of 1.0 the notional allows exactly its own raw value: a position
+                // limit equal to it, or one raw unit either side.
+                Some(delta) => (notional.saturating_add(delta), FIXED_SCALE),
+                None => (position, price),
+            };
+            let limits = LimitParams {
+                max_position: Qty::from_raw(position),
+                max_notional: Money::from_raw(notional),
+                max_order_qty: Qty::ONE,
+                orders_per_second: 1.0,
+                order_burst: 1,
+                daily_loss: Money::from_raw(1),
+            };
+            let price = Price::from_raw(price);
+            proptest::prop_assert_eq!(
+                position_cap(&limits, price),
+                position_cap_reference(&limits, price)
+            );
+        }
+    }
+
+    #[test]
+    fn div_positive_edges() {
+        for (n, d) in [
+            (0, 1),
+            (i128::MAX, 1),
+            (i128::MAX, i64::MAX),
+            ((1i128 << 52) * 7, 7),
+            ((1i128 << 52) * 7 - 1, 7),
+            (10_000_000_000_000_000_000_000, 10_000_000_000),
+            (10_000_000_000_000_000_000_000 - 1, 10_000_000_000),
+            (-5, 2),
+        ] {
+            assert_eq!(div_positive(n, d), n / i128::from(d), "{n} / {d}");
+        }
+        assert_eq!(div_positive(5, 0), 0);
+    }
 
     #[test]
     fn bucket_bursts_then_refills_on_event_time() {

@@ -444,12 +444,19 @@ impl Harmonizer {
             self.stats.non_finite += 1;
             return;
         }
-        for (m, r) in self.records.iter_mut().enumerate() {
-            if p.opinion[m] && !r.score(p.edges[m], realised) {
+        // Only the records scored here change: their shrinkage weights are refreshed as they
+        // are scored (the others' weights stand, as `refresh_shrink` would recompute them).
+        let tr = &self.params.track_record;
+        for (m, r) in self.records.iter_mut().enumerate().take(MAX_MODELS) {
+            if !p.opinion[m] {
+                continue;
+            }
+            if r.score(p.edges[m], realised) {
+                self.shrink[m] = r.stats().shrink_weight(tr.ic_weight, tr.prior_strength);
+            } else {
                 self.stats.non_finite += 1;
             }
         }
-        self.refresh_shrink();
     }
 
     fn open_pending(&mut self, i: usize, mid: f64, now: u64, edges: &[ModelEdge]) {
