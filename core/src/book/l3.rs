@@ -273,9 +273,9 @@ impl L3Books {
             }
         };
         let top_changed = self.insert_order(instrument, pos, order_id, side, price, qty)?;
-        // Unconditionally (branch-free): where the top did not change the cross state cannot
-        // have, and `note_cross` counts only a change into crossed.
-        self.note_cross(instrument.index());
+        if top_changed {
+            self.note_cross(instrument.index());
+        }
         self.stats.adds += 1;
         Ok(Touched::new(side, price, top_changed))
     }

@@ -613,12 +613,6 @@ impl<V: RungValue> Ladder<V> {
         }
     }
 
-    /// The address of the best level's slot, for a prefetch.
-    #[inline(always)]
-    pub(crate) fn best_addr(&self) -> *const u8 {
-        self.slot_addr(self.best.key)
-    }
-
     /// Ticks the window spans now.
     #[cfg(test)]
     pub(crate) fn window_ticks(&self) -> usize {

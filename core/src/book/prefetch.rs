@@ -7,7 +7,7 @@
 //! hand (a MoldUDP64 packet carries dozens of messages) can first say what each message will
 //! look up ([`OrderLookup`]) and call [`L3Books::prefetch_batch`]: it walks the batch four
 //! times, one link of each chain per pass (map entries and books; then resting orders, the
-//! sides' best rungs, and the table home of the order an add moves out of the map's window;
+//! sides' best levels, and the table home of the order an add moves out of the map's window;
 //! then their levels and queue neighbours, and the level an add joins; then
 //! the back of that level's queue, and the level a replace's new order joins), so the misses
 //! of one pass are in flight together and each pass reads what the pass before brought in.
@@ -150,8 +150,8 @@ impl L3Books {
         }
     }
 
-    /// Pass 2: the resting order (from its map entry, now cached), the best rungs of the
-    /// sides the message will look at, and for a new reference the table home of the order it
+    /// Pass 2: the resting order (from its map entry, now cached), the best levels of the
+    /// book's sides (every order message compares its side's top before and after), and for a new reference the table home of the order it
     /// moves out of its window entry (an eviction, one table write that would miss otherwise).
     /// Returns the resting order's slot guess.
     #[inline(always)]
@@ -193,8 +193,11 @@ impl L3Books {
             prefetch_ref(self.orders.node(slot));
         }
         if let Some(book) = self.books.get(instrument.index()) {
-            prefetch(book.sides[0].best_addr());
-            prefetch(book.sides[1].best_addr());
+            for side in &book.sides {
+                if let Some(best) = side.best() {
+                    prefetch_ref(self.levels.level(best.val));
+                }
+            }
         }
         slot
     }
