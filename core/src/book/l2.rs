@@ -14,7 +14,7 @@ use crate::top::{BookTop, LevelView};
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
 use super::hash::StableHasher;
-use super::ladder::{Ladder, key_price, side_key};
+use super::ladder::{Ladder, TwoLevel, key_price, side_key};
 use super::outcome::Applied;
 use super::stats::BookStats;
 use super::status::InstrumentStatus;
@@ -22,8 +22,9 @@ use super::status::InstrumentStatus;
 /// One instrument's two sides and status.
 #[derive(Clone, Debug)]
 struct L2Book {
-    /// `[bids, asks]`, each holding the level quantities.
-    sides: [Ladder<Qty>; 2],
+    /// `[bids, asks]`, each holding the level quantities, on a window of up to 262,144 ticks
+    /// (a venue's whole REST snapshot: no level of it is an outlier).
+    sides: [Ladder<Qty, TwoLevel>; 2],
     status: InstrumentStatus,
     crossed: bool,
 }
