@@ -1,7 +1,9 @@
 //! Price-level (L2) books for venues that publish levels only (Binance depth, MBP feeds).
 //!
 //! Each side is a price-indexed [`Ladder`] of total quantities (a window of per-tick slots and
-//! sorted outliers, see its module); a level update sets a level's quantity (zero removes it).
+//! sorted outliers, see its module) on a two-level summary ([`TwoLevel`]: up to 262,144 ticks,
+//! so a venue's REST snapshot of thousands of levels has no outlier); a level update sets a
+//! level's quantity (zero removes it).
 //! Sized at start; no allocation per event unless a side's window or outliers must grow past
 //! what `levels_per_side` sized (counted).
 
