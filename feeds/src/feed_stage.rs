@@ -8,13 +8,12 @@
 //! instruments the consumer trades (the strategy's universe) are published, so the others
 //! never cost a top-of-book copy or a ring slot.
 
-use kestrel_core::book::Applied;
-use kestrel_core::book::L3Books;
+use kestrel_core::book::{Applied, BookError, L3Books, Touched};
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, Price, Side,
-    TOP_LEVELS, Timestamp, TradePrint, TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, MarketEvent, Price,
+    Side, TOP_LEVELS, Timestamp, TradePrint, TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
@@ -134,6 +133,22 @@ impl TopCache {
             },
             _ => false,
         };
+        self.stale = !unchanged;
+    }
+}
+
+impl TopCache {
+    /// [`note`](Self::note) for an order event applied through the books' direct entry points
+    /// (add, the executions, cancel, delete, replace), from the side and price it touched (the
+    /// `Applied` it stands for reports both): a replace always marks the cache, any other
+    /// order event unless strictly behind the tenth visible level.
+    #[inline]
+    fn note_order(&mut self, kind: &BookEventKind, side: Side, price: Price) {
+        if self.stale {
+            return;
+        }
+        let unchanged = !matches!(kind, BookEventKind::Replace { .. })
+            && beyond_visible(&self.top, side, price);
         self.stale = !unchanged;
     }
 }
@@ -303,14 +318,71 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
         let Ok(applied) = fe.outcome else {
             return;
         };
-        let id = fe.event.instrument;
+        let kind = &fe.event.kind;
+        self.deliver(
+            fe.event.instrument,
+            fe.event.exch_ts,
+            fe.recv_ts,
+            books,
+            |cache| {
+                cache.note(kind, &applied);
+                // Prints, breaks and status changes go out as they happen, never merged.
+                let urgent = applied.trade.is_some()
+                    || matches!(
+                        kind,
+                        BookEventKind::Status(_)
+                            | BookEventKind::OperationalHalt { .. }
+                            | BookEventKind::MarketWideHalt { .. }
+                    );
+                (urgent, applied.trade.unwrap_or_default())
+            },
+        );
+    }
+
+    /// An order event as the book's `Touched`: exactly what `on_event` does with the
+    /// `FeedEvent` the default would build (`outcome` = `into_applied`), reading only the side
+    /// and price touched and the print, so no `Applied` is built (`tests`: both paths publish
+    /// the same updates over random streams).
+    #[inline]
+    fn on_order_event(
+        &mut self,
+        recv_ts: Timestamp,
+        _seq: u64,
+        event: MarketEvent,
+        result: Result<Touched, BookError>,
+        books: &L3Books,
+    ) {
+        let Ok(touched) = result else {
+            return;
+        };
+        let kind = &event.kind;
+        self.deliver(event.instrument, event.exch_ts, recv_ts, books, |cache| {
+            cache.note_order(kind, touched.side, touched.price);
+            // An order event is urgent exactly when it prints (a printable execution).
+            let trade = touched.trade(kind);
+            (trade.is_some(), trade.unwrap_or_default())
+        });
+    }
+}
+
+impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
+    /// One accepted event of instrument `id`: `note` marks the cached top and says whether the
+    /// event is urgent (published now, never merged) and its trade print; the rest follows the
+    /// policy.
+    #[inline(always)]
+    fn deliver(
+        &mut self,
+        id: InstrumentId,
+        exch_ts: Timestamp,
+        recv_ts: Timestamp,
+        books: &L3Books,
+        note: impl FnOnce(&mut TopCache) -> (bool, TradePrint),
+    ) {
         // One bounds check for the publish flag, the pending change and the cached top; a
         // market-wide event (its id is beyond every instrument) or an instrument learned
         // mid-stream takes the cold path (no recursion: this call stays inlined into the
-        // handler).
-        let (exch_ts, recv_ts) = (fe.event.exch_ts, fe.recv_ts);
-        // (The cold path takes values, not `fe`: a reference would make the handler build
-        // every message's `FeedEvent` in memory.)
+        // handler). (The cold path takes values, not the event: a reference would make the
+        // handler build every message's `FeedEvent` in memory.)
         if id.index() >= self.outs.len() && self.beyond(id, exch_ts, recv_ts, books) {
             return;
         }
@@ -321,28 +393,14 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             *self.unpublished += 1;
             return;
         }
-        o.cache.note(&fe.event.kind, &applied);
-        // Prints, breaks and status changes go out as they happen, never merged.
-        let urgent = applied.trade.is_some()
-            || matches!(
-                fe.event.kind,
-                BookEventKind::Status(_)
-                    | BookEventKind::OperationalHalt { .. }
-                    | BookEventKind::MarketWideHalt { .. }
-            );
+        let (urgent, trade) = note(&mut o.cache);
         if urgent || self.policy == PublishPolicy::EveryEvent {
             if o.dirty {
                 // This update shows the pending change too: it is merged into this one.
                 o.dirty = false;
                 *self.merged += 1;
             }
-            self.publish_now(
-                books,
-                id,
-                exch_ts,
-                recv_ts,
-                applied.trade.unwrap_or_default(),
-            );
+            self.publish_now(books, id, exch_ts, recv_ts, trade);
             return;
         }
         if o.dirty {
@@ -783,5 +841,270 @@ mod tests {
         );
         assert!(c.stale);
         assert!(TopCache::default().stale);
+    }
+
+    /// `UpdateSink` through `on_event` only: the handler's order events reach it through the
+    /// default `on_order_event`, as one `FeedEvent` each (the path every other sink takes).
+    struct ViaFeedEvent<'a, S>(&'a mut S);
+
+    impl<S: EventSink> EventSink for ViaFeedEvent<'_, S> {
+        fn on_event(&mut self, event: &FeedEvent, books: &L3Books) {
+            self.0.on_event(event, books);
+        }
+    }
+
+    /// One generated message: (kind, instrument, order ref, new ref, sell?, shares, price step).
+    type GenOp = (u8, u8, u64, u64, bool, u32, i64);
+
+    /// The ITCH bytes of `op` for instrument `locate` (stock `S{locate}`): order messages mostly,
+    /// prices on a grid of 16 ticks (so that sides hold more than ten levels and changes land
+    /// both inside and behind the visible ones), some trades and status changes.
+    fn itch(op: GenOp, ts: u64) -> Vec<u8> {
+        use crate::itch::{encode_event, stock_field};
+        use kestrel_core::{MarketEvent, OrderId, Qty, TradeKind};
+        let (kind, instrument, order, new_order, sell, shares, step) = op;
+        let side = if sell { Side::Sell } else { Side::Buy };
+        // Bids at or below 100.00, asks at or above 100.01, a cent a tick.
+        let cents = if sell { 10_001 + step } else { 10_000 - step };
+        let price = Price::from_scaled(cents, 2).unwrap_or_default();
+        let (order_id, qty) = (OrderId(order), Qty::from_units(i64::from(shares)).unwrap());
+        let kind = match kind {
+            0..=5 => BookEventKind::Add {
+                order_id,
+                side,
+                price,
+                qty,
+            },
+            6 => BookEventKind::Execute {
+                order_id,
+                qty,
+                match_number: ts,
+            },
+            7 => BookEventKind::ExecuteAtPrice {
+                order_id,
+                qty,
+                price,
+                match_number: ts,
+            },
+            8 => BookEventKind::ExecuteNonPrintable {
+                order_id,
+                qty,
+                price,
+                match_number: ts,
+            },
+            9 => BookEventKind::Cancel { order_id, qty },
+            10 | 11 => BookEventKind::Delete { order_id },
+            12 | 13 => BookEventKind::Replace {
+                old_order_id: order_id,
+                new_order_id: OrderId(new_order),
+                price,
+                qty,
+            },
+            14 => BookEventKind::Trade {
+                side: Some(side),
+                kind: TradeKind::NonDisplayed,
+                price,
+                qty,
+                match_number: ts,
+            },
+            _ => BookEventKind::Status(if sell {
+                TradingStatus::Halted
+            } else {
+                TradingStatus::Trading
+            }),
+        };
+        let event = MarketEvent {
+            instrument: InstrumentId(0),
+            exch_ts: Timestamp(ts),
+            kind,
+        };
+        let locate = u16::from(instrument) + 1;
+        let stock = stock_field(&format!("S{locate}")).unwrap();
+        let mut buf = [0u8; 64];
+        let len = encode_event(&event, stock, locate, 0, Timestamp(ts), &mut buf).unwrap();
+        buf[..len].to_vec()
+    }
+
+    /// The stock directory messages for instruments 0 and 1 (locates 1 and 2).
+    fn directory() -> Vec<Vec<u8>> {
+        use crate::itch::{StockDirectoryMsg, stock_field};
+        (1..=2u16)
+            .map(|locate| {
+                let msg = StockDirectoryMsg {
+                    stock_locate: locate,
+                    stock: stock_field(&format!("S{locate}")).unwrap(),
+                    ..StockDirectoryMsg::default()
+                };
+                msg.to_bytes().unwrap().to_vec()
+            })
+            .collect()
+    }
+
+    /// What a sink published: the updates (without the clock's `booked` stamp) and the
+    /// counters.
+    #[derive(Debug, PartialEq)]
+    struct Published {
+        updates: Vec<BookUpdate>,
+        seq: u64,
+        unpublished: u64,
+        merged: u64,
+        dirty_left: usize,
+    }
+
+    /// Runs `packets` (each a list of messages) through a handler into `UpdateSink`, through
+    /// `on_order_event` (`direct`) or through `on_event` only.
+    fn publish(
+        packets: &[Vec<Vec<u8>>],
+        policy: PublishPolicy,
+        mask: Option<&[bool]>,
+        direct: bool,
+    ) -> Published {
+        use crate::handler::HandlerConfig;
+        use kestrel_core::book::BookConfig;
+        let mut handler = FeedHandler::new(HandlerConfig {
+            books: BookConfig {
+                instruments: 1,
+                order_capacity: 8,
+                levels_per_side: 4,
+            },
+            ..HandlerConfig::default()
+        });
+        let clock = TscClock::new();
+        let (mut updates, mut seq, mut unpublished, mut merged) = (Vec::new(), 0, 0, 0);
+        let (mut outs, mut dirty) = (Vec::new(), Vec::new());
+        let mut msg_seq = 0;
+        for packet in packets {
+            let mut sink = UpdateSink {
+                out: &mut updates,
+                seq: &mut seq,
+                clock: &clock,
+                recv: Timestamp(msg_seq),
+                outs: &mut outs,
+                publish: mask,
+                unpublished: &mut unpublished,
+                policy,
+                dirty: &mut dirty,
+                merged: &mut merged,
+            };
+            for m in packet {
+                msg_seq += 1;
+                let recv = Timestamp(1_000 + msg_seq);
+                if direct {
+                    handler.on_itch_message(recv, msg_seq, m, &mut sink);
+                } else {
+                    handler.on_itch_message(recv, msg_seq, m, &mut ViaFeedEvent(&mut sink));
+                }
+            }
+            if !sink.dirty.is_empty() {
+                sink.flush(handler.books());
+            }
+        }
+        for u in &mut updates {
+            u.stamps.booked = Timestamp::ZERO;
+        }
+        Published {
+            updates,
+            seq,
+            unpublished,
+            merged,
+            dirty_left: dirty.len(),
+        }
+    }
+
+    fn gen_op() -> impl proptest::strategy::Strategy<Value = GenOp> {
+        use proptest::prelude::*;
+        (
+            0u8..16,
+            prop_oneof![4 => Just(0u8), 1 => Just(1u8)],
+            1u64..80,
+            1u64..80,
+            any::<bool>(),
+            prop_oneof![1 => Just(0u32), 8 => 1u32..300],
+            0i64..16,
+        )
+    }
+
+    /// Packets of 1 to 8 messages, after the stock directory.
+    fn packets(ops: &[GenOp], cuts: &[usize]) -> Vec<Vec<Vec<u8>>> {
+        let mut out = vec![directory()];
+        let mut rest: &[GenOp] = ops;
+        let mut ts = 1u64;
+        for &n in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (now, later) = rest.split_at(n.min(rest.len()));
+            out.push(
+                now.iter()
+                    .map(|&op| {
+                        ts += 1;
+                        itch(op, ts)
+                    })
+                    .collect(),
+            );
+            rest = later;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 192,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The feed stage's `on_order_event` (the handler's order events as `Touched`)
+        /// publishes exactly what its `on_event` publishes from the `FeedEvent` the default
+        /// builds: the same updates (tops, prints, times, order), merges and unpublished
+        /// counts, under both policies, with and without a publish mask. (The cached top is
+        /// checked against the book at every publish by `publish_now`'s debug assertion.)
+        #[test]
+        fn order_events_publish_as_their_feed_events_do(
+            ops in proptest::collection::vec(gen_op(), 1..400),
+            cuts in proptest::collection::vec(1usize..9, 1..8),
+            packet in proptest::bool::ANY,
+            masked in proptest::bool::weighted(0.25),
+        ) {
+            let policy = if packet { PublishPolicy::Packet } else { PublishPolicy::EveryEvent };
+            let mask = [true, false];
+            let mask = masked.then_some(&mask[..]);
+            let p = packets(&ops, &cuts);
+            let via_event = publish(&p, policy, mask, false);
+            let direct = publish(&p, policy, mask, true);
+            proptest::prop_assert_eq!(direct, via_event);
+        }
+    }
+
+    /// The streams above reach what the property is about (so it cannot pass vacuously):
+    /// prints from executions, merged changes, changes behind the tenth level that keep the
+    /// cached top, and replaces.
+    #[test]
+    fn the_random_streams_reach_prints_merges_and_deep_levels() {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let (mut prints, mut merged, mut deep) = (0, 0, 0);
+        for _ in 0..20 {
+            let ops = proptest::collection::vec(gen_op(), 400)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            let p = packets(&ops, &[1, 3, 8, 2]);
+            let every = publish(&p, PublishPolicy::EveryEvent, None, true);
+            prints += every
+                .updates
+                .iter()
+                .filter(|u| u.top.bid_levels > 0 && u.trade.qty > Qty::ZERO)
+                .count();
+            deep += every
+                .updates
+                .iter()
+                .filter(|u| usize::from(u.top.bid_levels) == TOP_LEVELS)
+                .count();
+            merged += publish(&p, PublishPolicy::Packet, None, true).merged;
+        }
+        assert!(prints > 20, "prints {prints}");
+        assert!(merged > 100, "merged {merged}");
+        assert!(deep > 100, "updates with ten bid levels {deep}");
     }
 }

@@ -14,6 +14,7 @@ use crate::event::BookEventKind;
 use crate::fixed::{Price, Qty};
 use crate::ids::{InstrumentId, OrderId};
 use crate::side::Side;
+use crate::top::TradePrint;
 
 use super::error::BookError;
 use super::l3::L3Books;
@@ -74,12 +75,14 @@ impl Touched {
         }
     }
 
-    /// The [`Applied`] that [`L3Books::apply`] reports for the event `kind` (an order event)
-    /// that this operation applied: the trade print of a printable execution, the late error
-    /// with the event's own ids. For other kinds, the plain outcome.
+    /// The trade print of the event `kind` (an order event) that this operation applied, as
+    /// [`into_applied`](Self::into_applied) reports it: a printable execution's print (at the
+    /// resting order's price for `Execute`, at the execution price for `ExecuteAtPrice`),
+    /// `None` for every other kind. For a caller that needs the print without the rest of the
+    /// [`Applied`] (the feed stage's sink).
     #[inline]
-    pub fn into_applied(self, instrument: InstrumentId, kind: &BookEventKind) -> Applied {
-        let trade = match *kind {
+    pub fn trade(&self, kind: &BookEventKind) -> Option<TradePrint> {
+        match *kind {
             BookEventKind::Execute {
                 qty, match_number, ..
             } => Some(Applied::execution_print(
@@ -100,7 +103,15 @@ impl Touched {
                 match_number,
             )),
             _ => None,
-        };
+        }
+    }
+
+    /// The [`Applied`] that [`L3Books::apply`] reports for the event `kind` (an order event)
+    /// that this operation applied: the trade print of a printable execution, the late error
+    /// with the event's own ids. For other kinds, the plain outcome.
+    #[inline]
+    pub fn into_applied(self, instrument: InstrumentId, kind: &BookEventKind) -> Applied {
+        let trade = self.trade(kind);
         let error = self.late.map(|late| match (late, *kind) {
             (
                 LateError::ExcessQty { remaining },

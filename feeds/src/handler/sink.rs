@@ -1,6 +1,6 @@
 //! What the handler hands to its caller: each market event after the books applied it.
 
-use kestrel_core::book::{Applied, BookError, L3Books};
+use kestrel_core::book::{Applied, BookError, L3Books, Touched};
 use kestrel_core::{MarketEvent, Timestamp};
 
 /// One normalised event with where it came from and what the book made of it.
@@ -19,9 +19,44 @@ pub struct FeedEvent {
 
 /// Receives every event, after the books applied it (so `books` shows the book after the
 /// event). Implemented for `FnMut(&FeedEvent, &L3Books)` closures.
+///
+/// The handler calls [`on_order_event`](Self::on_order_event) for the order messages it
+/// applied through the books' direct entry points and [`on_event`](Self::on_event) for every
+/// other event; the default `on_order_event` builds the [`FeedEvent`] and calls `on_event`, so
+/// a sink that implements only `on_event` sees every event as one [`FeedEvent`].
 pub trait EventSink {
     /// Called once per event, in sequence order.
     fn on_event(&mut self, event: &FeedEvent, books: &L3Books);
+
+    /// An order event (add, execute, cancel, delete, replace) applied through the books' direct
+    /// entry points: `result` is what the book did, before it is turned into an [`Applied`]
+    /// ([`Touched::into_applied`]). Called in sequence order with the other events.
+    ///
+    /// The default hands `on_event` exactly the [`FeedEvent`] the event path gives
+    /// (`outcome` = `result` through [`Touched::into_applied`]). A sink that reads only a few
+    /// fields of the outcome may override it to skip building the [`Applied`] and the
+    /// [`FeedEvent`] (the feed stage's sink does), and must then behave exactly as the default
+    /// would (`feed_stage`'s tests check it over random streams).
+    #[inline]
+    fn on_order_event(
+        &mut self,
+        recv_ts: Timestamp,
+        seq: u64,
+        event: MarketEvent,
+        result: Result<Touched, BookError>,
+        books: &L3Books,
+    ) {
+        let outcome = result.map(|t| t.into_applied(event.instrument, &event.kind));
+        self.on_event(
+            &FeedEvent {
+                recv_ts,
+                seq,
+                event,
+                outcome,
+            },
+            books,
+        );
+    }
 }
 
 impl<F: FnMut(&FeedEvent, &L3Books)> EventSink for F {
