@@ -79,6 +79,18 @@ impl L2Books {
         }
     }
 
+    /// Fixes the price grid of `id`'s book to the venue's tick (e.g. Binance's `tickSize`), so
+    /// that its ladders are on the exact grid from the first level instead of learning it. A
+    /// price off that grid is still held (as an outlier). Ignored for an unknown instrument or
+    /// a tick that is not positive (the grid stays learned). Call before the levels arrive.
+    pub fn set_tick(&mut self, id: InstrumentId, tick: Price) {
+        if let Some(b) = self.books.get_mut(id.index()) {
+            b.sides
+                .iter_mut()
+                .for_each(|ladder| ladder.set_venue_tick(tick.raw()));
+        }
+    }
+
     /// Applies one event: `Level` (quantity zero removes the level), `Clear`, `Trade` and
     /// `Status`. Order events are rejected with [`BookError::WrongBookType`].
     pub fn apply(&mut self, ev: &MarketEvent) -> Result<Applied, BookError> {
@@ -427,6 +439,58 @@ mod tests {
         assert_eq!(
             (s.wrong_book_type, s.invalid_qty, s.unknown_instruments),
             (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn a_venue_tick_keeps_the_same_levels() {
+        let tick = Price::from_raw(1_000_000);
+        let mut learned = L2Books::new(BookConfig::default());
+        let mut fixed = L2Books::new(BookConfig::default());
+        fixed.set_tick(I0, tick);
+        fixed.set_tick(InstrumentId(9), tick);
+        fixed.set_tick(I0, Price::from_raw(-1));
+        let mut events = Vec::new();
+        for i in 0..3_000i64 {
+            let (side, base) = if i % 2 == 0 {
+                (Side::Buy, 60_000)
+            } else {
+                (Side::Sell, 60_001)
+            };
+            let cents = if side == Side::Buy {
+                -(i * 7 % 5_000)
+            } else {
+                i * 7 % 5_000
+            };
+            let price = Price::from_raw(base * 100_000_000 + cents * 1_000_000);
+            events.push(ev(BookEventKind::Level {
+                side,
+                price,
+                qty: q(i % 4),
+            }));
+        }
+        // An off-grid price (half a cent) is still held.
+        events.push(ev(BookEventKind::Level {
+            side: Side::Buy,
+            price: Price::from_raw(59_990 * 100_000_000 + 500_000),
+            qty: q(3),
+        }));
+        for e in &events {
+            assert_eq!(learned.apply(e), fixed.apply(e));
+        }
+        for side in [Side::Buy, Side::Sell] {
+            let a: Vec<_> = learned.levels(I0, side).collect();
+            assert_eq!(a, fixed.levels(I0, side).collect::<Vec<_>>());
+            assert!(a.len() > 500);
+        }
+        assert_eq!(learned.book_hash(I0), fixed.book_hash(I0));
+        assert_eq!(
+            fixed.level_qty(
+                I0,
+                Side::Buy,
+                Price::from_raw(59_990 * 100_000_000 + 500_000)
+            ),
+            Some(q(3))
         );
     }
 

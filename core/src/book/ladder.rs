@@ -371,6 +371,8 @@ pub(crate) struct Ladder<V, S = OneWord> {
     outliers: Vec<Rung<V>>,
     side: Side,
     rule: TickRule,
+    /// The venue's fixed price tick, when it is known (0: the grid is learned).
+    venue_tick: i64,
 }
 
 impl<V: RungValue, S: Summary> Ladder<V, S> {
@@ -394,6 +396,17 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             outliers: Vec::with_capacity(levels.max(4)),
             side,
             rule: TickRule::UsEquity,
+            venue_tick: 0,
+        }
+    }
+
+    /// Fixes the grid to the venue's price tick (a positive raw price of at most 2^40; others
+    /// are ignored and the grid stays learned): every window placed from now on is on this
+    /// tick from its first level, and a price off it is kept as an outlier. Levels already
+    /// held stay where they are until the next re-base.
+    pub(crate) fn set_venue_tick(&mut self, tick: i64) {
+        if (1..=1 << 40).contains(&tick) {
+            self.venue_tick = tick;
         }
     }
 
@@ -543,9 +556,14 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     /// starts at 100 rule ticks (a round-dollar grid for prices above $1) and refines to the
     /// greatest common divisor of its levels' distances when a level lands between its ticks,
     /// never below the US equity tick at that price (a sub-penny price above $1 stays an
-    /// outlier).
+    /// outlier). With the venue's tick known ([`Self::set_venue_tick`]) the grid is that tick
+    /// from the first level, and a price off it stays an outlier.
     fn plan(&self, key: i64) -> Option<(i64, usize, i64)> {
+        let venue = self.venue_tick;
         let Some((lo, hi)) = self.window_bounds() else {
+            if venue != 0 {
+                return Some((key, 1, venue));
+            }
             // An empty window goes wherever the new level is, on the grid of the outliers it
             // could take in.
             let rule = self.rule_tick(key)?;
@@ -563,12 +581,21 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
         let distance = (i128::from(key) - i128::from(hi)).unsigned_abs();
         let mut tick = self.grid.tick;
         if distance % tick.unsigned_abs() as u128 != 0 {
-            let rule = self.rule_tick(key)?;
-            let finer = i64::try_from(gcd(distance, tick.unsigned_abs() as u128)).ok()?;
-            if finer % rule != 0 {
-                return None;
+            if venue != 0 {
+                // The window's grid is coarser than the venue's (it was placed before the tick
+                // was known): move to the venue's grid, or keep an off-grid price aside.
+                if distance % venue.unsigned_abs() as u128 != 0 {
+                    return None;
+                }
+                tick = venue;
+            } else {
+                let rule = self.rule_tick(key)?;
+                let finer = i64::try_from(gcd(distance, tick.unsigned_abs() as u128)).ok()?;
+                if finer % rule != 0 {
+                    return None;
+                }
+                tick = finer;
             }
-            tick = finer;
         }
         let (top, bottom) = (i128::from(hi.max(key)), i128::from(lo.min(key)));
         let span = usize::try_from((top - bottom) / i128::from(tick) + 1).unwrap_or(usize::MAX);
@@ -1046,6 +1073,37 @@ mod tests {
         assert_eq!(wide.len(), 0);
     }
 
+    #[test]
+    fn a_venue_tick_places_the_window_on_its_grid_from_the_first_level() {
+        let mut ladder: Ladder<i64, TwoLevel> = Ladder::new(Side::Buy, 64);
+        ladder.set_venue_tick(10 * CENT);
+        ladder.set_venue_tick(0);
+        ladder.insert(60_000 * 100 * CENT, 1);
+        assert_eq!(ladder.grid.tick, 10 * CENT);
+        // The next level 10 cents below: on the grid, no re-base to refine it.
+        assert!(!ladder.insert(60_000 * 100 * CENT - 10 * CENT, 2));
+        assert_eq!((ladder.grid.tick, ladder.outlier_count()), (10 * CENT, 0));
+        // Off the venue's grid: an outlier, in order.
+        ladder.insert(60_000 * 100 * CENT - 5 * CENT, 3);
+        assert_eq!((ladder.grid.tick, ladder.outlier_count()), (10 * CENT, 1));
+        let vals: Vec<i64> = ladder.iter_best_first().map(|r| r.val).collect();
+        assert_eq!(vals, [1, 3, 2]);
+        // A coin above $1 quoted in 0.0001 (Binance's XRPUSDT, ADAUSDT): the US equity rule
+        // forbids a sub-penny grid there, so without the venue's tick the sub-penny levels
+        // are all outliers; with it, none is.
+        let mut learned: Ladder<i64, TwoLevel> = Ladder::new(Side::Sell, 64);
+        let mut venue: Ladder<i64, TwoLevel> = Ladder::new(Side::Sell, 64);
+        venue.set_venue_tick(10_000);
+        for i in 0..1_000 {
+            let key = side_key(Side::Sell, Price::from_raw(250 * CENT + i * 10_000));
+            learned.insert(key, i);
+            venue.insert(key, i);
+        }
+        assert!(learned.outlier_count() > 800, "{}", learned.outlier_count());
+        assert_eq!(venue.outlier_count(), 0);
+        assert!(learned.iter_best_first().eq(venue.iter_best_first()));
+    }
+
     /// What a random test does to a ladder and its reference.
     #[derive(Clone, Debug)]
     enum Op {
@@ -1122,8 +1180,14 @@ mod tests {
     }
 
     /// Runs `ops` on a ladder and on a `BTreeMap`, checking them equal after each.
-    fn run<S: Summary>(ops: Vec<Op>, side: Side, levels: usize) -> Result<(), TestCaseError> {
+    fn run<S: Summary>(
+        ops: Vec<Op>,
+        side: Side,
+        levels: usize,
+        venue_tick: i64,
+    ) -> Result<(), TestCaseError> {
         let mut ladder: Ladder<i64, S> = Ladder::new(side, levels);
+        ladder.set_venue_tick(venue_tick);
         let mut model = BTreeMap::new();
         let mut used: Vec<i64> = Vec::new();
         for (n, op) in ops.into_iter().enumerate() {
@@ -1190,7 +1254,7 @@ mod tests {
             side in prop_oneof![Just(Side::Buy), Just(Side::Sell)],
             levels in prop_oneof![Just(1usize), Just(64), Just(300)],
         ) {
-            run::<OneWord>(ops, side, levels)?;
+            run::<OneWord>(ops, side, levels, 0)?;
         }
 
         #[test]
@@ -1198,8 +1262,9 @@ mod tests {
             ops in prop::collection::vec(wide_op_strategy(), 1..400),
             side in prop_oneof![Just(Side::Buy), Just(Side::Sell)],
             levels in prop_oneof![Just(1usize), Just(300), Just(8_192)],
+            venue_tick in prop_oneof![Just(0i64), Just(CENT), Just(10_000)],
         ) {
-            run::<TwoLevel>(ops, side, levels)?;
+            run::<TwoLevel>(ops, side, levels, venue_tick)?;
         }
     }
 }

@@ -89,10 +89,14 @@ impl BinanceFeed {
     /// A feed for the instruments of `instruments` (dense ids in table order).
     pub fn new(config: BinanceConfig, instruments: InstrumentTable) -> Self {
         let n = instruments.len();
-        let books = L2Books::new(BookConfig {
+        let mut books = L2Books::new(BookConfig {
             instruments: n.max(1),
             ..config.books
         });
+        // The symbol filter's tick: the books' grid is exact from the first level.
+        for i in instruments.iter() {
+            books.set_tick(i.id, i.tick_size);
+        }
         let stream = Stream {
             sync: DepthSync::new(config.market),
             buffer: DiffBuffer::new(config.buffer_diffs, config.buffer_levels),
