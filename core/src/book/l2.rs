@@ -1,7 +1,9 @@
 //! Price-level (L2) books for venues that publish levels only (Binance depth, MBP feeds).
 //!
 //! Each side is a price-indexed [`Ladder`] of total quantities (a window of per-tick slots and
-//! sorted outliers, see its module); a level update sets a level's quantity (zero removes it).
+//! sorted outliers, see its module) on a two-level summary ([`TwoLevel`]: up to 262,144 ticks,
+//! so a venue's REST snapshot of thousands of levels has no outlier); a level update sets a
+//! level's quantity (zero removes it).
 //! Sized at start; no allocation per event unless a side's window or outliers must grow past
 //! what `levels_per_side` sized (counted).
 
@@ -14,7 +16,7 @@ use crate::top::{BookTop, LevelView};
 use super::config::BookConfig;
 use super::error::{BookError, BookKind};
 use super::hash::StableHasher;
-use super::ladder::{Ladder, key_price, side_key};
+use super::ladder::{Ladder, TwoLevel, key_price, side_key};
 use super::outcome::Applied;
 use super::stats::BookStats;
 use super::status::InstrumentStatus;
@@ -22,8 +24,9 @@ use super::status::InstrumentStatus;
 /// One instrument's two sides and status.
 #[derive(Clone, Debug)]
 struct L2Book {
-    /// `[bids, asks]`, each holding the level quantities.
-    sides: [Ladder<Qty>; 2],
+    /// `[bids, asks]`, each holding the level quantities, on a window of up to 262,144 ticks
+    /// (a venue's whole REST snapshot: no level of it is an outlier).
+    sides: [Ladder<Qty, TwoLevel>; 2],
     status: InstrumentStatus,
     crossed: bool,
 }

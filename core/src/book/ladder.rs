@@ -3,15 +3,17 @@
 //! Levels are keyed by an `i64` that grows toward the best price on both sides (the raw price
 //! for bids, its bitwise complement for asks). Most keys live in a **window**: an array of
 //! level slots, one per price tick from a moving base key, in chunks of 64 ticks, each chunk
-//! with a bitmap word of its occupied ticks, and a summary word with one bit per non-empty
-//! chunk. A key's slot is one subtraction, one multiplication and one rotation (an exact
+//! with a bitmap word of its occupied ticks, and a [`Summary`] of the non-empty chunks: one
+//! word ([`OneWord`], at most 64 chunks: 4,096 ticks, the L3 books) or a top word over up to 64
+//! summary words ([`TwoLevel`], at most 4,096 chunks: 262,144 ticks, the L2 books, whose
+//! venues send a REST snapshot of thousands of levels that one word's window cannot hold). A key's slot is one subtraction, one multiplication and one rotation (an exact
 //! division by the tick, see [`Grid`]); the best level is cached, and the next best after the
 //! best empties is two `leading_zeros`. Keys outside the window or off its tick grid (a far-away
 //! order, a sub-penny price) live in a small sorted vector of **outliers** (best last), so
 //! every key is correct wherever it lies.
 //!
-//! The window starts at the configured depth (`levels_per_side` ticks, 64 to 4,096) and
-//! grows, by powers of two up to [`MAX_TICKS`], when the side's levels span more; it moves (a
+//! The window starts at the configured depth (`levels_per_side` ticks, 64 to the summary's
+//! most) and grows, by powers of two up to that most, when the side's levels span more; it moves (a
 //! re-base) when a new best lies above it or when it holds no level. A re-base redistributes
 //! every level between the window and the outliers; it is rare (a touch that moved a quarter
 //! of the window) and costs O(levels).
@@ -25,8 +27,9 @@ use crate::side::Side;
 
 /// The smallest window, in ticks (one chunk).
 const MIN_TICKS: usize = 64;
-/// The largest window, in ticks: 64 chunks, one summary word.
-pub(crate) const MAX_TICKS: usize = 64 * 64;
+/// The largest window of a [`OneWord`] ladder, in ticks: 64 chunks, one summary word.
+#[cfg(test)]
+pub(crate) const MAX_TICKS: usize = OneWord::MAX_CHUNKS * 64;
 /// Keys beyond this magnitude never anchor a window, so that `key - base` computed modulo
 /// 2^64 is the true difference wherever the key lies (see [`Grid::offset`]).
 const BASE_LIMIT: i64 = 1 << 61;
@@ -124,7 +127,8 @@ impl Grid {
             .rotate_right(self.shift)
     }
 
-    /// The key at `offset` (inside a window, so no overflow: |base| <= 2^61, span <= 2^52).
+    /// The key at `offset` (inside a window, so no overflow: |base| <= 2^61, span <= 2^58,
+    /// 2^18 ticks of at most 2^40).
     #[inline(always)]
     fn key(&self, offset: usize) -> i64 {
         self.base + offset as i64 * self.tick
@@ -137,6 +141,203 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
         (a, b) = (b, a % b);
     }
     a
+}
+
+/// Which chunks of a window hold a level: the summary over the chunks' occupancy words.
+///
+/// [`OneWord`] (one bit per chunk, at most 64 chunks: 4,096 ticks) is what the L3 books use;
+/// [`TwoLevel`] (a top word over up to 64 summary words: 4,096 chunks, 262,144 ticks) lets an
+/// L2 book's window cover a whole REST snapshot. The ladder's code is the same for both.
+pub(crate) trait Summary: Clone + std::fmt::Debug {
+    /// The most chunks a window may have.
+    const MAX_CHUNKS: usize;
+    /// A walk over the set chunks, highest first.
+    type Cursor: Copy + std::fmt::Debug;
+    /// An empty summary for a window of `chunks` chunks.
+    fn with_chunks(chunks: usize) -> Self;
+    /// Marks chunk `c` as holding a level.
+    fn set(&mut self, c: usize);
+    /// Marks chunk `c` as empty.
+    fn unset(&mut self, c: usize);
+    /// Whether no chunk holds a level.
+    fn is_empty(&self) -> bool;
+    /// The highest chunk holding a level (the summary is not empty).
+    fn highest(&self) -> usize;
+    /// The lowest chunk holding a level (the summary is not empty).
+    fn lowest(&self) -> usize;
+    /// A walk over the set chunks as they are now.
+    fn cursor(&self) -> Self::Cursor;
+    /// The walk's next chunk, highest first.
+    fn next_down(&self, cursor: &mut Self::Cursor) -> Option<usize>;
+    /// Calls `f` on every set chunk and empties the summary.
+    fn drain(&mut self, f: impl FnMut(usize));
+}
+
+/// One summary word: bit `c` set when chunk `c` holds a level (at most 64 chunks).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OneWord(u64);
+
+impl Summary for OneWord {
+    const MAX_CHUNKS: usize = 64;
+    type Cursor = u64;
+
+    #[inline(always)]
+    fn with_chunks(chunks: usize) -> Self {
+        debug_assert!(chunks <= Self::MAX_CHUNKS);
+        Self(0)
+    }
+
+    #[inline(always)]
+    fn set(&mut self, c: usize) {
+        self.0 |= 1 << c;
+    }
+
+    #[inline(always)]
+    fn unset(&mut self, c: usize) {
+        self.0 &= !(1 << c);
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    #[inline(always)]
+    fn highest(&self) -> usize {
+        63 - self.0.leading_zeros() as usize
+    }
+
+    #[inline(always)]
+    fn lowest(&self) -> usize {
+        self.0.trailing_zeros() as usize
+    }
+
+    #[inline(always)]
+    fn cursor(&self) -> u64 {
+        self.0
+    }
+
+    #[inline(always)]
+    fn next_down(&self, cursor: &mut u64) -> Option<usize> {
+        if *cursor == 0 {
+            return None;
+        }
+        let c = 63 - cursor.leading_zeros() as usize;
+        *cursor &= !(1u64 << c);
+        Some(c)
+    }
+
+    #[inline]
+    fn drain(&mut self, mut f: impl FnMut(usize)) {
+        let mut summary = self.0;
+        while summary != 0 {
+            let c = summary.trailing_zeros() as usize;
+            summary &= summary - 1;
+            f(c);
+        }
+        self.0 = 0;
+    }
+}
+
+/// Two levels: bit `c % 64` of word `c / 64` set when chunk `c` holds a level, and bit `w` of
+/// the top word set when word `w` is not zero (at most 4,096 chunks, 262,144 ticks). The words
+/// are as many as the window's chunks need (one for a window of up to 64 chunks).
+#[derive(Clone, Debug)]
+pub(crate) struct TwoLevel {
+    top: u64,
+    words: Vec<u64>,
+}
+
+/// Where a [`TwoLevel`] walk is: top bits and the current word's bits not yet taken.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TwoLevelCursor {
+    top: u64,
+    word: usize,
+    bits: u64,
+}
+
+impl Summary for TwoLevel {
+    const MAX_CHUNKS: usize = 64 * 64;
+    type Cursor = TwoLevelCursor;
+
+    fn with_chunks(chunks: usize) -> Self {
+        debug_assert!(chunks <= Self::MAX_CHUNKS);
+        Self {
+            top: 0,
+            words: vec![0; chunks.div_ceil(64)],
+        }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, c: usize) {
+        self.words[c >> 6] |= 1 << (c & 63);
+        self.top |= 1 << (c >> 6);
+    }
+
+    #[inline(always)]
+    fn unset(&mut self, c: usize) {
+        let word = &mut self.words[c >> 6];
+        *word &= !(1 << (c & 63));
+        // Branch-free: clear the top bit when the word emptied.
+        self.top &= !(u64::from(*word == 0) << (c >> 6));
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.top == 0
+    }
+
+    #[inline(always)]
+    fn highest(&self) -> usize {
+        let w = 63 - self.top.leading_zeros() as usize;
+        w * 64 + 63 - self.words[w].leading_zeros() as usize
+    }
+
+    #[inline(always)]
+    fn lowest(&self) -> usize {
+        let w = self.top.trailing_zeros() as usize;
+        w * 64 + self.words[w].trailing_zeros() as usize
+    }
+
+    #[inline(always)]
+    fn cursor(&self) -> TwoLevelCursor {
+        TwoLevelCursor {
+            top: self.top,
+            word: 0,
+            bits: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn next_down(&self, cursor: &mut TwoLevelCursor) -> Option<usize> {
+        while cursor.bits == 0 {
+            if cursor.top == 0 {
+                return None;
+            }
+            cursor.word = 63 - cursor.top.leading_zeros() as usize;
+            cursor.top &= !(1u64 << cursor.word);
+            cursor.bits = self.words[cursor.word];
+        }
+        let b = 63 - cursor.bits.leading_zeros() as usize;
+        cursor.bits &= !(1u64 << b);
+        Some(cursor.word * 64 + b)
+    }
+
+    #[inline]
+    fn drain(&mut self, mut f: impl FnMut(usize)) {
+        let mut top = self.top;
+        while top != 0 {
+            let w = top.trailing_zeros() as usize;
+            top &= top - 1;
+            let mut bits = std::mem::take(&mut self.words[w]);
+            while bits != 0 {
+                let b = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                f(w * 64 + b);
+            }
+        }
+        self.top = 0;
+    }
 }
 
 /// 64 ticks of the window: which are occupied, and their payloads.
@@ -156,15 +357,15 @@ impl<V: RungValue> Chunk<V> {
 /// The levels of one side: a price-indexed window plus sorted outliers. See the
 /// [module docs](self).
 #[derive(Clone, Debug)]
-pub(crate) struct Ladder<V> {
+pub(crate) struct Ladder<V, S = OneWord> {
     /// Levels in all.
     len: usize,
     /// The best level (meaningful when `len > 0`).
     best: Rung<V>,
     grid: Grid,
-    /// Bit `c` set: chunk `c` has an occupied tick.
-    summary: u64,
-    /// The window: `chunks.len() * 64` ticks from `grid.base`, at most [`MAX_TICKS`].
+    /// Which chunks have an occupied tick.
+    summary: S,
+    /// The window: `chunks.len() * 64` ticks from `grid.base`, at most `S::MAX_CHUNKS` chunks.
     chunks: Vec<Chunk<V>>,
     /// Keys outside the window or off its grid, sorted, best last.
     outliers: Vec<Rung<V>>,
@@ -172,12 +373,15 @@ pub(crate) struct Ladder<V> {
     rule: TickRule,
 }
 
-impl<V: RungValue> Ladder<V> {
-    /// An empty side whose window holds `levels` ticks (64 to 4,096) and whose outliers hold
-    /// `levels` levels without growing (a re-base passes every level through them); ticks
-    /// follow the US equity rule.
+impl<V: RungValue, S: Summary> Ladder<V, S> {
+    /// The largest window, in ticks.
+    const MAX_TICKS: usize = S::MAX_CHUNKS * 64;
+
+    /// An empty side whose window holds `levels` ticks (64 to the summary's most) and whose
+    /// outliers hold `levels` levels without growing (a re-base passes every level through
+    /// them); ticks follow the US equity rule.
     pub(crate) fn new(side: Side, levels: usize) -> Self {
-        let ticks = levels.clamp(MIN_TICKS, MAX_TICKS).next_power_of_two();
+        let ticks = levels.clamp(MIN_TICKS, Self::MAX_TICKS).next_power_of_two();
         Self {
             len: 0,
             best: Rung {
@@ -185,7 +389,7 @@ impl<V: RungValue> Ladder<V> {
                 val: V::VACANT,
             },
             grid: Grid::START,
-            summary: 0,
+            summary: S::with_chunks(ticks / 64),
             chunks: vec![Chunk::EMPTY; ticks / 64],
             outliers: Vec::with_capacity(levels.max(4)),
             side,
@@ -297,7 +501,7 @@ impl<V: RungValue> Ladder<V> {
         let chunk = &mut self.chunks[c];
         chunk.bits |= 1 << b;
         chunk.slots[b] = val;
-        self.summary |= 1 << c;
+        self.summary.set(c);
     }
 
     /// A key outside the window: move or grow the window to take it when that is worth it,
@@ -324,11 +528,11 @@ impl<V: RungValue> Ladder<V> {
 
     /// The window keys (lowest, highest), if the window holds a level.
     fn window_bounds(&self) -> Option<(i64, i64)> {
-        if self.summary == 0 {
+        if self.summary.is_empty() {
             return None;
         }
-        let lo_c = self.summary.trailing_zeros() as usize;
-        let hi_c = 63 - self.summary.leading_zeros() as usize;
+        let lo_c = self.summary.lowest();
+        let hi_c = self.summary.highest();
         let lo = lo_c * 64 + self.chunks[lo_c].bits.trailing_zeros() as usize;
         let hi = hi_c * 64 + 63 - self.chunks[hi_c].bits.leading_zeros() as usize;
         Some((self.grid.key(lo), self.grid.key(hi)))
@@ -349,7 +553,7 @@ impl<V: RungValue> Ladder<V> {
             for o in &self.outliers {
                 let distance = (i128::from(o.key) - i128::from(key)).unsigned_abs();
                 if distance % u128::from(rule.unsigned_abs()) == 0
-                    && distance < u128::from(rule.unsigned_abs()) * MAX_TICKS as u128
+                    && distance < u128::from(rule.unsigned_abs()) * Self::MAX_TICKS as u128
                 {
                     tick = gcd(tick, distance);
                 }
@@ -371,11 +575,11 @@ impl<V: RungValue> Ladder<V> {
         if key > hi {
             // A new best above the window: follow the touch, keeping the deepest levels only
             // if the window can grow to hold them.
-            Some((key, if span <= MAX_TICKS { span } else { 1 }, tick))
+            Some((key, if span <= Self::MAX_TICKS { span } else { 1 }, tick))
         } else {
             // Deeper than the window (or between its ticks): grow downward if that stays
             // within bounds.
-            (span <= MAX_TICKS).then_some((hi, span, tick))
+            (span <= Self::MAX_TICKS).then_some((hi, span, tick))
         }
     }
 
@@ -387,7 +591,7 @@ impl<V: RungValue> Ladder<V> {
     fn relayout(&mut self, top: i64, span: usize, tick: i64) -> bool {
         let want = (span + span / 4 + 1)
             .next_power_of_two()
-            .clamp(MIN_TICKS, MAX_TICKS);
+            .clamp(MIN_TICKS, Self::MAX_TICKS);
         let ticks = want.max(self.chunks.len() * 64);
         let room = (ticks / 4).min(ticks.saturating_sub(span));
         let below = (ticks - 1 - room) as i64;
@@ -404,26 +608,24 @@ impl<V: RungValue> Ladder<V> {
         let in_window = self.len - self.outliers.len();
         let mut grew = self.outliers.capacity() < self.len;
         self.outliers.reserve(in_window);
-        let mut summary = self.summary;
-        while summary != 0 {
-            let c = summary.trailing_zeros() as usize;
-            summary &= summary - 1;
-            let chunk = &mut self.chunks[c];
+        let (chunks, outliers, old) = (&mut self.chunks, &mut self.outliers, self.grid);
+        self.summary.drain(|c| {
+            let chunk = &mut chunks[c];
             let mut bits = chunk.bits;
             while bits != 0 {
                 let b = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.outliers.push(Rung {
-                    key: self.grid.key(c * 64 + b),
+                outliers.push(Rung {
+                    key: old.key(c * 64 + b),
                     val: chunk.slots[b],
                 });
             }
             chunk.bits = 0;
-        }
-        self.summary = 0;
+        });
         self.outliers.sort_unstable_by_key(|r| r.key);
         if ticks > self.chunks.len() * 64 {
             self.chunks = vec![Chunk::EMPTY; ticks / 64];
+            self.summary = S::with_chunks(ticks / 64);
             grew = true;
         }
         self.grid = grid;
@@ -469,7 +671,7 @@ impl<V: RungValue> Ladder<V> {
                 }
                 chunk.bits &= !(1 << b);
                 if chunk.bits == 0 {
-                    self.summary &= !(1 << c);
+                    self.summary.unset(c);
                 }
                 chunk.slots[b]
             }
@@ -509,11 +711,11 @@ impl<V: RungValue> Ladder<V> {
     #[inline]
     fn find_best(&self) -> Rung<V> {
         let outlier = self.outliers.last().copied();
-        if self.summary == 0 {
+        if self.summary.is_empty() {
             debug_assert!(outlier.is_some());
             return outlier.unwrap_or(self.best);
         }
-        let c = 63 - self.summary.leading_zeros() as usize;
+        let c = self.summary.highest();
         let chunk = &self.chunks[c];
         let b = 63 - chunk.bits.leading_zeros() as usize;
         let top = Rung {
@@ -528,10 +730,10 @@ impl<V: RungValue> Ladder<V> {
 
     /// Levels, best first.
     #[inline]
-    pub(crate) fn iter_best_first(&self) -> BestFirst<'_, V> {
+    pub(crate) fn iter_best_first(&self) -> BestFirst<'_, V, S> {
         BestFirst {
             ladder: self,
-            summary: self.summary,
+            summary: self.summary.cursor(),
             chunk: 0,
             bits: 0,
             outliers: self.outliers.len(),
@@ -548,10 +750,8 @@ impl<V: RungValue> Ladder<V> {
         let max = dst.len();
         let mut n = 0;
         let mut outliers = self.outliers.len();
-        let mut summary = self.summary;
-        while summary != 0 {
-            let c = 63 - summary.leading_zeros() as usize;
-            summary &= !(1u64 << c);
+        let mut summary = self.summary.cursor();
+        while let Some(c) = self.summary.next_down(&mut summary) {
             let Some(chunk) = self.chunks.get(c) else {
                 break;
             };
@@ -592,13 +792,8 @@ impl<V: RungValue> Ladder<V> {
     /// Removes every level (keeps the memory and the window's place).
     #[inline]
     pub(crate) fn clear(&mut self) {
-        let mut summary = self.summary;
-        while summary != 0 {
-            let c = summary.trailing_zeros() as usize;
-            summary &= summary - 1;
-            self.chunks[c].bits = 0;
-        }
-        self.summary = 0;
+        let chunks = &mut self.chunks;
+        self.summary.drain(|c| chunks[c].bits = 0);
         self.outliers.clear();
         self.len = 0;
     }
@@ -629,10 +824,10 @@ impl<V: RungValue> Ladder<V> {
 /// The levels of a [`Ladder`], best first: the window's ticks from the top merged with the
 /// outliers from the back.
 #[derive(Clone, Debug)]
-pub(crate) struct BestFirst<'a, V> {
-    ladder: &'a Ladder<V>,
+pub(crate) struct BestFirst<'a, V, S: Summary = OneWord> {
+    ladder: &'a Ladder<V, S>,
     /// Chunks not yet started.
-    summary: u64,
+    summary: S::Cursor,
     /// The chunk being walked and its bits not yet yielded.
     chunk: usize,
     bits: u64,
@@ -640,23 +835,19 @@ pub(crate) struct BestFirst<'a, V> {
     outliers: usize,
 }
 
-impl<V: RungValue> BestFirst<'_, V> {
+impl<V: RungValue, S: Summary> BestFirst<'_, V, S> {
     /// The window's next tick, best first, without taking it.
     #[inline]
     fn peek_window(&mut self) -> Option<(usize, usize)> {
         while self.bits == 0 {
-            if self.summary == 0 {
-                return None;
-            }
-            self.chunk = 63 - self.summary.leading_zeros() as usize;
-            self.summary &= !(1 << self.chunk);
+            self.chunk = self.ladder.summary.next_down(&mut self.summary)?;
             self.bits = self.ladder.chunks[self.chunk].bits;
         }
         Some((self.chunk, 63 - self.bits.leading_zeros() as usize))
     }
 }
 
-impl<V: RungValue> Iterator for BestFirst<'_, V> {
+impl<V: RungValue, S: Summary> Iterator for BestFirst<'_, V, S> {
     type Item = Rung<V>;
 
     #[inline]
@@ -822,6 +1013,39 @@ mod tests {
         assert_eq!(ladder.iter_best_first().count(), 0);
     }
 
+    #[test]
+    fn a_two_level_window_holds_a_snapshot_wider_than_one_summary_word() {
+        // 2,500 levels a cent or two apart, spread over 5,000 ticks on both sides of the
+        // first: past one summary word's 4,096 ticks.
+        let keys: Vec<i64> = (0..2_500)
+            .flat_map(|i| {
+                [
+                    60_000 * CENT + 2 * i * CENT,
+                    60_000 * CENT - (2 * i + 1) * CENT,
+                ]
+            })
+            .collect();
+        let mut narrow: Ladder<i64> = Ladder::new(Side::Buy, 8_192);
+        let mut wide: Ladder<i64, TwoLevel> = Ladder::new(Side::Buy, 8_192);
+        for (n, &key) in keys.iter().enumerate() {
+            narrow.insert(key, n as i64);
+            wide.insert(key, n as i64);
+        }
+        assert_eq!(narrow.window_ticks(), MAX_TICKS);
+        assert!(narrow.outlier_count() > 0);
+        assert!(wide.window_ticks() > MAX_TICKS);
+        assert_eq!(wide.outlier_count(), 0);
+        let walk: Vec<Rung<i64>> = wide.iter_best_first().collect();
+        assert_eq!(walk, narrow.iter_best_first().collect::<Vec<_>>());
+        assert!(walk.windows(2).all(|w| w[0].key > w[1].key));
+        assert_eq!(walk.len(), keys.len());
+        // Emptying it from the top walks down through both summary levels.
+        for want in &walk {
+            assert_eq!(wide.pop_best(), Some(*want));
+        }
+        assert_eq!(wide.len(), 0);
+    }
+
     /// What a random test does to a ladder and its reference.
     #[derive(Clone, Debug)]
     enum Op {
@@ -855,7 +1079,27 @@ mod tests {
         ]
     }
 
-    fn check(ladder: &Ladder<i64>, model: &BTreeMap<i64, i64>) {
+    /// The wide ladder's keys: the same, plus cent ticks spread over 300,000 ticks (past the
+    /// 4,096 of one summary word and the 262,144 of two).
+    fn wide_key_strategy() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            6 => key_strategy(),
+            4 => (0i64..300_000).prop_map(|t| 40 * CENT + t * CENT),
+            1 => (0i64..20_000).prop_map(|t| 100 * CENT + t * 10_000),
+        ]
+    }
+
+    fn wide_op_strategy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            10 => wide_key_strategy().prop_map(Op::Insert),
+            6 => wide_key_strategy().prop_map(Op::Remove),
+            3 => Just(Op::PopBest),
+            2 => wide_key_strategy().prop_map(Op::Set),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    fn check<S: Summary>(ladder: &Ladder<i64, S>, model: &BTreeMap<i64, i64>) {
         assert_eq!(ladder.len(), model.len());
         let best = model
             .iter()
@@ -877,6 +1121,66 @@ mod tests {
         assert_eq!(walked, want);
     }
 
+    /// Runs `ops` on a ladder and on a `BTreeMap`, checking them equal after each.
+    fn run<S: Summary>(ops: Vec<Op>, side: Side, levels: usize) -> Result<(), TestCaseError> {
+        let mut ladder: Ladder<i64, S> = Ladder::new(side, levels);
+        let mut model = BTreeMap::new();
+        let mut used: Vec<i64> = Vec::new();
+        for (n, op) in ops.into_iter().enumerate() {
+            let val = n as i64 + 1;
+            match op {
+                Op::Insert(key) => {
+                    let want = model
+                        .get(&key)
+                        .map(|&v| (v, key >= *model.keys().next_back().unwrap_or(&key)));
+                    let would_be_best = model.keys().next_back().is_none_or(|&b| key >= b);
+                    prop_assert_eq!(ladder.find(key), want.ok_or(would_be_best));
+                    if want.is_none() {
+                        ladder.insert(key, val);
+                        model.insert(key, val);
+                        used.push(key);
+                    }
+                }
+                Op::Remove(key) => {
+                    // Half the removals hit a key in use.
+                    let key = if val % 2 == 0 && !used.is_empty() {
+                        used[(key as u64 % used.len() as u64) as usize]
+                    } else {
+                        key
+                    };
+                    let want = model.remove(&key).map(|val| Rung { key, val });
+                    prop_assert_eq!(ladder.remove_key(key), want);
+                }
+                Op::PopBest => {
+                    let want = model.pop_last().map(|(key, val)| Rung { key, val });
+                    prop_assert_eq!(ladder.pop_best(), want);
+                }
+                Op::Set(key) => {
+                    let key = used
+                        .get((key as u64 % used.len().max(1) as u64) as usize)
+                        .copied()
+                        .unwrap_or(key);
+                    let present = model.contains_key(&key);
+                    prop_assert_eq!(ladder.set(key, -val), present);
+                    if present {
+                        model.insert(key, -val);
+                    }
+                    prop_assert_eq!(ladder.get(key), model.get(&key).copied());
+                }
+                Op::Clear => {
+                    ladder.clear();
+                    model.clear();
+                }
+            }
+            check(&ladder, &model);
+            prop_assert!(ladder.window_ticks() <= Ladder::<i64, S>::MAX_TICKS);
+        }
+        for (&key, &val) in &model {
+            prop_assert_eq!(ladder.get(key), Some(val));
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -886,56 +1190,16 @@ mod tests {
             side in prop_oneof![Just(Side::Buy), Just(Side::Sell)],
             levels in prop_oneof![Just(1usize), Just(64), Just(300)],
         ) {
-            let mut ladder: Ladder<i64> = Ladder::new(side, levels);
-            let mut model = BTreeMap::new();
-            let mut used: Vec<i64> = Vec::new();
-            for (n, op) in ops.into_iter().enumerate() {
-                let val = n as i64 + 1;
-                match op {
-                    Op::Insert(key) => {
-                        let want = model.get(&key).map(|&v| (v, key >= *model.keys().next_back().unwrap_or(&key)));
-                        let would_be_best = model.keys().next_back().is_none_or(|&b| key >= b);
-                        prop_assert_eq!(ladder.find(key), want.ok_or(would_be_best));
-                        if want.is_none() {
-                            ladder.insert(key, val);
-                            model.insert(key, val);
-                            used.push(key);
-                        }
-                    }
-                    Op::Remove(key) => {
-                        // Half the removals hit a key in use.
-                        let key = if val % 2 == 0 && !used.is_empty() {
-                            used[(key as u64 % used.len() as u64) as usize]
-                        } else {
-                            key
-                        };
-                        let want = model.remove(&key).map(|val| Rung { key, val });
-                        prop_assert_eq!(ladder.remove_key(key), want);
-                    }
-                    Op::PopBest => {
-                        let want = model.pop_last().map(|(key, val)| Rung { key, val });
-                        prop_assert_eq!(ladder.pop_best(), want);
-                    }
-                    Op::Set(key) => {
-                        let key = used.get((key as u64 % used.len().max(1) as u64) as usize).copied().unwrap_or(key);
-                        let present = model.contains_key(&key);
-                        prop_assert_eq!(ladder.set(key, -val), present);
-                        if present {
-                            model.insert(key, -val);
-                        }
-                        prop_assert_eq!(ladder.get(key), model.get(&key).copied());
-                    }
-                    Op::Clear => {
-                        ladder.clear();
-                        model.clear();
-                    }
-                }
-                check(&ladder, &model);
-                prop_assert!(ladder.window_ticks() <= MAX_TICKS);
-            }
-            for (&key, &val) in &model {
-                prop_assert_eq!(ladder.get(key), Some(val));
-            }
+            run::<OneWord>(ops, side, levels)?;
+        }
+
+        #[test]
+        fn a_two_level_window_behaves_as_a_sorted_map(
+            ops in prop::collection::vec(wide_op_strategy(), 1..400),
+            side in prop_oneof![Just(Side::Buy), Just(Side::Sell)],
+            levels in prop_oneof![Just(1usize), Just(300), Just(8_192)],
+        ) {
+            run::<TwoLevel>(ops, side, levels)?;
         }
     }
 }
