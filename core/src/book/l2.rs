@@ -42,6 +42,18 @@ impl L2Book {
             crossed: false,
         }
     }
+
+    /// Whether the best bid is at or above the best ask.
+    #[inline]
+    fn is_crossed(&self) -> bool {
+        let [bids, asks] = &self.sides;
+        match (bids.best(), asks.best()) {
+            (Some(bid), Some(ask)) => {
+                key_price(Side::Buy, bid.key) >= key_price(Side::Sell, ask.key)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Price-level books, one per dense [`InstrumentId`].
@@ -122,7 +134,15 @@ impl L2Books {
                         qty,
                     });
                 }
-                Ok(self.set_level(instrument, side, price, qty))
+                let top_changed = self.set_level(instrument, side, price, qty);
+                Ok(Applied {
+                    instrument,
+                    side: Some(side),
+                    price: Some(price),
+                    top_changed,
+                    trade: None,
+                    error: None,
+                })
             }
             BookEventKind::Trade {
                 side,
@@ -197,45 +217,64 @@ impl L2Books {
         }
     }
 
-    fn set_level(
+    /// One level update (quantity zero removes the level): what [`Self::apply`] does with a
+    /// `Level` event (the same counters, errors and book), without building the event and the
+    /// outcome; returns whether the top of book changed. The entry point for a feed that
+    /// decodes levels itself (Binance).
+    #[inline]
+    pub fn apply_level(
         &mut self,
         instrument: InstrumentId,
         side: Side,
         price: Price,
         qty: Qty,
-    ) -> Applied {
-        let book = instrument.index();
-        let before = self.tops(book);
+    ) -> Result<bool, BookError> {
+        self.stats.events += 1;
+        if instrument.index() >= self.books.len() {
+            self.stats.unknown_instruments += 1;
+            return Err(BookError::UnknownInstrument {
+                instrument,
+                configured: self.books.len(),
+            });
+        }
+        if qty.raw() < 0 {
+            self.stats.invalid_qty += 1;
+            return Err(BookError::InvalidQty {
+                instrument,
+                order_id: None,
+                qty,
+            });
+        }
+        Ok(self.set_level(instrument, side, price, qty))
+    }
+
+    /// Sets one level of a known instrument's book; returns whether its top changed.
+    #[inline(always)]
+    fn set_level(&mut self, instrument: InstrumentId, side: Side, price: Price, qty: Qty) -> bool {
         self.stats.level_updates += 1;
-        if let Some(b) = self.books.get_mut(book) {
-            let ladder = &mut b.sides[side.index()];
-            let key = side_key(side, price);
-            if qty.is_zero() {
-                if !ladder.remove(key) {
-                    self.stats.absent_level_removals += 1;
-                }
-            } else if !ladder.set(key, qty) && ladder.insert(key, qty) {
-                self.stats.level_growths += 1;
+        let Some(b) = self.books.get_mut(instrument.index()) else {
+            return false;
+        };
+        let ladder = &mut b.sides[side.index()];
+        // Only this side changes: its best before and after says whether the top changed.
+        let before = ladder.best();
+        let key = side_key(side, price);
+        if qty.is_zero() {
+            if !ladder.remove(key) {
+                self.stats.absent_level_removals += 1;
             }
+        } else if !ladder.set(key, qty) && ladder.insert(key, qty) {
+            self.stats.level_growths += 1;
         }
-        let top_changed = before != self.tops(book);
+        let top_changed = before != ladder.best();
         if top_changed {
-            let crossed = self.is_crossed(instrument);
-            if let Some(b) = self.books.get_mut(book) {
-                if crossed && !b.crossed {
-                    self.stats.crossed_events += 1;
-                }
-                b.crossed = crossed;
+            let crossed = b.is_crossed();
+            if crossed && !b.crossed {
+                self.stats.crossed_events += 1;
             }
+            b.crossed = crossed;
         }
-        Applied {
-            instrument,
-            side: Some(side),
-            price: Some(price),
-            top_changed,
-            trade: None,
-            error: None,
-        }
+        top_changed
     }
 
     fn tops(&self, book: usize) -> [Option<(i64, Qty)>; 2] {
@@ -440,6 +479,35 @@ mod tests {
             (s.wrong_book_type, s.invalid_qty, s.unknown_instruments),
             (1, 1, 1)
         );
+    }
+
+    #[test]
+    fn apply_level_is_the_level_event() {
+        let mut by_event = L2Books::new(BookConfig::default());
+        let mut direct = L2Books::new(BookConfig::default());
+        let mut top_changes = 0;
+        for i in 0..4_000i64 {
+            let side = if i % 3 == 0 { Side::Sell } else { Side::Buy };
+            // Prices around 100 on both sides (so the book crosses at times), some quantities
+            // zero (removals, some of absent levels), negative, or for an unknown instrument.
+            let price = Price::from_raw(100 * 100_000_000 + (i * 37 % 200 - 100) * 1_000_000);
+            let qty = Qty::from_raw((i * 13 % 7 - 1) * 100_000_000);
+            let instrument = InstrumentId(u32::from(i % 97 == 0));
+            let e = MarketEvent {
+                instrument,
+                ..ev(BookEventKind::Level { side, price, qty })
+            };
+            let want = by_event.apply(&e).map(|a| a.top_changed);
+            assert_eq!(direct.apply_level(instrument, side, price, qty), want);
+            top_changes += usize::from(want == Ok(true));
+            assert_eq!(direct.is_crossed(I0), by_event.is_crossed(I0));
+        }
+        assert!(top_changes > 20, "{top_changes}");
+        assert_eq!(direct.stats(), by_event.stats());
+        let s = direct.stats();
+        assert!(s.crossed_events > 0 && s.invalid_qty > 0 && s.unknown_instruments > 0);
+        assert!(s.absent_level_removals > 0);
+        assert_eq!(direct.book_hash(I0), by_event.book_hash(I0));
     }
 
     #[test]

@@ -548,15 +548,7 @@ fn apply_levels<S: VenueSink<L2Books> + ?Sized>(
         };
         // Quantities were checked non-negative by the decimal parser's grid check; a negative
         // one is counted by the book.
-        let _ = books.apply(&MarketEvent {
-            instrument: id,
-            exch_ts: exch,
-            kind: BookEventKind::Level {
-                side,
-                price: level.price,
-                qty: level.qty,
-            },
-        });
+        let _ = books.apply_level(id, side, level.price, level.qty);
         if details && old_qty != level.qty {
             sink.on_venue(
                 &VenueEvent::Level {
