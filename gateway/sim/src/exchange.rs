@@ -460,5 +460,14 @@ pub fn run_exchange_with(
         venue.end_of_day(end, &mut feed);
     }
     server.end_session(&mut venue);
+    // The re-request server outlives the End of Session, as a venue's does: a receiver that
+    // learns of a gap only from the End of Session packet (the day's closing packet lost) can
+    // still recover it.
+    let until = Instant::now() + Duration::from_millis(cfg.linger_ms);
+    while !stopped && !stop.load(Ordering::Relaxed) && Instant::now() < until {
+        if retrans.poll(venue.mold()) == 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
     Ok(report(&venue, &bg, &server, &retrans, stopped, false))
 }

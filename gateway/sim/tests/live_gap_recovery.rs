@@ -17,6 +17,7 @@ use kestrel_core::{Side, Timestamp};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig};
 use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::live::{Delivery, GapPolicy, LiveFeed, Recorder};
+use kestrel_feeds::moldudp64::{MoldPacket, MoldRequest, MoldSession};
 use kestrel_sim::exchange::{BoundAddrs, ExchangeConfig, ExchangeSetup, run_exchange};
 use kestrel_sim::market::{BackgroundFeed, open_capture};
 use kestrel_sim::venue::{SimVenue, VenueConfig};
@@ -264,6 +265,59 @@ fn dropped_packets_are_re_requested_and_the_book_recovers() {
         rec.messages, report.feed.messages,
         "every published message recorded"
     );
+    stop.store(true, Ordering::Relaxed);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The re-request server outlives the End of Session: a receiver that learns of a gap only
+/// from the End of Session packet (the day's closing packet lost; timing decides which packet
+/// a drop plan hits) asks after it and is still answered. Before, the exchange closed the
+/// server as it sent End of Session, and such a gap was lost.
+#[test]
+fn re_requests_are_answered_after_the_end_of_session() {
+    let dir = std::env::temp_dir().join(format!("ksim-eos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut live = LiveFeed::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        GapPolicy::default(),
+        TscClock::new(),
+    )
+    .unwrap();
+    let config = ExchangeConfig {
+        retrans: Some("127.0.0.1:0".parse().unwrap()),
+        linger_ms: 300,
+        ..ExchangeConfig::default()
+    };
+    let session = MoldSession::from_name(&config.mold_session).unwrap();
+    let (stop, exchange, addrs) = start_exchange(live.local_addr().unwrap(), config, &dir);
+    let _ = receive_all(&mut live);
+    assert!(live.ended(), "end of session reached");
+    // Now, after the End of Session, ask for the first messages again.
+    let asker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    asker
+        .set_read_timeout(Some(Duration::from_millis(250)))
+        .unwrap();
+    let request = MoldRequest {
+        session,
+        sequence: 1,
+        count: 3,
+    }
+    .encode();
+    let mut answer = None;
+    let mut buf = [0u8; 2048];
+    for _ in 0..4 {
+        asker.send_to(&request, addrs.retrans).unwrap();
+        if let Ok((len, _)) = asker.recv_from(&mut buf) {
+            answer = Some(buf[..len].to_vec());
+            break;
+        }
+    }
+    let answer = answer.expect("a re-request after the End of Session is answered");
+    let packet = MoldPacket::parse(&answer).unwrap();
+    assert_eq!(packet.sequence(), 1);
+    assert!(packet.message_count() >= 1, "{:?}", packet.kind());
+    let report = exchange.join().unwrap().unwrap();
+    assert!(report.retrans.requests >= 1);
     stop.store(true, Ordering::Relaxed);
     std::fs::remove_dir_all(&dir).ok();
 }
