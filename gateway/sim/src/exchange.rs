@@ -115,7 +115,8 @@ pub struct ExchangeConfig {
     pub start_after_logins: usize,
     /// Longest wait for those logins, milliseconds.
     pub login_wait_ms: u64,
-    /// Keep serving (logins, re-requests, late orders) this long after the replay ends, ms.
+    /// Keep serving (logins, re-requests, late orders) this long after the replay ends, ms;
+    /// re-requests are also answered this long after the End of Session.
     pub linger_ms: u64,
     /// Latency model.
     pub latency: LatencyConfig,
