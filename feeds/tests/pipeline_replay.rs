@@ -291,32 +291,38 @@ fn one_packet_masked(
     (out, source.merged(), source.unpublished())
 }
 
+/// A stock directory message naming `symbol` at `locate`.
+fn directory(locate: u16, symbol: &str) -> Vec<u8> {
+    kestrel_feeds::itch::StockDirectoryMsg {
+        stock_locate: locate,
+        stock: kestrel_feeds::itch::stock_field(symbol).unwrap(),
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec()
+}
+
+/// An add order message of 100 shares.
+fn add_order(locate: u16, order_ref: u64, side_code: u8, price: u32) -> Vec<u8> {
+    kestrel_feeds::itch::AddOrderMsg {
+        stock_locate: locate,
+        order_ref,
+        side_code,
+        shares: 100,
+        price,
+        ..Default::default()
+    }
+    .to_bytes()
+    .unwrap()
+    .to_vec()
+}
+
 #[test]
 fn packet_policy_sends_halts_as_they_happen_and_merges_the_rest() {
-    use kestrel_feeds::itch::{AddOrderMsg, MwcbStatusMsg, OperationalHaltMsg, StockDirectoryMsg};
-    let dir = |locate: u16, symbol: &str| {
-        StockDirectoryMsg {
-            stock_locate: locate,
-            stock: kestrel_feeds::itch::stock_field(symbol).unwrap(),
-            ..Default::default()
-        }
-        .to_bytes()
-        .unwrap()
-        .to_vec()
-    };
-    let add = |locate: u16, order_ref: u64, price: u32| {
-        AddOrderMsg {
-            stock_locate: locate,
-            order_ref,
-            side_code: b'S',
-            shares: 100,
-            price,
-            ..Default::default()
-        }
-        .to_bytes()
-        .unwrap()
-        .to_vec()
-    };
+    use kestrel_feeds::itch::{MwcbStatusMsg, OperationalHaltMsg};
+    let dir = directory;
+    let add = |locate, order_ref, price| add_order(locate, order_ref, b'S', price);
     let halt = OperationalHaltMsg {
         stock_locate: 1,
         market_code: b'Q',
@@ -372,30 +378,9 @@ fn packet_policy_sends_halts_as_they_happen_and_merges_the_rest() {
 /// unpublished, under both policies.
 #[test]
 fn the_publish_mask_covers_instruments_learned_mid_stream() {
-    use kestrel_feeds::itch::{AddOrderMsg, MwcbStatusMsg, StockDirectoryMsg};
-    let dir = |locate: u16, symbol: &str| {
-        StockDirectoryMsg {
-            stock_locate: locate,
-            stock: kestrel_feeds::itch::stock_field(symbol).unwrap(),
-            ..Default::default()
-        }
-        .to_bytes()
-        .unwrap()
-        .to_vec()
-    };
-    let add = |locate: u16, order_ref: u64, price: u32| {
-        AddOrderMsg {
-            stock_locate: locate,
-            order_ref,
-            side_code: b'B',
-            shares: 100,
-            price,
-            ..Default::default()
-        }
-        .to_bytes()
-        .unwrap()
-        .to_vec()
-    };
+    use kestrel_feeds::itch::MwcbStatusMsg;
+    let dir = directory;
+    let add = |locate, order_ref, price| add_order(locate, order_ref, b'B', price);
     let breaker = MwcbStatusMsg {
         breached_level: b'2',
         ..Default::default()

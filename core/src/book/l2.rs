@@ -126,15 +126,7 @@ impl L2Books {
         }
         match ev.kind {
             BookEventKind::Level { side, price, qty } => {
-                if qty.raw() < 0 {
-                    self.stats.invalid_qty += 1;
-                    return Err(BookError::InvalidQty {
-                        instrument,
-                        order_id: None,
-                        qty,
-                    });
-                }
-                let top_changed = self.set_level(instrument, side, price, qty);
+                let top_changed = self.checked_set_level(instrument, side, price, qty)?;
                 Ok(Applied {
                     instrument,
                     side: Some(side),
@@ -237,6 +229,19 @@ impl L2Books {
                 configured: self.books.len(),
             });
         }
+        self.checked_set_level(instrument, side, price, qty)
+    }
+
+    /// A level update of a known instrument: a negative quantity is counted and rejected,
+    /// anything else set. Returns whether the top of book changed.
+    #[inline]
+    fn checked_set_level(
+        &mut self,
+        instrument: InstrumentId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    ) -> Result<bool, BookError> {
         if qty.raw() < 0 {
             self.stats.invalid_qty += 1;
             return Err(BookError::InvalidQty {
