@@ -104,7 +104,11 @@ mod tests {
         }
         if den > 0.0 {
             out.edge_bps = num / den;
-            out.confidence = if weight_sum > 0.0 { den / weight_sum } else { 0.0 };
+            out.confidence = if weight_sum > 0.0 {
+                den / weight_sum
+            } else {
+                0.0
+            };
         }
         if !out.edge_bps.is_finite() {
             non_finite += 1;

@@ -88,7 +88,11 @@ impl EwmaCovariance {
                 skipped += 1;
                 continue;
             }
-            *cov = if *seen { lambda * *cov + a * sample } else { sample };
+            *cov = if *seen {
+                lambda * *cov + a * sample
+            } else {
+                sample
+            };
             *seen = true;
         }
         // The matrix is symmetric (every write sets both `ij` and `ji`): column `i` takes
@@ -175,14 +179,22 @@ mod tests {
             if now_j <= 0.0 || then_j <= 0.0 {
                 continue;
             }
-            let r_j = if j == i { r_i } else { (now_j / then_j - 1.0) * 1e4 };
+            let r_j = if j == i {
+                r_i
+            } else {
+                (now_j / then_j - 1.0) * 1e4
+            };
             let sample = r_i * r_j / dt_s;
             if !sample.is_finite() {
                 skipped += 1;
                 continue;
             }
             let ij = row + j;
-            let v = if c.seen[ij] { c.lambda * c.cov[ij] + a * sample } else { sample };
+            let v = if c.seen[ij] {
+                c.lambda * c.cov[ij] + a * sample
+            } else {
+                sample
+            };
             c.cov[ij] = v;
             c.seen[ij] = true;
             let ji = j * c.n + i;
