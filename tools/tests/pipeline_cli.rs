@@ -52,6 +52,13 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
         ] {
             assert!(dir.join(f).is_file(), "{} missing", f);
         }
+        // No gateway: no tick-to-trade histogram, rather than an empty one.
+        assert!(!dir.join("latency-tick_to_trade.hgrm").exists());
+    }
+    // The ring hop and the consumer stage exist only threaded: inline leaves no empty file.
+    for f in ["latency-hop.hgrm", "latency-consumer.hgrm"] {
+        assert!(!inline.join(f).exists(), "{f} written inline");
+        assert!(threaded.join(f).is_file(), "{f} missing threaded");
     }
     let (a, b) = (summary(&inline), summary(&threaded));
     assert!(a["events"].as_u64().unwrap() >= 998, "{a}");
