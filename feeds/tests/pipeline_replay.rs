@@ -116,6 +116,7 @@ fn inline_and_threaded_replays_of_the_real_capture_agree() {
                 top,
                 trade: applied.trade.unwrap_or_default(),
                 trading: books.status(fe.event.instrument) == kestrel_core::TradingStatus::Trading,
+                more_in_packet: false,
                 stamps: Default::default(),
             });
         }

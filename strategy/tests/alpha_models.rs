@@ -36,6 +36,7 @@ fn update(instrument: u32, seq: u64, top: BookTop) -> BookUpdate {
         top,
         trade: Default::default(),
         trading: true,
+        more_in_packet: false,
         stamps: Default::default(),
     }
 }

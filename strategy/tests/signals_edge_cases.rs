@@ -38,6 +38,7 @@ fn update(seq: u64, top: BookTop, trading: bool) -> BookUpdate {
         top,
         trade: TradePrint::default(),
         trading,
+        more_in_packet: false,
         stamps: Default::default(),
     }
 }
