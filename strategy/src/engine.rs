@@ -139,7 +139,8 @@ impl EdgeSource for SignalAlphaEdges {
 
     /// The signals' windows, the sidecar's feature publish (per update: its model reads every
     /// update's features) and the alpha models' per-update state (momentum and reversion
-    /// averages, the pair's spread) move exactly as in [`Self::edges`]; the edges are dropped.
+    /// averages, the pair's spread: [`AlphaSet::observe`]) move exactly as in [`Self::edges`];
+    /// no edge is computed.
     #[inline]
     fn observe(&mut self, update: &BookUpdate) {
         let quote = Quote::of(&update.top);
@@ -154,7 +155,7 @@ impl EdgeSource for SignalAlphaEdges {
             link.on_update(update, values, &mut self.alphas);
         }
         // The models' state moves with every update; their edges are read at decisions only.
-        let _ = self.alphas.evaluate_quoted(update, &quote, values);
+        self.alphas.observe_quoted(update, &quote, values);
     }
 }
 

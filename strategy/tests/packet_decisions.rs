@@ -10,7 +10,7 @@ use kestrel_core::{
     BookTop, BookUpdate, InstrumentId, InstrumentTable, LevelView, Price, Qty, Timestamp,
     TradeKind, TradePrint,
 };
-use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT};
+use kestrel_strategy::alpha::{AlphaConfig, AlphaSet, MODEL_COUNT, PAIRS, PairConfig};
 use kestrel_strategy::edge::ModelEdge;
 use kestrel_strategy::engine::{EdgeSource, SignalAlphaEdges, StrategyEngine};
 use kestrel_strategy::harmonizer::{Decision, FillMode, Harmonizer};
@@ -27,9 +27,22 @@ fn engine() -> StrategyEngine<SignalAlphaEdges> {
             .unwrap();
     }
     let lots = vec![Qty::ONE; table.len()];
+    // The two instruments are a pair too, so the pair's per-update state is exercised.
+    let alphas = AlphaConfig {
+        pairs: vec![PairConfig {
+            leg_a: InstrumentId(0),
+            leg_b: InstrumentId(1),
+            halflife: 50.0,
+            horizon: 20.0,
+            z_full: 2.0,
+            confidence: 0.5,
+            warmup: 30,
+        }],
+        ..AlphaConfig::default()
+    };
     let source = SignalAlphaEdges::new(
         SignalSet::for_table(&table, &SignalConfig::default()),
-        AlphaSet::new(table.len(), &AlphaConfig::default()),
+        AlphaSet::new(table.len(), &alphas),
     );
     let harmonizer =
         Harmonizer::new(example_params(), &lots, FillMode::SimulatedImmediateFill).unwrap();
@@ -155,6 +168,7 @@ fn skipping_followed_updates_changes_the_decisions() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let (mut differ, mut intents_every, mut intents_packet) = (0, 0u64, 0u64);
+    let mut pair_edges = 0;
     for _ in 0..8 {
         let steps = proptest::collection::vec(step(), 400)
             .new_tree(&mut runner)
@@ -185,8 +199,17 @@ fn skipping_followed_updates_changes_the_decisions() {
             .flatten()
             .filter(|d| d.intent.is_some())
             .count() as u64;
+        pair_edges += expected
+            .iter()
+            .flatten()
+            .filter(|d| d.record.raw_edges_bps[PAIRS] != 0.0)
+            .count();
     }
     assert!(differ >= 4, "skipping changed {differ} of 8 streams");
+    assert!(
+        pair_edges > 100,
+        "decisions with a pairs edge: {pair_edges}"
+    );
     assert!(intents_packet > 0, "the streams decide something");
     assert!(
         intents_every > intents_packet,
