@@ -301,4 +301,30 @@ impl AlphaSet {
             model.update(leg, s.mid);
         }
     }
+
+    /// [`Self::observe`] from the book alone, for an update whose signal values were not
+    /// computed ([`crate::signals::SignalSet::observe`]): the pair reads the quote's state and
+    /// mid, which are the decision values' `book` and `mid` bit for bit (`mid` is
+    /// [`Quote::mid`], always finite for a normal book of `i64` prices).
+    #[inline]
+    pub fn observe_book(&mut self, u: &BookUpdate) {
+        self.observe_book_quoted(u, &Quote::of(&u.top));
+    }
+
+    /// [`Self::observe_book`] with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub(crate) fn observe_book_quoted(&mut self, u: &BookUpdate, quote: &Quote) {
+        let Some(inst) = self.instruments.get_mut(u.instrument.index()) else {
+            self.unknown_instrument += 1;
+            return;
+        };
+        inst.momentum.update_with(u, quote);
+        inst.reversion.update_with(u, quote);
+        if let Some((i, leg)) = inst.pair
+            && quote.state.is_normal()
+            && let Some(model) = self.pairs.get_mut(i)
+        {
+            model.update(leg, quote.mid());
+        }
+    }
 }
