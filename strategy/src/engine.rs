@@ -141,9 +141,19 @@ impl EdgeSource for SignalAlphaEdges {
     /// update's features) and the alpha models' per-update state (momentum and reversion
     /// averages, the pair's spread: [`AlphaSet::observe`]) move exactly as in [`Self::edges`];
     /// no edge is computed.
+    ///
+    /// Without a sidecar nothing reads the update's values: the signals only move their
+    /// windows ([`SignalSet::observe`]: no level scan, no value) and the alpha models take the
+    /// book's quote ([`AlphaSet::observe_book`]), which leaves every state as above.
     #[inline]
     fn observe(&mut self, update: &BookUpdate) {
         let quote = Quote::of(&update.top);
+        if self.sidecar.is_none() {
+            if self.signals.observe_quoted(update, &quote) {
+                self.alphas.observe_book_quoted(update, &quote);
+            }
+            return;
+        }
         let Some(mut values) = self.signals.update_decision_quoted(update, &quote) else {
             return;
         };

@@ -439,7 +439,10 @@ fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
     // One decision per instrument and packet: at most one per update, at least one per
     // instrument that had an update; every update is a decision under every_event.
     let decisions = pst["decisions"].as_u64().unwrap();
-    assert!(decisions > 0 && decisions <= pst["updates"].as_u64().unwrap(), "{pst}");
+    assert!(
+        decisions > 0 && decisions <= pst["updates"].as_u64().unwrap(),
+        "{pst}"
+    );
     assert_eq!(all["strategy"]["decisions"], all["strategy"]["updates"]);
     let (o, _) = run("bad-publish", &["--publish", "sometimes"]);
     assert!(!o.status.success());
