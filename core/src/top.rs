@@ -148,9 +148,28 @@ pub struct BookUpdate {
     pub trade: TradePrint,
     /// Whether the instrument is trading (not halted or paused).
     pub trading: bool,
+    /// A later update of the same instrument follows in the same packet (capture record):
+    /// the book shown here is not the packet's final book of this instrument, so a consumer
+    /// that acts on what it sees decides on that later update instead (the strategy's signals
+    /// still take this one in). Set only by the feed stage's `packet` publish policy; false
+    /// on the packet's last update of each instrument, under `every_event`, and from every
+    /// producer that does not group updates by packet (the default), so that each of their
+    /// updates is a decision. Databento's DBN marks the same thing the other way round
+    /// (`F_LAST`: last record in an event for an instrument). Not part of the update's
+    /// content for the output hash (the same updates hash the same with or without it).
+    pub more_in_packet: bool,
     /// Stage boundary timestamps on the pipeline clock (latency measurement only: not part of
     /// the update's content, so output hashes leave them out).
     pub stamps: Stamps,
+}
+
+impl BookUpdate {
+    /// Whether this is the last update of its instrument in its packet (see
+    /// [`Self::more_in_packet`]): the book a decision should be taken on.
+    #[inline]
+    pub fn is_last_in_packet(&self) -> bool {
+        !self.more_in_packet
+    }
 }
 
 impl Stamped for BookUpdate {
@@ -175,11 +194,9 @@ mod tests {
         assert_eq!(core::mem::size_of::<BookTop>(), 2 * TOP_LEVELS * 16 + 8);
         assert_eq!(core::mem::size_of::<TradePrint>(), 32);
         assert_eq!(core::mem::size_of::<TradeKind>(), 1);
-        assert!(
-            core::mem::size_of::<BookUpdate>() <= 432,
-            "{}",
-            core::mem::size_of::<BookUpdate>()
-        );
+        // The packet flag sits in the padding after `trading`: no bigger than before.
+        assert_eq!(core::mem::size_of::<BookUpdate>(), 432);
+        assert_eq!(core::mem::align_of::<BookUpdate>(), 8);
     }
 
     #[test]

@@ -19,6 +19,10 @@ use kestrel_core::{
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
 use crate::kcap::Record;
 
+mod packet_queue;
+
+use packet_queue::{NONE, PacketQueue};
+
 /// When the feed stage publishes a book update.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PublishPolicy {
@@ -32,6 +36,12 @@ pub enum PublishPolicy {
     /// halt is merged into another). A consumer that acts on what it sees then acts on the
     /// packet's final book, which is all a live reader can act on, and costs one decision per
     /// instrument and packet instead of one per message.
+    ///
+    /// Every update but the last of its instrument in its packet carries
+    /// [`BookUpdate::more_in_packet`]: the strategy takes it into its signals and decides on
+    /// the last one only. (A print is therefore held until the next update of its instrument
+    /// or the packet's end; the updates, their content and their order are those of every
+    /// print going out as it happens.)
     Packet,
 }
 
@@ -71,6 +81,8 @@ struct InstrumentOut {
     recv_ts: Timestamp,
     /// The visible levels last read from its book.
     cache: TopCache,
+    /// Packet policy: the ticket of its latest update held in the packet's queue (`NONE`).
+    queued: u32,
 }
 
 impl InstrumentOut {
@@ -82,6 +94,7 @@ impl InstrumentOut {
             exch_ts: Timestamp::ZERO,
             recv_ts: Timestamp::ZERO,
             cache: TopCache::default(),
+            queued: NONE,
         }
     }
 }
@@ -218,6 +231,8 @@ pub struct CaptureSource<I> {
     dirty: Vec<InstrumentId>,
     /// Accepted events merged into a later update (packet policy).
     merged: u64,
+    /// Packet policy: urgent updates held until their packet-last flag is known.
+    queue: PacketQueue,
     /// A paced record taken but not due yet: its receive time, intended send time and channel.
     /// The source reports idle until then (never blocking the hot loop); its payload is in
     /// `held`.
@@ -228,6 +243,11 @@ pub struct CaptureSource<I> {
 
 /// Bytes kept for a record that is not due yet (the largest UDP payload fits).
 const HELD_CAPACITY: usize = 65_536;
+
+/// Urgent updates the packet policy holds at once before its queue grows (distinct
+/// instruments with a print or status change in one packet; a single-instrument feed holds
+/// one).
+const QUEUE_CAPACITY: usize = 256;
 
 /// Turns handler events into book updates on the way to the pipeline's output.
 struct UpdateSink<'a, E> {
@@ -241,6 +261,10 @@ struct UpdateSink<'a, E> {
     policy: PublishPolicy,
     dirty: &'a mut Vec<InstrumentId>,
     merged: &'a mut u64,
+    /// Hold urgent updates until their packet-last flag is known (packet policy; tests turn
+    /// it off to compare with every update going out as it happens).
+    group: bool,
+    queue: &'a mut PacketQueue,
 }
 
 impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
@@ -253,6 +277,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         exch_ts: Timestamp,
         recv_ts: Timestamp,
         trade: TradePrint,
+        hold: bool,
     ) {
         let booked = self.clock.now();
         let Some(o) = self.outs.get_mut(id.index()) else {
@@ -272,7 +297,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             "the cached top of {id:?} differs from its book"
         );
         *self.seq += 1;
-        self.out.emit(BookUpdate {
+        let update = BookUpdate {
             instrument: id,
             seq: *self.seq,
             exch_ts,
@@ -280,6 +305,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             top: cache.top,
             trade,
             trading: books.status(id) == TradingStatus::Trading,
+            more_in_packet: false,
             stamps: Stamps {
                 recv: self.recv,
                 // The handler decodes and books in one call: no separate decode stamp.
@@ -287,7 +313,38 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
                 booked,
                 published: Timestamp::ZERO,
             },
-        });
+        };
+        if hold {
+            let out = &mut *self.out;
+            o.queued = self.queue.push(update, o.queued, |u| out.emit(u));
+        } else {
+            self.out.emit(update);
+        }
+    }
+
+    /// The record's (packet's) end: every held update goes out (those whose instrument has a
+    /// pending change are followed by that change's update), then the pending changes.
+    #[inline]
+    fn end_record(&mut self, books: &L3Books) {
+        if !self.queue.is_empty() {
+            for &id in self.dirty.iter() {
+                if let Some(o) = self.outs.get(id.index())
+                    && o.dirty
+                {
+                    self.queue.mark_followed(o.queued);
+                }
+            }
+            let (out, outs) = (&mut *self.out, &mut *self.outs);
+            self.queue.end_packet(|u| {
+                if let Some(o) = outs.get_mut(u.instrument.index()) {
+                    o.queued = NONE;
+                }
+                out.emit(u);
+            });
+        }
+        if !self.dirty.is_empty() {
+            self.flush(books);
+        }
     }
 
     /// Packet policy: publishes every instrument with a pending change, in order of first
@@ -303,7 +360,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             }
             o.dirty = false;
             let (exch_ts, recv_ts) = (o.exch_ts, o.recv_ts);
-            self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default());
+            self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default(), false);
         }
         self.dirty.clear();
     }
@@ -400,7 +457,8 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
                 o.dirty = false;
                 *self.merged += 1;
             }
-            self.publish_now(books, id, exch_ts, recv_ts, trade);
+            let hold = self.group && self.policy == PublishPolicy::Packet;
+            self.publish_now(books, id, exch_ts, recv_ts, trade, hold);
             return;
         }
         if o.dirty {
@@ -468,7 +526,8 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             o.dirty = false;
             *self.merged += 1;
         }
-        self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default());
+        let hold = self.group && self.policy == PublishPolicy::Packet;
+        self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default(), hold);
     }
 }
 
@@ -493,6 +552,7 @@ where
             policy: PublishPolicy::EveryEvent,
             dirty: Vec::new(),
             merged: 0,
+            queue: PacketQueue::with_capacity(0),
             not_due: None,
             held: Vec::with_capacity(HELD_CAPACITY),
         }
@@ -503,6 +563,9 @@ where
         self.policy = policy;
         let n = self.handler.books().instruments();
         self.dirty = Vec::with_capacity(n.max(16));
+        if policy == PublishPolicy::Packet {
+            self.queue = PacketQueue::with_capacity(QUEUE_CAPACITY);
+        }
         self
     }
 
@@ -582,12 +645,12 @@ where
                 policy: self.policy,
                 dirty: &mut self.dirty,
                 merged: &mut self.merged,
+                group: true,
+                queue: &mut self.queue,
             };
             self.handler
                 .on_channel_datagram(channel, recv_ts, &self.held, &mut sink);
-            if !sink.dirty.is_empty() {
-                sink.flush(self.handler.books());
-            }
+            sink.end_record(self.handler.books());
             return SourceStatus::Busy;
         }
         match self.records.next() {
@@ -612,6 +675,8 @@ where
                     policy: self.policy,
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
+                    group: true,
+                    queue: &mut self.queue,
                 };
                 self.handler.on_channel_datagram(
                     record.channel,
@@ -619,9 +684,7 @@ where
                     record.payload,
                     &mut sink,
                 );
-                if !sink.dirty.is_empty() {
-                    sink.flush(self.handler.books());
-                }
+                sink.end_record(self.handler.books());
                 SourceStatus::Busy
             }
             Some(Err(_)) => {
@@ -641,11 +704,11 @@ where
                     policy: self.policy,
                     dirty: &mut self.dirty,
                     merged: &mut self.merged,
+                    group: true,
+                    queue: &mut self.queue,
                 };
                 self.handler.finish(&mut sink);
-                if !sink.dirty.is_empty() {
-                    sink.flush(self.handler.books());
-                }
+                sink.end_record(self.handler.books());
                 SourceStatus::Busy
             }
             None => SourceStatus::Done,
@@ -949,6 +1012,8 @@ mod tests {
         unpublished: u64,
         merged: u64,
         dirty_left: usize,
+        /// The number of updates published after each packet.
+        ends: Vec<usize>,
     }
 
     /// Runs `packets` (each a list of messages) through a handler into `UpdateSink`, through
@@ -958,6 +1023,18 @@ mod tests {
         policy: PublishPolicy,
         mask: Option<&[bool]>,
         direct: bool,
+    ) -> Published {
+        publish_grouped(packets, policy, mask, direct, true)
+    }
+
+    /// [`publish`], with the packet policy's hold on urgent updates (`group`) or without it
+    /// (every update out as it happens, no packet-last flags: the sequence before the flag).
+    fn publish_grouped(
+        packets: &[Vec<Vec<u8>>],
+        policy: PublishPolicy,
+        mask: Option<&[bool]>,
+        direct: bool,
+        group: bool,
     ) -> Published {
         use crate::handler::HandlerConfig;
         use kestrel_core::book::BookConfig;
@@ -972,6 +1049,8 @@ mod tests {
         let clock = TscClock::new();
         let (mut updates, mut seq, mut unpublished, mut merged) = (Vec::new(), 0, 0, 0);
         let (mut outs, mut dirty) = (Vec::new(), Vec::new());
+        let mut queue = PacketQueue::with_capacity(1);
+        let mut ends = Vec::new();
         let mut msg_seq = 0;
         for packet in packets {
             let mut sink = UpdateSink {
@@ -985,6 +1064,8 @@ mod tests {
                 policy,
                 dirty: &mut dirty,
                 merged: &mut merged,
+                group,
+                queue: &mut queue,
             };
             for m in packet {
                 msg_seq += 1;
@@ -995,9 +1076,8 @@ mod tests {
                     handler.on_itch_message(recv, msg_seq, m, &mut ViaFeedEvent(&mut sink));
                 }
             }
-            if !sink.dirty.is_empty() {
-                sink.flush(handler.books());
-            }
+            sink.end_record(handler.books());
+            ends.push(updates.len());
         }
         for u in &mut updates {
             u.stamps.booked = Timestamp::ZERO;
@@ -1008,6 +1088,7 @@ mod tests {
             unpublished,
             merged,
             dirty_left: dirty.len(),
+            ends,
         }
     }
 
@@ -1073,6 +1154,44 @@ mod tests {
             let direct = publish(&p, policy, mask, true);
             proptest::prop_assert_eq!(direct, via_event);
         }
+
+        /// The packet-last flag: under `packet`, the updates published are exactly those of
+        /// every update going out as it happens (content, order, sequence numbers, packet
+        /// boundaries, merge and unpublished counts), with `more_in_packet` set exactly on the
+        /// updates followed by a later update of their instrument in the same packet; under
+        /// `every_event` it is never set. Streams hold prints, status changes (halts and
+        /// resumptions), two instruments and a publish mask.
+        #[test]
+        fn packet_last_flags_mark_each_instruments_final_update_and_lose_nothing(
+            ops in proptest::collection::vec(gen_op(), 1..400),
+            cuts in proptest::collection::vec(1usize..9, 1..8),
+            masked in proptest::bool::weighted(0.25),
+        ) {
+            let mask = [true, false];
+            let mask = masked.then_some(&mask[..]);
+            let p = packets(&ops, &cuts);
+            let grouped = publish_grouped(&p, PublishPolicy::Packet, mask, true, true);
+            let direct = publish_grouped(&p, PublishPolicy::Packet, mask, true, false);
+            proptest::prop_assert!(direct.updates.iter().all(|u| !u.more_in_packet));
+            // The reference flags: per packet, followed by a later update of its instrument.
+            let mut expected = direct.updates.clone();
+            let mut start = 0;
+            for &end in &direct.ends {
+                for k in start..end {
+                    let id = expected[k].instrument;
+                    expected[k].more_in_packet =
+                        expected[k + 1..end].iter().any(|v| v.instrument == id);
+                }
+                start = end;
+            }
+            proptest::prop_assert_eq!(&grouped.updates, &expected);
+            proptest::prop_assert_eq!(
+                (grouped.seq, grouped.unpublished, grouped.merged, grouped.dirty_left, &grouped.ends),
+                (direct.seq, direct.unpublished, direct.merged, direct.dirty_left, &direct.ends)
+            );
+            let every = publish(&p, PublishPolicy::EveryEvent, mask, true);
+            proptest::prop_assert!(every.updates.iter().all(|u| !u.more_in_packet));
+        }
     }
 
     /// The streams above reach what the property is about (so it cannot pass vacuously):
@@ -1084,6 +1203,7 @@ mod tests {
         use proptest::test_runner::TestRunner;
         let mut runner = TestRunner::deterministic();
         let (mut prints, mut merged, mut deep) = (0, 0, 0);
+        let (mut followed, mut followed_halted, mut second_last) = (0, 0, 0);
         for _ in 0..20 {
             let ops = proptest::collection::vec(gen_op(), 400)
                 .new_tree(&mut runner)
@@ -1101,8 +1221,32 @@ mod tests {
                 .iter()
                 .filter(|u| usize::from(u.top.bid_levels) == TOP_LEVELS)
                 .count();
-            merged += publish(&p, PublishPolicy::Packet, None, true).merged;
+            let packet = publish(&p, PublishPolicy::Packet, None, true);
+            merged += packet.merged;
+            followed += packet.updates.iter().filter(|u| u.more_in_packet).count();
+            followed_halted += packet
+                .updates
+                .iter()
+                .filter(|u| u.more_in_packet && !u.trading)
+                .count();
+            second_last += packet
+                .updates
+                .iter()
+                .filter(|u| !u.more_in_packet && u.instrument == InstrumentId(1))
+                .count();
         }
+        assert!(
+            followed > 100,
+            "updates followed in their packet {followed}"
+        );
+        assert!(
+            followed_halted > 5,
+            "of a halted instrument {followed_halted}"
+        );
+        assert!(
+            second_last > 20,
+            "last updates of the second instrument {second_last}"
+        );
         assert!(prints > 20, "prints {prints}");
         assert!(merged > 100, "merged {merged}");
         assert!(deep > 100, "updates with ten bid levels {deep}");

@@ -105,6 +105,7 @@ impl<E: Emit<BookUpdate>, B: TopOfBook + ?Sized> VenueSink<B> for UpdateSink<'_,
             top,
             trade,
             trading: true,
+            more_in_packet: false,
             stamps: Stamps {
                 recv: self.recv,
                 decoded: Timestamp::ZERO,

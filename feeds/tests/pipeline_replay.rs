@@ -116,6 +116,7 @@ fn inline_and_threaded_replays_of_the_real_capture_agree() {
                 top,
                 trade: applied.trade.unwrap_or_default(),
                 trading: books.status(fe.event.instrument) == kestrel_core::TradingStatus::Trading,
+                more_in_packet: false,
                 stamps: Default::default(),
             });
         }
@@ -237,6 +238,13 @@ fn packet_policy_publishes_each_packets_final_books_and_every_print() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(prints(&all), prints(&merged), "packet {packets}");
+        // One decision per instrument and packet: flagged exactly when a later update of the
+        // instrument follows in the packet; every event policy flags nothing.
+        for (k, u) in merged.iter().enumerate() {
+            let later = merged[k + 1..].iter().any(|v| v.instrument == u.instrument);
+            assert_eq!(u.more_in_packet, later, "packet {packets}");
+        }
+        assert!(all.iter().all(|u| !u.more_in_packet));
         // The book each instrument is left in by the packet is the one last published for it.
         assert_eq!(
             last_per_instrument(&all),
@@ -353,19 +361,29 @@ fn packet_policy_sends_halts_as_they_happen_and_merges_the_rest() {
     let (every, none_merged) = one_packet(&msgs, PublishPolicy::EveryEvent);
     assert_eq!(none_merged, 0);
     let (packet, merged) = one_packet(&msgs, PublishPolicy::Packet);
-    let flags: Vec<(u32, bool, u8)> = packet
+    let flags: Vec<(u32, bool, u8, bool)> = packet
         .iter()
-        .map(|u| (u.instrument.0, u.trading, u.top.ask_levels))
+        .map(|u| {
+            (
+                u.instrument.0,
+                u.trading,
+                u.top.ask_levels,
+                u.more_in_packet,
+            )
+        })
         .collect();
+    // The last field: a later update of the instrument follows in the packet (the strategy
+    // decides on AAPL's breaker update and MSFT's final book only).
     assert_eq!(
         flags,
         [
-            (0, false, 2), // the halt, as it happens, with the two adds before it
-            (0, false, 3), // the circuit breaker, on every instrument at once
-            (1, false, 0),
-            (1, false, 2), // MSFT's adds after it, merged, after the packet's last message
+            (0, false, 2, true),  // the halt, as it happens, with the two adds before it
+            (0, false, 3, false), // the circuit breaker, on every instrument at once
+            (1, false, 0, true),
+            (1, false, 2, false), // MSFT's adds after it, merged, after the packet's last message
         ]
     );
+    assert!(every.iter().all(|u| !u.more_in_packet));
     assert_eq!(merged, 4);
     assert_eq!(every.len() as u64, packet.len() as u64 + merged);
     // The last update of each instrument shows the book the packet left.

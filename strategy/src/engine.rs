@@ -1,6 +1,14 @@
 //! The strategy engine: one call per book update composing the edge source (signals and alpha
 //! models) with the risk harmonizer, and applying new parameters between two updates.
 //!
+//! One decision per instrument and packet: an update followed by a later one of its instrument
+//! in the same packet ([`BookUpdate::more_in_packet`], set by the feed's `packet` policy) is
+//! only observed: the signals' windows and the models' per-update state take it in
+//! ([`EdgeSource::observe`]), and the alphas' edges and the harmonizer's decision wait for the
+//! packet's last update of the instrument, whose book is the one a live reader can act on.
+//! Every other update (all of them under `every_event`, and from producers that do not group
+//! by packet) is a decision, as before.
+//!
 //! The engine is generic over [`EdgeSource`], the small trait for "the models' edges and the
 //! regime for this update"; [`SignalAlphaEdges`] is the real one (the [`SignalSet`] feeding the
 //! [`AlphaSet`]); a replayed journal of edges or a test double fit as well.
@@ -24,6 +32,15 @@ pub trait EdgeSource {
     /// Updates internal state with `update` and writes one edge per model into
     /// `edges[..model_count()]`; returns the regime code (see [`regime_code`]).
     fn edges(&mut self, update: &BookUpdate, edges: &mut [ModelEdge]) -> usize;
+
+    /// Updates internal state with `update`, an update that is not a decision (a later one of
+    /// its instrument follows in its packet): the state must end as [`Self::edges`] would
+    /// leave it. The default computes the edges and drops them.
+    fn observe(&mut self, update: &BookUpdate) {
+        let mut scratch = [ModelEdge::NONE; MAX_MODELS];
+        let n = self.model_count().min(MAX_MODELS);
+        self.edges(update, &mut scratch[..n]);
+    }
 }
 
 /// The regime code of a signal snapshot: `3 * volatility + trend`, volatility low/normal/high =
@@ -119,6 +136,37 @@ impl EdgeSource for SignalAlphaEdges {
         }
         regime_code(values)
     }
+
+    /// The signals' windows, the sidecar's feature publish (per update: its model reads every
+    /// update's features) and the alpha models' per-update state (momentum and reversion
+    /// averages, the pair's spread: [`AlphaSet::observe`]) move exactly as in [`Self::edges`];
+    /// no edge is computed.
+    ///
+    /// Without a sidecar nothing reads the update's values: the signals only move their
+    /// windows ([`SignalSet::observe`]: no level scan, no value) and the alpha models take the
+    /// book's quote ([`AlphaSet::observe_book`]), which leaves every state as above.
+    #[inline]
+    fn observe(&mut self, update: &BookUpdate) {
+        let quote = Quote::of(&update.top);
+        if self.sidecar.is_none() {
+            if self.signals.observe_quoted(update, &quote) {
+                self.alphas.observe_book_quoted(update, &quote);
+            }
+            return;
+        }
+        let Some(mut values) = self.signals.update_decision_quoted(update, &quote) else {
+            return;
+        };
+        if let Some(link) = &mut self.sidecar {
+            values = match self.signals.complete_features_quoted(update, &quote) {
+                Some(v) => v,
+                None => return,
+            };
+            link.on_update(update, values, &mut self.alphas);
+        }
+        // The models' state moves with every update; their edges are read at decisions only.
+        self.alphas.observe_quoted(update, &quote, values);
+    }
 }
 
 /// Why an engine could not be built.
@@ -137,8 +185,11 @@ pub enum EngineError {
 /// Engine counters (the harmonizer's are in [`HarmonizerStats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EngineStats {
-    /// Updates processed.
+    /// Updates processed (decisions and observed ones).
     pub updates: u64,
+    /// Of which observed only: followed by a later update of their instrument in their packet
+    /// (no decision).
+    pub observed: u64,
     /// Intents emitted.
     pub intents: u64,
     /// Parameter sets applied.
@@ -189,35 +240,44 @@ impl<S: EdgeSource> StrategyEngine<S> {
     }
 
     /// Processes one update: applies a pending parameter set first (so the change falls exactly
-    /// between the previous update and this one), then edges -> harmonizer.
+    /// between the previous update and this one), then edges -> harmonizer; an update followed
+    /// in its packet ([`BookUpdate::more_in_packet`]) is only observed (`None`).
     #[inline]
     pub fn on_update(&mut self, update: &BookUpdate) -> Option<OrderIntent> {
-        self.step(update).0
+        self.step(update).and_then(|(intent, _)| intent)
     }
 
-    /// Like [`Self::on_update`], returning the whole decision.
-    pub fn on_update_decision(&mut self, update: &BookUpdate) -> Decision {
-        let (intent, record) = self.step(update);
-        Decision {
+    /// Like [`Self::on_update`], returning the whole decision (`None`: observed only).
+    pub fn on_update_decision(&mut self, update: &BookUpdate) -> Option<Decision> {
+        let (intent, record) = self.step(update)?;
+        Some(Decision {
             intent,
             record: *record,
-        }
+        })
     }
 
     /// Like [`Self::on_update`], returning the intent and the rule that bound the decision
-    /// (without copying the whole record).
+    /// (without copying the whole record); `None`: observed only.
     #[inline]
-    pub fn on_update_binding(&mut self, update: &BookUpdate) -> (Option<OrderIntent>, Binding) {
-        let (intent, record) = self.step(update);
-        (intent, record.binding)
+    pub fn on_update_binding(
+        &mut self,
+        update: &BookUpdate,
+    ) -> Option<(Option<OrderIntent>, Binding)> {
+        let (intent, record) = self.step(update)?;
+        Some((intent, record.binding))
     }
 
     /// One update; the decision record is written in place as the last record (no copy of it
-    /// unless the caller asks for the whole decision).
+    /// unless the caller asks for the whole decision). `None` when the update is only observed.
     #[inline]
-    fn step(&mut self, update: &BookUpdate) -> (Option<OrderIntent>, &DecisionRecord) {
+    fn step(&mut self, update: &BookUpdate) -> Option<(Option<OrderIntent>, &DecisionRecord)> {
         self.apply_pending_params(update);
         self.stats.updates += 1;
+        if update.more_in_packet {
+            self.stats.observed += 1;
+            self.source.observe(update);
+            return None;
+        }
         let n = self.source.model_count().min(MAX_MODELS);
         self.edges = [ModelEdge::NONE; MAX_MODELS];
         let regime = self.source.edges(update, &mut self.edges[..n]);
@@ -228,7 +288,7 @@ impl<S: EdgeSource> StrategyEngine<S> {
         if intent.is_some() {
             self.stats.intents += 1;
         }
-        (intent, record)
+        Some((intent, record))
     }
 
     fn apply_pending_params(&mut self, update: &BookUpdate) {

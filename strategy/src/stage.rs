@@ -6,6 +6,9 @@
 //! decisions by binding rule, records the strategy latency (the update's `published` stamp to
 //! the decision) under [`LatencyTag::Strategy`] in the recorder of the thread it runs on (through
 //! [`Emit::record`]), and keeps every parameter change the engine applied at an event boundary.
+//! An update followed by a later one of its instrument in its packet
+//! ([`BookUpdate::more_in_packet`]) is observed, not decided on: it is hashed and handed on as
+//! market data, with no decision, strategy latency or binding count.
 //!
 //! With a gateway, the stage's output is a [`GatewayInput`] per update (the market, and the
 //! intent when there is one) and it drains the gateway's [`ExecReport`] ring before each
@@ -511,7 +514,7 @@ impl<C: Clock> Stage for StrategyStage<C> {
     #[inline]
     fn on_event<E: Emit<GatewayInput>>(&mut self, event: &BookUpdate, out: &mut E) {
         self.take_exec_reports();
-        let (intent, binding) = match &self.universe {
+        let decision = match &self.universe {
             None => self.engine.on_update_binding(event),
             Some(u) => {
                 let Some(slot) = u.slot(event.instrument) else {
@@ -520,13 +523,26 @@ impl<C: Clock> Stage for StrategyStage<C> {
                 };
                 let mut local = *event;
                 local.instrument = slot;
-                let (intent, binding) = self.engine.on_update_binding(&local);
-                let intent = intent.map(|mut i| {
-                    i.instrument = u.member(i.instrument).unwrap_or(i.instrument);
-                    i
-                });
-                (intent, binding)
+                self.engine
+                    .on_update_binding(&local)
+                    .map(|(intent, binding)| {
+                        let intent = intent.map(|mut i| {
+                            i.instrument = u.member(i.instrument).unwrap_or(i.instrument);
+                            i
+                        });
+                        (intent, binding)
+                    })
             }
+        };
+        let t = Timestamp(event_time(event));
+        let Some((intent, binding)) = decision else {
+            // Observed only (a later update of the instrument follows in the packet): the
+            // update is hashed and goes to the gateway as market data; no decision, so no
+            // strategy latency and no binding.
+            self.updates.add(event);
+            self.note_params_change();
+            out.emit(GatewayInput::market(event, t));
+            return;
         };
         let decided = self.clock.now();
         out.record(
@@ -539,7 +555,6 @@ impl<C: Clock> Stage for StrategyStage<C> {
         if let Some(slot) = self.bindings.get_mut(binding as usize) {
             *slot += 1;
         }
-        let t = Timestamp(event_time(event));
         match intent {
             Some(intent) => {
                 self.intents.add(&intent);

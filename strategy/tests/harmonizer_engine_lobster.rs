@@ -112,7 +112,11 @@ fn same_session_same_intents_and_all_finite() {
         let mut e = engine(FillMode::SimulatedImmediateFill);
         let mut intents: Vec<OrderIntent> = Vec::new();
         for u in &updates {
-            let d = e.on_update_decision(u);
+            // The feed publishes per packet: an update followed in its packet is observed.
+            let Some(d) = e.on_update_decision(u) else {
+                assert!(u.more_in_packet);
+                continue;
+            };
             let r = d.record;
             assert!(r.blended_bps.is_finite() && r.kelly_notional.is_finite());
             assert!(r.raw_edges_bps[..MODEL_COUNT].iter().all(|x| x.is_finite()));

@@ -301,7 +301,9 @@ fn same_updates_same_intents() {
         let mut intents = Vec::new();
         let mut records = Vec::new();
         for u in random_walk(3, 20_000, 11) {
-            let d = engine.on_update_decision(&u);
+            let d = engine
+                .on_update_decision(&u)
+                .expect("each update is its packet's last");
             intents.extend(d.intent);
             records.push(d.record);
         }

@@ -43,7 +43,9 @@ fn reload_lands_between_two_updates_and_loses_none() {
 
     let mut versions = Vec::with_capacity(N);
     for (k, u) in updates.iter().enumerate() {
-        let d = engine.on_update_decision(u);
+        let d = engine
+            .on_update_decision(u)
+            .expect("each update is its packet's last");
         versions.push((u.seq, d.record.params_version));
         progress.store(k as u64 + 1, Ordering::Release);
     }

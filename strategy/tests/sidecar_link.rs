@@ -28,8 +28,16 @@ use kestrel_test_support::thread_allocations;
 #[global_allocator]
 static ALLOC: kestrel_test_support::CountingAllocator = kestrel_test_support::CountingAllocator;
 
+/// The sample's updates, each a decision: the link's answers are checked per decision here,
+/// and the link works per update whether or not the update is a decision (the engine's
+/// observe path calls it as its decide path does; one decision per packet is tested in
+/// `packet_decisions.rs`).
 fn sample() -> Vec<BookUpdate> {
-    lobster_sample::aapl_updates()
+    let mut ups = lobster_sample::aapl_updates();
+    for u in &mut ups {
+        u.more_in_packet = false;
+    }
+    ups
 }
 
 fn params() -> StrategyParams {
@@ -159,7 +167,9 @@ fn edges_come_back_and_are_blended_as_the_external_model() {
     let (mut used, mut intents, mut published) = (0, 0, 0u64);
     for u in &ups {
         side.heartbeat().beat();
-        let d = e.on_update_decision(u);
+        let d = e
+            .on_update_decision(u)
+            .expect("each update is its packet's last");
         intents += usize::from(d.intent.is_some());
         let ext = d.record.raw_edges_bps[EXTERNAL];
         if ext != 0.0 {
@@ -229,7 +239,9 @@ fn stale_edges_and_a_dead_sidecar_mean_no_edge_and_trading_goes_on() {
     // too early: every edge is stale.
     for u in &ups[..half] {
         side.heartbeat().beat();
-        let d = e.on_update_decision(u);
+        let d = e
+            .on_update_decision(u)
+            .expect("each update is its packet's last");
         assert_eq!(
             d.record.raw_edges_bps[EXTERNAL], 0.0,
             "a stale edge was used"
@@ -249,7 +261,8 @@ fn stale_edges_and_a_dead_sidecar_mean_no_edge_and_trading_goes_on() {
     let fresh_until = half + 100;
     for u in &ups[half..fresh_until] {
         side.heartbeat().beat();
-        e.on_update_decision(u);
+        e.on_update_decision(u)
+            .expect("each update is its packet's last");
         got.clear();
         consumer.pop_into(&mut got, 16).unwrap();
         for f in &got {
@@ -263,7 +276,9 @@ fn stale_edges_and_a_dead_sidecar_mean_no_edge_and_trading_goes_on() {
     std::thread::sleep(Duration::from_millis(40));
     let intents_before = e.stats().intents;
     for u in &ups[fresh_until..] {
-        let d = e.on_update_decision(u);
+        let d = e
+            .on_update_decision(u)
+            .expect("each update is its packet's last");
         assert_eq!(
             d.record.raw_edges_bps[EXTERNAL], 0.0,
             "an edge of a dead sidecar was used"

@@ -38,6 +38,7 @@ fn update(seq: u64, top: BookTop, trading: bool) -> BookUpdate {
         top,
         trade: TradePrint::default(),
         trading,
+        more_in_packet: false,
         stamps: Default::default(),
     }
 }
@@ -289,5 +290,58 @@ proptest! {
             (sf.halted_updates, sf.unknown_aggressor_trades, sf.time_window_overflows, sf.time_regressions),
             (sl.halted_updates, sl.unknown_aggressor_trades, sl.time_window_overflows, sl.time_regressions)
         );
+    }
+}
+
+proptest! {
+    /// Observing an update (windows only, no values) leaves the signal state the decision
+    /// update leaves: over random books, prints, halts and backward time, with each update
+    /// observed or decided at random, every decided update's decision values and completed
+    /// features equal, bit for bit, those of a set that decided on every update, and every
+    /// counter but `nonfinite_clamped` (values not computed are not clamped) agrees after
+    /// each update.
+    #[test]
+    fn observed_updates_leave_the_state_a_decision_leaves(
+        steps in prop::collection::vec(
+            (arb_side(), arb_side(), any::<bool>(), 0i64..10_000, -1i8..=1, -3i64..20, 0u8..4),
+            1..80,
+        )
+    ) {
+        let mut decided = SignalSet::new(1, &SignalConfig::default());
+        let mut mixed = SignalSet::new(1, &SignalConfig::default());
+        let mut ts: i64 = 1_000_000_000;
+        for (seq, (bids, asks, trading, tq, ag, dt_ms, what)) in steps.into_iter().enumerate() {
+            ts = (ts + dt_ms * 1_000_000).max(0);
+            let mut u = update(seq as u64 + 1, book(&bids, &asks), trading);
+            u.exch_ts = Timestamp(ts as u64);
+            u.recv_ts = u.exch_ts;
+            u.trade = print_at_100(seq as u64, tq, ag);
+            let d = *decided.update_decision(&u).expect("instrument");
+            if what == 0 {
+                let m = *mixed.update_decision(&u).expect("instrument");
+                prop_assert_eq!(decision_bits(&m), decision_bits(&d));
+                let (cm, cd) = (
+                    *mixed.complete_features(&u).expect("instrument"),
+                    *decided.complete_features(&u).expect("instrument"),
+                );
+                prop_assert_eq!(bits(&cm), bits(&cd));
+            } else {
+                prop_assert!(mixed.observe(&u));
+                prop_assert!(!mixed.instrument(InstrumentId(0)).expect("state").features_pending());
+            }
+            let (sd, sm) = (decided.stats(InstrumentId(0)).unwrap(), mixed.stats(InstrumentId(0)).unwrap());
+            prop_assert_eq!(
+                (sd.updates, sd.empty_books, sd.one_sided_books, sd.locked_books, sd.crossed_books),
+                (sm.updates, sm.empty_books, sm.one_sided_books, sm.locked_books, sm.crossed_books)
+            );
+            prop_assert_eq!(
+                (sd.halted_updates, sd.unknown_aggressor_trades, sd.time_window_overflows, sd.time_regressions),
+                (sm.halted_updates, sm.unknown_aggressor_trades, sm.time_window_overflows, sm.time_regressions)
+            );
+        }
+        let mut out_of_range = update(1, book(&[(100, 1)], &[(101, 1)]), true);
+        out_of_range.instrument = InstrumentId(7);
+        prop_assert!(!mixed.observe(&out_of_range));
+        prop_assert_eq!(mixed.unknown_instrument(), 1);
     }
 }

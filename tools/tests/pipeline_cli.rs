@@ -52,6 +52,13 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
         ] {
             assert!(dir.join(f).is_file(), "{} missing", f);
         }
+        // No gateway: no tick-to-trade histogram, rather than an empty one.
+        assert!(!dir.join("latency-tick_to_trade.hgrm").exists());
+    }
+    // The ring hop and the consumer stage exist only threaded: inline leaves no empty file.
+    for f in ["latency-hop.hgrm", "latency-consumer.hgrm"] {
+        assert!(!inline.join(f).exists(), "{f} written inline");
+        assert!(threaded.join(f).is_file(), "{f} missing threaded");
     }
     let (a, b) = (summary(&inline), summary(&threaded));
     assert!(a["events"].as_u64().unwrap() >= 998, "{a}");
@@ -429,6 +436,14 @@ fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
     );
     assert_eq!(packet["book_hash"], all["book_hash"]);
     assert!(stdout(&o).contains("publish=packet"), "{}", stdout(&o));
+    // One decision per instrument and packet: at most one per update, at least one per
+    // instrument that had an update; every update is a decision under every_event.
+    let decisions = pst["decisions"].as_u64().unwrap();
+    assert!(
+        decisions > 0 && decisions <= pst["updates"].as_u64().unwrap(),
+        "{pst}"
+    );
+    assert_eq!(all["strategy"]["decisions"], all["strategy"]["updates"]);
     let (o, _) = run("bad-publish", &["--publish", "sometimes"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("every_event or packet"));

@@ -101,6 +101,7 @@ impl Source for SyntheticSource {
             top,
             trade,
             trading: true,
+            more_in_packet: false,
             stamps: Stamps {
                 recv,
                 decoded,

@@ -56,6 +56,7 @@ impl<E: Emit<BookUpdate>> EventSink for Updates<'_, E> {
             top,
             trade: applied.trade.unwrap_or_default(),
             trading: self.valid && books.status(id) == TradingStatus::Trading,
+            more_in_packet: false,
             stamps: Stamps {
                 recv: fe.recv_ts,
                 decoded: Timestamp::ZERO,

@@ -393,6 +393,8 @@ pub fn run_exchange_with(
     };
     let wall0 = Instant::now();
     let mut linger_until: Option<Instant> = None;
+    // `--pace max`: when the capture ran out (wall clock) and the venue time then.
+    let mut replay_ended: Option<(Instant, Timestamp)> = None;
     let mut last_sim = first;
     let mut stopped = false;
     let report = |venue: &SimVenue,
@@ -433,8 +435,10 @@ pub fn run_exchange_with(
             (Pace::Factor(f), _) => Timestamp(first.nanos() + (wall.as_nanos() as f64 * f) as u64),
             (Pace::Max, Some(ts)) => ts.max(last_sim),
             (Pace::Max, None) => {
-                // The replay is over: time goes on at the wall clock's rate.
-                Timestamp(last_sim.nanos() + 1_000)
+                // The replay is over: time goes on at the wall clock's rate from the moment
+                // it ended (heartbeats, late orders and their latency model keep real time).
+                let (at, sim) = *replay_ended.get_or_insert((Instant::now(), last_sim));
+                Timestamp(sim.nanos().saturating_add(at.elapsed().as_nanos() as u64))
             }
         };
         last_sim = sim_now.max(last_sim);

@@ -275,4 +275,56 @@ impl AlphaSet {
     pub fn unknown_instrument(&self) -> u64 {
         self.unknown_instrument
     }
+
+    /// The per-update state of [`Self::evaluate`] without the edges: for an update that is not
+    /// a decision (a later update of its instrument follows in its packet). The models end
+    /// exactly as `evaluate` leaves them (momentum and reversion windows, the pair's spread,
+    /// the unknown-instrument count); the edges are read at the next decision.
+    #[inline]
+    pub fn observe(&mut self, u: &BookUpdate, s: &SignalValues) {
+        self.observe_quoted(u, &Quote::of(&u.top), s);
+    }
+
+    /// [`Self::observe`] with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub(crate) fn observe_quoted(&mut self, u: &BookUpdate, quote: &Quote, s: &SignalValues) {
+        let Some(inst) = self.instruments.get_mut(u.instrument.index()) else {
+            self.unknown_instrument += 1;
+            return;
+        };
+        inst.momentum.update_with(u, quote);
+        inst.reversion.update_with(u, quote);
+        if let Some((i, leg)) = inst.pair
+            && s.book.is_normal()
+            && let Some(model) = self.pairs.get_mut(i)
+        {
+            model.update(leg, s.mid);
+        }
+    }
+
+    /// [`Self::observe`] from the book alone, for an update whose signal values were not
+    /// computed ([`crate::signals::SignalSet::observe`]): the pair reads the quote's state and
+    /// mid, which are the decision values' `book` and `mid` bit for bit (`mid` is
+    /// [`Quote::mid`], always finite for a normal book of `i64` prices).
+    #[inline]
+    pub fn observe_book(&mut self, u: &BookUpdate) {
+        self.observe_book_quoted(u, &Quote::of(&u.top));
+    }
+
+    /// [`Self::observe_book`] with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub(crate) fn observe_book_quoted(&mut self, u: &BookUpdate, quote: &Quote) {
+        let Some(inst) = self.instruments.get_mut(u.instrument.index()) else {
+            self.unknown_instrument += 1;
+            return;
+        };
+        inst.momentum.update_with(u, quote);
+        inst.reversion.update_with(u, quote);
+        if let Some((i, leg)) = inst.pair
+            && quote.state.is_normal()
+            && let Some(model) = self.pairs.get_mut(i)
+        {
+            model.update(leg, quote.mid());
+        }
+    }
 }

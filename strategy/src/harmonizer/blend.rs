@@ -29,19 +29,25 @@ pub fn blend(
     let mut num = 0.0;
     let mut den = 0.0;
     let mut weight_sum = 0.0;
-    for (m, e) in edges.iter().enumerate().take(MAX_MODELS) {
+    // One walk over four slices of one length (no per-model index or bound to check).
+    let n = edges.len().min(MAX_MODELS);
+    let models = edges[..n]
+        .iter()
+        .zip(&weights[..n])
+        .zip(&shrink[..n])
+        .zip(&mut out.shrunk_bps[..n]);
+    for (((e, &w), &s), shrunk_out) in models {
         if !e.edge_bps.is_finite() || !e.confidence.is_finite() {
             non_finite += 1;
             continue;
         }
-        let w = weights[m];
         weight_sum += w;
         let c = e.confidence.clamp(0.0, 1.0);
         if c < min_confidence || c == 0.0 || w <= 0.0 {
             continue;
         }
-        let shrunk = shrink[m].clamp(0.0, 1.0) * e.edge_bps;
-        out.shrunk_bps[m] = shrunk;
+        let shrunk = s.clamp(0.0, 1.0) * e.edge_bps;
+        *shrunk_out = shrunk;
         num += w * c * shrunk;
         den += w * c;
     }
@@ -68,6 +74,83 @@ mod tests {
         let mut a = [0.0; MAX_MODELS];
         a[..v.len()].copy_from_slice(v);
         a
+    }
+
+    /// The blend as it was written before the slice walk (index per model).
+    fn blend_reference(
+        edges: &[ModelEdge],
+        weights: &[f64; MAX_MODELS],
+        shrink: &[f64; MAX_MODELS],
+        min_confidence: f64,
+    ) -> (Blend, u32) {
+        let mut out = Blend::default();
+        let mut non_finite = 0;
+        let (mut num, mut den, mut weight_sum) = (0.0, 0.0, 0.0);
+        for (m, e) in edges.iter().enumerate().take(MAX_MODELS) {
+            if !e.edge_bps.is_finite() || !e.confidence.is_finite() {
+                non_finite += 1;
+                continue;
+            }
+            let w = weights[m];
+            weight_sum += w;
+            let c = e.confidence.clamp(0.0, 1.0);
+            if c < min_confidence || c == 0.0 || w <= 0.0 {
+                continue;
+            }
+            let shrunk = shrink[m].clamp(0.0, 1.0) * e.edge_bps;
+            out.shrunk_bps[m] = shrunk;
+            num += w * c * shrunk;
+            den += w * c;
+        }
+        if den > 0.0 {
+            out.edge_bps = num / den;
+            out.confidence = if weight_sum > 0.0 {
+                den / weight_sum
+            } else {
+                0.0
+            };
+        }
+        if !out.edge_bps.is_finite() {
+            non_finite += 1;
+            out.edge_bps = 0.0;
+        }
+        (out, non_finite)
+    }
+
+    fn any_f64() -> impl proptest::strategy::Strategy<Value = f64> {
+        proptest::prop_oneof![
+            -2.0f64..2.0,
+            -1e6f64..1e6,
+            proptest::num::f64::ANY,
+            proptest::sample::select(vec![0.0, -0.0, 1.0, f64::NAN, f64::INFINITY, f64::MAX]),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The slice walk gives the indexed loop's blend bit for bit (compared as bits, so
+        /// NaN and signed zeros count): up to ten edges (more than the models), non-finite
+        /// edges, weights and shrinkage out of range.
+        #[test]
+        fn blend_equals_the_indexed_reference(
+            edges in proptest::collection::vec((any_f64(), any_f64()), 0..10),
+            weights in proptest::array::uniform8(any_f64()),
+            shrink in proptest::array::uniform8(any_f64()),
+            min_confidence in any_f64(),
+        ) {
+            let edges: Vec<ModelEdge> = edges
+                .into_iter()
+                .map(|(edge_bps, confidence)| ModelEdge { edge_bps, confidence })
+                .collect();
+            let (a, an) = blend(&edges, &weights, &shrink, min_confidence);
+            let (b, bn) = blend_reference(&edges, &weights, &shrink, min_confidence);
+            let bits = |x: &Blend| {
+                let mut v = vec![x.edge_bps.to_bits(), x.confidence.to_bits()];
+                v.extend(x.shrunk_bps.iter().map(|s| s.to_bits()));
+                v
+            };
+            proptest::prop_assert_eq!(bits(&a), bits(&b));
+            proptest::prop_assert_eq!(an, bn);
+        }
     }
 
     #[test]

@@ -96,6 +96,26 @@ pub fn position_cap(limits: &LimitParams, price: Price) -> (i64, Binding) {
     }
 }
 
+/// The highest raw price up to which [`position_cap`] returns the position limit by its
+/// first test (`notional >= position * price`), for one set of limits: for a raw price `p`
+/// with `0 < p <= position_binds_up_to(limits)`, `position_cap(limits, p)` is
+/// `(max_position, Binding::Position)`; above it (or for `p <= 0`) call [`position_cap`].
+/// Computed with the parameters, so a sizing step compares one price instead of
+/// multiplying in `i128`: `notional >= P p` exactly when `p <= floor(notional / P)` for
+/// `P > 0`, `notional >= 0` and an integer `p`; `P <= 0` binds at every positive price; a
+/// negative notional never takes the first test.
+pub fn position_binds_up_to(limits: &LimitParams) -> i64 {
+    let notional = limits.max_notional.raw16();
+    let by_position = limits.max_position.raw();
+    if notional < 0 {
+        0
+    } else if by_position <= 0 {
+        i64::MAX
+    } else {
+        i64::try_from(notional / i128::from(by_position)).unwrap_or(i64::MAX)
+    }
+}
+
 /// Quotients below this take the estimated path of [`div_positive`]: the estimate is then
 /// within four of the exact one.
 const ESTIMATE_BELOW: f64 = 4_503_599_627_370_496.0; // 2^52
@@ -220,6 +240,47 @@ mod tests {
                 position_cap(&limits, price),
                 position_cap_reference(&limits, price)
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Up to `position_binds_up_to` every positive price gets the position limit from
+        /// `position_cap`, and the next raw price does not take `position_cap`'s first test
+        /// (so the bound is the exact one): money-sized and extreme limits, ties.
+        #[test]
+        fn position_binds_up_to_is_position_caps_boundary(
+            position in proptest::prop_oneof![1i64..2_000_000_000_000, i64::MIN..i64::MAX],
+            notional in proptest::prop_oneof![
+                0i64..100_000_000_000_000,
+                i64::MIN..i64::MAX,
+            ],
+            below in 0i64..3,
+            price in proptest::prop_oneof![-10i64..1_000_000_000_000, 1i64..i64::MAX],
+        ) {
+            let limits = LimitParams {
+                max_position: Qty::from_raw(position),
+                max_notional: Money::from_raw(notional),
+                max_order_qty: Qty::ONE,
+                orders_per_second: 1.0,
+                order_burst: 1,
+                daily_loss: Money::from_raw(1),
+            };
+            let to = position_binds_up_to(&limits);
+            let binds = |p: i64| p > 0 && p <= to;
+            for p in [price, to.saturating_sub(below), to, to.saturating_add(1)] {
+                if binds(p) {
+                    proptest::prop_assert_eq!(
+                        position_cap(&limits, Price::from_raw(p)),
+                        (position, Binding::Position)
+                    );
+                } else if p > 0 {
+                    let n = limits.max_notional.raw16();
+                    proptest::prop_assert!(
+                        !(n >= 0 && n >= i128::from(position) * i128::from(p)),
+                        "{p} takes the first test above the bound {to}"
+                    );
+                }
+            }
         }
     }
 

@@ -39,7 +39,7 @@ use kestrel_core::{BookUpdate, IntentReason, OrderIntent, Price, Qty, Side, Time
 use self::blend::{Blend, blend};
 use self::covariance::EwmaCovariance;
 use self::kelly::kelly_notional_inv;
-use self::limits::{TokenBucket, position_cap, round_to_lot};
+use self::limits::{TokenBucket, position_binds_up_to, position_cap, round_to_lot};
 use self::positions::Positions;
 use self::risk_mode::{RiskMode, RiskModeState};
 use self::track_record::TrackRecord;
@@ -141,6 +141,9 @@ struct Derived {
     var_ratio: BudgetRatio,
     /// ES budget over its multiplier.
     es_ratio: BudgetRatio,
+    /// Ask prices (raw) up to which the position limit is the tighter one
+    /// ([`position_binds_up_to`]).
+    position_binds_up_to: i64,
 }
 
 impl Derived {
@@ -151,6 +154,7 @@ impl Derived {
             capital: p.kelly.capital.to_f64(),
             var_ratio: BudgetRatio::new(p.var.var_budget.to_f64(), mult.var_mult),
             es_ratio: BudgetRatio::new(p.var.es_budget.to_f64(), mult.es_mult),
+            position_binds_up_to: position_binds_up_to(&p.limits),
         }
     }
 }
@@ -168,6 +172,8 @@ pub struct Harmonizer {
     cov: EwmaCovariance,
     positions: Positions,
     lots: Vec<i64>,
+    /// The position limit rounded to each instrument's lot (recomputed with the parameters).
+    position_lots: Vec<i64>,
     mode: RiskModeState,
     bucket: TokenBucket,
     kill: KillSwitch,
@@ -215,6 +221,10 @@ impl Harmonizer {
             cov: EwmaCovariance::new(n, params.volatility.ewma_lambda),
             positions: Positions::new(n, params.kelly.capital.raw16()),
             lots: lot_sizes.iter().map(|l| l.raw()).collect(),
+            position_lots: lot_sizes
+                .iter()
+                .map(|l| round_to_lot(params.limits.max_position.raw(), l.raw()))
+                .collect(),
             mode: RiskModeState::new(params.risk_modes.initial),
             bucket: TokenBucket::new(params.limits.orders_per_second, params.limits.order_burst),
             kill: KillSwitch::new(),
@@ -275,6 +285,10 @@ impl Harmonizer {
         self.params = *params;
         self.params_version = version;
         self.derived = Derived::of(params);
+        let position = params.limits.max_position.raw();
+        for (capped, &lot) in self.position_lots.iter_mut().zip(&self.lots) {
+            *capped = round_to_lot(position, lot);
+        }
         self.refresh_shrink();
         self.stats.params_applied += 1;
         Ok(changed)
@@ -335,10 +349,10 @@ impl Harmonizer {
         let mid = mid_raw as f64 / kestrel_core::FIXED_SCALE as f64;
 
         // Marks, P&L, drawdown and the risk mode.
-        self.positions.set_mark(i, mid_raw);
-        let drawdown = self.positions.drawdown();
+        let equity16 = self.positions.mark_to(i, mid_raw);
+        let drawdown = self.positions.drawdown_at(equity16);
         rec.drawdown = drawdown;
-        if self.positions.day_loss16() >= self.params.limits.daily_loss.raw16() {
+        if self.positions.day_loss16_at(equity16) >= self.params.limits.daily_loss.raw16() {
             self.daily_loss_latched = true;
         }
         let mode = self.mode.update(drawdown, &self.params.risk_modes);
@@ -361,8 +375,8 @@ impl Harmonizer {
             self.params.blend.min_confidence,
         );
         self.stats.non_finite += u64::from(bad);
-        for (m, e) in used.iter().enumerate() {
-            rec.raw_edges_bps[m] = if e.edge_bps.is_finite() {
+        for (raw, e) in rec.raw_edges_bps.iter_mut().zip(used) {
+            *raw = if e.edge_bps.is_finite() {
                 e.edge_bps
             } else {
                 0.0
@@ -561,8 +575,14 @@ impl Harmonizer {
         // `as` saturates; then round toward zero to the lot.
         let lot = self.lots[i];
         let mut target_raw = round_to_lot(target as i64, lot);
-        let (cap, cap_binding) = position_cap(&p.limits, ask);
-        let cap = round_to_lot(cap, lot);
+        // The position limit binds (the common case, known by one comparison and rounded
+        // with the parameters), or `position_cap` decides.
+        let (cap, cap_binding) = if ask.raw() > 0 && ask.raw() <= d.position_binds_up_to {
+            (self.position_lots[i], Binding::Position)
+        } else {
+            let (cap, binding) = position_cap(&p.limits, ask);
+            (round_to_lot(cap, lot), binding)
+        };
         if target_raw > cap {
             target_raw = cap;
             binding = cap_binding;

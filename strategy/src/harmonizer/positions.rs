@@ -73,13 +73,23 @@ impl Positions {
 
     /// Marks `i` at `mid_raw`, revaluing its position exactly, and moves the equity peak.
     pub fn set_mark(&mut self, i: usize, mid_raw: i64) {
+        self.mark_to(i, mid_raw);
+    }
+
+    /// [`Self::set_mark`], returning the equity it leaves ([`Self::equity16`], computed once
+    /// for the peak, the drawdown and the day's loss: [`Self::drawdown_at`],
+    /// [`Self::day_loss16_at`]).
+    #[inline]
+    pub fn mark_to(&mut self, i: usize, mid_raw: i64) -> i128 {
         let (Some(mark), Some(&pos)) = (self.marks.get_mut(i), self.pos.get(i)) else {
-            return;
+            return self.equity16();
         };
         let diff = i128::from(mid_raw) - i128::from(*mark);
         *mark = mid_raw;
         self.mark_value16 = self.mark_value16.saturating_add(i128::from(pos) * diff);
-        self.peak16 = self.peak16.max(self.equity16());
+        let equity16 = self.equity16();
+        self.peak16 = self.peak16.max(equity16);
+        equity16
     }
 
     /// Adds a sent order's signed quantity to the working quantity of `i`.
@@ -144,18 +154,32 @@ impl Positions {
     /// Drawdown from the equity peak as a fraction of capital.
     #[inline]
     pub fn drawdown(&self) -> f64 {
+        self.drawdown_at(self.equity16())
+    }
+
+    /// [`Self::drawdown`] given the current [`Self::equity16`].
+    #[inline]
+    pub fn drawdown_at(&self, equity16: i128) -> f64 {
+        debug_assert_eq!(equity16, self.equity16());
         if self.capital16 <= 0 {
             return 0.0;
         }
         // A drawdown over 922 (money) no longer fits an `i64` at sixteen decimals: the split
         // conversion (within an ulp) rather than the `i128 -> f64` library call.
-        crate::signals::i128_to_f64(self.peak16 - self.equity16()) / self.capital16_f64
+        crate::signals::i128_to_f64(self.peak16 - equity16) / self.capital16_f64
     }
 
     /// Loss since the start of the day (positive when down), sixteen decimals.
     #[inline]
     pub fn day_loss16(&self) -> i128 {
-        self.day_start16.saturating_sub(self.equity16())
+        self.day_loss16_at(self.equity16())
+    }
+
+    /// [`Self::day_loss16`] given the current [`Self::equity16`].
+    #[inline]
+    pub fn day_loss16_at(&self, equity16: i128) -> i128 {
+        debug_assert_eq!(equity16, self.equity16());
+        self.day_start16.saturating_sub(equity16)
     }
 
     /// Starts a new day at the current equity.

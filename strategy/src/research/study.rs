@@ -259,6 +259,7 @@ mod tests {
             top,
             trade: Default::default(),
             trading: true,
+            more_in_packet: false,
             stamps: Default::default(),
         }
     }

@@ -375,6 +375,24 @@ impl InstrumentSignals {
         self.features_pending = true;
     }
 
+    /// The observing update, for an update the strategy does not decide on (one that more
+    /// of its packet follows): every window moves and every counter counts as in
+    /// [`Self::update_decision_quoted`], so the state the next update starts from is the
+    /// same, but no value is computed (no level scan, no imbalance, no normalisation, no
+    /// `SignalValues`): [`Self::values`] stay those of the last update that computed them.
+    /// The values it skips are functions of the update's own book and of the windows, which
+    /// the next computing update reads afresh. Values are not computed, so none is clamped
+    /// or counted in `nonfinite_clamped`.
+    #[inline]
+    pub(crate) fn observe_quoted(&mut self, u: &BookUpdate, q: &Quote) {
+        self.features_pending = false;
+        self.count_update(u, q.state);
+        let overflows_before = self.ofi.time_overflows();
+        let regressions_before = self.ofi.time_regressions();
+        self.update_windows(u, q);
+        self.count_time_window(overflows_before, regressions_before);
+    }
+
     /// Computes the feature fields a decision update left out, for that same
     /// update `u` (the book-shape features read its levels; the windows' values their state,
     /// which has not moved since): afterwards [`Self::values`] is bit for bit what
@@ -616,6 +634,32 @@ impl SignalSet {
             None => {
                 self.unknown_instrument += 1;
                 None
+            }
+        }
+    }
+
+    /// Moves every window of `u.instrument` with `u` without computing any value
+    /// ([`InstrumentSignals`]'s observing update): the state afterwards is the one
+    /// [`Self::update_decision`] leaves, [`Self::values`] stay those of the instrument's last
+    /// computing update (do not complete features after it). For updates no decision reads
+    /// (one decision per instrument and packet) when no sidecar wants every update's
+    /// features. `false` (counted) when the id is out of range.
+    #[inline]
+    pub fn observe(&mut self, u: &BookUpdate) -> bool {
+        self.observe_quoted(u, &Quote::of(&u.top))
+    }
+
+    /// [`Self::observe`] with the book's [`Quote`] already classified by the caller.
+    #[inline]
+    pub(crate) fn observe_quoted(&mut self, u: &BookUpdate, q: &Quote) -> bool {
+        match self.instruments.get_mut(u.instrument.index()) {
+            Some(s) => {
+                s.observe_quoted(u, q);
+                true
+            }
+            None => {
+                self.unknown_instrument += 1;
+                false
             }
         }
     }

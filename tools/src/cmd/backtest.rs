@@ -259,6 +259,7 @@ pub fn run_backtest(
                         top,
                         trade: Default::default(),
                         trading: venue.engine().status(id) == Some(TradingStatus::Trading),
+                        more_in_packet: false,
                         stamps: Default::default(),
                     },
                 ));

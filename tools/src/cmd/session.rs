@@ -677,6 +677,7 @@ impl SessionArgs {
                     .to_owned(),
                 merged_updates: 0,
                 updates: strategy.engine_stats().updates,
+                decisions: strategy.engine_stats().updates - strategy.engine_stats().observed,
                 update_hash: format!("{:016x}", hash.hash),
                 intents: tally.count,
                 intent_hash: format!("{:016x}", tally.hash),

@@ -9,16 +9,17 @@
 //!   latency.hlog         HdrHistogram interval log, V2 + deflate, one tag per stage
 //!                        (feed, hop, consumer, e2e, backpressure, strategy)
 //!   latency.hgrm         end-to-end percentile distribution (HdrHistogram's text format, us)
-//!   latency-<stage>.hgrm the same for each stage
+//!   latency-<stage>.hgrm the same for each stage that recorded samples (e2e always; no
+//!                        hop/consumer file inline, no backpressure file when nothing waited)
 //!   summary.json         events, throughput, drops, anomalies, percentiles, output hash,
 //!                        and under "strategy": intents (count, hash, sides), bindings,
 //!                        parameter changes, strategy latency; under "gateway" (with
 //!                        --gateway): orders, fills, positions, P&L, TCA, tick-to-trade
 //!   gateway.journal      with --gateway: the order journal (`kestrel journal show|verify`)
 //!   latency-tick_to_trade.hgrm  with --gateway: receive return to send return
-//!                        parameter changes, strategy latency; under "sidecar" (with
-//!                        --sidecar): features published/dropped, edges received/used,
-//!                        stale, sidecar down, live IC
+//!
+//! With --sidecar, summary.json also has "sidecar": features published/dropped, edges
+//! received/used, stale, sidecar down, live IC.
 //! ```
 
 pub mod config;

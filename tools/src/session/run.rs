@@ -650,7 +650,7 @@ pub fn print_session(summary: &Summary, dir: &Path) {
     }
     if let Some(st) = &summary.strategy {
         println!(
-            "strategy fill_mode={} params={} instruments={} feed_instruments={} publish={} unpublished_updates={} merged_updates={} buys={} sells={} params_changes={} params_rejected={}",
+            "strategy fill_mode={} params={} instruments={} feed_instruments={} publish={} unpublished_updates={} merged_updates={} decisions={} buys={} sells={} params_changes={} params_rejected={}",
             st.fill_mode,
             st.params_file.as_deref().unwrap_or("built-in"),
             st.instruments,
@@ -658,6 +658,7 @@ pub fn print_session(summary: &Summary, dir: &Path) {
             st.publish,
             st.unpublished_updates,
             st.merged_updates,
+            st.decisions,
             st.buys,
             st.sells,
             st.params_changes,
@@ -755,6 +756,7 @@ fn summary_of(
             publish: args.publish.name().to_owned(),
             merged_updates: ran.merged,
             updates: engine.updates,
+            decisions: engine.updates - engine.observed,
             update_hash: format!("{:016x}", hash.hash),
             intents: intents.count,
             intent_hash: format!("{:016x}", intents.hash),

@@ -96,8 +96,12 @@ pub struct StrategySummary {
     /// + unpublished + merged = the events the books accepted.
     #[serde(default)]
     pub merged_updates: u64,
-    /// Book updates the strategy decided on.
+    /// Book updates the strategy received (decided on or observed).
     pub updates: u64,
+    /// Of which decisions: each instrument's last update of its packet (`packet` policy; the
+    /// others only move the signals), every update under `every_event`.
+    #[serde(default)]
+    pub decisions: u64,
     /// Hash of every book update the stage saw (hex; the same `OutputHash` as `output_hash`,
     /// which it equals).
     pub update_hash: String,

@@ -73,7 +73,11 @@ impl SessionDir {
         self.write_percentiles(latency)
     }
 
-    /// `latency.hgrm` (end to end) and `latency-<stage>.hgrm`, from the run's totals.
+    /// `latency.hgrm` (end to end, always) and `latency-<stage>.hgrm` for each other stage
+    /// that recorded at least one sample, from the run's totals: a stage the run's mode does
+    /// not have (the ring hop and the consumer inline, tick to trade without a gateway) and a
+    /// wait that never happened (backpressure) leave no file, rather than an empty one that
+    /// reads like a measurement. `latency-e2e.hgrm` is always written.
     pub fn write_percentiles(&self, latency: &LatencyCollector) -> anyhow::Result<()> {
         let mut f = self.create_file("latency.hgrm")?;
         write_percentile_distribution(
@@ -84,6 +88,9 @@ impl SessionDir {
         )?;
         f.flush()?;
         for tag in LatencyTag::ALL {
+            if tag != LatencyTag::EndToEnd && latency.total(tag).is_empty() {
+                continue;
+            }
             let mut f = self.create_file(&format!("latency-{tag}.hgrm"))?;
             write_percentile_distribution(&mut f, latency.total(tag), HGRM_TICKS, HGRM_SCALE)?;
             f.flush()?;

@@ -148,6 +148,7 @@ impl<E: Emit<GatewayInput>> EventSink for Updates<'_, E> {
             trade: applied.trade.unwrap_or_default(),
             // A book with a gap open (or one lost) is not traded.
             trading: self.valid && books.status(id) == TradingStatus::Trading,
+            more_in_packet: false,
             stamps: Stamps {
                 recv: fe.recv_ts,
                 decoded: self.turn,
