@@ -12,11 +12,12 @@ use kestrel_core::book::{Applied, BookError, L3Books, Touched};
 use kestrel_core::clock::{Clock, Pace, Pacer, Stamps, TscClock};
 use kestrel_core::pipeline::{Emit, Source, SourceStatus};
 use kestrel_core::{
-    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, MarketEvent, Price,
-    Side, TOP_LEVELS, Timestamp, TradePrint, TradingStatus,
+    BookEventKind, BookTop, BookUpdate, InstrumentId, LevelView, MARKET_WIDE, Price, Side,
+    TOP_LEVELS, Timestamp, TradePrint, TradingStatus,
 };
 
 use crate::handler::{EventSink, FeedEvent, FeedHandler, HandlerStats};
+use crate::itch::OrderMessage;
 use crate::kcap::Record;
 
 mod packet_queue;
@@ -152,16 +153,15 @@ impl TopCache {
 
 impl TopCache {
     /// [`note`](Self::note) for an order event applied through the books' direct entry points
-    /// (add, the executions, cancel, delete, replace), from the side and price it touched (the
-    /// `Applied` it stands for reports both): a replace always marks the cache, any other
-    /// order event unless strictly behind the tenth visible level.
+    /// (add, the executions, cancel, delete, replace), from whether it is a replace and the
+    /// side and price it touched (the `Applied` it stands for reports both): a replace always
+    /// marks the cache, any other order event unless strictly behind the tenth visible level.
     #[inline]
-    fn note_order(&mut self, kind: &BookEventKind, side: Side, price: Price) {
+    fn note_order(&mut self, replace: bool, side: Side, price: Price) {
         if self.stale {
             return;
         }
-        let unchanged = !matches!(kind, BookEventKind::Replace { .. })
-            && beyond_visible(&self.top, side, price);
+        let unchanged = !replace && beyond_visible(&self.top, side, price);
         self.stale = !unchanged;
     }
 }
@@ -405,18 +405,18 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
         &mut self,
         recv_ts: Timestamp,
         _seq: u64,
-        event: MarketEvent,
+        message: OrderMessage<'_>,
         result: Result<Touched, BookError>,
         books: &L3Books,
     ) {
         let Ok(touched) = result else {
             return;
         };
-        let kind = &event.kind;
-        self.deliver(event.instrument, event.exch_ts, recv_ts, books, |cache| {
-            cache.note_order(kind, touched.side, touched.price);
+        let (id, exch_ts) = (message.instrument(), message.exch_ts());
+        self.deliver(id, exch_ts, recv_ts, books, |cache| {
+            cache.note_order(message.is_replace(), touched.side, touched.price);
             // An order event is urgent exactly when it prints (a printable execution).
-            let trade = touched.trade(kind);
+            let trade = message.trade(&touched);
             (trade.is_some(), trade.unwrap_or_default())
         });
     }

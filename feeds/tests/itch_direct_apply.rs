@@ -7,7 +7,7 @@
 //! sink sees the same events and outcomes.
 
 use kestrel_core::book::{Applied, BookConfig, BookError, L3Books};
-use kestrel_core::{InstrumentId, MARKET_WIDE, MarketEvent, Timestamp};
+use kestrel_core::{BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, Timestamp};
 use kestrel_feeds::handler::{FeedEvent, FeedHandler, HandlerConfig, combined_book_hash};
 use kestrel_feeds::itch::{DirectApply, ItchNormalizer, decode};
 use proptest::prelude::*;
@@ -45,6 +45,24 @@ fn event_path(norm: &mut ItchNormalizer, books: &mut L3Books, bytes: &[u8]) -> S
 fn direct_path(norm: &mut ItchNormalizer, books: &mut L3Books, bytes: &[u8]) -> Step {
     match norm.apply_direct(bytes, books) {
         DirectApply::DecodeError(_) => Step::DecodeError,
+        DirectApply::Order { message, result } => {
+            // What a lean sink reads of the message (the feed stage's) agrees with the event
+            // the default builds, so the two sink paths cannot part.
+            let event = message.event();
+            assert_eq!(message.instrument(), event.instrument);
+            assert_eq!(message.exch_ts(), event.exch_ts);
+            assert_eq!(
+                message.is_replace(),
+                matches!(event.kind, BookEventKind::Replace { .. })
+            );
+            if let Ok(t) = &result {
+                assert_eq!(message.trade(t), t.trade(&event.kind));
+            }
+            let outcome = result.map(|t| t.into_applied(event.instrument, &event.kind));
+            let d = DirectApply::Order { message, result };
+            assert_eq!(d.outcome(), Some((event, outcome)));
+            Step::Applied(event, outcome)
+        }
         d => match d.outcome() {
             Some((event, outcome)) => Step::Applied(event, outcome),
             None => Step::Nothing,

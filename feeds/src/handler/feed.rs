@@ -50,7 +50,7 @@ impl Stages {
         // `FeedEvent`). An order message goes to the sink as the book's `Touched`, not as a
         // `FeedEvent`: a sink that reads a few fields (the feed stage's) builds no `Applied`.
         match self.normalizer.apply_direct(bytes, &mut self.books) {
-            DirectApply::Order { event, result } => {
+            DirectApply::Order { message, result } => {
                 // Rejected whole, or applied with a late error (the book changed, the update
                 // stands): as `into_applied` would report it (`error` is `Some` exactly when
                 // `late` is).
@@ -58,7 +58,7 @@ impl Stages {
                     self.stats.book_errors += 1;
                 }
                 self.stats.events += 1;
-                sink.on_order_event(recv_ts, seq, event, result, &self.books);
+                sink.on_order_event(recv_ts, seq, message, result, &self.books);
             }
             DirectApply::Event { event, outcome } => {
                 if outcome.as_ref().map_or(true, |a| a.error.is_some()) {

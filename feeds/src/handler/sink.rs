@@ -3,6 +3,8 @@
 use kestrel_core::book::{Applied, BookError, L3Books, Touched};
 use kestrel_core::{MarketEvent, Timestamp};
 
+use crate::itch::OrderMessage;
+
 /// One normalised event with where it came from and what the book made of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeedEvent {
@@ -28,24 +30,29 @@ pub trait EventSink {
     /// Called once per event, in sequence order.
     fn on_event(&mut self, event: &FeedEvent, books: &L3Books);
 
-    /// An order event (add, execute, cancel, delete, replace) applied through the books' direct
-    /// entry points: `result` is what the book did, before it is turned into an [`Applied`]
-    /// ([`Touched::into_applied`]). Called in sequence order with the other events.
+    /// An order message (add, execute, cancel, delete, replace) applied through the books'
+    /// direct entry points: `message` is the message with its instrument (its
+    /// [`MarketEvent`] is built on demand, [`OrderMessage::event`]), `result` is what the book
+    /// did, before it is turned into an [`Applied`] ([`Touched::into_applied`]). Called in
+    /// sequence order with the other events.
     ///
-    /// The default hands `on_event` exactly the [`FeedEvent`] the event path gives
-    /// (`outcome` = `result` through [`Touched::into_applied`]). A sink that reads only a few
-    /// fields of the outcome may override it to skip building the [`Applied`] and the
-    /// [`FeedEvent`] (the feed stage's sink does), and must then behave exactly as the default
-    /// would (`feed_stage`'s tests check it over random streams).
+    /// The default hands `on_event` exactly the [`FeedEvent`] the event path gives (`event`
+    /// = [`OrderMessage::event`], `outcome` = `result` through [`Touched::into_applied`]). A
+    /// sink that reads only a few fields may override it to build neither the event nor the
+    /// [`Applied`] (the feed stage's sink reads the time, whether it is a replace, and the
+    /// print: [`OrderMessage::exch_ts`], [`OrderMessage::is_replace`],
+    /// [`OrderMessage::trade`]), and must then behave exactly as the default would
+    /// (`feed_stage`'s tests check it over random streams).
     #[inline]
     fn on_order_event(
         &mut self,
         recv_ts: Timestamp,
         seq: u64,
-        event: MarketEvent,
+        message: OrderMessage<'_>,
         result: Result<Touched, BookError>,
         books: &L3Books,
     ) {
+        let event: MarketEvent = message.event();
         let outcome = result.map(|t| t.into_applied(event.instrument, &event.kind));
         self.on_event(
             &FeedEvent {

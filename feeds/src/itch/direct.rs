@@ -14,7 +14,7 @@ use std::hint::select_unpredictable;
 
 use kestrel_core::book::{Applied, BookError, L3Books, Touched};
 use kestrel_core::{
-    BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, OrderId, Side, Timestamp,
+    BookEventKind, InstrumentId, MARKET_WIDE, MarketEvent, OrderId, Side, Timestamp, TradePrint,
 };
 
 use super::decode;
@@ -28,12 +28,13 @@ use super::normalize::{ItchNormalizer, price4, qty32};
 
 /// What [`ItchNormalizer::apply_direct`] did with one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DirectApply {
-    /// An order message, applied through the book's direct entry points. `event` is the
-    /// event the normaliser would have made of it; `result` what the book did.
+pub enum DirectApply<'a> {
+    /// An order message, applied through the book's direct entry points. `message` is the
+    /// message with its instrument (its event, [`OrderMessage::event`], is built only on
+    /// demand); `result` what the book did.
     Order {
-        /// The event the message stands for.
-        event: MarketEvent,
+        /// The message applied.
+        message: OrderMessage<'a>,
         /// What the book did.
         result: Result<Touched, BookError>,
     },
@@ -52,16 +53,19 @@ pub enum DirectApply {
     DecodeError(ItchError),
 }
 
-impl DirectApply {
+impl DirectApply<'_> {
     /// The event and outcome, exactly as decode -> normalise -> [`L3Books::apply`] gives
     /// them; `None` when there was no book event.
     #[inline]
     pub fn outcome(self) -> Option<(MarketEvent, Result<Applied, BookError>)> {
         match self {
-            Self::Order { event, result } => Some((
-                event,
-                result.map(|t| t.into_applied(event.instrument, &event.kind)),
-            )),
+            Self::Order { message, result } => {
+                let event = message.event();
+                Some((
+                    event,
+                    result.map(|t| t.into_applied(event.instrument, &event.kind)),
+                ))
+            }
             Self::Event { event, outcome } => Some((event, outcome)),
             Self::Nothing | Self::DecodeError(_) => None,
         }
@@ -74,7 +78,7 @@ impl ItchNormalizer {
     /// market-wide circuit breaker gives every known instrument a book first). See the
     /// [module docs](self).
     #[inline(always)]
-    pub fn apply_direct(&mut self, bytes: &[u8], books: &mut L3Books) -> DirectApply {
+    pub fn apply_direct<'a>(&mut self, bytes: &'a [u8], books: &mut L3Books) -> DirectApply<'a> {
         self.apply_direct_with(bytes, books, |d, _| d)
     }
 
@@ -84,11 +88,11 @@ impl ItchNormalizer {
     /// plain values: what it does not read is never built, and nothing is written to memory
     /// to be matched on again (the feed handler's path: see `FeedHandler`).
     #[inline(always)]
-    pub fn apply_direct_with<R>(
+    pub fn apply_direct_with<'a, R>(
         &mut self,
-        bytes: &[u8],
+        bytes: &'a [u8],
         books: &mut L3Books,
-        on: impl FnOnce(DirectApply, &L3Books) -> R,
+        on: impl FnOnce(DirectApply<'a>, &L3Books) -> R,
     ) -> R {
         // The two commonest types (adds and deletes, about 90% of a stock's messages) are
         // tested with conditional branches before the jump table for the rest (`black_box`
@@ -97,98 +101,85 @@ impl ItchNormalizer {
         if t == Some(AddOrder::TYPE)
             && let Ok(m) = AddOrder::new(bytes)
         {
-            let head = Head::new(MessageType::AddOrder, m.stock_locate(), m.timestamp());
+            let head = Head::new(MessageType::AddOrder, m.stock_locate());
             let add = AddFields {
                 order_ref: m.order_ref(),
                 side: m.side_code(),
                 shares: m.shares(),
                 price: m.price(),
             };
-            return self.direct_add(head, add, books, on);
+            return self.direct_add(head, add, bytes, books, on);
         } else if t == Some(OrderDelete::TYPE)
             && let Ok(m) = OrderDelete::new(bytes)
         {
-            let head = Head::new(MessageType::OrderDelete, m.stock_locate(), m.timestamp());
+            let head = Head::new(MessageType::OrderDelete, m.stock_locate());
             let order_id = OrderId(m.order_ref());
-            let kind = BookEventKind::Delete { order_id };
             self.count_message(head.msg_type);
             let Some(i) = self.resolved(head.locate, books) else {
                 return on(DirectApply::Nothing, books);
             };
             let result = books.delete_order(i, order_id);
-            return on(DirectApply::order(i, head, kind, result), books);
+            return on(DirectApply::order(i, bytes, result), books);
         }
         match core::hint::black_box(t).as_ref() {
             Some(&AddOrderMpid::TYPE) => {
                 if let Ok(m) = AddOrderMpid::new(bytes) {
                     let t = MessageType::AddOrderMpid;
-                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let head = Head::new(t, m.stock_locate());
                     let add = AddFields {
                         order_ref: m.order_ref(),
                         side: m.side_code(),
                         shares: m.shares(),
                         price: m.price(),
                     };
-                    return self.direct_add(head, add, books, on);
+                    return self.direct_add(head, add, bytes, books, on);
                 }
             }
             Some(&OrderExecuted::TYPE) => {
                 if let Ok(m) = OrderExecuted::new(bytes) {
                     let t = MessageType::OrderExecuted;
-                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let head = Head::new(t, m.stock_locate());
                     let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
-                    let kind = BookEventKind::Execute {
-                        order_id,
-                        qty,
-                        match_number: m.match_number(),
-                    };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
                         return on(DirectApply::Nothing, books);
                     };
                     let result = books.execute_order(i, order_id, qty);
-                    return on(DirectApply::order(i, head, kind, result), books);
+                    return on(DirectApply::order(i, bytes, result), books);
                 }
             }
             Some(&OrderExecutedWithPrice::TYPE) => {
                 if let Ok(m) = OrderExecutedWithPrice::new(bytes) {
                     let t = MessageType::OrderExecutedWithPrice;
-                    let head = Head::new(t, m.stock_locate(), m.timestamp());
-                    return self.execute_at_price(head, m, books, on);
+                    let head = Head::new(t, m.stock_locate());
+                    return self.execute_at_price(head, m, bytes, books, on);
                 }
             }
             Some(&OrderCancel::TYPE) => {
                 if let Ok(m) = OrderCancel::new(bytes) {
                     let t = MessageType::OrderCancel;
-                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let head = Head::new(t, m.stock_locate());
                     let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.cancelled_shares()));
-                    let kind = BookEventKind::Cancel { order_id, qty };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
                         return on(DirectApply::Nothing, books);
                     };
                     let result = books.cancel_order(i, order_id, qty);
-                    return on(DirectApply::order(i, head, kind, result), books);
+                    return on(DirectApply::order(i, bytes, result), books);
                 }
             }
             Some(&OrderReplace::TYPE) => {
                 if let Ok(m) = OrderReplace::new(bytes) {
                     let t = MessageType::OrderReplace;
-                    let head = Head::new(t, m.stock_locate(), m.timestamp());
+                    let head = Head::new(t, m.stock_locate());
                     let (old, new) = (OrderId(m.original_order_ref()), OrderId(m.new_order_ref()));
                     let (price, qty) = (price4(m.price()), qty32(m.shares()));
-                    let kind = BookEventKind::Replace {
-                        old_order_id: old,
-                        new_order_id: new,
-                        price,
-                        qty,
-                    };
                     self.count_message(head.msg_type);
                     let Some(i) = self.resolved(head.locate, books) else {
                         return on(DirectApply::Nothing, books);
                     };
                     let result = books.replace_order(i, old, new, price, qty);
-                    return on(DirectApply::order(i, head, kind, result), books);
+                    return on(DirectApply::order(i, bytes, result), books);
                 }
             }
             _ => {}
@@ -200,7 +191,7 @@ impl ItchNormalizer {
     /// Everything but the order messages (and short order messages, whose decode error this
     /// reports): the ordinary path.
     #[inline(never)]
-    fn apply_decoded(&mut self, bytes: &[u8], books: &mut L3Books) -> DirectApply {
+    fn apply_decoded(&mut self, bytes: &[u8], books: &mut L3Books) -> DirectApply<'static> {
         let msg = match decode(bytes) {
             Ok(m) => m,
             Err(e) => return DirectApply::DecodeError(e),
@@ -224,12 +215,13 @@ impl ItchNormalizer {
     /// `A`/`F`: a bad side byte is counted and dropped before the locate is resolved, as
     /// [`normalize`](Self::normalize) does.
     #[inline(always)]
-    fn direct_add<R>(
+    fn direct_add<'a, R>(
         &mut self,
         head: Head,
         add: AddFields,
+        bytes: &'a [u8],
         books: &mut L3Books,
-        on: impl FnOnce(DirectApply, &L3Books) -> R,
+        on: impl FnOnce(DirectApply<'a>, &L3Books) -> R,
     ) -> R {
         self.count_message(head.msg_type);
         // Branch-free on the side itself (buy or sell is a coin toss the predictor cannot
@@ -242,57 +234,35 @@ impl ItchNormalizer {
         let side = select_unpredictable(index != 0, Side::Sell, Side::Buy);
         debug_assert_eq!(side_from_code(add.side), Some(side));
         let (order_id, price, qty) = (OrderId(add.order_ref), price4(add.price), qty32(add.shares));
-        let kind = BookEventKind::Add {
-            order_id,
-            side,
-            price,
-            qty,
-        };
         let Some(i) = self.resolved(head.locate, books) else {
             return on(DirectApply::Nothing, books);
         };
         let result = books.add_order(i, order_id, side, price, qty);
-        on(DirectApply::order(i, head, kind, result), books)
+        on(DirectApply::order(i, bytes, result), books)
     }
 
     /// `C`: printable (`Y`, or an unknown flag, counted) or not (`N`, counted).
     #[inline(always)]
-    fn execute_at_price<R>(
+    fn execute_at_price<'a, R>(
         &mut self,
         head: Head,
         m: OrderExecutedWithPrice<'_>,
+        bytes: &'a [u8],
         books: &mut L3Books,
-        on: impl FnOnce(DirectApply, &L3Books) -> R,
+        on: impl FnOnce(DirectApply<'a>, &L3Books) -> R,
     ) -> R {
         self.count_message(head.msg_type);
         let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
-        let (price, match_number) = (price4(m.execution_price()), m.match_number());
         let printable = self.count_printable(m.printable());
-        if printable {
-            let kind = BookEventKind::ExecuteAtPrice {
-                order_id,
-                qty,
-                price,
-                match_number,
-            };
-            let Some(i) = self.resolved(head.locate, books) else {
-                return on(DirectApply::Nothing, books);
-            };
-            let result = books.execute_order(i, order_id, qty);
-            on(DirectApply::order(i, head, kind, result), books)
+        let Some(i) = self.resolved(head.locate, books) else {
+            return on(DirectApply::Nothing, books);
+        };
+        let result = if printable {
+            books.execute_order(i, order_id, qty)
         } else {
-            let kind = BookEventKind::ExecuteNonPrintable {
-                order_id,
-                qty,
-                price,
-                match_number,
-            };
-            let Some(i) = self.resolved(head.locate, books) else {
-                return on(DirectApply::Nothing, books);
-            };
-            let result = books.execute_order_non_printable(i, order_id, qty);
-            on(DirectApply::order(i, head, kind, result), books)
-        }
+            books.execute_order_non_printable(i, order_id, qty)
+        };
+        on(DirectApply::order(i, bytes, result), books)
     }
 
     /// Resolves the locate (`None`: filtered, or no instrument could be made) and adds a
@@ -307,22 +277,180 @@ impl ItchNormalizer {
     }
 }
 
-impl DirectApply {
+impl<'a> DirectApply<'a> {
+    /// An order message (`bytes`, accepted by its type's view) applied to `instrument`.
     #[inline(always)]
     fn order(
         instrument: InstrumentId,
-        head: Head,
-        kind: BookEventKind,
+        bytes: &'a [u8],
         result: Result<Touched, BookError>,
     ) -> Self {
         Self::Order {
-            event: MarketEvent {
-                instrument,
-                exch_ts: Timestamp(head.timestamp),
-                kind,
-            },
+            message: OrderMessage { instrument, bytes },
             result,
         }
+    }
+}
+
+/// One order message (`A F E C X D U`) the books applied through their direct entry points,
+/// with the instrument it resolved to: what a sink needs of it, read from the message's
+/// bytes when asked. [`event`](Self::event) gives the whole [`MarketEvent`] (exactly the
+/// normaliser's); a sink that reads only a few fields (the feed stage's: the time, whether
+/// it is a replace, the print) reads those alone, and nothing else is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderMessage<'a> {
+    instrument: InstrumentId,
+    /// The message: one order message that its type's view accepted (`apply_direct`
+    /// makes an `OrderMessage` for no other bytes).
+    bytes: &'a [u8],
+}
+
+impl<'a> OrderMessage<'a> {
+    /// The instrument the message's locate resolved to.
+    #[inline(always)]
+    pub fn instrument(&self) -> InstrumentId {
+        self.instrument
+    }
+
+    /// The message's bytes (exactly one ITCH order message).
+    #[inline(always)]
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The exchange timestamp (the header's nanoseconds since midnight), as in the event.
+    #[inline(always)]
+    pub fn exch_ts(&self) -> Timestamp {
+        // Every order message's header: type (1), locate (2), tracking (2), timestamp (6
+        // bytes, big-endian): one 8-byte load from the tracking number on, its low 48 bits.
+        let ts = self
+            .bytes
+            .get(3..11)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, |b| u64::from_be_bytes(b) & ((1 << 48) - 1));
+        Timestamp(ts)
+    }
+
+    /// Whether the message is an order replace (`U`): its event is a
+    /// [`BookEventKind::Replace`].
+    #[inline(always)]
+    pub fn is_replace(&self) -> bool {
+        self.bytes.first() == Some(&OrderReplace::TYPE)
+    }
+
+    /// The trade print the book's outcome reports for this message ([`Touched::trade`] of
+    /// its event's kind): a printable execution's (`E`, or `C` not marked `N`), `None` for
+    /// every other message.
+    #[inline(always)]
+    pub fn trade(&self, touched: &Touched) -> Option<TradePrint> {
+        match self.bytes.first() {
+            Some(&OrderExecuted::TYPE | &OrderExecutedWithPrice::TYPE) => {
+                touched.trade(&self.kind())
+            }
+            _ => None,
+        }
+    }
+
+    /// The event the normaliser makes of the message.
+    #[inline]
+    pub fn event(&self) -> MarketEvent {
+        MarketEvent {
+            instrument: self.instrument,
+            exch_ts: self.exch_ts(),
+            kind: self.kind(),
+        }
+    }
+
+    /// The event's kind, from the bytes (the fields as the normaliser converts them).
+    #[inline(always)]
+    fn kind(&self) -> BookEventKind {
+        let b = self.bytes;
+        match b.first() {
+            Some(&AddOrder::TYPE) => {
+                if let Ok(m) = AddOrder::new(b) {
+                    return add_kind(m.order_ref(), m.side_code(), m.shares(), m.price());
+                }
+            }
+            Some(&AddOrderMpid::TYPE) => {
+                if let Ok(m) = AddOrderMpid::new(b) {
+                    return add_kind(m.order_ref(), m.side_code(), m.shares(), m.price());
+                }
+            }
+            Some(&OrderExecuted::TYPE) => {
+                if let Ok(m) = OrderExecuted::new(b) {
+                    return BookEventKind::Execute {
+                        order_id: OrderId(m.order_ref()),
+                        qty: qty32(m.executed_shares()),
+                        match_number: m.match_number(),
+                    };
+                }
+            }
+            Some(&OrderExecutedWithPrice::TYPE) => {
+                if let Ok(m) = OrderExecutedWithPrice::new(b) {
+                    let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
+                    let (price, match_number) = (price4(m.execution_price()), m.match_number());
+                    // As `count_printable`: `N` is not printable, `Y` or any other flag is.
+                    return if m.printable() == b'N' {
+                        BookEventKind::ExecuteNonPrintable {
+                            order_id,
+                            qty,
+                            price,
+                            match_number,
+                        }
+                    } else {
+                        BookEventKind::ExecuteAtPrice {
+                            order_id,
+                            qty,
+                            price,
+                            match_number,
+                        }
+                    };
+                }
+            }
+            Some(&OrderCancel::TYPE) => {
+                if let Ok(m) = OrderCancel::new(b) {
+                    return BookEventKind::Cancel {
+                        order_id: OrderId(m.order_ref()),
+                        qty: qty32(m.cancelled_shares()),
+                    };
+                }
+            }
+            Some(&OrderDelete::TYPE) => {
+                if let Ok(m) = OrderDelete::new(b) {
+                    return BookEventKind::Delete {
+                        order_id: OrderId(m.order_ref()),
+                    };
+                }
+            }
+            Some(&OrderReplace::TYPE) => {
+                if let Ok(m) = OrderReplace::new(b) {
+                    return BookEventKind::Replace {
+                        old_order_id: OrderId(m.original_order_ref()),
+                        new_order_id: OrderId(m.new_order_ref()),
+                        price: price4(m.price()),
+                        qty: qty32(m.shares()),
+                    };
+                }
+            }
+            _ => {}
+        }
+        // Not reached: an `OrderMessage` holds only bytes its type's view accepted.
+        debug_assert!(false, "OrderMessage over bytes that are no order message");
+        BookEventKind::Delete {
+            order_id: OrderId(0),
+        }
+    }
+}
+
+/// The kind of an `A`/`F` (whose side byte `apply_direct` checked before applying it).
+#[inline(always)]
+fn add_kind(order_ref: u64, side: u8, shares: u32, price: u32) -> BookEventKind {
+    debug_assert!(side_from_code(side).is_some());
+    BookEventKind::Add {
+        order_id: OrderId(order_ref),
+        side: if side == b'S' { Side::Sell } else { Side::Buy },
+        price: price4(price),
+        qty: qty32(shares),
     }
 }
 
@@ -335,21 +463,16 @@ struct AddFields {
     price: u32,
 }
 
-/// The common header fields of one order message.
+/// The common header fields of one order message that `apply_direct` reads.
 #[derive(Clone, Copy)]
 struct Head {
     msg_type: MessageType,
     locate: u16,
-    timestamp: u64,
 }
 
 impl Head {
     #[inline(always)]
-    fn new(msg_type: MessageType, locate: u16, timestamp: u64) -> Self {
-        Self {
-            msg_type,
-            locate,
-            timestamp,
-        }
+    fn new(msg_type: MessageType, locate: u16) -> Self {
+        Self { msg_type, locate }
     }
 }

@@ -23,7 +23,7 @@ pub mod msg_type;
 pub mod normalize;
 mod wire;
 
-pub use direct::DirectApply;
+pub use direct::{DirectApply, OrderMessage};
 pub use encode::{encode_event, price4, shares, stock_field, trading_state_code};
 pub use error::{EncodeError, ItchError};
 pub use framer::{Frame, FramerStats, ItchFramer, PREFIX_LEN};
