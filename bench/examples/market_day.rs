@@ -7,6 +7,7 @@
 //!                [--refs dense|sparse] [--seed N] [--live 1000000]
 //! market_day gen --single --out F [--messages 5000000] [--refs dense|sparse]
 //! market_day feed F.kcap [--keep-resident] [--capacity ORDERS] [--prefetch auto|always|off] [--no-huge]
+//! market_day ceiling F.kcap [--prefetch auto|always|off]
 //! ```
 //!
 //! `feed` prints `messages=.. events=.. wall_s=.. cpu_s=.. msg_per_s=.. cpu_msg_per_s=..
@@ -17,7 +18,16 @@
 //! live orders; `always`; `off`), `--no-huge` turns transparent
 //! huge pages for the process (the books' arrays then stay on 4 KiB pages); the line ends with
 //! `anon_huge_mib=`, the huge pages the process held (`AnonHugePages` of
-//! `/proc/self/smaps_rollup`) after the replay. Neither changes `book_hash`.
+//! `/proc/self/smaps_rollup`) after the replay. Neither changes `book_hash`. Both `feed` and
+//! `ceiling` end with `top5_hash=`, a fingerprint of every symbol's five best levels a side
+//! (price, aggregate shares), equal when the two agree.
+//!
+//! `ceiling` replays the capture through the same reader, MoldUDP64 sequencer and ITCH message
+//! views into a deliberately minimal book (`kestrel_bench::market_day::ceiling`: per order
+//! found by its dense reference, per instrument and side aggregate shares at each price and the
+//! best): the rate any L3 book could reach on the day. It sizes its arrays from a first,
+//! untimed pass over the capture; the same `--prefetch` rule as `feed` (a datagram's order
+//! records and levels, before it is applied).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -25,13 +35,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use kestrel_bench::itch_stream::thread_cpu_ns;
+use kestrel_bench::market_day::ceiling::{Ceiling, CeilingPrefetch, DayExtent, top_hash};
 use kestrel_bench::market_day::{
     DayReport, ItchFileSink, KcapSink, MarketDaySpec, RefStyle, TYPE_ORDER, generate,
 };
-use kestrel_core::Timestamp;
 use kestrel_core::book::{BookConfig, L3Books, disable_process_huge_pages};
-use kestrel_feeds::handler::{BatchPrefetch, FeedEvent, FeedHandler, HandlerConfig};
-use kestrel_feeds::kcap::KcapReader;
+use kestrel_core::{Side, Timestamp};
+use kestrel_feeds::handler::{BatchPrefetch, EventSink, FeedEvent, FeedHandler, HandlerConfig};
+use kestrel_feeds::kcap::{KcapError, KcapReader, Record};
 
 fn value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
@@ -161,7 +172,7 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
     let cpu0 = thread_cpu_ns();
     let start = Instant::now();
     let mut records = reader.records();
-    handler.replay_records(records.by_ref(), &mut sink);
+    replay_feed(&mut handler, records.by_ref(), &mut sink);
     let wall = start.elapsed().as_secs_f64();
     let cpu = match (cpu0, thread_cpu_ns()) {
         (Some(a), Some(b)) => (b - a) as f64 * 1e-9,
@@ -195,6 +206,86 @@ fn feed_cmd(args: &[String]) -> Result<(), String> {
         anon_huge_kib() as f64 / 1024.0,
         handler.books_hash()
     );
+    println!("top5_hash={:016x}", feed_top_hash(&handler, 5));
+    Ok(())
+}
+
+/// The timed replay, out of line so that `callgrind --toggle-collect=*replay_feed*` counts it
+/// alone (as `*Ceiling*replay_records*` for `ceiling`).
+#[inline(never)]
+fn replay_feed<'a, S: EventSink + ?Sized>(
+    handler: &mut FeedHandler,
+    records: impl Iterator<Item = Result<Record<'a>, KcapError>>,
+    sink: &mut S,
+) {
+    handler.replay_records(records, sink);
+}
+
+/// [`top_hash`] of the handler's books: every instrument's best `depth` levels a side.
+fn feed_top_hash(handler: &FeedHandler, depth: usize) -> u64 {
+    let books = handler.books();
+    top_hash(handler.instruments().iter().map(|i| {
+        let side = |side| {
+            books
+                .levels(i.id, side)
+                .take(depth)
+                .map(|l| (l.price, l.qty))
+                .collect()
+        };
+        (i.symbol.clone(), [side(Side::Buy), side(Side::Sell)])
+    }))
+}
+
+fn ceiling_cmd(args: &[String]) -> Result<(), String> {
+    let path = args.first().ok_or("ceiling needs a capture")?;
+    let prefetch = match value(args, "--prefetch").unwrap_or("auto") {
+        "auto" => CeilingPrefetch::FromLiveOrders(16_384),
+        "always" => CeilingPrefetch::Always,
+        "off" => CeilingPrefetch::Off,
+        other => return Err(format!("--prefetch {other}: auto, always or off")),
+    };
+    let scan = Instant::now();
+    let extent = {
+        let reader = KcapReader::open(path).map_err(|e| e.to_string())?;
+        DayExtent::scan(reader.records())
+    };
+    let scan_s = scan.elapsed().as_secs_f64();
+    let mut reader = KcapReader::open(path).map_err(|e| e.to_string())?;
+    if args.iter().any(|a| a == "--keep-resident") {
+        reader = reader.with_release_behind(0);
+    }
+    let mut ceiling = Ceiling::new(&extent, prefetch).map_err(|e| e.to_string())?;
+    let before = memory_kib();
+    let cpu0 = thread_cpu_ns();
+    let start = Instant::now();
+    ceiling.replay_records(reader.records());
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = match (cpu0, thread_cpu_ns()) {
+        (Some(a), Some(b)) => (b - a) as f64 * 1e-9,
+        _ => f64::NAN,
+    };
+    let after = memory_kib();
+    let msgs = ceiling.messages() as f64;
+    let books = ceiling.books();
+    println!(
+        "prefetch={prefetch:?} messages={} applied={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M scan_s={scan_s:.1}",
+        ceiling.messages(),
+        books.stats().applied,
+        msgs / wall / 1e6,
+        msgs / cpu / 1e6
+    );
+    println!(
+        "peak_rss_mib={:.1} rss_at_start_mib={:.1} footprint_mib={:.1} max_ref={} level_slots={} live_orders={} anomalies={} anon_huge_mib={:.1}",
+        after[0] as f64 / 1024.0,
+        before[1] as f64 / 1024.0,
+        books.footprint_bytes() as f64 / (1 << 20) as f64,
+        extent.max_ref(),
+        extent.level_slots(),
+        books.live_orders(),
+        books.stats().anomalies(),
+        anon_huge_kib() as f64 / 1024.0,
+    );
+    println!("top5_hash={:016x}", books.top_hash(5));
     Ok(())
 }
 
@@ -203,7 +294,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("gen") => gen_cmd(&args[1..]),
         Some("feed") => feed_cmd(&args[1..]),
-        _ => Err("usage: market_day gen --out F [...] | market_day feed F.kcap".to_owned()),
+        Some("ceiling") => ceiling_cmd(&args[1..]),
+        _ => Err(
+            "usage: market_day gen --out F [...] | market_day feed F.kcap | market_day ceiling F.kcap"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

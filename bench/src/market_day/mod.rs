@@ -31,6 +31,7 @@
 //! SplitMix64 finaliser), so references are unique but scattered over the whole `u64` range.
 //! Both styles give the same messages otherwise, so their books agree level for level.
 
+pub mod ceiling;
 pub mod writer;
 
 use kestrel_core::{InstrumentTable, Price, Qty};
