@@ -7,7 +7,7 @@
 //!                [--refs dense|sparse] [--seed N] [--live 1000000]
 //! market_day gen --single --out F [--messages 5000000] [--refs dense|sparse]
 //! market_day feed F.kcap [--keep-resident] [--capacity ORDERS] [--prefetch auto|always|off] [--no-huge]
-//! market_day ceiling F.kcap [--prefetch auto|always|off]
+//! market_day ceiling F.kcap [--prefetch auto|always|off] [--fifo]
 //! ```
 //!
 //! `feed` prints `messages=.. events=.. wall_s=.. cpu_s=.. msg_per_s=.. cpu_msg_per_s=..
@@ -27,7 +27,8 @@
 //! found by its dense reference, per instrument and side aggregate shares at each price and the
 //! best): the rate any L3 book could reach on the day. It sizes its arrays from a first,
 //! untimed pass over the capture; the same `--prefetch` rule as `feed` (a datagram's order
-//! records and levels, before it is applied).
+//! records and levels, before it is applied). `--fifo` adds the classic FIFO queues (links in
+//! a 32-byte order record, head and tail per level), to measure what they cost.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -254,7 +255,21 @@ fn ceiling_cmd(args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--keep-resident") {
         reader = reader.with_release_behind(0);
     }
-    let mut ceiling = Ceiling::new(&extent, prefetch).map_err(|e| e.to_string())?;
+    if args.iter().any(|a| a == "--fifo") {
+        run_ceiling::<true>(&extent, &reader, prefetch, scan_s)
+    } else {
+        run_ceiling::<false>(&extent, &reader, prefetch, scan_s)
+    }
+}
+
+/// The timed part of `ceiling`, for the minimal book or (`FIFO`) its variant with queues.
+fn run_ceiling<const FIFO: bool>(
+    extent: &DayExtent,
+    reader: &KcapReader,
+    prefetch: CeilingPrefetch,
+    scan_s: f64,
+) -> Result<(), String> {
+    let mut ceiling = Ceiling::<FIFO>::new(extent, prefetch).map_err(|e| e.to_string())?;
     let before = memory_kib();
     let cpu0 = thread_cpu_ns();
     let start = Instant::now();
@@ -268,7 +283,7 @@ fn ceiling_cmd(args: &[String]) -> Result<(), String> {
     let msgs = ceiling.messages() as f64;
     let books = ceiling.books();
     println!(
-        "prefetch={prefetch:?} messages={} applied={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M scan_s={scan_s:.1}",
+        "prefetch={prefetch:?} fifo={FIFO} messages={} applied={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M scan_s={scan_s:.1}",
         ceiling.messages(),
         books.stats().applied,
         msgs / wall / 1e6,

@@ -90,6 +90,17 @@ impl Reference {
         v
     }
 
+    fn queue(&self, locate: u16, side: Side, price: u32) -> Vec<u64> {
+        let mut refs: Vec<u64> = self
+            .orders
+            .iter()
+            .filter(|(_, o)| (o.0, o.1, o.2) == (locate, side, price))
+            .map(|(&r, _)| r)
+            .collect();
+        refs.sort_unstable();
+        refs
+    }
+
     fn reduce(&mut self, r: u64, shares: u32) -> Option<(u16, Side)> {
         let Some(o) = self.orders.get_mut(&r) else {
             self.stats.unknown_orders += 1;
@@ -121,7 +132,15 @@ proptest! {
             }
         }
         extent.observe_order(0, 10_000, None);
-        let mut book = CeilingBooks::new(&extent).unwrap();
+        let mut book = CeilingBooks::<false>::new(&extent).unwrap();
+        // The same operations on the variant that keeps FIFO queues.
+        let mut fifo = CeilingBooks::<true>::new(&extent).unwrap();
+        macro_rules! both {
+            ($method:ident($($arg:expr),*)) => {{
+                book.$method($($arg),*);
+                fifo.$method($($arg),*);
+            }};
+        }
         let mut reference = Reference::default();
         let mut next_ref = 1u64;
         for op in &ops {
@@ -137,7 +156,7 @@ proptest! {
                         (true, _) => low + step * tick + tick / 2,
                     };
                     let side = if sell { Side::Sell } else { Side::Buy };
-                    book.add(locate, next_ref, side, price, shares);
+                    both!(add(locate, next_ref, side, price, shares));
                     if off_grid {
                         reference.stats.bad_prices += 1;
                     } else {
@@ -148,13 +167,13 @@ proptest! {
                 }
                 Op::Execute { pick: p, shares } => {
                     if let Some(r) = pick(p) {
-                        book.reduce(r, shares);
+                        both!(reduce(r, shares));
                         reference.reduce(r, shares);
                     }
                 }
                 Op::Delete { pick: p } => {
                     if let Some(r) = pick(p) {
-                        book.delete(r);
+                        both!(delete(r));
                         reference.reduce(r, u32::MAX);
                     }
                 }
@@ -164,7 +183,7 @@ proptest! {
                         let (tick, low) = grid(locate);
                         // Off the grid: below the day's lowest price (the old order still goes).
                         let price = if off_grid { low - 1 } else { low + step * tick };
-                        book.replace(r, next_ref, price, shares);
+                        both!(replace(r, next_ref, price, shares));
                         reference.reduce(r, u32::MAX);
                         reference.stats.applied -= 1;
                         if off_grid {
@@ -178,15 +197,16 @@ proptest! {
                 }
                 Op::Unknown { order_ref } => {
                     let r = 1_000_000 + order_ref; // beyond the array
-                    book.delete(r);
+                    both!(delete(r));
                     reference.stats.unknown_orders += 1;
                     if !reference.orders.contains_key(&order_ref) {
-                        book.reduce(order_ref, 1);
+                        both!(reduce(order_ref, 1));
                         reference.stats.unknown_orders += 1;
                     }
                 }
             }
             prop_assert_eq!(book.live_orders(), reference.orders.len());
+            prop_assert_eq!(fifo.live_orders(), reference.orders.len());
             for locate in 0..LOCATES {
                 for side in [Side::Buy, Side::Sell] {
                     prop_assert_eq!(
@@ -199,10 +219,22 @@ proptest! {
                         reference.levels(locate, side),
                         "locate {} {:?} after {:?}", locate, side, op
                     );
+                    prop_assert_eq!(fifo.top(locate, side, usize::MAX), reference.levels(locate, side));
+                    prop_assert_eq!(fifo.best(locate, side), book.best(locate, side));
+                    // Time priority: every add and replace takes a new, larger reference, so
+                    // each level's queue is its live references in increasing order.
+                    for (price, _) in reference.levels(locate, side) {
+                        prop_assert_eq!(
+                            fifo.queue(locate, side, price),
+                            reference.queue(locate, side, price),
+                            "queue of locate {} {:?} at {} after {:?}", locate, side, price, op
+                        );
+                    }
                 }
             }
         }
         prop_assert_eq!(book.stats(), reference.stats);
+        prop_assert_eq!(fifo.stats(), reference.stats);
     }
 }
 
@@ -222,7 +254,7 @@ fn top_levels_agree(reader: &KcapReader, prefetch: CeilingPrefetch) -> usize {
     assert_eq!(handler.stats().anomalies(), 0);
 
     let extent = DayExtent::scan(reader.records());
-    let mut ceiling = Ceiling::new(&extent, prefetch).unwrap();
+    let mut ceiling = Ceiling::<false>::new(&extent, prefetch).unwrap();
     ceiling.replay_records(reader.records());
     let books = ceiling.books();
     assert_eq!(books.stats().anomalies(), 0, "{:?}", books.stats());
@@ -255,6 +287,52 @@ fn top_levels_agree(reader: &KcapReader, prefetch: CeilingPrefetch) -> usize {
     non_empty
 }
 
+/// The FIFO variant after the day: every instrument's five best levels a side hold the same
+/// orders in the same queue order as `L3Books`'. Returns how many orders were compared.
+fn queues_agree(reader: &KcapReader) -> usize {
+    let mut handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header()).unwrap();
+    let mut sink = |_: &FeedEvent, _: &L3Books| {};
+    handler.replay_records(reader.records(), &mut sink);
+    let extent = DayExtent::scan(reader.records());
+    let mut ceiling = Ceiling::<true>::new(&extent, CeilingPrefetch::Always).unwrap();
+    ceiling.replay_records(reader.records());
+    let books = ceiling.books();
+    assert_eq!(books.stats().anomalies(), 0);
+    let mut compared = 0;
+    for i in handler.instruments().iter() {
+        let locate = books.locate_of(&i.symbol).unwrap();
+        for side in [Side::Buy, Side::Sell] {
+            for (price, _) in books.top(locate, side, 5) {
+                let real: Vec<u64> = handler
+                    .books()
+                    .level_orders(i.id, side, to_level(price, 0).0)
+                    .map(|(id, _)| id.0)
+                    .collect();
+                assert_eq!(
+                    books.queue(locate, side, price),
+                    real,
+                    "{} {side:?} {price}",
+                    i.symbol
+                );
+                compared += real.len();
+            }
+        }
+    }
+    compared
+}
+
+#[test]
+fn fifo_variant_queues_equal_the_real_books() {
+    let single = day(&MarketDaySpec::single_symbol(100_000, RefStyle::Dense));
+    assert!(queues_agree(&single) > 50);
+    let spec = MarketDaySpec {
+        messages: 200_000,
+        live_orders: 30_000,
+        ..MarketDaySpec::full_market(RefStyle::Dense)
+    };
+    assert!(queues_agree(&day(&spec)) > 5_000);
+}
+
 #[test]
 fn single_symbol_day_tops_equal_the_real_books() {
     let reader = day(&MarketDaySpec::single_symbol(200_000, RefStyle::Dense));
@@ -284,7 +362,7 @@ fn sparse_references_are_refused() {
     let reader = day(&spec);
     let extent = DayExtent::scan(reader.records());
     assert!(matches!(
-        Ceiling::new(&extent, CeilingPrefetch::Off),
+        Ceiling::<false>::new(&extent, CeilingPrefetch::Off),
         Err(CeilingError::SparseReferences(_))
     ));
 }

@@ -297,17 +297,22 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             "the cached top of {id:?} differs from its book"
         );
         *self.seq += 1;
-        let update = BookUpdate {
+        let (seq, recv, trading) = (
+            *self.seq,
+            self.recv,
+            books.status(id) == TradingStatus::Trading,
+        );
+        let update = |top: &BookTop| BookUpdate {
             instrument: id,
-            seq: *self.seq,
+            seq,
             exch_ts,
             recv_ts,
-            top: cache.top,
+            top: *top,
             trade,
-            trading: books.status(id) == TradingStatus::Trading,
+            trading,
             more_in_packet: false,
             stamps: Stamps {
-                recv: self.recv,
+                recv,
                 // The handler decodes and books in one call: no separate decode stamp.
                 decoded: Timestamp::ZERO,
                 booked,
@@ -315,10 +320,13 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             },
         };
         if hold {
-            let out = &mut *self.out;
-            o.queued = self.queue.push(update, o.queued, |u| out.emit(u));
+            // Written in place into the queue's slot (no copy in).
+            let (out, top) = (&mut *self.out, &cache.top);
+            o.queued = self
+                .queue
+                .push_with(o.queued, |slot| *slot = update(top), |u| out.emit(u));
         } else {
-            self.out.emit(update);
+            self.out.emit(update(&cache.top));
         }
     }
 

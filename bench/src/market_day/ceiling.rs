@@ -14,7 +14,9 @@
 //!
 //! No FIFO queues, no order counts per level, no level records, no growth: what it costs a
 //! message is the lower bound of any book that answers "what rests at each price" for every
-//! instrument. `market_day ceiling` measures it beside `market_day feed` (docs/BENCHMARKS.md,
+//! instrument. `CeilingBooks<true>` (`market_day ceiling --fifo`) adds the classic FIFO
+//! queues to it and nothing else (`prev`/`next` references in a 32-byte record, head and tail
+//! per level slot), to measure what queue links cost on top. `market_day ceiling` measures it beside `market_day feed` (docs/BENCHMARKS.md,
 //! "the ceiling of any L3 book on the full day"); `bench/tests/ceiling.rs` checks its levels
 //! against [`L3Books`](kestrel_core::book::L3Books) and a simple reference.
 //!
@@ -282,18 +284,34 @@ impl CeilingStats {
     }
 }
 
-/// The minimal book: see the [module docs](self).
+/// No order in a FIFO link.
+const NONE: u32 = u32::MAX;
+
+/// In the prefetch's pass-2 list: an add (with `FIFO`), followed by its level slot.
+const ADD_MARK: u64 = u64::MAX;
+
+/// The minimal book: see the [module docs](self). With `FIFO`, it also keeps each level's
+/// queue the classic way, to measure what that costs: the order record grows to 32 bytes
+/// (still one line) with `[prev, next]` references behind the first 16, each level slot gets a
+/// `[head, tail]`, an add links behind the tail and an order that leaves unlinks itself from
+/// both neighbours.
 #[derive(Debug)]
-pub struct CeilingBooks {
+pub struct CeilingBooks<const FIFO: bool = false> {
+    /// Without `FIFO` one entry an order; with it two (record, links) from `first`.
     orders: Vec<OrderRec>,
+    first: usize,
     books: Vec<MinBook>,
     levels: Vec<u64>,
+    /// `[head, tail]` per level slot (with `FIFO` only).
+    queues: Vec<[u32; 2]>,
     symbols: Vec<Option<String>>,
     live: usize,
     stats: CeilingStats,
 }
 
-impl CeilingBooks {
+impl<const FIFO: bool> CeilingBooks<FIFO> {
+    const STRIDE: usize = if FIFO { 2 } else { 1 };
+
     /// Books sized for `extent`: an order record per reference up to the largest, a level
     /// slot per grid price of every locate's range, on both sides.
     pub fn new(extent: &DayExtent) -> Result<Self, CeilingError> {
@@ -319,16 +337,27 @@ impl CeilingBooks {
         }
         // Zeroed allocations (untouched pages), advised for huge pages, then touched once so
         // that the replay takes no page faults (the feed presizes its pools the same way).
-        let mut orders: Vec<OrderRec> = vec![[0; 4]; (extent.max_ref + 1) as usize];
+        let entries = (extent.max_ref as usize + 1) * Self::STRIDE + usize::from(FIFO);
+        let mut orders: Vec<OrderRec> = vec![[0; 4]; entries];
         let mut levels = vec![0u64; base as usize];
         huge_and_touch(&mut orders);
         huge_and_touch(&mut levels);
         debug_assert_eq!(orders.as_ptr() as usize % 16, 0);
+        // A 32-byte record starts on a 32-byte boundary, so it never spans two lines.
+        let first = usize::from(FIFO && !(orders.as_ptr() as usize).is_multiple_of(32));
+        debug_assert!(!FIFO || (orders.as_ptr() as usize + 16 * first).is_multiple_of(32));
+        let queues = if FIFO {
+            vec![[NONE; 2]; base as usize]
+        } else {
+            Vec::new()
+        };
         let n = books.len();
         Ok(Self {
             orders,
+            first,
             books,
             levels,
+            queues,
             symbols: vec![None; n],
             live: 0,
             stats: CeilingStats::default(),
@@ -347,7 +376,81 @@ impl CeilingBooks {
 
     /// Bytes of the order array, the level arrays and the books.
     pub fn footprint_bytes(&self) -> usize {
-        self.orders.len() * 16 + self.levels.len() * 8 + self.books.len() * 32
+        self.orders.len() * 16
+            + self.levels.len() * 8
+            + self.queues.len() * 8
+            + self.books.len() * 32
+    }
+
+    /// The entry of `order_ref`'s record (its links follow it with `FIFO`).
+    #[inline(always)]
+    fn at(&self, order_ref: u64) -> Option<usize> {
+        let i = usize::try_from(order_ref)
+            .ok()?
+            .checked_mul(Self::STRIDE)?
+            .checked_add(self.first)?;
+        (i + Self::STRIDE <= self.orders.len()).then_some(i)
+    }
+
+    /// Links `order_ref` (entry `i`) behind the tail of the level at `slot`.
+    #[inline(always)]
+    fn link(&mut self, i: usize, order_ref: u64, slot: u32) {
+        let Some(q) = self.queues.get(slot as usize).copied() else {
+            return;
+        };
+        let r = order_ref as u32;
+        self.orders[i + 1] = [q[1], NONE, 0, 0];
+        match self.at(u64::from(q[1])).filter(|_| q[1] != NONE) {
+            Some(t) => self.orders[t + 1][1] = r,
+            None => self.queues[slot as usize][0] = r,
+        }
+        self.queues[slot as usize][1] = r;
+    }
+
+    /// Unlinks the order at entry `i` from the level at `slot`: both neighbours (or the
+    /// level's head and tail) are written.
+    #[inline(always)]
+    fn unlink(&mut self, i: usize, slot: u32) {
+        let [prev, next, _, _] = self.orders[i + 1];
+        match self.at(u64::from(prev)).filter(|_| prev != NONE) {
+            Some(p) => self.orders[p + 1][1] = next,
+            None => {
+                if let Some(q) = self.queues.get_mut(slot as usize) {
+                    q[0] = next;
+                }
+            }
+        }
+        match self.at(u64::from(next)).filter(|_| next != NONE) {
+            Some(n) => self.orders[n + 1][0] = prev,
+            None => {
+                if let Some(q) = self.queues.get_mut(slot as usize) {
+                    q[1] = prev;
+                }
+            }
+        }
+    }
+
+    /// The references queued at `locate`'s `side` level at `price`, front first (with `FIFO`;
+    /// empty without).
+    pub fn queue(&self, locate: u16, side: Side, price: u32) -> Vec<u64> {
+        let s = side.index();
+        let Some(slot) = self
+            .books
+            .get(usize::from(locate))
+            .and_then(|b| b.position(s, price).map(|p| (b.base[s] + p) as usize))
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut r = self.queues.get(slot).map_or(NONE, |q| q[0]);
+        while let Some(i) = self.at(u64::from(r)).filter(|_| r != NONE) {
+            out.push(u64::from(r));
+            r = self.orders[i + 1][1];
+            if out.len() > self.live {
+                break; // a broken chain: the test sees more than could rest
+            }
+        }
+        out
     }
 
     /// Adds `order_ref` of `locate` on `side` at `price` (Price(4)) for `shares`.
@@ -362,19 +465,22 @@ impl CeilingBooks {
             self.stats.bad_prices += 1;
             return;
         };
-        let Some(rec) = usize::try_from(order_ref)
+        let slot = book.base[side] + pos;
+        let best = &mut book.best[side];
+        let Some(i) = usize::try_from(order_ref)
             .ok()
-            .and_then(|r| self.orders.get_mut(r))
+            .and_then(|r| r.checked_mul(Self::STRIDE)?.checked_add(self.first))
+            .filter(|&i| i + Self::STRIDE <= self.orders.len())
         else {
             self.stats.unknown_orders += 1;
             return;
         };
+        let rec = &mut self.orders[i];
         if rec[2] & LIVE != 0 {
             self.stats.duplicate_orders += 1;
             return;
         }
-        let slot = book.base[side] + pos;
-        book.best[side] = book.best[side].max(pos + 1);
+        *best = (*best).max(pos + 1);
         *rec = [
             shares,
             slot,
@@ -384,6 +490,9 @@ impl CeilingBooks {
         if let Some(level) = self.levels.get_mut(slot as usize) {
             *level += u64::from(shares);
         }
+        if FIFO {
+            self.link(i, order_ref, slot);
+        }
         self.live += 1;
         self.stats.applied += 1;
     }
@@ -392,14 +501,14 @@ impl CeilingBooks {
     /// Returns the order's locate and side (0 bid, 1 ask) when it was live.
     #[inline(always)]
     pub fn reduce(&mut self, order_ref: u64, shares: u32) -> Option<(u16, usize)> {
-        let Some(rec) = usize::try_from(order_ref)
-            .ok()
-            .and_then(|r| self.orders.get_mut(r))
-            .filter(|rec| rec[2] & LIVE != 0)
+        let Some(i) = self
+            .at(order_ref)
+            .filter(|&i| self.orders[i][2] & LIVE != 0)
         else {
             self.stats.unknown_orders += 1;
             return None;
         };
+        let rec = &mut self.orders[i];
         let take = if shares == u32::MAX {
             rec[0]
         } else {
@@ -412,6 +521,9 @@ impl CeilingBooks {
         if rec[0] == 0 {
             rec[2] = 0;
             self.live -= 1;
+            if FIFO {
+                self.unlink(i, slot);
+            }
         }
         self.stats.applied += 1;
         let level = self.levels.get_mut(slot as usize)?;
@@ -595,34 +707,37 @@ impl CeilingBooks {
     #[inline(always)]
     fn prefetch_first(&self, bytes: &[u8]) -> Option<(u64, u64, u32)> {
         let record = |r: u64| {
-            if let Some(rec) = usize::try_from(r).ok().and_then(|r| self.orders.get(r)) {
-                prefetch(rec);
+            if let Some(i) = self.at(r) {
+                prefetch(&self.orders[i]);
             }
         };
+        // An add: its record and level (and with `FIFO` the level's head and tail; pass 2
+        // then asks for the tail's record, which the add links behind).
         let add = |locate: u16, r: u64, code: u8, price: u32| {
             record(r);
             let (Some(side), Some(book)) = (side_of(code), self.books.get(usize::from(locate)))
             else {
-                return;
+                return None;
             };
             let side = side.index();
-            if let Some(level) = book
-                .position(side, price)
-                .and_then(|pos| self.levels.get((book.base[side] + pos) as usize))
-            {
+            let slot = book.position(side, price)? + book.base[side];
+            if let Some(level) = self.levels.get(slot as usize) {
                 prefetch(level);
             }
+            if FIFO && let Some(q) = self.queues.get(slot as usize) {
+                prefetch(q);
+                return Some((ADD_MARK, u64::from(slot), 0));
+            }
+            None
         };
         let r = match *bytes.first()? {
             AddOrder::TYPE => {
                 let m = AddOrder::new(bytes).ok()?;
-                add(m.stock_locate(), m.order_ref(), m.side_code(), m.price());
-                return None;
+                return add(m.stock_locate(), m.order_ref(), m.side_code(), m.price());
             }
             AddOrderMpid::TYPE => {
                 let m = AddOrderMpid::new(bytes).ok()?;
-                add(m.stock_locate(), m.order_ref(), m.side_code(), m.price());
-                return None;
+                return add(m.stock_locate(), m.order_ref(), m.side_code(), m.price());
             }
             OrderDelete::TYPE => OrderDelete::new(bytes).ok()?.order_ref(),
             OrderExecuted::TYPE => OrderExecuted::new(bytes).ok()?.order_ref(),
@@ -644,14 +759,31 @@ impl CeilingBooks {
     #[inline(always)]
     fn prefetch_second(&self, resting: &[(u64, u64, u32)]) {
         for &(order_ref, new_ref, price) in resting {
-            let Some(rec) = usize::try_from(order_ref)
-                .ok()
-                .and_then(|r| self.orders.get(r))
-            else {
+            if FIFO && order_ref == ADD_MARK {
+                // An add: the record of the order it will be linked behind.
+                let tail = self.queues.get(new_ref as usize).map_or(NONE, |q| q[1]);
+                if let Some(t) = self.at(u64::from(tail)).filter(|_| tail != NONE) {
+                    prefetch(&self.orders[t]);
+                }
+                continue;
+            }
+            let Some(i) = self.at(order_ref) else {
                 continue;
             };
+            let rec = self.orders[i];
             if let Some(level) = self.levels.get(rec[1] as usize) {
                 prefetch(level);
+            }
+            if FIFO {
+                // The neighbours a delete will write, and the level's head and tail.
+                for r in &self.orders[i + 1][..2] {
+                    if let Some(n) = self.at(u64::from(*r)).filter(|_| *r != NONE) {
+                        prefetch(&self.orders[n]);
+                    }
+                }
+                if let Some(q) = self.queues.get(rec[1] as usize) {
+                    prefetch(q);
+                }
             }
             if new_ref != 0 {
                 let (locate, side) = (rec[2] as u16, ((rec[2] >> 16) & 1) as usize);
@@ -730,14 +862,14 @@ pub enum CeilingPrefetch {
 /// The probe's replay: the feed handler's reader, sequencer and message views in front of
 /// [`CeilingBooks`].
 #[derive(Debug)]
-pub struct Ceiling {
+pub struct Ceiling<const FIFO: bool = false> {
     streams: MoldStreams,
-    books: CeilingBooks,
+    books: CeilingBooks<FIFO>,
     prefetch: CeilingPrefetch,
     messages: u64,
 }
 
-impl Ceiling {
+impl<const FIFO: bool> Ceiling<FIFO> {
     /// A replay into books sized for `extent`.
     pub fn new(extent: &DayExtent, prefetch: CeilingPrefetch) -> Result<Self, CeilingError> {
         Ok(Self {
@@ -795,7 +927,7 @@ impl Ceiling {
     }
 
     /// The books.
-    pub fn books(&self) -> &CeilingBooks {
+    pub fn books(&self) -> &CeilingBooks<FIFO> {
         &self.books
     }
 }

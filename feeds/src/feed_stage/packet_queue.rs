@@ -8,18 +8,20 @@
 //! same updates in the same sequence as if each went out as it happened, only later, with
 //! the flag set.
 
-use std::collections::VecDeque;
-
 use kestrel_core::BookUpdate;
 
 /// No update of the instrument is held (a ticket no update gets).
 pub(super) const NONE: u32 = u32::MAX;
 
 /// Updates held within one packet, in arrival order; each named by its ticket (0, 1, 2, ...
-/// from the packet's first held update).
+/// from the packet's first held update), which is also its slot: a packet's updates are
+/// written in place into `slots[ticket]` (no copy in) and the slots are reused by the next
+/// packet.
 #[derive(Debug)]
 pub(super) struct PacketQueue {
-    held: VecDeque<BookUpdate>,
+    /// `slots[sent..pushed]` are held; the vector grows (once) only for a packet holding more
+    /// updates than any before it.
+    slots: Vec<BookUpdate>,
     /// Tickets handed out in this packet (the next one's number).
     pushed: u32,
     /// Updates sent from the front in this packet (the front's ticket).
@@ -27,11 +29,11 @@ pub(super) struct PacketQueue {
 }
 
 impl PacketQueue {
-    /// Room for `capacity` updates held at once before the queue grows (a packet with more
-    /// instruments' urgent updates outstanding than that grows it once).
+    /// Room for `capacity` updates held in one packet before the queue grows (a packet with
+    /// more urgent updates than that grows it once).
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Self {
-            held: VecDeque::with_capacity(capacity),
+            slots: vec![BookUpdate::default(); capacity],
             pushed: 0,
             sent: 0,
         }
@@ -40,45 +42,58 @@ impl PacketQueue {
     /// Nothing held.
     #[inline]
     pub(super) fn is_empty(&self) -> bool {
-        self.held.is_empty()
+        self.sent == self.pushed
     }
 
     /// Marks the held update `ticket` as followed by a later update of its instrument in this
     /// packet (`NONE`, or an update already sent: nothing to do).
     #[inline]
     pub(super) fn mark_followed(&mut self, ticket: u32) {
-        if ticket == NONE || ticket < self.sent {
+        if ticket == NONE || ticket < self.sent || ticket >= self.pushed {
             return;
         }
-        let at = (ticket - self.sent) as usize;
-        if let Some(u) = self.held.get_mut(at) {
+        if let Some(u) = self.slots.get_mut(ticket as usize) {
             u.more_in_packet = true;
         }
     }
 
-    /// Holds `update` (its instrument's previous held update, `previous`, is marked followed)
-    /// and sends every update at the front whose flag is now final through `send`. Returns
-    /// the ticket of `update`.
+    /// Holds the update `fill` writes into its slot (its instrument's previous held update,
+    /// `previous`, is marked followed) and sends every update at the front whose flag is now
+    /// final through `send`. Returns the new update's ticket.
     #[inline]
-    pub(super) fn push(
+    pub(super) fn push_with(
         &mut self,
-        update: BookUpdate,
         previous: u32,
+        fill: impl FnOnce(&mut BookUpdate),
         mut send: impl FnMut(BookUpdate),
     ) -> u32 {
         self.mark_followed(previous);
         let ticket = self.pushed;
+        let at = ticket as usize;
+        if at >= self.slots.len() {
+            self.grow();
+        }
+        if let Some(slot) = self.slots.get_mut(at) {
+            fill(slot);
+        }
         self.pushed += 1;
-        self.held.push_back(update);
-        while let Some(front) = self.held.front() {
-            if !front.more_in_packet {
+        while let Some(front) = self.slots.get(self.sent as usize) {
+            if self.sent == self.pushed || !front.more_in_packet {
                 break;
             }
             send(*front);
-            self.held.pop_front();
             self.sent += 1;
         }
         ticket
+    }
+
+    /// A packet holding more updates than any before it: room for twice as many.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let more = self.slots.len().max(8);
+        self.slots
+            .resize(self.slots.len() + more, BookUpdate::default());
     }
 
     /// The packet's end: sends everything still held, in order (each update not marked
@@ -86,8 +101,11 @@ impl PacketQueue {
     /// tickets from 0.
     #[inline]
     pub(super) fn end_packet(&mut self, mut send: impl FnMut(BookUpdate)) {
-        while let Some(u) = self.held.pop_front() {
-            send(u);
+        let (from, to) = (self.sent as usize, self.pushed as usize);
+        if let Some(held) = self.slots.get(from..to) {
+            for u in held {
+                send(*u);
+            }
         }
         self.pushed = 0;
         self.sent = 0;
@@ -103,6 +121,7 @@ mod tests {
     /// end the packet.
     fn run(steps: &[Option<u8>]) -> Vec<BookUpdate> {
         let mut q = PacketQueue::with_capacity(2);
+        // (two slots: long packets grow it, as the property's streams do)
         let mut latest = [NONE; 4];
         let mut out = Vec::new();
         let mut seq = 0;
@@ -116,7 +135,7 @@ mod tests {
                         seq,
                         ..BookUpdate::default()
                     };
-                    latest[i] = q.push(u, latest[i], |u| out.push(u));
+                    latest[i] = q.push_with(latest[i], |slot| *slot = u, |u| out.push(u));
                 }
                 None => {
                     q.end_packet(|u| out.push(u));
@@ -180,9 +199,9 @@ mod tests {
             seq,
             ..BookUpdate::default()
         };
-        let t0 = q.push(u(1), NONE, |u| out.push(u));
+        let t0 = q.push_with(NONE, |slot| *slot = u(1), |u| out.push(u));
         assert!(out.is_empty(), "the first may be the last: held");
-        let t1 = q.push(u(2), t0, |u| out.push(u));
+        let t1 = q.push_with(t0, |slot| *slot = u(2), |u| out.push(u));
         assert_eq!(out.len(), 1);
         assert!(out[0].more_in_packet);
         // A later non-held update (the packet's flush) marks the held one.
@@ -196,7 +215,7 @@ mod tests {
         );
         assert!(q.is_empty());
         assert_eq!(
-            q.push(u(3), NONE, |u| out.push(u)),
+            q.push_with(NONE, |slot| *slot = u(3), |u| out.push(u)),
             0,
             "tickets restart per packet"
         );
