@@ -119,7 +119,10 @@ impl ItchNormalizer {
                 return on(DirectApply::Nothing, books);
             };
             let result = books.delete_order(i, order_id);
-            return on(DirectApply::order(i, bytes, result), books);
+            return on(
+                DirectApply::order(i, OrderDelete::TYPE, bytes, result),
+                books,
+            );
         }
         match core::hint::black_box(t).as_ref() {
             Some(&AddOrderMpid::TYPE) => {
@@ -145,7 +148,10 @@ impl ItchNormalizer {
                         return on(DirectApply::Nothing, books);
                     };
                     let result = books.execute_order(i, order_id, qty);
-                    return on(DirectApply::order(i, bytes, result), books);
+                    return on(
+                        DirectApply::order(i, OrderExecuted::TYPE, bytes, result),
+                        books,
+                    );
                 }
             }
             Some(&OrderExecutedWithPrice::TYPE) => {
@@ -165,7 +171,10 @@ impl ItchNormalizer {
                         return on(DirectApply::Nothing, books);
                     };
                     let result = books.cancel_order(i, order_id, qty);
-                    return on(DirectApply::order(i, bytes, result), books);
+                    return on(
+                        DirectApply::order(i, OrderCancel::TYPE, bytes, result),
+                        books,
+                    );
                 }
             }
             Some(&OrderReplace::TYPE) => {
@@ -179,7 +188,10 @@ impl ItchNormalizer {
                         return on(DirectApply::Nothing, books);
                     };
                     let result = books.replace_order(i, old, new, price, qty);
-                    return on(DirectApply::order(i, bytes, result), books);
+                    return on(
+                        DirectApply::order(i, OrderReplace::TYPE, bytes, result),
+                        books,
+                    );
                 }
             }
             _ => {}
@@ -238,7 +250,7 @@ impl ItchNormalizer {
             return on(DirectApply::Nothing, books);
         };
         let result = books.add_order(i, order_id, side, price, qty);
-        on(DirectApply::order(i, bytes, result), books)
+        on(DirectApply::order(i, head.tag, bytes, result), books)
     }
 
     /// `C`: printable (`Y`, or an unknown flag, counted) or not (`N`, counted).
@@ -262,7 +274,8 @@ impl ItchNormalizer {
         } else {
             books.execute_order_non_printable(i, order_id, qty)
         };
-        on(DirectApply::order(i, bytes, result), books)
+        let t = OrderExecutedWithPrice::TYPE;
+        on(DirectApply::order(i, t, bytes, result), books)
     }
 
     /// Resolves the locate (`None`: filtered, or no instrument could be made) and adds a
@@ -278,18 +291,41 @@ impl ItchNormalizer {
 }
 
 impl<'a> DirectApply<'a> {
-    /// An order message (`bytes`, accepted by its type's view) applied to `instrument`.
+    /// An order message (`bytes`, accepted by the view of type `tag`) applied to
+    /// `instrument`. The header's timestamp is read here, inlined into the arm whose view
+    /// checked the length (so the read carries no bounds check), not by the sink, which no
+    /// longer knows that length.
     #[inline(always)]
     fn order(
         instrument: InstrumentId,
+        tag: u8,
         bytes: &'a [u8],
         result: Result<Touched, BookError>,
     ) -> Self {
+        debug_assert_eq!(bytes.first(), Some(&tag));
         Self::Order {
-            message: OrderMessage { instrument, bytes },
+            message: OrderMessage {
+                instrument,
+                tag,
+                exch_ts: header_ts(bytes),
+                bytes,
+            },
             result,
         }
     }
+}
+
+/// The header's timestamp (nanoseconds since midnight) of a message of at least a header's
+/// length: type (1), locate (2), tracking (2), timestamp (6 bytes, big-endian): one 8-byte
+/// load from the tracking number on, its low 48 bits.
+#[inline(always)]
+fn header_ts(bytes: &[u8]) -> Timestamp {
+    let ts = bytes
+        .first_chunk::<11>()
+        .map_or(0, |&[_, _, _, ref from_tracking @ ..]| {
+            u64::from_be_bytes(*from_tracking)
+        });
+    Timestamp(ts & ((1 << 48) - 1))
 }
 
 /// One order message (`A F E C X D U`) the books applied through their direct entry points,
@@ -300,6 +336,10 @@ impl<'a> DirectApply<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderMessage<'a> {
     instrument: InstrumentId,
+    /// The type byte (`bytes[0]`).
+    tag: u8,
+    /// The header's timestamp, read when the message was applied.
+    exch_ts: Timestamp,
     /// The message: one order message that its type's view accepted (`apply_direct`
     /// makes an `OrderMessage` for no other bytes).
     bytes: &'a [u8],
@@ -321,21 +361,14 @@ impl<'a> OrderMessage<'a> {
     /// The exchange timestamp (the header's nanoseconds since midnight), as in the event.
     #[inline(always)]
     pub fn exch_ts(&self) -> Timestamp {
-        // Every order message's header: type (1), locate (2), tracking (2), timestamp (6
-        // bytes, big-endian): one 8-byte load from the tracking number on, its low 48 bits.
-        let ts = self
-            .bytes
-            .get(3..11)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map_or(0, |b| u64::from_be_bytes(b) & ((1 << 48) - 1));
-        Timestamp(ts)
+        self.exch_ts
     }
 
     /// Whether the message is an order replace (`U`): its event is a
     /// [`BookEventKind::Replace`].
     #[inline(always)]
     pub fn is_replace(&self) -> bool {
-        self.bytes.first() == Some(&OrderReplace::TYPE)
+        self.tag == OrderReplace::TYPE
     }
 
     /// The trade print the book's outcome reports for this message ([`Touched::trade`] of
@@ -343,10 +376,8 @@ impl<'a> OrderMessage<'a> {
     /// every other message.
     #[inline(always)]
     pub fn trade(&self, touched: &Touched) -> Option<TradePrint> {
-        match self.bytes.first() {
-            Some(&OrderExecuted::TYPE | &OrderExecutedWithPrice::TYPE) => {
-                touched.trade(&self.kind())
-            }
+        match self.tag {
+            OrderExecuted::TYPE | OrderExecutedWithPrice::TYPE => touched.trade(&self.kind()),
             _ => None,
         }
     }
@@ -365,18 +396,18 @@ impl<'a> OrderMessage<'a> {
     #[inline(always)]
     fn kind(&self) -> BookEventKind {
         let b = self.bytes;
-        match b.first() {
-            Some(&AddOrder::TYPE) => {
+        match self.tag {
+            AddOrder::TYPE => {
                 if let Ok(m) = AddOrder::new(b) {
                     return add_kind(m.order_ref(), m.side_code(), m.shares(), m.price());
                 }
             }
-            Some(&AddOrderMpid::TYPE) => {
+            AddOrderMpid::TYPE => {
                 if let Ok(m) = AddOrderMpid::new(b) {
                     return add_kind(m.order_ref(), m.side_code(), m.shares(), m.price());
                 }
             }
-            Some(&OrderExecuted::TYPE) => {
+            OrderExecuted::TYPE => {
                 if let Ok(m) = OrderExecuted::new(b) {
                     return BookEventKind::Execute {
                         order_id: OrderId(m.order_ref()),
@@ -385,7 +416,7 @@ impl<'a> OrderMessage<'a> {
                     };
                 }
             }
-            Some(&OrderExecutedWithPrice::TYPE) => {
+            OrderExecutedWithPrice::TYPE => {
                 if let Ok(m) = OrderExecutedWithPrice::new(b) {
                     let (order_id, qty) = (OrderId(m.order_ref()), qty32(m.executed_shares()));
                     let (price, match_number) = (price4(m.execution_price()), m.match_number());
@@ -407,7 +438,7 @@ impl<'a> OrderMessage<'a> {
                     };
                 }
             }
-            Some(&OrderCancel::TYPE) => {
+            OrderCancel::TYPE => {
                 if let Ok(m) = OrderCancel::new(b) {
                     return BookEventKind::Cancel {
                         order_id: OrderId(m.order_ref()),
@@ -415,14 +446,14 @@ impl<'a> OrderMessage<'a> {
                     };
                 }
             }
-            Some(&OrderDelete::TYPE) => {
+            OrderDelete::TYPE => {
                 if let Ok(m) = OrderDelete::new(b) {
                     return BookEventKind::Delete {
                         order_id: OrderId(m.order_ref()),
                     };
                 }
             }
-            Some(&OrderReplace::TYPE) => {
+            OrderReplace::TYPE => {
                 if let Ok(m) = OrderReplace::new(b) {
                     return BookEventKind::Replace {
                         old_order_id: OrderId(m.original_order_ref()),
@@ -467,12 +498,18 @@ struct AddFields {
 #[derive(Clone, Copy)]
 struct Head {
     msg_type: MessageType,
+    /// The type byte (`msg_type`'s).
+    tag: u8,
     locate: u16,
 }
 
 impl Head {
     #[inline(always)]
     fn new(msg_type: MessageType, locate: u16) -> Self {
-        Self { msg_type, locate }
+        Self {
+            msg_type,
+            tag: msg_type.as_byte(),
+            locate,
+        }
     }
 }
