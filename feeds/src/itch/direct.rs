@@ -329,8 +329,9 @@ fn header_ts(bytes: &[u8]) -> Timestamp {
 }
 
 /// One order message (`A F E C X D U`) the books applied through their direct entry points,
-/// with the instrument it resolved to: what a sink needs of it, read from the message's
-/// bytes when asked. [`event`](Self::event) gives the whole [`MarketEvent`] (exactly the
+/// with the instrument it resolved to: what a sink needs of it. The type byte and the time
+/// are read when the message is applied (where its view has checked the length, so those reads
+/// carry no bounds check); the rest is read from the bytes when asked. [`event`](Self::event) gives the whole [`MarketEvent`] (exactly the
 /// normaliser's); a sink that reads only a few fields (the feed stage's: the time, whether
 /// it is a replace, the print) reads those alone, and nothing else is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
