@@ -170,3 +170,58 @@ fn a_panicking_stage_fails_the_run_instead_of_hanging_it() {
         other => panic!("expected a consumer panic, got {other:?}"),
     }
 }
+
+/// `run_inline_on` pins the calling thread to the `feed` core and the ops thread to `ops`, says
+/// so in the report, and gives the same output as an unpinned run (inline ignored `[cpu]`
+/// before: both threads were left to the scheduler and reported unpinned).
+#[test]
+fn inline_run_pins_its_thread_and_ops_to_the_configured_cores() {
+    with_timeout(Duration::from_secs(60), || {
+        let allowed = kestrel_core::cpu::allowed_cores().expect("this OS reports an affinity mask");
+        let (hot, ops) = (allowed[allowed.len() - 1], allowed[0]);
+        let cores = StageCores {
+            feed: Some(hot),
+            consumer: None,
+            ops: Some(ops),
+        };
+        let clock = TscClock::new();
+        let pinned = kestrel_core::pipeline::run_inline_on(
+            SyntheticSource::new(7, 20_000, 4, clock.clone()),
+            UpdateHasher::default(),
+            Discard,
+            &test_config(1024),
+            &clock,
+            Ops::new(),
+            cores,
+        )
+        .unwrap();
+        let places: Vec<_> = pinned
+            .report
+            .threads
+            .iter()
+            .map(|t| (t.stage.as_str(), t.core, t.pinned))
+            .collect();
+        assert_eq!(
+            places,
+            vec![("inline", Some(hot), true), ("ops", Some(ops), true)]
+        );
+        // This (the calling) thread now runs on the hot core only.
+        assert_eq!(kestrel_core::cpu::allowed_cores(), Some(vec![hot]));
+        let free = run_inline(
+            SyntheticSource::new(7, 20_000, 4, clock.clone()),
+            UpdateHasher::default(),
+            Discard,
+            &test_config(1024),
+            &clock,
+            Ops::new(),
+        )
+        .unwrap();
+        assert_eq!(pinned.stage.output(), free.stage.output());
+        assert!(
+            free.report
+                .threads
+                .iter()
+                .all(|t| !t.pinned && t.core.is_none())
+        );
+    });
+}

@@ -8,9 +8,10 @@ use std::thread;
 use super::hot::{AbortOnPanic, OpsRegistry, Recording, start_hot_thread};
 use super::ops::{HotCounter, Ops, ops_loop};
 use super::report::{RunOutput, RunReport, ThreadPlacement};
-use super::threaded::OPS;
+use super::threaded::{OPS, StageCores};
 use super::{Emit, PipelineConfig, PipelineError, RunMode, Source, SourceStatus, Stage};
 use crate::clock::{Clock, Stamped, TscClock};
+use crate::cpu::pin_current_thread;
 use crate::latency::{LatencyRecorder, LatencyTag, TagSet};
 
 /// Polls between interval checks and counter updates (keeps clock reads off the per-event path).
@@ -74,12 +75,42 @@ where
 /// `on_end_of_batch` follows every poll that emitted events. Latency intervals are handed off
 /// between polls every `interval_ms`.
 pub fn run_inline<S, C, K>(
+    source: S,
+    stage: C,
+    sink: K,
+    config: &PipelineConfig,
+    clock: &TscClock,
+    ops: Ops<'_>,
+) -> Result<RunOutput<S, C, K>, PipelineError>
+where
+    S: Source,
+    C: Stage<In = S::Out>,
+    S::Out: Stamped,
+    K: Emit<C::Out>,
+{
+    run_inline_on(
+        source,
+        stage,
+        sink,
+        config,
+        clock,
+        ops,
+        StageCores::default(),
+    )
+}
+
+/// [`run_inline`] with its threads placed: the calling thread, which runs every stage, is
+/// pinned to `cores.feed` (and stays pinned after the run), the ops thread to `cores.ops`
+/// (`cores.consumer` has no thread of its own inline and is ignored). A core that cannot be
+/// had leaves that thread to the scheduler; the report says which were pinned.
+pub fn run_inline_on<S, C, K>(
     mut source: S,
     mut stage: C,
     mut sink: K,
     config: &PipelineConfig,
     clock: &TscClock,
     ops: Ops<'_>,
+    cores: StageCores,
 ) -> Result<RunOutput<S, C, K>, PipelineError>
 where
     S: Source,
@@ -96,7 +127,7 @@ where
     let tags = INLINE_TAGS
         .union(source.latency_tags())
         .union(stage.latency_tags());
-    let (events, deferred, ops_done) = thread::scope(|s| {
+    let (events, deferred, ops_done, hot_pinned) = thread::scope(|s| {
         let events_counter = &events_counter;
         let abort = &abort;
         let registry = &registry;
@@ -104,16 +135,19 @@ where
             .name(OPS.to_owned())
             .spawn_scoped(s, move || {
                 let _guard = AbortOnPanic(abort);
-                ops_loop(
+                let pinned = cores.ops.is_some_and(pin_current_thread);
+                let done = ops_loop(
                     registry,
                     events_counter,
                     ops,
                     config.ops_wait.waiter(),
                     clock,
-                )
+                );
+                (done, pinned)
             })
             .map_err(|source| PipelineError::Spawn { stage: OPS, source })?;
-        let mut recorder = start_hot_thread(None, tags, config, start, registry.ticket()).recorder;
+        let hot = start_hot_thread(cores.feed, tags, config, start, registry.ticket());
+        let (mut recorder, hot_pinned) = (hot.recorder, hot.pinned);
         let mut waiter = config.producer_wait.waiter();
         let mut hop = InlineHop {
             stage: &mut stage,
@@ -162,8 +196,9 @@ where
         let ops_done = ops_thread
             .join()
             .map_err(|_| PipelineError::Panicked { stage: OPS })?;
-        Ok::<_, PipelineError>((events, deferred, ops_done))
+        Ok::<_, PipelineError>((events, deferred, ops_done, hot_pinned))
     })?;
+    let (ops_done, ops_pinned) = ops_done;
     let end = clock.now().nanos();
     if let Some(p) = progress {
         p.set_finished();
@@ -180,13 +215,13 @@ where
         threads: vec![
             ThreadPlacement {
                 stage: "inline".to_owned(),
-                core: None,
-                pinned: false,
+                core: cores.feed,
+                pinned: hot_pinned,
             },
             ThreadPlacement {
                 stage: OPS.to_owned(),
-                core: None,
-                pinned: false,
+                core: cores.ops,
+                pinned: ops_pinned,
             },
         ],
     };

@@ -3,8 +3,9 @@
 //!
 //! - **threaded** ([`run_threaded`]): one thread per stage, each pinned to the core its config
 //!   names and named after its stage, rings between them, plus an unpinned ops thread;
-//! - **inline** ([`run_inline`]): every stage called in sequence on the calling thread (few-core
-//!   hosts, deterministic replay);
+//! - **inline** ([`run_inline`], [`run_inline_on`] to pin it): every stage called in sequence on
+//!   the calling thread (few-core hosts, deterministic replay), pinned to the `feed` core when
+//!   the config names one;
 //! - **under test**: both of the above with small rings and yielding waits.
 //!
 //! Both modes run an ops thread beside the hot thread(s) ([`Ops`], [`OpsTask`]): it takes the
@@ -35,7 +36,7 @@ mod wait;
 pub use config::{ConfigError, PipelineConfig, RunMode};
 pub use hash::{OutputHash, UpdateHasher};
 pub use hot::{HotStart, OpsRegistry, Recording, Registration, StartSlot, start_hot_thread};
-pub use inline::{INLINE_TAGS, run_inline};
+pub use inline::{INLINE_TAGS, run_inline, run_inline_on};
 pub use ops::{HlogStream, Ops, OpsTask};
 pub use progress::Progress;
 pub use report::{RunOutput, RunReport};

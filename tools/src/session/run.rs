@@ -13,7 +13,8 @@ use kestrel_core::cpu::{self, StagePlacement, SysRoot, check_placement};
 use kestrel_core::latency::{LatencyCollector, LatencyTag, summarize};
 use kestrel_core::pipeline::Source;
 use kestrel_core::pipeline::{
-    HlogStream, Ops, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline, run_threaded,
+    HlogStream, Ops, Progress, RunMode, RunOutput, RunReport, StageCores, run_inline_on,
+    run_threaded,
 };
 use kestrel_core::{BookUpdate, InstrumentTable, Price, Qty};
 use kestrel_feeds::feed_stage::{CaptureSource, PublishPolicy};
@@ -74,7 +75,8 @@ pub struct PipelineReplay {
     pub sidecar: Option<SidecarOptions>,
 }
 
-/// The stage threads a threaded run pins, per the `[cpu]` section.
+/// The stage threads a run pins, per the `[cpu]` section (inline: the one hot thread on the
+/// `feed` core, the ops thread on `ops`).
 pub fn stage_cores(config: &RunConfig) -> StageCores {
     StageCores {
         feed: config.cpu.core_for("feed"),
@@ -107,11 +109,16 @@ pub fn placement_plan(config: &RunConfig) -> Vec<StagePlacement> {
 /// CPU checks and memory locking before a run. Returns the warnings to record.
 fn prepare_host(config: &RunConfig, mode: RunMode) -> anyhow::Result<Vec<String>> {
     let mut warnings = Vec::new();
-    if mode == RunMode::Threaded {
+    let mut plan = placement_plan(config);
+    if mode == RunMode::Inline {
+        // Inline has no consumer thread: its one hot thread takes the feed's core.
+        plan.retain(|p| p.stage != "consumer");
+    }
+    if !plan.is_empty() {
         let info = SysRoot::default()
             .read()
             .context("reading CPU facts from /sys")?;
-        let found = check_placement(&placement_plan(config), &info, config.cpu.require_isolated)?;
+        let found = check_placement(&plan, &info, config.cpu.require_isolated)?;
         warnings.extend(found.iter().map(ToString::to_string));
     }
     if config.cpu.mlockall
@@ -312,7 +319,15 @@ impl Runner<'_> {
             }
             let ops = Ops::new().progress(&progress).task(&mut ops_task);
             let result = match args.mode {
-                RunMode::Inline => run_inline(source, stage, sink, &config.pipeline, clock, ops),
+                RunMode::Inline => run_inline_on(
+                    source,
+                    stage,
+                    sink,
+                    &config.pipeline,
+                    clock,
+                    ops,
+                    stage_cores(config),
+                ),
                 RunMode::Threaded => run_threaded(
                     source,
                     stage,
