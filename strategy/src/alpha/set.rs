@@ -288,18 +288,7 @@ impl AlphaSet {
     /// [`Self::observe`] with the book's [`Quote`] already classified by the caller.
     #[inline]
     pub(crate) fn observe_quoted(&mut self, u: &BookUpdate, quote: &Quote, s: &SignalValues) {
-        let Some(inst) = self.instruments.get_mut(u.instrument.index()) else {
-            self.unknown_instrument += 1;
-            return;
-        };
-        inst.momentum.update_with(u, quote);
-        inst.reversion.update_with(u, quote);
-        if let Some((i, leg)) = inst.pair
-            && s.book.is_normal()
-            && let Some(model) = self.pairs.get_mut(i)
-        {
-            model.update(leg, s.mid);
-        }
+        self.observe_models(u, quote, s.book.is_normal(), || s.mid);
     }
 
     /// [`Self::observe`] from the book alone, for an update whose signal values were not
@@ -314,6 +303,20 @@ impl AlphaSet {
     /// [`Self::observe_book`] with the book's [`Quote`] already classified by the caller.
     #[inline]
     pub(crate) fn observe_book_quoted(&mut self, u: &BookUpdate, quote: &Quote) {
+        self.observe_models(u, quote, quote.state.is_normal(), || quote.mid());
+    }
+
+    /// The observe step shared by both sources of the pair's inputs (the signal values, or the
+    /// quote they are computed from): momentum and reversion from the quote, the pair's leg
+    /// from `mid()` when the book is `normal` (read only then).
+    #[inline(always)]
+    fn observe_models(
+        &mut self,
+        u: &BookUpdate,
+        quote: &Quote,
+        normal: bool,
+        mid: impl FnOnce() -> f64,
+    ) {
         let Some(inst) = self.instruments.get_mut(u.instrument.index()) else {
             self.unknown_instrument += 1;
             return;
@@ -321,10 +324,10 @@ impl AlphaSet {
         inst.momentum.update_with(u, quote);
         inst.reversion.update_with(u, quote);
         if let Some((i, leg)) = inst.pair
-            && quote.state.is_normal()
+            && normal
             && let Some(model) = self.pairs.get_mut(i)
         {
-            model.update(leg, quote.mid());
+            model.update(leg, mid());
         }
     }
 }
