@@ -59,18 +59,44 @@ pub(crate) struct Rung<V> {
 pub(crate) trait RungValue: Copy {
     /// The filler of unoccupied window slots.
     const VACANT: Self;
+    /// Whether `VACANT` is never a real payload, so that a slot alone says whether its tick is
+    /// occupied: a look-up then reads the slot's cache line only, not the chunk's occupancy
+    /// word too (which lies on another line for most ticks).
+    const VACANT_IS_UNIQUE: bool;
+    /// Whether this is `VACANT` (meaningful when [`Self::VACANT_IS_UNIQUE`]).
+    fn is_vacant(self) -> bool;
 }
 
 impl RungValue for Qty {
     const VACANT: Self = Qty::ZERO;
+    // An L2 level of zero is removed, but nothing here forbids storing one.
+    const VACANT_IS_UNIQUE: bool = false;
+
+    #[inline(always)]
+    fn is_vacant(self) -> bool {
+        self == Self::VACANT
+    }
 }
 
 impl RungValue for () {
     const VACANT: Self = ();
+    const VACANT_IS_UNIQUE: bool = false;
+
+    #[inline(always)]
+    fn is_vacant(self) -> bool {
+        true
+    }
 }
 
+/// Test payloads: every value but `i64::MIN`.
 impl RungValue for i64 {
-    const VACANT: Self = 0;
+    const VACANT: Self = i64::MIN;
+    const VACANT_IS_UNIQUE: bool = true;
+
+    #[inline(always)]
+    fn is_vacant(self) -> bool {
+        self == Self::VACANT
+    }
 }
 
 /// The window's tick grid: `key = base + offset * tick`.
@@ -78,12 +104,13 @@ impl RungValue for i64 {
 /// The offset is an exact division by multiplication: with `tick = odd << shift` and `inv` the
 /// inverse of `odd` modulo 2^64, `((key - base) * inv).rotate_right(shift)` is `(key - base) /
 /// tick` when the tick divides the difference, and larger than `u64::MAX / tick` (so outside
-/// any window) when it does not.
+/// any window) when it does not. `shift` is the tick's trailing zeros, computed where used
+/// (one instruction) so that the grid takes three words of the ladder's hot line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 struct Grid {
     base: i64,
     inv: u64,
-    shift: u32,
     tick: i64,
 }
 
@@ -92,7 +119,6 @@ impl Grid {
     const START: Self = Self {
         base: 0,
         inv: 1,
-        shift: 0,
         tick: 1,
     };
 
@@ -109,12 +135,7 @@ impl Grid {
             inv = inv.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inv)));
         }
         debug_assert_eq!(odd.wrapping_mul(inv), 1);
-        Some(Self {
-            base,
-            inv,
-            shift,
-            tick,
-        })
+        Some(Self { base, inv, tick })
     }
 
     /// `(key - base) / tick` when the tick divides it, else a value above `u64::MAX / tick`.
@@ -124,7 +145,7 @@ impl Grid {
     fn offset(&self, key: i64) -> u64 {
         (key.wrapping_sub(self.base) as u64)
             .wrapping_mul(self.inv)
-            .rotate_right(self.shift)
+            .rotate_right(self.tick.trailing_zeros())
     }
 
     /// The key at `offset` (inside a window, so no overflow: |base| <= 2^61, span <= 2^58,
@@ -356,17 +377,32 @@ impl<V: RungValue> Chunk<V> {
 
 /// The levels of one side: a price-indexed window plus sorted outliers. See the
 /// [module docs](self).
+///
+/// Laid out for the cache: what applying a message reads or writes (the best level, the grid,
+/// the summary, the window's address, whether there are levels and outliers, the owner's flag)
+/// comes first and, for an L3 side (`V` a level slot, one summary word), fills exactly the
+/// first 64-byte line of the 64-byte aligned ladder; the outliers, the tick rule and the
+/// venue's tick (read when a key falls outside the window or the window moves) lie on the
+/// second line. `tests::an_l3_side_is_one_hot_line_and_one_cold_line` checks it.
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 pub(crate) struct Ladder<V, S = OneWord> {
-    /// Levels in all.
-    len: usize,
-    /// The best level (meaningful when `len > 0`).
-    best: Rung<V>,
+    /// The best level's key (meaningful when `nonempty`).
+    best_key: i64,
     grid: Grid,
     /// Which chunks have an occupied tick.
     summary: S,
     /// The window: `chunks.len() * 64` ticks from `grid.base`, at most `S::MAX_CHUNKS` chunks.
-    chunks: Vec<Chunk<V>>,
+    chunks: Box<[Chunk<V>]>,
+    /// The best level's payload (meaningful when `nonempty`).
+    best_val: V,
+    /// Whether the side holds a level.
+    nonempty: bool,
+    /// Whether `outliers` holds a level (so the best's search after a removal reads them).
+    has_outliers: bool,
+    /// A flag the owner keeps with the side's hot fields (the L3 book: whether it is crossed).
+    flag: bool,
+    // ---- the cold line ----
     /// Keys outside the window or off its grid, sorted, best last.
     outliers: Vec<Rung<V>>,
     side: Side,
@@ -385,14 +421,14 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     pub(crate) fn new(side: Side, levels: usize) -> Self {
         let ticks = levels.clamp(MIN_TICKS, Self::MAX_TICKS).next_power_of_two();
         Self {
-            len: 0,
-            best: Rung {
-                key: 0,
-                val: V::VACANT,
-            },
+            best_key: 0,
             grid: Grid::START,
             summary: S::with_chunks(ticks / 64),
-            chunks: vec![Chunk::EMPTY; ticks / 64],
+            chunks: vec![Chunk::EMPTY; ticks / 64].into_boxed_slice(),
+            best_val: V::VACANT,
+            nonempty: false,
+            has_outliers: false,
+            flag: false,
             outliers: Vec::with_capacity(levels.max(4)),
             side,
             rule: TickRule::UsEquity,
@@ -413,20 +449,35 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     /// Number of levels.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.iter_best_first().count()
     }
 
     /// The best level.
     #[inline(always)]
     pub(crate) fn best(&self) -> Option<Rung<V>> {
-        (self.len != 0).then_some(self.best)
+        self.nonempty.then_some(Rung {
+            key: self.best_key,
+            val: self.best_val,
+        })
     }
 
     /// Whether the side holds a level, and the best key (meaningful only when it does): the
     /// pair a branch-free cross check combines with `&`.
     #[inline(always)]
     pub(crate) fn best_key_raw(&self) -> (bool, i64) {
-        (self.len != 0, self.best.key)
+        (self.nonempty, self.best_key)
+    }
+
+    /// The owner's flag (kept on the hot line; see [`Ladder`]).
+    #[inline(always)]
+    pub(crate) fn flag(&self) -> bool {
+        self.flag
+    }
+
+    /// Sets the owner's flag.
+    #[inline(always)]
+    pub(crate) fn set_flag(&mut self, flag: bool) {
+        self.flag = flag;
     }
 
     /// The chunk and bit of `key`, when it lies on the window's grid.
@@ -441,15 +492,27 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     /// level there would be the best)`.
     #[inline(always)]
     pub(crate) fn find(&self, key: i64) -> Result<(V, bool), bool> {
-        let at_best = self.len == 0 || key >= self.best.key;
+        let at_best = !self.nonempty || key >= self.best_key;
         let found = match self.slot_of(key) {
-            Some((c, b)) => {
-                let chunk = &self.chunks[c];
-                (chunk.bits >> b & 1 != 0).then_some(chunk.slots[b])
-            }
-            None => self.outlier(key),
+            Some((c, b)) => self.window_get(c, b),
+            None if self.has_outliers => self.outlier(key),
+            None => None,
         };
         found.map(|val| (val, at_best)).ok_or(at_best)
+    }
+
+    /// The payload at tick `b` of chunk `c`, if occupied: from the slot alone when `VACANT`
+    /// marks the free slots (one cache line), else by the occupancy word.
+    #[inline(always)]
+    fn window_get(&self, c: usize, b: usize) -> Option<V> {
+        let chunk = &self.chunks[c];
+        if V::VACANT_IS_UNIQUE {
+            let val = chunk.slots[b];
+            debug_assert_eq!(!val.is_vacant(), chunk.bits >> b & 1 != 0, "slot {c}:{b}");
+            (!val.is_vacant()).then_some(val)
+        } else {
+            (chunk.bits >> b & 1 != 0).then_some(chunk.slots[b])
+        }
     }
 
     #[inline(never)]
@@ -471,21 +534,21 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     pub(crate) fn set(&mut self, key: i64, val: V) -> bool {
         let slot = match self.slot_of(key) {
             Some((c, b)) => {
-                let chunk = &mut self.chunks[c];
-                if chunk.bits >> b & 1 == 0 {
+                if self.window_get(c, b).is_none() {
                     return false;
                 }
-                &mut chunk.slots[b]
+                &mut self.chunks[c].slots[b]
             }
             None => match self.outliers.binary_search_by(|r| r.key.cmp(&key)) {
                 Ok(i) => &mut self.outliers[i].val,
                 Err(_) => return false,
             },
         };
+        debug_assert!(!(V::VACANT_IS_UNIQUE && val.is_vacant()), "VACANT stored");
         *slot = val;
-        if key == self.best.key {
+        if key == self.best_key {
             // The cached best is a copy: keep it equal to the slot.
-            self.best.val = val;
+            self.best_val = val;
         }
         true
     }
@@ -502,15 +565,17 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             }
             None => self.insert_outside(key, val),
         };
-        if self.len == 0 || key > self.best.key {
-            self.best = Rung { key, val };
+        if !self.nonempty || key > self.best_key {
+            self.best_key = key;
+            self.best_val = val;
         }
-        self.len += 1;
+        self.nonempty = true;
         grew
     }
 
     #[inline(always)]
     fn place(&mut self, c: usize, b: usize, val: V) {
+        debug_assert!(!(V::VACANT_IS_UNIQUE && val.is_vacant()), "VACANT stored");
         let chunk = &mut self.chunks[c];
         chunk.bits |= 1 << b;
         chunk.slots[b] = val;
@@ -535,6 +600,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
                 .binary_search_by(|r| r.key.cmp(&key))
                 .unwrap_or_else(|at| at);
             self.outliers.insert(at, Rung { key, val });
+            self.has_outliers = true;
         }
         grew
     }
@@ -632,8 +698,12 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             return false;
         };
         // Everything from the window into the outliers, sorted.
-        let in_window = self.len - self.outliers.len();
-        let mut grew = self.outliers.capacity() < self.len;
+        let in_window: usize = self
+            .chunks
+            .iter()
+            .map(|c| c.bits.count_ones() as usize)
+            .sum();
+        let mut grew = self.outliers.capacity() < self.outliers.len() + in_window;
         self.outliers.reserve(in_window);
         let (chunks, outliers, old) = (&mut self.chunks, &mut self.outliers, self.grid);
         self.summary.drain(|c| {
@@ -644,14 +714,14 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
                 bits &= bits - 1;
                 outliers.push(Rung {
                     key: old.key(c * 64 + b),
-                    val: chunk.slots[b],
+                    val: std::mem::replace(&mut chunk.slots[b], V::VACANT),
                 });
             }
             chunk.bits = 0;
         });
         self.outliers.sort_unstable_by_key(|r| r.key);
         if ticks > self.chunks.len() * 64 {
-            self.chunks = vec![Chunk::EMPTY; ticks / 64];
+            self.chunks = vec![Chunk::EMPTY; ticks / 64].into_boxed_slice();
             self.summary = S::with_chunks(ticks / 64);
             grew = true;
         }
@@ -665,6 +735,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             }
             None => true,
         });
+        self.has_outliers = !outliers.is_empty();
         self.outliers = outliers;
         grew
     }
@@ -692,21 +763,23 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     fn take(&mut self, key: i64) -> Option<V> {
         let val = match self.slot_of(key) {
             Some((c, b)) => {
+                let val = self.window_get(c, b)?;
                 let chunk = &mut self.chunks[c];
-                if chunk.bits >> b & 1 == 0 {
-                    return None;
-                }
+                chunk.slots[b] = V::VACANT;
                 chunk.bits &= !(1 << b);
                 if chunk.bits == 0 {
                     self.summary.unset(c);
                 }
-                chunk.slots[b]
+                val
             }
-            None => self.remove_outlier(key)?,
+            None if self.has_outliers => self.remove_outlier(key)?,
+            None => return None,
         };
-        self.len -= 1;
-        if self.len != 0 && key == self.best.key {
-            self.best = self.find_best();
+        self.nonempty = self.has_outliers || !self.summary.is_empty();
+        if self.nonempty && key == self.best_key {
+            let best = self.find_best();
+            self.best_key = best.key;
+            self.best_val = best.val;
         }
         Some(val)
     }
@@ -714,33 +787,43 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     #[inline(never)]
     fn remove_outlier(&mut self, key: i64) -> Option<V> {
         let at = self.outliers.binary_search_by(|r| r.key.cmp(&key)).ok()?;
-        Some(self.outliers.remove(at).val)
+        let val = self.outliers.remove(at).val;
+        self.has_outliers = !self.outliers.is_empty();
+        Some(val)
     }
 
     /// Removes the best level.
     #[cfg(test)]
     pub(crate) fn pop_best(&mut self) -> Option<Rung<V>> {
-        if self.len == 0 {
+        if !self.nonempty {
             return None;
         }
-        self.remove_key(self.best.key)
+        self.remove_key(self.best_key)
     }
 
     /// Removes the best level, if any.
     #[inline(always)]
     pub(crate) fn drop_best(&mut self) {
-        if self.len != 0 {
-            self.take(self.best.key);
+        if self.nonempty {
+            self.take(self.best_key);
         }
     }
 
-    /// The best level, searched (the window's highest tick against the last outlier); `len > 0`.
+    /// The best level, searched (the window's highest tick against the last outlier, read
+    /// only when there are outliers); the side is not empty.
     #[inline]
     fn find_best(&self) -> Rung<V> {
-        let outlier = self.outliers.last().copied();
+        let outlier = if self.has_outliers {
+            self.outliers.last().copied()
+        } else {
+            None
+        };
         if self.summary.is_empty() {
             debug_assert!(outlier.is_some());
-            return outlier.unwrap_or(self.best);
+            return outlier.unwrap_or(Rung {
+                key: self.best_key,
+                val: self.best_val,
+            });
         }
         let c = self.summary.highest();
         let chunk = &self.chunks[c];
@@ -820,9 +903,17 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     #[inline]
     pub(crate) fn clear(&mut self) {
         let chunks = &mut self.chunks;
-        self.summary.drain(|c| chunks[c].bits = 0);
+        self.summary.drain(|c| {
+            let chunk = &mut chunks[c];
+            let mut bits = std::mem::take(&mut chunk.bits);
+            while bits != 0 {
+                chunk.slots[bits.trailing_zeros() as usize] = V::VACANT;
+                bits &= bits - 1;
+            }
+        });
         self.outliers.clear();
-        self.len = 0;
+        self.nonempty = false;
+        self.has_outliers = false;
     }
 
     /// The address of the window's slot for `key` (or of the window when `key` is outside it),
@@ -914,6 +1005,36 @@ mod tests {
     use super::*;
 
     const CENT: i64 = 1_000_000;
+
+    #[test]
+    fn an_l3_side_is_one_hot_line_and_one_cold_line() {
+        use crate::book::levels::LevelSlot;
+        use core::mem::{align_of, offset_of, size_of};
+        type L3Side = Ladder<LevelSlot, OneWord>;
+        assert_eq!((align_of::<L3Side>(), size_of::<L3Side>()), (64, 128));
+        // Every field a message reads or writes ends within the first line ...
+        for end in [
+            offset_of!(L3Side, best_key) + 8,
+            offset_of!(L3Side, grid) + size_of::<Grid>(),
+            offset_of!(L3Side, summary) + size_of::<OneWord>(),
+            offset_of!(L3Side, chunks) + size_of::<Box<[Chunk<LevelSlot>]>>(),
+            offset_of!(L3Side, best_val) + size_of::<LevelSlot>(),
+            offset_of!(L3Side, nonempty) + 1,
+            offset_of!(L3Side, has_outliers) + 1,
+            offset_of!(L3Side, flag) + 1,
+        ] {
+            assert!(end <= 64, "a hot field ends at byte {end}");
+        }
+        // ... and the cold ones start on the second.
+        for start in [
+            offset_of!(L3Side, outliers),
+            offset_of!(L3Side, side),
+            offset_of!(L3Side, rule),
+            offset_of!(L3Side, venue_tick),
+        ] {
+            assert!(start >= 64, "a cold field starts at byte {start}");
+        }
+    }
 
     #[test]
     fn keys_order_best_last_on_both_sides() {
@@ -1158,6 +1279,19 @@ mod tests {
     }
 
     fn check<S: Summary>(ladder: &Ladder<i64, S>, model: &BTreeMap<i64, i64>) {
+        // A window slot is VACANT exactly when its occupancy bit is clear (what a look-up by
+        // the slot alone relies on); the flags agree with the levels held.
+        for (c, chunk) in ladder.chunks.iter().enumerate() {
+            for (b, val) in chunk.slots.iter().enumerate() {
+                assert_eq!(
+                    !val.is_vacant(),
+                    chunk.bits >> b & 1 != 0,
+                    "slot {c}:{b} disagrees with its bit"
+                );
+            }
+        }
+        assert_eq!(ladder.has_outliers, !ladder.outliers.is_empty());
+        assert_eq!(ladder.nonempty, !model.is_empty());
         assert_eq!(ladder.len(), model.len());
         let best = model
             .iter()

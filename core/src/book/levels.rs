@@ -40,6 +40,13 @@ impl super::ladder::RungValue for LevelSlot {
     /// The filler of a ladder's unoccupied window slots: never returned by the ladder (its
     /// occupancy bit is clear), so never used to index the pool.
     const VACANT: Self = Self(u32::MAX);
+    /// `alloc` never mints `u32::MAX` ([`NIL`]), so a slot holding it is unoccupied.
+    const VACANT_IS_UNIQUE: bool = true;
+
+    #[inline(always)]
+    fn is_vacant(self) -> bool {
+        self.0 == NIL
+    }
 }
 
 /// One price level of one side of one instrument.

@@ -146,7 +146,16 @@ impl L3Books {
             prefetch(self.map.table_home_addr(id.0));
         }
         if let Some(book) = self.books.get(instrument.index()) {
-            prefetch_ref(book);
+            // Each side's hot line (a side is 64-byte aligned and its first line is what a
+            // message reads): an add's own side; both for a message about a resting order,
+            // whose side the order tells only later (pass 2 reads both sides' best).
+            match *l {
+                OrderLookup::Add { side, .. } => prefetch_ref(&book.sides[side.index()]),
+                _ => {
+                    prefetch_ref(&book.sides[0]);
+                    prefetch_ref(&book.sides[1]);
+                }
+            }
         }
     }
 
