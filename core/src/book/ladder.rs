@@ -21,6 +21,8 @@
 //! Invariant (what a look-up relies on): a key that is on the window's grid and inside it is
 //! never an outlier.
 
+use core::num::NonZeroI64;
+
 use crate::fixed::{Price, Qty};
 use crate::instrument::TickRule;
 use crate::side::Side;
@@ -111,7 +113,8 @@ impl RungValue for i64 {
 struct Grid {
     base: i64,
     inv: u64,
-    tick: i64,
+    /// Non-zero, so that its trailing zeros are one instruction.
+    tick: NonZeroI64,
 }
 
 impl Grid {
@@ -119,7 +122,7 @@ impl Grid {
     const START: Self = Self {
         base: 0,
         inv: 1,
-        tick: 1,
+        tick: NonZeroI64::new(1).expect("one is not zero"),
     };
 
     /// The grid of `tick` (positive, at most 2^40) anchored at `base` (|base| <= 2^61).
@@ -135,7 +138,17 @@ impl Grid {
             inv = inv.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inv)));
         }
         debug_assert_eq!(odd.wrapping_mul(inv), 1);
-        Some(Self { base, inv, tick })
+        Some(Self {
+            base,
+            inv,
+            tick: NonZeroI64::new(tick)?,
+        })
+    }
+
+    /// The tick.
+    #[inline(always)]
+    fn tick(&self) -> i64 {
+        self.tick.get()
     }
 
     /// `(key - base) / tick` when the tick divides it, else a value above `u64::MAX / tick`.
@@ -152,7 +165,7 @@ impl Grid {
     /// 2^18 ticks of at most 2^40).
     #[inline(always)]
     fn key(&self, offset: usize) -> i64 {
-        self.base + offset as i64 * self.tick
+        self.base + offset as i64 * self.tick.get()
     }
 }
 
@@ -645,7 +658,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             return Some((key, 1, i64::try_from(tick).ok()?));
         };
         let distance = (i128::from(key) - i128::from(hi)).unsigned_abs();
-        let mut tick = self.grid.tick;
+        let mut tick = self.grid.tick();
         if distance % tick.unsigned_abs() as u128 != 0 {
             if venue != 0 {
                 // The window's grid is coarser than the venue's (it was placed before the tick
@@ -1090,7 +1103,7 @@ mod tests {
         let at = |cents: i64| cents * CENT;
         // The first level: a window of 64 one-dollar ticks, $53 to $116.
         assert!(!ladder.insert(at(10_000), 1));
-        assert_eq!((ladder.window_ticks(), ladder.grid.tick), (64, 100 * CENT));
+        assert_eq!((ladder.window_ticks(), ladder.grid.tick()), (64, 100 * CENT));
         // A stub quote far below the touch: an outlier, not a window of 10,000 ticks.
         assert!(!ladder.insert(at(1), 2));
         assert_eq!(ladder.outlier_count(), 1);
@@ -1100,7 +1113,7 @@ mod tests {
         // Between its ticks: the grid refines to the cent and the window grows to hold
         // $99.00 to $100.00.
         assert!(ladder.insert(at(9_999), 4));
-        assert_eq!((ladder.window_ticks(), ladder.grid.tick), (128, CENT));
+        assert_eq!((ladder.window_ticks(), ladder.grid.tick()), (128, CENT));
         assert_eq!(ladder.outlier_count(), 1);
         // The touch jumps far up: the window follows, the old levels become outliers.
         ladder.insert(at(20_000), 5);
@@ -1123,7 +1136,7 @@ mod tests {
         // The empty window moves back to the next new level, on the outliers' grid, and takes
         // in those it covers (95 ticks below the new level: $99.06 and up).
         ladder.insert(at(10_001), 6);
-        assert_eq!(ladder.grid.tick, CENT);
+        assert_eq!(ladder.grid.tick(), CENT);
         assert_eq!(ladder.outlier_count(), 2);
         // Sub-penny prices above $1 are off the grid: outliers, still in order.
         ladder.insert(at(10_000) + 1, 7);
@@ -1144,7 +1157,7 @@ mod tests {
         let key = |raw: i64| side_key(Side::Sell, Price::from_raw(raw));
         cheap.insert(key(50 * CENT), 1);
         cheap.insert(key(50 * CENT + 10_000), 2);
-        assert_eq!(cheap.grid.tick, 10_000);
+        assert_eq!(cheap.grid.tick(), 10_000);
         assert_eq!(cheap.outlier_count(), 0);
     }
 
@@ -1200,13 +1213,13 @@ mod tests {
         ladder.set_venue_tick(10 * CENT);
         ladder.set_venue_tick(0);
         ladder.insert(60_000 * 100 * CENT, 1);
-        assert_eq!(ladder.grid.tick, 10 * CENT);
+        assert_eq!(ladder.grid.tick(), 10 * CENT);
         // The next level 10 cents below: on the grid, no re-base to refine it.
         assert!(!ladder.insert(60_000 * 100 * CENT - 10 * CENT, 2));
-        assert_eq!((ladder.grid.tick, ladder.outlier_count()), (10 * CENT, 0));
+        assert_eq!((ladder.grid.tick(), ladder.outlier_count()), (10 * CENT, 0));
         // Off the venue's grid: an outlier, in order.
         ladder.insert(60_000 * 100 * CENT - 5 * CENT, 3);
-        assert_eq!((ladder.grid.tick, ladder.outlier_count()), (10 * CENT, 1));
+        assert_eq!((ladder.grid.tick(), ladder.outlier_count()), (10 * CENT, 1));
         let vals: Vec<i64> = ladder.iter_best_first().map(|r| r.val).collect();
         assert_eq!(vals, [1, 3, 2]);
         // A coin above $1 quoted in 0.0001 (Binance's XRPUSDT, ADAUSDT): the US equity rule
