@@ -1103,7 +1103,10 @@ mod tests {
         let at = |cents: i64| cents * CENT;
         // The first level: a window of 64 one-dollar ticks, $53 to $116.
         assert!(!ladder.insert(at(10_000), 1));
-        assert_eq!((ladder.window_ticks(), ladder.grid.tick()), (64, 100 * CENT));
+        assert_eq!(
+            (ladder.window_ticks(), ladder.grid.tick()),
+            (64, 100 * CENT)
+        );
         // A stub quote far below the touch: an outlier, not a window of 10,000 ticks.
         assert!(!ladder.insert(at(1), 2));
         assert_eq!(ladder.outlier_count(), 1);
