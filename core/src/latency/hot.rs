@@ -72,10 +72,9 @@ impl HotCounts {
         );
         let len = hist.distinct_values();
         let mut counts = vec![0u64; len].into_boxed_slice();
-        // A fresh zeroed allocation may be untouched pages: write every count (ones, then,
-        // after the compiler can no longer see the contents, zeroes) so the pages are faulted
-        // in here, not on the first record.
-        counts.fill(1);
+        // A fresh zeroed allocation may be untouched pages: write every count (once the
+        // compiler can no longer assume the contents are zero, so the writes stay) so the pages
+        // are faulted in here, not on the first record.
         std::hint::black_box(&mut counts);
         counts.fill(0);
         let clamp = index_for(hist.high()).min(len.saturating_sub(1));

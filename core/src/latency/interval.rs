@@ -86,18 +86,18 @@ pub struct IntervalHistograms {
 }
 
 impl IntervalHistograms {
-    /// A set with one histogram per tag of `tags`, every page of every histogram written once
-    /// now (first touch on the calling thread: no page fault when a new bucket is first hit).
+    /// A set with one histogram per tag of `tags`, every page of the counts the hot thread
+    /// records into written once now (first touch on the calling thread: no page fault when a
+    /// new bucket is first hit).
     pub fn new(tags: TagSet) -> Self {
         let hists = std::array::from_fn(|i| {
             LatencyTag::ALL
                 .get(i)
                 .filter(|t| tags.contains(**t))
                 .map(|_| {
-                    let mut hist = new_histogram();
-                    // `Histogram::new` zeroes its counts with a fresh (untouched) zeroed
-                    // allocation; `reset` writes every count, which faults each page in here.
-                    hist.reset();
+                    // The histogram is only written by the ops side (`settle`): its pages are
+                    // faulted in there. The counts the hot thread writes are written here.
+                    let hist = new_histogram();
                     let hot = HotCounts::for_histogram(&hist);
                     TagHistogram { hot, hist }
                 })
