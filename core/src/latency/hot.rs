@@ -27,7 +27,10 @@ const SUB_BUCKET_MASK: u64 = (1 << SUB_BUCKET_COUNT_MAGNITUDE) - 1;
 const LEADING_ZERO_COUNT_BASE: u32 = 64 - SUB_BUCKET_COUNT_MAGNITUDE;
 
 // The constants above hold for the project's histograms only.
-const _: () = assert!(SIGFIG == 3, "the sub-bucket constants are derived for SIGFIG = 3");
+const _: () = assert!(
+    SIGFIG == 3,
+    "the sub-bucket constants are derived for SIGFIG = 3"
+);
 
 /// HdrHistogram's count index of `value` (lowest discernible value 1, [`SIGFIG`] digits):
 /// `Histogram::index_for`, the same arithmetic.
@@ -119,8 +122,11 @@ mod tests {
     use hdrhistogram::serialization::Serializer;
     use proptest::prelude::*;
 
-    /// The histogram's public face: what `.hlog`, `.hgrm` and the summary read.
-    fn face(h: &Histogram<u64>) -> (Vec<u8>, u64, u64, u64, u64, Vec<(u64, u64)>) {
+    /// The histogram's public face: what `.hlog`, `.hgrm` and the summary read (serialized
+    /// bytes; count, max, min, p99; every recorded value with its count).
+    type Face = (Vec<u8>, [u64; 4], Vec<(u64, u64)>);
+
+    fn face(h: &Histogram<u64>) -> Face {
         let mut bytes = Vec::new();
         hdrhistogram::serialization::V2Serializer::new()
             .serialize(h, &mut bytes)
@@ -131,10 +137,7 @@ mod tests {
             .collect();
         (
             bytes,
-            h.len(),
-            h.max(),
-            h.min_nz(),
-            h.value_at_quantile(0.99),
+            [h.len(), h.max(), h.min_nz(), h.value_at_quantile(0.99)],
             recorded,
         )
     }
