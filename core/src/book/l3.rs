@@ -21,7 +21,7 @@ use super::config::BookConfig;
 use super::direct::{LateError, Touched};
 use super::error::{BookError, BookKind};
 use super::hash::l3_fingerprint;
-use super::ladder::{Ladder, side_key};
+use super::ladder::{Ladder, LineAligned, side_key};
 use super::levels::{LevelPool, LevelSlot};
 use super::order_map::{OrderMap, Probe};
 use super::orders::{OrderLink, OrderPool, OrderSlot};
@@ -41,8 +41,8 @@ type SideTop = Option<(i64, Qty)>;
 /// a reduction's check reads only its own side. The status is read off the message path.
 #[derive(Clone, Debug)]
 pub(super) struct L3Book {
-    /// `[bids, asks]`, each holding level-pool slots.
-    pub(super) sides: [Ladder<LevelSlot>; 2],
+    /// `[bids, asks]`, each holding level-pool slots, each on its own lines.
+    pub(super) sides: [LineAligned<Ladder<LevelSlot>>; 2],
     status: InstrumentStatus,
 }
 
@@ -50,8 +50,8 @@ impl L3Book {
     fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
-                Ladder::new(Side::Buy, levels_per_side),
-                Ladder::new(Side::Sell, levels_per_side),
+                LineAligned(Ladder::new(Side::Buy, levels_per_side)),
+                LineAligned(Ladder::new(Side::Sell, levels_per_side)),
             ],
             status,
         }

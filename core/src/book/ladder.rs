@@ -386,6 +386,19 @@ impl<V: RungValue> Chunk<V> {
         bits: 0,
         slots: [V::VACANT; 64],
     };
+
+    /// The payload at tick `b` (below 64), if occupied: from the slot alone when `VACANT`
+    /// marks the free slots (one cache line), else by the occupancy word.
+    #[inline(always)]
+    fn get(&self, b: usize) -> Option<V> {
+        if V::VACANT_IS_UNIQUE {
+            let val = self.slots[b];
+            debug_assert_eq!(!val.is_vacant(), self.bits >> b & 1 != 0, "slot {b}");
+            (!val.is_vacant()).then_some(val)
+        } else {
+            (self.bits >> b & 1 != 0).then_some(self.slots[b])
+        }
+    }
 }
 
 /// The levels of one side: a price-indexed window plus sorted outliers. See the
@@ -394,11 +407,12 @@ impl<V: RungValue> Chunk<V> {
 /// Laid out for the cache: what applying a message reads or writes (the best level, the grid,
 /// the summary, the window's address, whether there are levels and outliers, the owner's flag)
 /// comes first and, for an L3 side (`V` a level slot, one summary word), fills exactly the
-/// first 64-byte line of the 64-byte aligned ladder; the outliers, the tick rule and the
-/// venue's tick (read when a key falls outside the window or the window moves) lie on the
-/// second line. `tests::an_l3_side_is_one_hot_line_and_one_cold_line` checks it.
+/// first 64 bytes; the outliers, the tick rule and the venue's tick (read when a key falls
+/// outside the window or the window moves) follow. The L3 book aligns each side to a cache
+/// line ([`LineAligned`]), so those 64 bytes are one line;
+/// `tests::an_l3_side_is_one_hot_line_and_one_cold_line` checks it.
 #[derive(Clone, Debug)]
-#[repr(C, align(64))]
+#[repr(C)]
 pub(crate) struct Ladder<V, S = OneWord> {
     /// The best level's key (meaningful when `nonempty`).
     best_key: i64,
@@ -518,14 +532,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     /// marks the free slots (one cache line), else by the occupancy word.
     #[inline(always)]
     fn window_get(&self, c: usize, b: usize) -> Option<V> {
-        let chunk = &self.chunks[c];
-        if V::VACANT_IS_UNIQUE {
-            let val = chunk.slots[b];
-            debug_assert_eq!(!val.is_vacant(), chunk.bits >> b & 1 != 0, "slot {c}:{b}");
-            (!val.is_vacant()).then_some(val)
-        } else {
-            (chunk.bits >> b & 1 != 0).then_some(chunk.slots[b])
-        }
+        self.chunks[c].get(b)
     }
 
     #[inline(never)]
@@ -547,10 +554,11 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     pub(crate) fn set(&mut self, key: i64, val: V) -> bool {
         let slot = match self.slot_of(key) {
             Some((c, b)) => {
-                if self.window_get(c, b).is_none() {
+                let chunk = &mut self.chunks[c];
+                if chunk.get(b).is_none() {
                     return false;
                 }
-                &mut self.chunks[c].slots[b]
+                &mut chunk.slots[b]
             }
             None => match self.outliers.binary_search_by(|r| r.key.cmp(&key)) {
                 Ok(i) => &mut self.outliers[i].val,
@@ -711,11 +719,11 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             return false;
         };
         // Everything from the window into the outliers, sorted.
-        let in_window: usize = self
-            .chunks
-            .iter()
-            .map(|c| c.bits.count_ones() as usize)
-            .sum();
+        let mut in_window = 0;
+        let mut set_chunks = self.summary.cursor();
+        while let Some(c) = self.summary.next_down(&mut set_chunks) {
+            in_window += self.chunks[c].bits.count_ones() as usize;
+        }
         let mut grew = self.outliers.capacity() < self.outliers.len() + in_window;
         self.outliers.reserve(in_window);
         let (chunks, outliers, old) = (&mut self.chunks, &mut self.outliers, self.grid);
@@ -727,8 +735,11 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
                 bits &= bits - 1;
                 outliers.push(Rung {
                     key: old.key(c * 64 + b),
-                    val: std::mem::replace(&mut chunk.slots[b], V::VACANT),
+                    val: chunk.slots[b],
                 });
+                if V::VACANT_IS_UNIQUE {
+                    chunk.slots[b] = V::VACANT;
+                }
             }
             chunk.bits = 0;
         });
@@ -776,9 +787,11 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     fn take(&mut self, key: i64) -> Option<V> {
         let val = match self.slot_of(key) {
             Some((c, b)) => {
-                let val = self.window_get(c, b)?;
                 let chunk = &mut self.chunks[c];
-                chunk.slots[b] = V::VACANT;
+                let val = chunk.get(b)?;
+                if V::VACANT_IS_UNIQUE {
+                    chunk.slots[b] = V::VACANT;
+                }
                 chunk.bits &= !(1 << b);
                 if chunk.bits == 0 {
                     self.summary.unset(c);
@@ -952,6 +965,28 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     }
 }
 
+/// A value on its own cache line(s): 64-byte aligned, so that the first 64 bytes of a
+/// [`Ladder`] (its hot fields) are one line. The L2 books keep their sides unaligned.
+#[derive(Clone, Debug)]
+#[repr(C, align(64))]
+pub(crate) struct LineAligned<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for LineAligned<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for LineAligned<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
 /// The levels of a [`Ladder`], best first: the window's ticks from the top merged with the
 /// outliers from the back.
 #[derive(Clone, Debug)]
@@ -1024,7 +1059,14 @@ mod tests {
         use crate::book::levels::LevelSlot;
         use core::mem::{align_of, offset_of, size_of};
         type L3Side = Ladder<LevelSlot, OneWord>;
-        assert_eq!((align_of::<L3Side>(), size_of::<L3Side>()), (64, 128));
+        assert_eq!(
+            (
+                align_of::<LineAligned<L3Side>>(),
+                size_of::<LineAligned<L3Side>>()
+            ),
+            (64, 128)
+        );
+        assert_eq!(offset_of!(LineAligned<L3Side>, 0), 0);
         // Every field a message reads or writes ends within the first line ...
         for end in [
             offset_of!(L3Side, best_key) + 8,
