@@ -37,8 +37,9 @@ type SideTop = Option<(i64, Qty)>;
 /// Each side is a 64-byte aligned [`Ladder`] whose first line holds everything applying a
 /// message reads or writes on that side (best level, grid, summary, window address), so a
 /// message touches its side's one line (and the other side's when the top changes: the cross
-/// check). Whether the book is crossed is kept in both sides' hot lines ([`Ladder::flag`]), so
-/// a reduction's check reads only its own side. The status is read off the message path.
+/// check). Whether the book is crossed is kept in the bid side's hot line ([`Ladder::flag`]):
+/// one fixed place (the prefetch's second pass reads both sides' lines for a message about a
+/// resting order anyway). The status is read off the message path.
 #[derive(Clone, Debug)]
 pub(super) struct L3Book {
     /// `[bids, asks]`, each holding level-pool slots, each on its own lines.
@@ -59,15 +60,14 @@ impl L3Book {
 
     /// Whether the book was crossed at its last cross check.
     #[inline(always)]
-    fn crossed(&self, side: Side) -> bool {
-        self.sides[side.index()].flag()
+    fn crossed(&self) -> bool {
+        self.sides[0].flag()
     }
 
-    /// Records whether the book is crossed, in both sides' hot lines.
+    /// Records whether the book is crossed (in the bid side's hot line).
     #[inline(always)]
     fn set_crossed(&mut self, crossed: bool) {
         self.sides[0].set_flag(crossed);
-        self.sides[1].set_flag(crossed);
     }
 }
 
@@ -325,7 +325,7 @@ impl L3Books {
             None
         };
         self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
-        self.after_reduce(book, side, top_changed);
+        self.after_reduce(book, top_changed);
         if !printable {
             self.stats.non_printable_executions += 1;
         }
@@ -355,7 +355,7 @@ impl L3Books {
             self.stats.excess_cancels += 1;
         }
         self.reduce_or_remove(found, qty.min(remaining), remaining, top_changed);
-        self.after_reduce(book, side, top_changed);
+        self.after_reduce(book, top_changed);
         Ok(Touched::new(side, price, top_changed))
     }
 
@@ -371,7 +371,7 @@ impl L3Books {
         let book = instrument.index();
         let top_changed = self.is_best(book, side, found.level);
         self.remove_order(found, top_changed);
-        self.after_reduce(book, side, top_changed);
+        self.after_reduce(book, top_changed);
         Ok(Touched::new(side, price, top_changed))
     }
 
@@ -658,9 +658,9 @@ impl L3Books {
     /// After quantity left the top of a side: a reduction cannot cross a book, but it can
     /// uncross one, so only a crossed book is re-checked.
     #[inline]
-    fn after_reduce(&mut self, book: usize, side: Side, top_changed: bool) {
+    fn after_reduce(&mut self, book: usize, top_changed: bool) {
         // One branch, almost never taken (`&`, not `&&`: whether the top changed is data).
-        let crossed = self.books.get(book).is_some_and(|b| b.crossed(side));
+        let crossed = self.books.get(book).is_some_and(L3Book::crossed);
         if top_changed & crossed {
             self.note_cross(book);
         }
@@ -674,7 +674,7 @@ impl L3Books {
             let ((has_bid, bid), (has_ask, ask)) =
                 (b.sides[0].best_key_raw(), b.sides[1].best_key_raw());
             let crossed = has_bid & has_ask & (bid >= !ask);
-            self.stats.crossed_events += u64::from(crossed & !b.crossed(Side::Buy));
+            self.stats.crossed_events += u64::from(crossed & !b.crossed());
             b.set_crossed(crossed);
         }
     }

@@ -795,13 +795,17 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
                 chunk.bits &= !(1 << b);
                 if chunk.bits == 0 {
                     self.summary.unset(c);
+                    self.nonempty = self.has_outliers || !self.summary.is_empty();
                 }
                 val
             }
-            None if self.has_outliers => self.remove_outlier(key)?,
+            None if self.has_outliers => {
+                let val = self.remove_outlier(key)?;
+                self.nonempty = self.has_outliers || !self.summary.is_empty();
+                val
+            }
             None => return None,
         };
-        self.nonempty = self.has_outliers || !self.summary.is_empty();
         if self.nonempty && key == self.best_key {
             let best = self.find_best();
             self.best_key = best.key;
