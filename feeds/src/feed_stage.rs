@@ -320,11 +320,37 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             },
         };
         if hold {
-            // Written in place into the queue's slot (no copy in).
+            // Written in place into the queue's slot, field by field (no update built first
+            // and copied in: the top goes straight from the cache into the slot).
             let (out, top) = (&mut *self.out, &cache.top);
-            o.queued = self
-                .queue
-                .push_with(o.queued, |slot| *slot = update(top), |u| out.emit(u));
+            let fill = |slot: &mut BookUpdate| {
+                slot.instrument = id;
+                slot.seq = seq;
+                slot.exch_ts = exch_ts;
+                slot.recv_ts = recv_ts;
+                slot.top = *top;
+                slot.trade = trade;
+                slot.trading = trading;
+                slot.more_in_packet = false;
+                slot.stamps = Stamps {
+                    recv,
+                    decoded: Timestamp::ZERO,
+                    booked,
+                    published: Timestamp::ZERO,
+                };
+            };
+            debug_assert!(
+                {
+                    let mut written = BookUpdate {
+                        more_in_packet: true,
+                        ..BookUpdate::default()
+                    };
+                    fill(&mut written);
+                    written == update(top)
+                },
+                "the in-place update differs from the built one"
+            );
+            o.queued = self.queue.push_with(o.queued, fill, |u| out.emit_from(u));
         } else {
             self.out.emit(update(&cache.top));
         }
@@ -347,7 +373,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
                 if let Some(o) = outs.get_mut(u.instrument.index()) {
                     o.queued = NONE;
                 }
-                out.emit(u);
+                out.emit_from(u);
             });
         }
         if !self.dirty.is_empty() {

@@ -8,6 +8,18 @@ pub trait Emit<T> {
     /// Hands one event on. Never drops it: a full ring waits.
     fn emit(&mut self, event: T);
 
+    /// Hands on the event held in `event` (a slot the caller owns and no longer needs: the
+    /// emitter may write into it, e.g. its stamps). Default: a copy through [`Self::emit`];
+    /// an emitter that reads the event in place (the inline hop) overrides it, so a held
+    /// event is not copied out of its slot first.
+    #[inline(always)]
+    fn emit_from(&mut self, event: &mut T)
+    where
+        T: Copy,
+    {
+        self.emit(*event);
+    }
+
     /// Records a latency the stage measured itself (its own decision time, say) in the
     /// recorder of the thread it runs on. The stage must list `tag` in its
     /// [`Stage::latency_tags`] / [`Source::latency_tags`]. The pipeline's emitters record;
