@@ -9,30 +9,11 @@ use crate::time::Timestamp;
 /// Monotonic nanoseconds from the TSC (`quanta`), offset so that readings are close to
 /// nanoseconds since the Unix epoch at construction. Cloning shares the calibration, so clones
 /// on different threads read the same time base.
-///
-/// A reading is `quanta`'s raw counter scaled by one multiply and shift, with the factor taken
-/// from `quanta`'s own calibration at construction ([`Self::new`]): the same conversion
-/// `quanta::Clock::delta_as_nanos` makes (to within a nanosecond per 2^48 counter units, a day
-/// of a 3 GHz counter),
-/// without its second dispatch on the clock kind and its own scaling per reading (a hot
-/// thread reads the clock three or four times per book update).
 #[derive(Clone, Debug)]
 pub struct TscClock {
     clock: quanta::Clock,
     base_raw: u64,
     base_unix_ns: u64,
-    /// Nanoseconds in 2^[`SCALE_SHIFT`] raw units, by `quanta`'s calibration.
-    ns_per_2_48: u64,
-}
-
-/// Fixed-point shift of [`TscClock`]'s raw-to-nanosecond factor.
-const SCALE_SHIFT: u32 = 48;
-
-/// `raw` counter units in nanoseconds, by a factor of `ns_per_2_48` per 2^48 units.
-#[inline(always)]
-fn scale(raw: u64, ns_per_2_48: u64) -> u64 {
-    let ns = (u128::from(raw) * u128::from(ns_per_2_48)) >> SCALE_SHIFT;
-    u64::try_from(ns).unwrap_or(u64::MAX)
 }
 
 impl TscClock {
@@ -43,23 +24,17 @@ impl TscClock {
         let base_unix_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        let ns_per_2_48 = clock.delta_as_nanos(0, 1 << SCALE_SHIFT);
         Self {
             clock,
             base_raw,
             base_unix_ns,
-            ns_per_2_48,
         }
     }
 
-    /// Nanoseconds since this clock (or the clock it was cloned from) was created (zero for a
-    /// counter reading before the base, as `quanta` gives it).
+    /// Nanoseconds since this clock (or the clock it was cloned from) was created.
     #[inline]
     pub fn elapsed_ns(&self) -> u64 {
-        scale(
-            self.clock.raw().saturating_sub(self.base_raw),
-            self.ns_per_2_48,
-        )
+        self.clock.delta_as_nanos(self.base_raw, self.clock.raw())
     }
 }
 
@@ -108,26 +83,6 @@ mod tests {
         let took = clock.now().saturating_since(start);
         assert!(took >= 15_000_000, "{took}");
         assert!(took < 2_000_000_000, "{took}");
-    }
-
-    proptest::proptest! {
-        /// The one-multiply conversion equals `quanta`'s own to within a nanosecond per 2^48
-        /// counter units (plus both roundings), over spans from nothing to decades.
-        #[test]
-        fn scaling_matches_quanta(raw in proptest::prop_oneof![
-            0u64..1_000_000,
-            0u64..(1 << 45),
-            0u64..(1 << 62),
-        ]) {
-            let clock = TscClock::new();
-            let ours = scale(raw, clock.ns_per_2_48);
-            let theirs = clock.clock.delta_as_nanos(0, raw);
-            let tolerance = 2 + (raw >> SCALE_SHIFT);
-            proptest::prop_assert!(
-                ours.abs_diff(theirs) <= tolerance,
-                "{raw} units: {ours} ns against quanta's {theirs} ns"
-            );
-        }
     }
 
     #[test]
