@@ -260,7 +260,9 @@ struct UpdateSink<'a, E> {
     unpublished: &'a mut u64,
     policy: PublishPolicy,
     dirty: &'a mut Vec<InstrumentId>,
-    merged: &'a mut u64,
+    /// Events merged in this record (added to the source's count after the record: a field
+    /// of the sink, not a reference, so counting one is one increment).
+    merged: u64,
     /// Hold urgent updates until their packet-last flag is known (packet policy; tests turn
     /// it off to compare with every update going out as it happens).
     group: bool,
@@ -489,14 +491,14 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             if o.dirty {
                 // This update shows the pending change too: it is merged into this one.
                 o.dirty = false;
-                *self.merged += 1;
+                self.merged += 1;
             }
             let hold = self.group && self.policy == PublishPolicy::Packet;
             self.publish_now(books, id, exch_ts, recv_ts, trade, hold);
             return;
         }
         if o.dirty {
-            *self.merged += 1;
+            self.merged += 1;
         } else {
             o.dirty = true;
             self.dirty.push(id);
@@ -558,7 +560,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         }
         if o.dirty {
             o.dirty = false;
-            *self.merged += 1;
+            self.merged += 1;
         }
         let hold = self.group && self.policy == PublishPolicy::Packet;
         self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default(), hold);
@@ -678,13 +680,14 @@ where
                 unpublished: &mut self.unpublished,
                 policy: self.policy,
                 dirty: &mut self.dirty,
-                merged: &mut self.merged,
+                merged: 0,
                 group: true,
                 queue: &mut self.queue,
             };
             self.handler
                 .on_channel_datagram(channel, recv_ts, &self.held, &mut sink);
             sink.end_record(self.handler.books());
+            self.merged += sink.merged;
             return SourceStatus::Busy;
         }
         match self.records.next() {
@@ -708,7 +711,7 @@ where
                     unpublished: &mut self.unpublished,
                     policy: self.policy,
                     dirty: &mut self.dirty,
-                    merged: &mut self.merged,
+                    merged: 0,
                     group: true,
                     queue: &mut self.queue,
                 };
@@ -719,6 +722,7 @@ where
                     &mut sink,
                 );
                 sink.end_record(self.handler.books());
+                self.merged += sink.merged;
                 SourceStatus::Busy
             }
             Some(Err(_)) => {
@@ -737,12 +741,13 @@ where
                     unpublished: &mut self.unpublished,
                     policy: self.policy,
                     dirty: &mut self.dirty,
-                    merged: &mut self.merged,
+                    merged: 0,
                     group: true,
                     queue: &mut self.queue,
                 };
                 self.handler.finish(&mut sink);
                 sink.end_record(self.handler.books());
+                self.merged += sink.merged;
                 SourceStatus::Busy
             }
             None => SourceStatus::Done,
@@ -1097,7 +1102,7 @@ mod tests {
                 unpublished: &mut unpublished,
                 policy,
                 dirty: &mut dirty,
-                merged: &mut merged,
+                merged: 0,
                 group,
                 queue: &mut queue,
             };
@@ -1111,6 +1116,7 @@ mod tests {
                 }
             }
             sink.end_record(handler.books());
+            merged += sink.merged;
             ends.push(updates.len());
         }
         for u in &mut updates {

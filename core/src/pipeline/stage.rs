@@ -26,6 +26,13 @@ pub trait Emit<T> {
     /// plain sinks (a test's `Vec`, [`Discard`]) ignore it.
     #[inline]
     fn record(&mut self, _tag: LatencyTag, _ns: u64) {}
+
+    /// Whether every event emitted here goes nowhere (a terminal stage's [`Discard`]): a
+    /// stage may then skip building its output. Wrappers forward it. Default: no.
+    #[inline]
+    fn discards(&self) -> bool {
+        false
+    }
 }
 
 /// A stage in the middle or at the end of the pipeline: takes events one at a time (in
@@ -82,6 +89,11 @@ pub struct Discard;
 impl<T> Emit<T> for Discard {
     #[inline]
     fn emit(&mut self, _event: T) {}
+
+    #[inline]
+    fn discards(&self) -> bool {
+        true
+    }
 }
 
 impl<T> Emit<T> for Vec<T> {
