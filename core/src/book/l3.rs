@@ -455,8 +455,7 @@ impl L3Books {
         instrument: InstrumentId,
         order_id: OrderId,
     ) -> Result<Found, BookError> {
-        let Probe::Found { pos, slot } = self.map.probe(order_id.0, &self.orders)
-        else {
+        let Probe::Found { pos, slot } = self.map.probe(order_id.0, &self.orders) else {
             return Err(self.unknown_order(order_id));
         };
         let level = self.orders.node(slot).level;
@@ -544,8 +543,7 @@ impl L3Books {
         let tail = self.levels.level(level).tail;
         // The record goes to the id's window node when the map placed it there (one line,
         // found again by the id alone), else to the pool's overflow.
-        let slot = if let Some((slot, hi)) = self.map.window_place(pos, order_id.0, &self.orders)
-        {
+        let slot = if let Some((slot, hi)) = self.map.window_place(pos, order_id.0, &self.orders) {
             self.orders
                 .put_window(slot, order_id.0, qty, tail, level, hi);
             slot

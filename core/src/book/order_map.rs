@@ -283,7 +283,12 @@ impl OrderMap {
     /// in the window, with its `hi`; `None` for a table position (its record then comes from
     /// the pool's overflow).
     #[inline(always)]
-    pub(crate) fn window_place(&self, pos: usize, id: u64, pool: &OrderPool) -> Option<(OrderSlot, u32)> {
+    pub(crate) fn window_place(
+        &self,
+        pos: usize,
+        id: u64,
+        pool: &OrderPool,
+    ) -> Option<(OrderSlot, u32)> {
         if pos & IN_WINDOW == 0 {
             return None;
         }
@@ -528,7 +533,9 @@ mod tests {
         let (mut map, mut pool) = map_and_pool(16, 16);
         assert_eq!(map.entries.len(), 16);
         let big = 1u64 << 40;
-        let slots: Vec<OrderSlot> = (0..15).map(|n| insert(&mut map, &mut pool, big + n)).collect();
+        let slots: Vec<OrderSlot> = (0..15)
+            .map(|n| insert(&mut map, &mut pool, big + n))
+            .collect();
         assert!(map.entries.len() >= 32);
         assert_eq!(map.table_len(), 15);
         for (n, slot) in slots.into_iter().enumerate() {
@@ -554,7 +561,10 @@ mod tests {
         assert_eq!(map.get(17, &pool), Some(s17));
         // A window hit reads no table entry: with 1 removed and 1's node free, 17 (hi 1 <=
         // seen 1) is still found in the table.
-        assert_eq!(remove(&mut map, &mut pool, 1).map(OrderSlot::index), Some(1));
+        assert_eq!(
+            remove(&mut map, &mut pool, 1).map(OrderSlot::index),
+            Some(1)
+        );
         assert_eq!(map.get(17, &pool), Some(s17));
         assert_eq!(map.get(1, &pool), None);
         // An id newer than any stored at its index is absent after one load, and takes the
@@ -563,7 +573,10 @@ mod tests {
         let s33 = insert(&mut map, &mut pool, 33);
         assert_eq!(s33.index(), 1);
         // An older id re-added where a live newer one sits goes to the table.
-        assert_eq!(remove(&mut map, &mut pool, 2).map(OrderSlot::index), Some(2));
+        assert_eq!(
+            remove(&mut map, &mut pool, 2).map(OrderSlot::index),
+            Some(2)
+        );
         insert(&mut map, &mut pool, 50);
         let s18 = insert(&mut map, &mut pool, 18);
         assert!(!pool.in_window(s18));
@@ -590,7 +603,10 @@ mod tests {
         assert!(home >= t && home < t + map.entries.len() * 8);
         // A new id meeting a live order at its node goes to its table home; at a free node or
         // for the live id itself, nothing.
-        assert_eq!(map.overflow_home_addr(37, &pool), Some(map.table_home_addr(37)));
+        assert_eq!(
+            map.overflow_home_addr(37, &pool),
+            Some(map.table_home_addr(37))
+        );
         assert_eq!(map.overflow_home_addr(5, &pool), None);
         assert_eq!(map.overflow_home_addr(6, &pool), None);
         assert_eq!(map.overflow_home_addr(1 << 41, &pool), None);

@@ -364,7 +364,10 @@ mod tests {
         assert_eq!(pool.free_head_addr(), None);
         pool.put_window(w, 5, Qty::ONE, OrderLink::NONE, level, 0);
         assert_eq!((pool.id_of(w), pool.node(w).seen), (5, 3));
-        assert_eq!(pool.window_addr(5), core::ptr::from_ref(pool.node(w)).cast());
+        assert_eq!(
+            pool.window_addr(5),
+            core::ptr::from_ref(pool.node(w)).cast()
+        );
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //!
 //! With a million live orders the order map, the order pool and the levels are far larger
 //! than the caches, and one order look-up is a chain of dependent misses: the map entry names
-//! the order's slot, the order names its level and its queue neighbours. Applied one message
+//! the order's slot (a window record is the order itself), the order names its level and its
+//! queue neighbours. Applied one message
 //! after another, those chains follow one another. A feed handler that has a whole packet in
 //! hand (a MoldUDP64 packet carries dozens of messages) can first say what each message will
 //! look up ([`OrderLookup`]) and call [`L3Books::prefetch_batch`]: it walks the batch four
-//! times, one link of each chain per pass (map entries and books; then resting orders, the
-//! sides' best levels, and the table home of the order an add moves out of the map's window;
+//! times, one link of each chain per pass (window records or table homes, and books; then
+//! resting orders, the sides' best levels, and for a new reference whose window node holds a
+//! live order its table home and overflow node;
 //! then their levels and queue neighbours, and the level an add joins; then
 //! the back of that level's queue, and the level a replace's new order joins), so the misses
 //! of one pass are in flight together and each pass reads what the pass before brought in.
@@ -150,10 +152,10 @@ impl L3Books {
         }
     }
 
-    /// Pass 2: the resting order (from its map entry, now cached), the best levels of the
-    /// book's sides (every order message compares its side's top before and after), and for a new reference the table home of the order it
-    /// moves out of its window entry (an eviction, one table write that would miss otherwise).
-    /// Returns the resting order's slot guess.
+    /// Pass 2: the resting order (from its window record or table entry, now cached), the
+    /// best levels of the book's sides (every order message compares its side's top before
+    /// and after), and for a new reference whose window node holds a live order, the table
+    /// home and overflow node it will take. Returns the resting order's slot guess.
     #[inline(always)]
     fn prefetch_orders(&self, l: &OrderLookup) -> Option<OrderSlot> {
         let (instrument, resting) = match *l {
