@@ -113,6 +113,7 @@ mod tests {
         let mut set = IntervalHistograms::new(TagSet::of(&[LatencyTag::Hop, LatencyTag::Feed]));
         set.record(LatencyTag::Hop, 10);
         set.record(LatencyTag::Hop, 20);
+        set.settle();
         c.absorb(&set);
         c.absorb(&set);
         assert_eq!(c.total(LatencyTag::Hop).len(), 4);

@@ -91,14 +91,17 @@ impl Drop for IntervalSender {
 }
 
 impl IntervalReceiver {
-    /// Passes every finished interval available now to `f`, oldest first, then resets it and
-    /// gives it back to the hot thread.
+    /// Passes every finished interval available now to `f`, oldest first (settled: its
+    /// histograms hold what the hot thread recorded), then resets it and gives it back to the
+    /// hot thread.
     pub fn drain(&mut self, mut f: impl FnMut(&IntervalHistograms)) -> IntervalDrain {
         // Read `closed` before draining: an interval pushed before the sender closed is then
         // always seen by this drain.
         let closed = self.shared.closed.load(Ordering::Acquire);
         let mut n = 0;
         while let Some(mut set) = self.shared.full.pop() {
+            // The hot side only counted: fold the counts into the histograms here.
+            set.settle();
             f(&set);
             set.clear();
             let _ = self.shared.spare.push(set);

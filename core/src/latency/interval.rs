@@ -2,6 +2,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::hot::HotCounts;
 use super::{LatencyTag, new_histogram};
 
 /// The tags one thread records (a bit per [`LatencyTag`]). Only these get a histogram, so a
@@ -56,14 +57,28 @@ impl TagSet {
     }
 }
 
+/// One tag's histogram of an interval: the counts the hot thread records into, and the
+/// `Histogram` the ops side folds them into before anything reads it.
+#[derive(Debug)]
+struct TagHistogram {
+    hot: HotCounts,
+    hist: Histogram<u64>,
+}
+
 /// The histograms of one interval `[start_ns, end_ns)` for one thread's [`TagSet`].
 ///
 /// Allocated (and pre-faulted) once, on the thread that records into it; after that it only
 /// changes hands: the recorder swaps a full set for an empty one at an interval boundary, and the
 /// ops side resets the full one off the hot path and gives it back.
+///
+/// [`record`](Self::record) only counts ([`HotCounts`]: HdrHistogram's bucket index and counts
+/// array, no totals or extremes); the histograms that [`get`](Self::get) and
+/// [`non_empty`](Self::non_empty) show hold what was recorded once the ops side has called
+/// [`settle`](Self::settle) (the interval queue's `drain` does, before handing a set on), and
+/// equal what recording straight into them would have given.
 #[derive(Debug)]
 pub struct IntervalHistograms {
-    hists: [Option<Histogram<u64>>; LatencyTag::COUNT],
+    hists: [Option<TagHistogram>; LatencyTag::COUNT],
     start_ns: u64,
     end_ns: u64,
     /// Values recorded under a tag outside the set (a wiring mistake; counted, never stored).
@@ -71,19 +86,20 @@ pub struct IntervalHistograms {
 }
 
 impl IntervalHistograms {
-    /// A set with one histogram per tag of `tags`, every page of every histogram written once
-    /// now (first touch on the calling thread: no page fault when a new bucket is first hit).
+    /// A set with one histogram per tag of `tags`, every page of the counts the hot thread
+    /// records into written once now (first touch on the calling thread: no page fault when a
+    /// new bucket is first hit).
     pub fn new(tags: TagSet) -> Self {
         let hists = std::array::from_fn(|i| {
             LatencyTag::ALL
                 .get(i)
                 .filter(|t| tags.contains(**t))
                 .map(|_| {
-                    let mut h = new_histogram();
-                    // `Histogram::new` zeroes its counts with a fresh (untouched) zeroed
-                    // allocation; `reset` writes every count, which faults each page in here.
-                    h.reset();
-                    h
+                    // The histogram is only written by the ops side (`settle`): its pages are
+                    // faulted in there. The counts the hot thread writes are written here.
+                    let hist = new_histogram();
+                    let hot = HotCounts::for_histogram(&hist);
+                    TagHistogram { hot, hist }
                 })
         });
         Self {
@@ -94,26 +110,45 @@ impl IntervalHistograms {
         }
     }
 
-    /// Records one latency in nanoseconds (clamped to the histogram's range).
+    /// Records one latency in nanoseconds (clamped to the histogram's range; zero counts as
+    /// one).
     #[inline]
     pub fn record(&mut self, tag: LatencyTag, ns: u64) {
         match self.hists.get_mut(tag.index()) {
-            Some(Some(h)) => h.saturating_record(ns.max(1)),
+            Some(Some(h)) => h.hot.record(ns.max(1)),
             _ => self.stray += 1,
         }
     }
 
-    /// The histogram of `tag` (`None` when the set does not hold that tag).
-    pub fn get(&self, tag: LatencyTag) -> Option<&Histogram<u64>> {
-        self.hists.get(tag.index()).and_then(Option::as_ref)
+    /// Folds what was recorded since the last call into the histograms (ops side: every
+    /// bucket of the counts array is read).
+    pub fn settle(&mut self) {
+        for h in self.hists.iter_mut().flatten() {
+            h.hot.drain_into(&mut h.hist);
+        }
     }
 
-    /// Every non-empty histogram with its tag, in tag order.
+    /// The histogram of `tag` (`None` when the set does not hold that tag), as of the last
+    /// [`settle`](Self::settle).
+    pub fn get(&self, tag: LatencyTag) -> Option<&Histogram<u64>> {
+        self.hists
+            .get(tag.index())
+            .and_then(Option::as_ref)
+            .map(|h| &h.hist)
+    }
+
+    /// Every non-empty histogram with its tag, in tag order, as of the last
+    /// [`settle`](Self::settle).
     pub fn non_empty(&self) -> impl Iterator<Item = (LatencyTag, &Histogram<u64>)> {
         LatencyTag::ALL
             .into_iter()
             .zip(self.hists.iter())
-            .filter_map(|(t, h)| h.as_ref().filter(|h| !h.is_empty()).map(|h| (t, h)))
+            .filter_map(|(t, h)| {
+                h.as_ref()
+                    .map(|h| &h.hist)
+                    .filter(|h| !h.is_empty())
+                    .map(|h| (t, h))
+            })
     }
 
     /// The tags this set holds.
@@ -142,9 +177,11 @@ impl IntervalHistograms {
         self.stray
     }
 
-    /// Whether nothing was recorded.
+    /// Whether nothing was recorded (settled or not).
     pub fn is_empty(&self) -> bool {
-        self.non_empty().next().is_none() && self.stray == 0
+        self.non_empty().next().is_none()
+            && self.stray == 0
+            && self.hists.iter().flatten().all(|h| h.hot.is_empty())
     }
 
     pub(crate) fn set_span(&mut self, start_ns: u64, end_ns: u64) {
@@ -155,7 +192,8 @@ impl IntervalHistograms {
     /// Empties every histogram (the ops side does this before giving a set back).
     pub(crate) fn clear(&mut self) {
         for h in self.hists.iter_mut().flatten() {
-            h.reset();
+            h.hist.reset();
+            h.hot.clear();
         }
         self.stray = 0;
     }
@@ -187,6 +225,9 @@ mod tests {
         set.record(LatencyTag::Hop, 10);
         set.record(LatencyTag::Hop, 0);
         set.record(LatencyTag::Feed, 10);
+        assert!(!set.is_empty());
+        assert_eq!(set.get(LatencyTag::Hop).map(Histogram::len), Some(0));
+        set.settle();
         assert_eq!(set.get(LatencyTag::Hop).map(Histogram::len), Some(2));
         assert!(set.get(LatencyTag::Feed).is_none());
         assert_eq!(set.stray(), 1);

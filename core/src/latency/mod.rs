@@ -3,15 +3,17 @@
 //! pattern), whole-run totals, and the standard file formats (interval log `.hlog`, streamed;
 //! percentile distribution `.hgrm`).
 //!
-//! Hot-path rule: a recorder only ever writes into histograms it owns and that were allocated
-//! (and pre-faulted) on its own thread at start ([`new_histogram`] fixes the range; auto-resize
-//! is off). At an interval boundary it moves a pointer: no copy, no reset, no allocation, no
-//! lock. The ops side resets sets off the hot path and returns them.
+//! Hot-path rule: a recorder only ever writes into counts it owns and that were allocated (and
+//! pre-faulted) on its own thread at start ([`HotCounts`]: the counts array of a
+//! [`new_histogram`], whose range is fixed; auto-resize is off). At an interval boundary it moves
+//! a pointer: no copy, no reset, no allocation, no lock. The ops side folds the counts into the
+//! interval's histograms, resets the set off the hot path and returns it.
 
 mod collector;
 mod exchange;
 mod hgrm;
 mod hlog;
+mod hot;
 mod interval;
 mod recorder;
 mod summary;
@@ -21,6 +23,7 @@ pub use collector::{IntervalRecord, LatencyCollector};
 pub use exchange::{IntervalDrain, IntervalReceiver, IntervalSender};
 pub use hgrm::write_percentile_distribution;
 pub use hlog::{HlogError, HlogWriter, MAX_VALUE_DIVISOR, read_interval_log, write_interval_log};
+pub use hot::HotCounts;
 pub use interval::{IntervalHistograms, TagSet};
 pub use recorder::{DEFAULT_INTERVAL_SETS, LatencyRecorder};
 pub use summary::{PERCENTILES, StageSummary, summarize};
