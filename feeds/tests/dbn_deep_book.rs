@@ -168,7 +168,10 @@ fn a_book_deeper_than_the_start_sizes_loses_nothing_and_counts_its_growth() {
     // pool's overflow (room for the start capacity more before it grows).
     let (in_window, in_table) = l3.order_map_split();
     assert_eq!(in_window + in_table, l3.live_orders());
-    assert!(in_table > 0 && in_window <= 1 << 16, "{in_window} {in_table}");
+    assert!(
+        in_table > 0 && in_window <= 1 << 16,
+        "{in_window} {in_table}"
+    );
     let bids: Vec<(Price, Qty)> = l3.levels(id, Side::Buy).map(|l| (l.price, l.qty)).collect();
     let asks: Vec<(Price, Qty)> = l3
         .levels(id, Side::Sell)
