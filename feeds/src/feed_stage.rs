@@ -29,20 +29,21 @@ use packet_queue::{NONE, PacketQueue};
 pub enum PublishPolicy {
     /// After every event the books accepted: the consumer sees every intermediate state of
     /// every book.
-    #[default]
     EveryEvent,
     /// Per capture record (one MoldUDP64 packet: the messages the venue sent together), one
     /// update for each instrument whose book changed in it, after the record's last message;
     /// and, as they happen, one update per trade print and per status change (no print or
     /// halt is merged into another). A consumer that acts on what it sees then acts on the
     /// packet's final book, which is all a live reader can act on, and costs one decision per
-    /// instrument and packet instead of one per message.
+    /// instrument and packet instead of one per message. The default (`kestrel replay`'s
+    /// too).
     ///
     /// Every update but the last of its instrument in its packet carries
     /// [`BookUpdate::more_in_packet`]: the strategy takes it into its signals and decides on
     /// the last one only. (A print is therefore held until the next update of its instrument
     /// or the packet's end; the updates, their content and their order are those of every
     /// print going out as it happens.)
+    #[default]
     Packet,
 }
 
@@ -594,7 +595,9 @@ where
         }
     }
 
-    /// Publishes per `policy` (default [`PublishPolicy::EveryEvent`]).
+    /// Publishes per `policy`. A source built with [`Self::new`] alone publishes every event
+    /// ([`PublishPolicy::EveryEvent`]: a library caller sees every book state unless it asks
+    /// for less); `kestrel replay` asks for [`PublishPolicy::Packet`] unless told otherwise.
     pub fn with_policy(mut self, policy: PublishPolicy) -> Self {
         self.policy = policy;
         let n = self.handler.books().instruments();
