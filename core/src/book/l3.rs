@@ -98,14 +98,16 @@ pub struct L3Books {
 impl L3Books {
     /// Books for `config.instruments` instruments with pools sized from `config`.
     pub fn new(config: BookConfig) -> Self {
+        let map = OrderMap::with_capacity(config.order_capacity);
         let books = Self {
             books: (0..config.instruments)
                 .map(|_| L3Book::new(config.levels_per_side, InstrumentStatus::default()))
                 .collect(),
-            orders: OrderPool::with_capacity(config.order_capacity),
+            // The window's records, then room for `order_capacity` orders outside it.
+            orders: OrderPool::with_capacity(map.window_len(), config.order_capacity),
             // A level holds at least one order, so there are never more levels than orders.
             levels: LevelPool::with_capacity(config.order_capacity),
-            map: OrderMap::with_capacity(config.order_capacity),
+            map,
             levels_per_side: config.levels_per_side,
             market_halt: None,
             stats: BookStats::default(),
@@ -282,7 +284,7 @@ impl L3Books {
             self.map.grow();
             self.stats.order_map_growths += 1;
         }
-        let pos = match self.map.probe(order_id.0, |s| self.orders.id_of(s)) {
+        let pos = match self.map.probe(order_id.0, &self.orders) {
             Probe::Vacant { pos } => pos,
             Probe::Found { .. } => {
                 self.stats.duplicate_orders += 1;
@@ -402,7 +404,7 @@ impl L3Books {
             self.map.grow();
             self.stats.order_map_growths += 1;
         }
-        let late = match self.map.probe(new_order_id.0, |s| self.orders.id_of(s)) {
+        let late = match self.map.probe(new_order_id.0, &self.orders) {
             Probe::Vacant { pos } => self
                 .insert_order(instrument, pos, new_order_id, side, price, qty)
                 .err()
@@ -440,7 +442,7 @@ impl L3Books {
                     let mut link = levels.level(rung.val).head;
                     while let Some(slot) = link.get() {
                         let node = *orders.node(slot);
-                        if let Probe::Found { pos, .. } = map.probe(node.id, |s| orders.id_of(s)) {
+                        if let Probe::Found { pos, .. } = map.probe(node.id, orders) {
                             map.remove_at(pos);
                         }
                         orders.free(slot);
@@ -470,8 +472,7 @@ impl L3Books {
         instrument: InstrumentId,
         order_id: OrderId,
     ) -> Result<Found, BookError> {
-        let Probe::Found { pos, slot } = self.map.probe(order_id.0, |s| self.orders.id_of(s))
-        else {
+        let Probe::Found { pos, slot } = self.map.probe(order_id.0, &self.orders) else {
             return Err(self.unknown_order(order_id));
         };
         let level = self.orders.node(slot).level;
@@ -557,13 +558,22 @@ impl L3Books {
             }
         };
         let tail = self.levels.level(level).tail;
-        let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, tail, level) else {
-            if new {
-                self.levels.free(level);
-            }
-            return Err(self.capacity_exhausted(instrument));
+        // The record goes to the id's window node when the map placed it there (one line,
+        // found again by the id alone), else to the pool's overflow.
+        let slot = if let Some((slot, hi)) = self.map.window_place(pos, order_id.0, &self.orders) {
+            self.orders
+                .put_window(slot, order_id.0, qty, tail, level, hi);
+            slot
+        } else {
+            let Some((slot, pool_grew)) = self.orders.alloc(order_id.0, qty, tail, level) else {
+                if new {
+                    self.levels.free(level);
+                }
+                return Err(self.capacity_exhausted(instrument));
+            };
+            self.stats.order_pool_growths += u64::from(pool_grew);
+            slot
         };
-        self.stats.order_pool_growths += u64::from(pool_grew);
         if new {
             let ladder_grew = self.books[book].sides[side.index()].insert(key, level);
             self.stats.level_growths += u64::from(ladder_grew);
@@ -577,7 +587,7 @@ impl L3Books {
         lvl.head = select_unpredictable(tail.is_none(), OrderLink::to(slot), lvl.head);
         self.orders.node_mut(tail.or(slot)).next = OrderLink::to(slot);
         self.orders.node_mut(slot).next = OrderLink::NONE;
-        self.map.fill(pos, order_id.0, slot);
+        self.map.fill(pos, order_id.0, slot, &mut self.orders);
         Ok(at_best)
     }
 
@@ -727,7 +737,7 @@ impl L3Books {
 
     /// A live order by venue id.
     pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
-        let slot = self.map.get(order_id.0, |s| self.orders.id_of(s))?;
+        let slot = self.map.get(order_id.0, &self.orders)?;
         let node = self.orders.node(slot);
         let level = self.levels.level(node.level);
         Some(OrderView {

@@ -1,36 +1,36 @@
-//! Map from venue order id to order-pool slot: a direct-indexed window for recent ids in front
-//! of an open-addressing hash table for the rest.
+//! Map from venue order id to order-pool slot: a direct-indexed window of order records for
+//! recent ids in front of an open-addressing hash table for the rest.
 //!
 //! **The window.** Dense ITCH references are handed out in time order, so the live orders of a
-//! feed cluster just below the highest reference seen. The window is a power-of-two array of
-//! `W` 8-byte `{hi, slot}` entries indexed by `id & (W - 1)` (`hi` = `id >> log2(W)`): a live id
-//! found there costs one load on a line its neighbours in time share, with no hash multiply
-//! and no look-up in the order pool to confirm the id. Each entry remembers the highest `hi`
-//! ever stored at its index (a deleted entry keeps it), which gives the invariant every look-up
-//! relies on: at each index, a live id with `hi` equal to the entry's is the entry (if its slot
-//! is set), a live id with a lower `hi` is in the hash table, and no live id has a higher one.
-//! So a new id at or above the entry's `hi` (every new dense reference) is known absent after
-//! one load, and only an id older than the entry's needs the hash table. A new id above the
-//! entry's `hi` takes the entry and moves its occupant (an order at least `W` references
-//! older) to the hash table: for a dense stream that is the order falling out of the window
-//! `(max - W, max]` as the maximum advances, one move per add at most. Ids too large for a
-//! 32-bit `hi` always use the table. Sparse references need no detection: they use the window
-//! as a direct-mapped table, and an older id meeting a newer one at its index goes to the
-//! table.
+//! feed cluster just below the highest reference seen. The window is the first `W` (a power of
+//! two) nodes of the order pool (`orders`): the record of an id the window holds *is* the pool
+//! node at index `id & (W - 1)`, so a live id found there costs one load, on one line, which
+//! holds the whole order (id, quantity, level, queue links), and needs no second look-up. Each
+//! window node also keeps `seen`, the highest `hi` (`id >> log2(W)`) ever stored at its index,
+//! in the window or in the table, which gives the invariant every look-up relies on: at each
+//! index, a live id is the node (its id equals the node's) or is in the hash table, and no
+//! live id has a `hi` above `seen`. So a new id above `seen` (every new dense reference) is
+//! known absent after one load, and only an id at or below `seen` that is not the node needs
+//! the hash table. A record never moves while its order lives: a new id whose window node
+//! holds a live (older) order goes to the table, with its record in the pool's overflow, and
+//! the older order keeps its node; queue links stay valid without rewriting a neighbour. For a
+//! dense stream, that is a new order meeting an order at least `W` references older that is
+//! still live. Ids too large for a 32-bit `hi` always use the table. Sparse references need no
+//! detection: they use the window as a direct-mapped table, and an id meeting another live
+//! one at its index goes to the table.
 //!
 //! **The table.** Linear probing over a power-of-two table of 8-byte `{tag, slot}` entries, a
 //! Fibonacci (multiplicative) hash that spreads both dense (1, 2, 3, ...) and sparse (offset by
 //! 10^8) ids, and backward-shift deletion (no tombstones, so probe lengths stay short under
 //! churn). The tag is the top 32 bits of the hash: its top bits are the entry's home position
 //! (so moving and rehashing need no id), and an entry whose tag matches is confirmed against
-//! the id stored in the order pool (the caller passes `id_of`), so the table holds no ids and
-//! stays half the size of an `{id, slot}` table. Sized at start for half load at the configured
-//! order capacity; it doubles only when it would pass 7/8 load, and the caller counts that.
+//! the id stored in the order pool, so the table holds no ids and stays half the size of an
+//! `{id, slot}` table. Sized at start for half load at the configured order capacity; it
+//! doubles only when it would pass 7/8 load, and the caller counts that.
 //!
-//! This is one of the book's modules with `unsafe` code: the window and the table are read and
-//! written at `pos & mask` without a bounds check, sound for every `pos` because each array's
-//! length is always its `mask + 1` (set together in the constructors, the only place either
-//! changes).
+//! This is one of the book's modules with `unsafe` code: the table is read and written at
+//! `pos & mask` without a bounds check, sound for every `pos` because its length is always its
+//! `mask + 1` (set together in `set_table`, the only place either changes).
 #![allow(
     unsafe_code,
     reason = "unchecked table access at a masked position; sound by the length == mask + 1 invariant"
@@ -40,14 +40,14 @@
 const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Largest table: homes come from the 32-bit tag.
 const MAX_TABLE: usize = 1 << 32;
-/// Window sizes: at least this many entries (128 bytes) ...
+/// Window sizes: at least this many records (512 bytes) ...
 const MIN_WINDOW: usize = 1 << 4;
-/// ... and at most this many (32 MiB).
+/// ... and at most this many (128 MiB).
 const MAX_WINDOW: usize = 1 << 22;
 /// A [`Probe`] position in the window (else in the table): the top bit of a `usize`.
 const IN_WINDOW: usize = 1 << (usize::BITS - 1);
 
-use super::orders::{OrderLink, OrderSlot};
+use super::orders::{FREE_ID, OrderLink, OrderPool, OrderSlot};
 
 /// One table entry: the id's tag and its order-pool slot ([`OrderLink::NONE`]: empty).
 #[derive(Clone, Copy, Debug)]
@@ -58,19 +58,6 @@ struct Entry {
 
 const VACANT: Entry = Entry {
     tag: 0,
-    slot: OrderLink::NONE,
-};
-
-/// One window entry: the highest `id >> log2(W)` ever stored at its index, and the slot of
-/// the live id with that `hi` ([`OrderLink::NONE`]: none is live).
-#[derive(Clone, Copy, Debug)]
-struct WinEntry {
-    hi: u32,
-    slot: OrderLink,
-}
-
-const WIN_VACANT: WinEntry = WinEntry {
-    hi: 0,
     slot: OrderLink::NONE,
 };
 
@@ -89,24 +76,12 @@ pub(crate) enum Probe {
     Vacant { pos: usize },
 }
 
-/// What the window says about an id.
-enum Window {
-    /// Live in the window at this index.
-    Live(usize, OrderSlot),
-    /// Absent; a new entry goes to the window at this index.
-    Absent(usize),
-    /// Not the window's (older than its entry, or too large): ask the table.
-    Table,
-}
-
 /// Order id -> pool slot.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderMap {
-    /// The direct-indexed window.
-    window: Vec<WinEntry>,
-    /// `window.len() - 1`.
+    /// Window records (the order pool's first nodes): `W - 1`.
     wmask: usize,
-    /// `log2(window.len())`: an id shifted right by this is its `hi`.
+    /// `log2(W)`: an id shifted right by this is its `hi`.
     wshift: u32,
     /// `2^(32 + wshift)`: the ids whose `hi` fits 32 bits are below this.
     wlimit: u64,
@@ -125,23 +100,28 @@ pub(crate) struct OrderMap {
 }
 
 impl OrderMap {
-    /// A map that holds `capacity` ids at no more than half load in its table, with a window
-    /// of `capacity` rounded up to a power of two (128 bytes to 32 MiB).
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let window = capacity
+    /// The window for `capacity` orders: `capacity` rounded up to a power of two, 16 to
+    /// 2^22 records. The order pool is made with this many window nodes.
+    pub(crate) fn window_for(capacity: usize) -> usize {
+        capacity
             .max(1)
             .next_power_of_two()
-            .clamp(MIN_WINDOW, MAX_WINDOW);
+            .clamp(MIN_WINDOW, MAX_WINDOW)
+    }
+
+    /// A map that holds `capacity` ids at no more than half load in its table, with the
+    /// window of [`OrderMap::window_for`]`(capacity)` records.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self::with_sizes(
-            window,
+            Self::window_for(capacity),
             capacity.saturating_mul(2).max(16).next_power_of_two(),
         )
     }
 
-    fn with_sizes(window: usize, table: usize) -> Self {
+    /// A map over a window of `window` pool nodes and a table of `table` entries.
+    pub(crate) fn with_sizes(window: usize, table: usize) -> Self {
         debug_assert!(window.is_power_of_two());
         let mut map = Self {
-            window: vec![WIN_VACANT; window],
             wmask: window - 1,
             wshift: window.trailing_zeros(),
             wlimit: 1 << (32 + window.trailing_zeros()),
@@ -154,6 +134,11 @@ impl OrderMap {
         };
         map.set_table(table);
         map
+    }
+
+    /// Window records the map expects the pool to hold.
+    pub(crate) fn window_len(&self) -> usize {
+        self.wmask + 1
     }
 
     /// Replaces the table by an empty one of `table` entries (capped); returns the old one.
@@ -197,51 +182,13 @@ impl OrderMap {
         unsafe { *self.entries.get_unchecked_mut(i) = e }
     }
 
-    /// The window entry at `i & wmask`.
-    #[inline(always)]
-    fn win_at(&self, i: usize) -> WinEntry {
-        let i = i & self.wmask;
-        debug_assert!(i < self.window.len() && self.window.len() == self.wmask + 1);
-        // SAFETY: `i <= wmask` and the window holds exactly `wmask + 1` entries (`with_sizes`
-        // sets both; nothing else resizes `window` or changes `wmask`), so `i` is in bounds.
-        unsafe { *self.window.get_unchecked(i) }
-    }
-
-    /// The window entry at `i & wmask`, mutably.
-    #[inline(always)]
-    fn win_mut(&mut self, i: usize) -> &mut WinEntry {
-        let i = i & self.wmask;
-        debug_assert!(i < self.window.len() && self.window.len() == self.wmask + 1);
-        // SAFETY: as in `win_at`: `i <= wmask` and the window holds `wmask + 1` entries.
-        unsafe { self.window.get_unchecked_mut(i) }
-    }
-
     /// `id`'s window index and `hi`, or `None` when its `hi` does not fit 32 bits.
     #[inline(always)]
-    fn win_key(&self, id: u64) -> Option<(usize, u32)> {
+    pub(crate) fn win_key(&self, id: u64) -> Option<(usize, u32)> {
         if id >= self.wlimit {
             return None;
         }
         Some((id as usize & self.wmask, (id >> self.wshift) as u32))
-    }
-
-    /// What the window knows of `id` (one load).
-    #[inline(always)]
-    fn in_window(&self, id: u64) -> Window {
-        let Some((i, hi)) = self.win_key(id) else {
-            return Window::Table;
-        };
-        let e = self.win_at(i);
-        if hi == e.hi {
-            match e.slot.get() {
-                Some(slot) => Window::Live(i, slot),
-                None => Window::Absent(i),
-            }
-        } else if hi > e.hi {
-            Window::Absent(i)
-        } else {
-            Window::Table
-        }
     }
 
     #[inline(always)]
@@ -250,23 +197,37 @@ impl OrderMap {
         (tag >> self.shift) as usize
     }
 
-    /// Finds `id` or the position it would take. `id_of(slot)` is the id stored for a slot
-    /// (read only for an id the window sends to the table).
+    /// Finds `id` or the position it would take (the window when its node there is free,
+    /// else the table), reading the window node of `pool` (the pool made with
+    /// [`OrderMap::window_len`] window nodes).
     #[inline(always)]
-    pub(crate) fn probe(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Probe {
-        match self.in_window(id) {
-            Window::Live(i, slot) => Probe::Found {
+    pub(crate) fn probe(&self, id: u64, pool: &OrderPool) -> Probe {
+        debug_assert_eq!(pool.window_len(), self.window_len());
+        let Some((i, hi)) = self.win_key(id) else {
+            return self.probe_table(id, pool);
+        };
+        let slot = pool.window_slot(i);
+        let node = pool.node(slot);
+        if node.id == id {
+            return Probe::Found {
                 pos: IN_WINDOW | i,
                 slot,
-            },
-            Window::Absent(i) => Probe::Vacant { pos: IN_WINDOW | i },
-            Window::Table => self.probe_table(id, id_of),
+            };
+        }
+        let free = node.id == FREE_ID;
+        if hi > node.seen && free {
+            // Never stored at this index: absent, and the node is free.
+            return Probe::Vacant { pos: IN_WINDOW | i };
+        }
+        match self.probe_table(id, pool) {
+            Probe::Vacant { .. } if free => Probe::Vacant { pos: IN_WINDOW | i },
+            p => p,
         }
     }
 
     /// [`OrderMap::probe`] in the table.
     #[inline(always)]
-    fn probe_table(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Probe {
+    fn probe_table(&self, id: u64, pool: &OrderPool) -> Probe {
         let tag = tag_of(id);
         let mut pos = self.home(tag);
         loop {
@@ -274,7 +235,7 @@ impl OrderMap {
             let Some(slot) = e.slot.get() else {
                 return Probe::Vacant { pos };
             };
-            if e.tag == tag && id_of(slot) == id {
+            if e.tag == tag && pool.id_of(slot) == id {
                 return Probe::Found { pos, slot };
             }
             pos = (pos + 1) & self.mask;
@@ -283,8 +244,8 @@ impl OrderMap {
 
     /// The slot of `id`.
     #[inline]
-    pub(crate) fn get(&self, id: u64, id_of: impl Fn(OrderSlot) -> u64) -> Option<OrderSlot> {
-        match self.probe(id, id_of) {
+    pub(crate) fn get(&self, id: u64, pool: &OrderPool) -> Option<OrderSlot> {
+        match self.probe(id, pool) {
             Probe::Found { slot, .. } => Some(slot),
             Probe::Vacant { .. } => None,
         }
@@ -298,7 +259,7 @@ impl OrderMap {
     }
 
     /// Doubles the table (allocates, then advises huge pages) and rehashes every entry from its
-    /// tag. The window and every [`Probe`] position in it stay valid.
+    /// tag. Every window [`Probe`] position stays valid (table positions do not).
     pub(crate) fn grow(&mut self) {
         let old = self.set_table(self.entries.len() * 2);
         for e in old.iter().filter(|e| !e.slot.is_none()) {
@@ -318,58 +279,55 @@ impl OrderMap {
         self.table_len += 1;
     }
 
-    /// Stores `id -> slot` at a position [`OrderMap::probe`] returned as vacant (with no
-    /// insertion or removal in between). The caller ensured [`OrderMap::has_room`]. A window
-    /// entry's previous occupant (an older id) moves to the table.
-    #[inline]
-    pub(crate) fn fill(&mut self, pos: usize, id: u64, slot: OrderSlot) {
-        self.len += 1;
+    /// The window node a new `id` takes when [`OrderMap::probe`] returned `Vacant { pos }`
+    /// in the window, with its `hi`; `None` for a table position (its record then comes from
+    /// the pool's overflow).
+    #[inline(always)]
+    pub(crate) fn window_place(
+        &self,
+        pos: usize,
+        id: u64,
+        pool: &OrderPool,
+    ) -> Option<(OrderSlot, u32)> {
         if pos & IN_WINDOW == 0 {
-            self.set(
-                pos,
-                Entry {
-                    tag: tag_of(id),
-                    slot: OrderLink::to(slot),
-                },
-            );
-            self.table_len += 1;
+            return None;
+        }
+        let (i, hi) = self.win_key(id)?;
+        debug_assert_eq!(i, pos & !IN_WINDOW);
+        Some((pool.window_slot(i), hi))
+    }
+
+    /// Records `id -> slot` at a position [`OrderMap::probe`] returned as vacant (with no
+    /// insertion or removal in between; for a window position the caller has stored the
+    /// record at the window node with [`OrderPool::put_window`]). The caller ensured
+    /// [`OrderMap::has_room`]. An id stored in the table raises its window node's `seen`.
+    #[inline]
+    pub(crate) fn fill(&mut self, pos: usize, id: u64, slot: OrderSlot, pool: &mut OrderPool) {
+        self.len += 1;
+        if pos & IN_WINDOW != 0 {
+            debug_assert!(pool.node(slot).id == id);
             return;
         }
-        let i = pos & !IN_WINDOW;
-        let hi = (id >> self.wshift) as u32;
-        debug_assert!(self.win_key(id) == Some((i, hi)) && hi >= self.win_at(i).hi);
-        let old = core::mem::replace(
-            self.win_mut(i),
-            WinEntry {
-                hi,
+        self.set(
+            pos,
+            Entry {
+                tag: tag_of(id),
                 slot: OrderLink::to(slot),
             },
         );
-        if let Some(occupant) = old.slot.get() {
-            debug_assert!(old.hi < hi);
-            self.evict(old.hi, i, occupant);
+        self.table_len += 1;
+        if let Some((i, hi)) = self.win_key(id) {
+            pool.raise_seen(pool.window_slot(i), hi);
         }
     }
 
-    /// Moves the window's occupant at index `i` (with `hi`) to the table.
-    #[cold]
-    #[inline(never)]
-    fn evict(&mut self, hi: u32, i: usize, slot: OrderSlot) {
-        let id = (u64::from(hi) << self.wshift) | i as u64;
-        self.put_table(Entry {
-            tag: tag_of(id),
-            slot: OrderLink::to(slot),
-        });
-    }
-
-    /// Removes the id at a position [`OrderMap::probe`] returned as found: a window entry
-    /// keeps its `hi`; in the table, later entries of the same probe run shift back so that no
-    /// tombstone is needed.
+    /// Removes the id at a position [`OrderMap::probe`] returned as found (the caller frees
+    /// its record in the pool): in the table, later entries of the same probe run shift back
+    /// so that no tombstone is needed.
     #[inline(always)]
     pub(crate) fn remove_at(&mut self, pos: usize) {
         self.len -= 1;
         if pos & IN_WINDOW != 0 {
-            self.win_mut(pos & !IN_WINDOW).slot = OrderLink::NONE;
             return;
         }
         self.table_len -= 1;
@@ -397,31 +355,24 @@ impl OrderMap {
         self.set(hole, VACANT);
     }
 
-    /// Asks for the window and the table to be backed by huge pages (see `huge`); the bytes
-    /// advised.
+    /// Asks for the table to be backed by huge pages (see `huge`; the window is the pool's);
+    /// the bytes advised.
     pub(crate) fn advise_huge(&self) -> usize {
-        super::huge::advise_huge(self.window.as_ptr(), self.window.len())
-            + super::huge::advise_huge(self.entries.as_ptr(), self.entries.len())
+        super::huge::advise_huge(self.entries.as_ptr(), self.entries.len())
     }
 
-    /// The address of `id`'s window entry (or its table home for an id too large for the
+    /// The address of `id`'s window node (or its table home for an id too large for the
     /// window), for a prefetch (it is not read).
     #[inline(always)]
-    pub(crate) fn home_addr(&self, id: u64) -> *const u8 {
+    pub(crate) fn home_addr(&self, id: u64, pool: &OrderPool) -> *const u8 {
         match self.win_key(id) {
-            // `i` is at most `wmask`, inside the window.
-            Some((i, _)) => self.window.as_ptr().wrapping_add(i).cast(),
-            // `home` is at most `mask`, inside the table.
-            None => self
-                .entries
-                .as_ptr()
-                .wrapping_add(self.home(tag_of(id)))
-                .cast(),
+            Some((i, _)) => pool.window_addr(i),
+            None => self.table_home_addr(id),
         }
     }
 
     /// The address of `id`'s home in the table, for a prefetch (it is not read): where an id
-    /// older than its window entry is looked for.
+    /// that is not its window node is looked for.
     #[inline(always)]
     pub(crate) fn table_home_addr(&self, id: u64) -> *const u8 {
         // `home` is at most `mask`, inside the table.
@@ -431,16 +382,21 @@ impl OrderMap {
             .cast()
     }
 
-    /// A guess at `id`'s slot for a prefetch: its window entry's slot, or for an id the window
-    /// sends to the table, the slot of the first entry of its probe run (at most
+    /// A guess at `id`'s slot for a prefetch: its window node when that holds `id`, or for an
+    /// id the window sends to the table, the slot of the first entry of its probe run (at most
     /// [`HINT_PROBES`] entries) whose tag is `id`'s, not confirmed against the pool's id.
     /// `None` when the id is absent or the run ends or is longer first.
     #[inline(always)]
-    pub(crate) fn slot_hint(&self, id: u64) -> Option<OrderSlot> {
-        match self.in_window(id) {
-            Window::Live(_, slot) => return Some(slot),
-            Window::Absent(_) => return None,
-            Window::Table => {}
+    pub(crate) fn slot_hint(&self, id: u64, pool: &OrderPool) -> Option<OrderSlot> {
+        if let Some((i, hi)) = self.win_key(id) {
+            let slot = pool.window_slot(i);
+            let node = pool.node(slot);
+            if node.id == id {
+                return Some(slot);
+            }
+            if hi > node.seen {
+                return None;
+            }
         }
         let tag = tag_of(id);
         let mut pos = self.home(tag);
@@ -455,20 +411,17 @@ impl OrderMap {
         None
     }
 
-    /// For a prefetch: the table home of the occupant that storing the new `id` in its window
-    /// entry would move to the table (see [`OrderMap::fill`]), when there is one. Reads the
-    /// window entry (the first pass of a prefetch brought it in with
-    /// [`OrderMap::home_addr`]); the returned address is not read.
+    /// For a prefetch: the table home a new `id` will be stored at when its window node holds
+    /// a live order (see [`OrderMap::probe`]). Reads the window node (the first pass of a
+    /// prefetch brought it in with [`OrderMap::home_addr`]); the returned address is not read.
     #[inline(always)]
-    pub(crate) fn evict_home_addr(&self, id: u64) -> Option<*const u8> {
-        let (i, hi) = self.win_key(id)?;
-        let e = self.win_at(i);
-        e.slot.get()?;
-        if hi <= e.hi {
+    pub(crate) fn overflow_home_addr(&self, id: u64, pool: &OrderPool) -> Option<*const u8> {
+        let (i, _) = self.win_key(id)?;
+        let node = pool.node(pool.window_slot(i));
+        if node.id == FREE_ID || node.id == id {
             return None;
         }
-        let occupant = (u64::from(e.hi) << self.wshift) | i as u64;
-        Some(self.table_home_addr(occupant))
+        Some(self.table_home_addr(id))
     }
 }
 
@@ -478,38 +431,42 @@ const HINT_PROBES: usize = 4;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::levels::LevelSlot;
+    use crate::fixed::Qty;
     use std::collections::HashMap;
 
-    /// The ids behind the slots (slot = index), as the order pool would hold them.
-    type Ids = HashMap<u32, u64>;
-
-    /// `id_of` over `ids` (an unknown slot has no id any probe asks for).
-    fn id_of(ids: &Ids) -> impl Fn(OrderSlot) -> u64 + '_ {
-        |s| {
-            ids.get(&u32::try_from(s.index()).unwrap())
-                .copied()
-                .unwrap_or(u64::MAX)
-        }
+    /// A map and the pool that holds its window and the records.
+    fn map_and_pool(window: usize, table: usize) -> (OrderMap, OrderPool) {
+        let map = OrderMap::with_sizes(window, table);
+        let pool = OrderPool::with_capacity(map.window_len(), 4);
+        (map, pool)
     }
 
-    fn insert(map: &mut OrderMap, ids: &mut Ids, id: u64, slot: u32) {
+    /// Inserts a new `id` as `L3Books` does; its slot.
+    fn insert(map: &mut OrderMap, pool: &mut OrderPool, id: u64) -> OrderSlot {
         if !map.has_room() {
             map.grow();
         }
-        match map.probe(id, id_of(ids)) {
-            Probe::Vacant { pos } => {
-                map.fill(pos, id, OrderSlot::for_test(slot));
-                ids.insert(slot, id);
-            }
-            Probe::Found { .. } => panic!("duplicate {id}"),
-        }
+        let Probe::Vacant { pos } = map.probe(id, pool) else {
+            panic!("duplicate {id}")
+        };
+        let level = LevelSlot::for_test(0);
+        let slot = if let Some((slot, hi)) = map.window_place(pos, id, pool) {
+            pool.put_window(slot, id, Qty::ONE, OrderLink::NONE, level, hi);
+            slot
+        } else {
+            pool.alloc(id, Qty::ONE, OrderLink::NONE, level).unwrap().0
+        };
+        map.fill(pos, id, slot, pool);
+        slot
     }
 
-    fn remove(map: &mut OrderMap, ids: &Ids, id: u64) -> Option<u32> {
-        match map.probe(id, id_of(ids)) {
+    fn remove(map: &mut OrderMap, pool: &mut OrderPool, id: u64) -> Option<OrderSlot> {
+        match map.probe(id, pool) {
             Probe::Found { pos, slot } => {
                 map.remove_at(pos);
-                Some(u32::try_from(slot.index()).unwrap())
+                pool.free(slot);
+                Some(slot)
             }
             Probe::Vacant { .. } => None,
         }
@@ -518,10 +475,10 @@ mod tests {
     #[test]
     fn insert_get_remove_with_growth_and_churn() {
         let mut map = OrderMap::with_capacity(4);
-        let mut ids = Ids::new();
+        let mut pool = OrderPool::with_capacity(map.window_len(), 4);
         let mut reference = HashMap::new();
         let mut x: u64 = 0x1234_5678;
-        for step in 0..20_000u32 {
+        for _ in 0..20_000u32 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -532,110 +489,127 @@ mod tests {
                 (x % 300) * 100_000_000
             };
             if let Some(slot) = reference.remove(&id) {
-                assert_eq!(remove(&mut map, &ids, id), Some(slot));
+                assert_eq!(remove(&mut map, &mut pool, id), Some(slot));
             } else {
-                insert(&mut map, &mut ids, id, step);
-                reference.insert(id, step);
+                let slot = insert(&mut map, &mut pool, id);
+                reference.insert(id, slot);
             }
             assert_eq!(map.len(), reference.len());
         }
         for (&id, &slot) in &reference {
-            assert_eq!(map.get(id, id_of(&ids)), Some(OrderSlot::for_test(slot)));
+            assert_eq!(map.get(id, &pool), Some(slot));
+            assert_eq!(pool.id_of(slot), id);
         }
-        assert_eq!(map.get(u64::MAX - 1, id_of(&ids)), None);
-        for &id in reference.keys() {
-            assert!(remove(&mut map, &ids, id).is_some());
+        assert_eq!(map.get(u64::MAX - 1, &pool), None);
+        let live: Vec<u64> = reference.keys().copied().collect();
+        for id in live {
+            assert!(remove(&mut map, &mut pool, id).is_some());
         }
         assert_eq!(map.len(), 0);
+        assert_eq!(map.table_len(), 0);
     }
 
     #[test]
     fn equal_tags_are_told_apart_by_id() {
-        // Slots whose pool ids differ from the probed id never match, even with equal tags (an
-        // id too large for the window, so the table holds it).
-        let mut map = OrderMap::with_capacity(8);
-        let mut ids = Ids::new();
+        // An entry whose pool id differs from the probed id never matches, even with an equal
+        // tag (an id too large for the window, so the table holds it).
+        let (mut map, mut pool) = map_and_pool(16, 16);
         let id = (1 << 50) + 42;
-        insert(&mut map, &mut ids, id, 0);
+        let slot = insert(&mut map, &mut pool, id);
         assert_eq!(map.table_len(), 1);
-        assert_eq!(map.get(id, id_of(&ids)), Some(OrderSlot::for_test(0)));
-        assert_eq!(map.get(id, |_| 7), None);
-        assert_eq!(map.get(id, |_| u64::MAX), None);
+        assert_eq!(map.get(id, &pool), Some(slot));
+        pool.node_mut(slot).id = 7;
+        assert_eq!(map.get(id, &pool), None);
     }
 
     #[test]
     fn entries_are_eight_bytes() {
         assert_eq!(core::mem::size_of::<Entry>(), 8);
-        assert_eq!(core::mem::size_of::<WinEntry>(), 8);
     }
 
     #[test]
     fn room_and_growth() {
         // Ids too large for a 32-bit `hi` always go to the table, which doubles at 7/8 load.
-        let mut map = OrderMap::with_sizes(16, 16);
-        let mut ids = Ids::new();
+        let (mut map, mut pool) = map_and_pool(16, 16);
         assert_eq!(map.entries.len(), 16);
         let big = 1u64 << 40;
-        for n in 0..15 {
-            insert(&mut map, &mut ids, big + n, n as u32);
-        }
+        let slots: Vec<OrderSlot> = (0..15)
+            .map(|n| insert(&mut map, &mut pool, big + n))
+            .collect();
         assert!(map.entries.len() >= 32);
         assert_eq!(map.table_len(), 15);
-        for n in 0..15 {
-            assert_eq!(
-                map.get(big + n, id_of(&ids)),
-                Some(OrderSlot::for_test(n as u32))
-            );
+        for (n, slot) in slots.into_iter().enumerate() {
+            assert_eq!(map.get(big + n as u64, &pool), Some(slot));
+            assert!(!pool.in_window(slot));
         }
     }
 
     #[test]
-    fn dense_ids_stay_in_the_window_and_old_ones_move_to_the_table() {
-        let mut map = OrderMap::with_sizes(16, 16);
-        let mut ids = Ids::new();
+    fn dense_ids_are_their_window_nodes_and_a_newer_id_meeting_a_live_one_goes_to_the_table() {
+        let (mut map, mut pool) = map_and_pool(16, 16);
         for id in 1..=16 {
-            insert(&mut map, &mut ids, id, id as u32);
+            let slot = insert(&mut map, &mut pool, id);
+            // The record is the window node at `id & 15`.
+            assert_eq!(slot.index(), id as usize & 15);
         }
-        // 1..=15 and 16 (index 0) all fit the 16-entry window.
         assert_eq!(map.table_len(), 0);
-        // 17 takes 1's entry (index 1): 1 moves to the table and is still found there.
-        insert(&mut map, &mut ids, 17, 17);
+        // 17 meets 1 (live) at index 1: 1 keeps its node, 17 goes to the table.
+        let s17 = insert(&mut map, &mut pool, 17);
+        assert!(!pool.in_window(s17));
         assert_eq!(map.table_len(), 1);
-        assert_eq!(map.get(1, id_of(&ids)), Some(OrderSlot::for_test(1)));
-        assert_eq!(map.get(17, id_of(&ids)), Some(OrderSlot::for_test(17)));
-        // A window hit reads no id from the pool; a table hit does.
-        assert_eq!(map.get(17, |_| u64::MAX), Some(OrderSlot::for_test(17)));
-        assert_eq!(map.get(1, |_| u64::MAX), None);
-        // Deleting 17 keeps its entry's `hi`, so 1 (older, same index) is still the table's.
-        assert_eq!(remove(&mut map, &ids, 17), Some(17));
-        assert_eq!(map.get(1, id_of(&ids)), Some(OrderSlot::for_test(1)));
-        // An id newer than any at its index is absent after one window load.
-        assert_eq!(map.get(33, |_| panic!("the table was asked")), None);
-        // An older id re-added after a newer one at its index goes to the table.
-        insert(&mut map, &mut ids, 49, 49);
-        insert(&mut map, &mut ids, 33, 33);
+        assert_eq!(map.get(1, &pool).map(OrderSlot::index), Some(1));
+        assert_eq!(map.get(17, &pool), Some(s17));
+        // A window hit reads no table entry: with 1 removed and 1's node free, 17 (hi 1 <=
+        // seen 1) is still found in the table.
+        assert_eq!(
+            remove(&mut map, &mut pool, 1).map(OrderSlot::index),
+            Some(1)
+        );
+        assert_eq!(map.get(17, &pool), Some(s17));
+        assert_eq!(map.get(1, &pool), None);
+        // An id newer than any stored at its index is absent after one load, and takes the
+        // free node.
+        assert_eq!(map.probe(33, &pool), Probe::Vacant { pos: IN_WINDOW | 1 });
+        let s33 = insert(&mut map, &mut pool, 33);
+        assert_eq!(s33.index(), 1);
+        // An older id re-added where a live newer one sits goes to the table.
+        assert_eq!(
+            remove(&mut map, &mut pool, 2).map(OrderSlot::index),
+            Some(2)
+        );
+        insert(&mut map, &mut pool, 50);
+        let s18 = insert(&mut map, &mut pool, 18);
+        assert!(!pool.in_window(s18));
+        assert_eq!(map.get(18, &pool), Some(s18));
+        assert_eq!(map.get(50, &pool).map(OrderSlot::index), Some(2));
         assert_eq!(map.table_len(), 2);
-        assert_eq!(map.get(33, id_of(&ids)), Some(OrderSlot::for_test(33)));
         assert_eq!(map.len(), 18);
     }
 
     #[test]
     fn prefetch_hints_name_the_slot() {
-        let mut map = OrderMap::with_sizes(16, 16);
-        let mut ids = Ids::new();
-        for id in [5, 21, 1 << 40] {
-            insert(&mut map, &mut ids, id, id as u32 & 0xff);
-        }
-        // 21 took 5's window entry; 5 is in the table; 2^40 never fits the window.
-        assert_eq!(map.slot_hint(21), Some(OrderSlot::for_test(21)));
-        assert_eq!(map.slot_hint(5), Some(OrderSlot::for_test(5)));
-        assert_eq!(map.slot_hint(1 << 40), Some(OrderSlot::for_test(0)));
-        assert_eq!(map.slot_hint(37), None);
-        let w = map.window.as_ptr() as usize;
-        assert_eq!(map.home_addr(21) as usize, w + 5 * 8);
+        let (mut map, mut pool) = map_and_pool(16, 16);
+        let s5 = insert(&mut map, &mut pool, 5);
+        let s21 = insert(&mut map, &mut pool, 21);
+        let sbig = insert(&mut map, &mut pool, 1 << 40);
+        // 5 holds its node; 21 (same index) is in the table; 2^40 never fits the window.
+        assert_eq!(map.slot_hint(5, &pool), Some(s5));
+        assert_eq!(map.slot_hint(21, &pool), Some(s21));
+        assert_eq!(map.slot_hint(1 << 40, &pool), Some(sbig));
+        assert_eq!(map.slot_hint(37, &pool), None);
+        assert_eq!(map.home_addr(21, &pool), pool.window_addr(5));
         let t = map.entries.as_ptr() as usize;
-        let home = map.home_addr(1 << 40) as usize;
+        let home = map.home_addr(1 << 40, &pool) as usize;
         assert!(home >= t && home < t + map.entries.len() * 8);
+        // A new id meeting a live order at its node goes to its table home; at a free node or
+        // for the live id itself, nothing.
+        assert_eq!(
+            map.overflow_home_addr(37, &pool),
+            Some(map.table_home_addr(37))
+        );
+        assert_eq!(map.overflow_home_addr(5, &pool), None);
+        assert_eq!(map.overflow_home_addr(6, &pool), None);
+        assert_eq!(map.overflow_home_addr(1 << 41, &pool), None);
     }
 
     /// One operation of the model test.
@@ -668,16 +642,15 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// The window and the table together behave as one `HashMap` from id to slot over
-        /// dense, old, sparse and too-large ids, with a window small enough that entries move
-        /// to the table and a table small enough to grow.
+        /// The window and the table together behave as one `HashMap` from id to record over
+        /// dense, old, sparse and too-large ids, with a window small enough that new ids meet
+        /// live old ones and a table small enough to grow; every record holds its id, and a
+        /// record never moves while its id is live.
         #[test]
         fn behaves_as_a_hash_map(window_log in 2u32..6, ops in proptest::collection::vec(op(), 1..400)) {
-            let mut map = OrderMap::with_sizes(1 << window_log, 16);
-            let mut ids = Ids::new();
-            let mut model: HashMap<u64, u32> = HashMap::new();
+            let (mut map, mut pool) = map_and_pool(1 << window_log, 16);
+            let mut model: HashMap<u64, OrderSlot> = HashMap::new();
             let mut max = 0u64;
-            let mut next_slot = 0u32;
             for op in ops {
                 let add = match op {
                     Op::AddNext(gap) => Some(max + gap),
@@ -690,29 +663,27 @@ mod tests {
                             live.sort_unstable();
                             let id = live[n % live.len()];
                             let slot = model.remove(&id);
-                            prop_assert_eq!(remove(&mut map, &ids, id), slot);
+                            prop_assert_eq!(remove(&mut map, &mut pool, id), slot);
                         }
                         None
                     }
                     Op::Get(back) => {
                         let id = max.saturating_sub(back);
-                        prop_assert_eq!(
-                            map.get(id, id_of(&ids)),
-                            model.get(&id).map(|&s| OrderSlot::for_test(s))
-                        );
+                        prop_assert_eq!(map.get(id, &pool), model.get(&id).copied());
                         None
                     }
                 };
                 if let Some(id) = add {
                     match model.entry(id) {
-                        std::collections::hash_map::Entry::Occupied(_) => {
-                            let found = matches!(map.probe(id, id_of(&ids)), Probe::Found { .. });
-                            prop_assert!(found, "live id {} not found", id);
+                        std::collections::hash_map::Entry::Occupied(o) => {
+                            prop_assert_eq!(map.probe(id, &pool), Probe::Found {
+                                pos: match map.probe(id, &pool) { Probe::Found { pos, .. } => pos, Probe::Vacant { .. } => usize::MAX },
+                                slot: *o.get(),
+                            });
                         }
                         std::collections::hash_map::Entry::Vacant(v) => {
-                            insert(&mut map, &mut ids, id, next_slot);
-                            v.insert(next_slot);
-                            next_slot += 1;
+                            let slot = insert(&mut map, &mut pool, id);
+                            v.insert(slot);
                             if id < u64::MAX / 2 {
                                 max = max.max(id);
                             }
@@ -723,10 +694,11 @@ mod tests {
                 prop_assert!(map.table_len() <= map.len());
             }
             for (&id, &slot) in &model {
-                prop_assert_eq!(map.get(id, id_of(&ids)), Some(OrderSlot::for_test(slot)));
+                prop_assert_eq!(map.get(id, &pool), Some(slot));
+                prop_assert_eq!(pool.id_of(slot), id);
             }
-            let live = model.len();
-            prop_assert_eq!(map.window.iter().filter(|e| !e.slot.is_none()).count() + map.table_len(), live);
+            let in_window = model.values().filter(|s| pool.in_window(**s)).count();
+            prop_assert_eq!(in_window + map.table_len(), model.len());
         }
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! With a million live orders the order map, the order pool and the levels are far larger
 //! than the caches, and one order look-up is a chain of dependent misses: the map entry names
-//! the order's slot, the order names its level and its queue neighbours. Applied one message
+//! the order's slot (a window record is the order itself), the order names its level and its
+//! queue neighbours. Applied one message
 //! after another, those chains follow one another. A feed handler that has a whole packet in
 //! hand (a MoldUDP64 packet carries dozens of messages) can first say what each message will
 //! look up ([`OrderLookup`]) and call [`L3Books::prefetch_batch`]: it walks the batch four
-//! times, one link of each chain per pass (map entries and books; then resting orders, the
-//! sides' best levels, and the table home of the order an add moves out of the map's window;
+//! times, one link of each chain per pass (window records or table homes, and books; then
+//! resting orders, the sides' best levels, and for a new reference whose window node holds a
+//! live order its table home and overflow node;
 //! then their levels and queue neighbours, and the level an add joins; then
 //! the back of that level's queue, and the level a replace's new order joins), so the misses
 //! of one pass are in flight together and each pass reads what the pass before brought in.
@@ -136,11 +138,11 @@ impl L3Books {
                 new_order_id,
                 ..
             } => {
-                prefetch(self.map.home_addr(new_order_id.0));
+                prefetch(self.map.home_addr(new_order_id.0, &self.orders));
                 (instrument, old_order_id)
             }
         };
-        prefetch(self.map.home_addr(id.0));
+        prefetch(self.map.home_addr(id.0, &self.orders));
         if !matches!(l, OrderLookup::Add { .. }) {
             // A resting order may be older than its window entry: then the table holds it.
             prefetch(self.map.table_home_addr(id.0));
@@ -159,10 +161,10 @@ impl L3Books {
         }
     }
 
-    /// Pass 2: the resting order (from its map entry, now cached), the best levels of the
-    /// book's sides (every order message compares its side's top before and after), and for a new reference the table home of the order it
-    /// moves out of its window entry (an eviction, one table write that would miss otherwise).
-    /// Returns the resting order's slot guess.
+    /// Pass 2: the resting order (from its window record or table entry, now cached), the
+    /// best levels of the book's sides (every order message compares its side's top before
+    /// and after), and for a new reference whose window node holds a live order, the table
+    /// home and overflow node it will take. Returns the resting order's slot guess.
     #[inline(always)]
     fn prefetch_orders(&self, l: &OrderLookup) -> Option<OrderSlot> {
         let (instrument, resting) = match *l {
@@ -181,23 +183,20 @@ impl L3Books {
                 side,
                 price,
             } => {
-                // The order the new one moves out of its window entry, if any: its table home.
-                if let Some(home) = self.map.evict_home_addr(order_id.0) {
-                    prefetch(home);
-                }
+                // When its window node holds a live order, the new one goes to the table and
+                // the pool's overflow: its table home and the overflow node it will take.
+                self.prefetch_overflow(order_id);
                 if let Some(book) = self.books.get(instrument.index()) {
                     prefetch(book.sides[side.index()].slot_addr(side_key(side, price)));
                 }
                 return None;
             }
         };
-        if let OrderLookup::Replace { new_order_id, .. } = *l
-            && let Some(home) = self.map.evict_home_addr(new_order_id.0)
-        {
-            prefetch(home);
+        if let OrderLookup::Replace { new_order_id, .. } = *l {
+            self.prefetch_overflow(new_order_id);
         }
         // A slot from the map is a pool slot (only its id is unconfirmed).
-        let slot = self.map.slot_hint(resting.0);
+        let slot = self.map.slot_hint(resting.0, &self.orders);
         if let Some(slot) = slot {
             prefetch_ref(self.orders.node(slot));
         }
@@ -209,6 +208,18 @@ impl L3Books {
             }
         }
         slot
+    }
+
+    /// For a new reference whose window node holds a live order: its table home and the
+    /// overflow node it will take (see `OrderMap::probe`).
+    #[inline(always)]
+    fn prefetch_overflow(&self, id: OrderId) {
+        if let Some(home) = self.map.overflow_home_addr(id.0, &self.orders) {
+            prefetch(home);
+            if let Some(node) = self.orders.free_head_addr() {
+                prefetch(node);
+            }
+        }
     }
 
     /// Pass 3: the resting order's level and queue neighbours (from the order, now cached);
@@ -280,40 +291,7 @@ impl L3Books {
 mod tests {
     use super::*;
     use crate::book::BookConfig;
-    use crate::book::order_map::{OrderMap, Probe};
     use crate::fixed::{Price, Qty};
-
-    /// The eviction hint names the table home of exactly the order that storing a new id
-    /// moves out of the window, and nothing when no order moves.
-    #[test]
-    fn the_eviction_hint_is_the_moved_orders_table_home() {
-        // A 16-entry window (ids 0..16 share no index with each other).
-        let mut map = OrderMap::with_capacity(16);
-        let id_of = |s: OrderSlot| s.index() as u64 + 3;
-        let Probe::Vacant { pos } = map.probe(3, id_of) else {
-            panic!("empty map")
-        };
-        map.fill(pos, 3, OrderSlot::for_test(0));
-        // 3 + 16 and 3 + 32 take 3's entry and move 3 to the table.
-        assert_eq!(map.evict_home_addr(19), Some(map.table_home_addr(3)));
-        assert_eq!(map.evict_home_addr(35), Some(map.table_home_addr(3)));
-        // Another index, 3 itself, and an id older than the entry's: nothing moves.
-        assert_eq!(map.evict_home_addr(4), None);
-        assert_eq!(map.evict_home_addr(3), None);
-        let Probe::Vacant { pos } = map.probe(19, id_of) else {
-            panic!("19 is new")
-        };
-        map.fill(pos, 19, OrderSlot::for_test(1));
-        assert_eq!(map.table_len(), 1, "3 moved to the table");
-        assert_eq!(map.evict_home_addr(3), None);
-        assert_eq!(map.evict_home_addr(35), Some(map.table_home_addr(19)));
-        // Once 19 is gone its entry moves nobody.
-        let Probe::Found { pos, .. } = map.probe(19, |s| s.index() as u64 + 18) else {
-            panic!("19 is live")
-        };
-        map.remove_at(pos);
-        assert_eq!(map.evict_home_addr(35), None);
-    }
 
     /// Prefetching reads only: the books answer the same afterwards, for ids live, removed,
     /// never seen, and for instruments without a book.
