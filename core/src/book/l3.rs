@@ -21,7 +21,7 @@ use super::config::BookConfig;
 use super::direct::{LateError, Touched};
 use super::error::{BookError, BookKind};
 use super::hash::l3_fingerprint;
-use super::ladder::{Ladder, LineAligned, side_key};
+use super::ladder::{Ladder, side_key};
 use super::levels::{LevelPool, LevelSlot};
 use super::order_map::{OrderMap, Probe};
 use super::orders::{OrderLink, OrderPool, OrderSlot};
@@ -34,16 +34,15 @@ type SideTop = Option<(i64, Qty)>;
 
 /// One instrument's two sides and status.
 ///
-/// Each side is a 64-byte aligned [`Ladder`] whose first line holds everything applying a
-/// message reads or writes on that side (best level, grid, summary, window address), so a
-/// message touches its side's one line (and the other side's when the top changes: the cross
-/// check). Whether the book is crossed is kept in the bid side's hot line ([`Ladder::flag`]):
+/// Each side is a [`Ladder`] whose first 64 bytes hold everything applying a message reads or
+/// writes on that side (best level, grid, summary, window address), so a message touches
+/// those (one or two lines; the other side's too when the top changes: the cross check). Whether the book is crossed is kept in the bid side's hot line ([`Ladder::flag`]):
 /// one fixed place (the prefetch's second pass reads both sides' lines for a message about a
 /// resting order anyway). The status is read off the message path.
 #[derive(Clone, Debug)]
 pub(super) struct L3Book {
-    /// `[bids, asks]`, each holding level-pool slots, each on its own lines.
-    pub(super) sides: [LineAligned<Ladder<LevelSlot>>; 2],
+    /// `[bids, asks]`, each holding level-pool slots.
+    pub(super) sides: [Ladder<LevelSlot>; 2],
     status: InstrumentStatus,
 }
 
@@ -51,8 +50,8 @@ impl L3Book {
     fn new(levels_per_side: usize, status: InstrumentStatus) -> Self {
         Self {
             sides: [
-                LineAligned(Ladder::new(Side::Buy, levels_per_side)),
-                LineAligned(Ladder::new(Side::Sell, levels_per_side)),
+                Ladder::new(Side::Buy, levels_per_side),
+                Ladder::new(Side::Sell, levels_per_side),
             ],
             status,
         }

@@ -408,9 +408,12 @@ impl<V: RungValue> Chunk<V> {
 /// the summary, the window's address, whether there are levels and outliers, the owner's flag)
 /// comes first and, for an L3 side (`V` a level slot, one summary word), fills exactly the
 /// first 64 bytes; the outliers, the tick rule and the venue's tick (read when a key falls
-/// outside the window or the window moves) follow. The L3 book aligns each side to a cache
-/// line ([`LineAligned`]), so those 64 bytes are one line;
-/// `tests::an_l3_side_is_one_hot_line_and_one_cold_line` checks it.
+/// outside the window or the window moves) follow
+/// (`tests::an_l3_sides_hot_fields_are_its_first_64_bytes` checks it). The ladder is not
+/// over-aligned: a 64-byte aligned `L3Book` put every hot field on one line but made LLVM
+/// spill registers in the inlined apply path (+15 instructions a message; BENCHMARKS, "the
+/// book header and the ladder in fewer lines"), so the 64 bytes span two lines unless the
+/// allocation happens to align them.
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub(crate) struct Ladder<V, S = OneWord> {
@@ -969,28 +972,6 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     }
 }
 
-/// A value on its own cache line(s): 64-byte aligned, so that the first 64 bytes of a
-/// [`Ladder`] (its hot fields) are one line. The L2 books keep their sides unaligned.
-#[derive(Clone, Debug)]
-#[repr(C, align(64))]
-pub(crate) struct LineAligned<T>(pub(crate) T);
-
-impl<T> std::ops::Deref for LineAligned<T> {
-    type Target = T;
-
-    #[inline(always)]
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> std::ops::DerefMut for LineAligned<T> {
-    #[inline(always)]
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
-
 /// The levels of a [`Ladder`], best first: the window's ticks from the top merged with the
 /// outliers from the back.
 #[derive(Clone, Debug)]
@@ -1059,18 +1040,11 @@ mod tests {
     const CENT: i64 = 1_000_000;
 
     #[test]
-    fn an_l3_side_is_one_hot_line_and_one_cold_line() {
+    fn an_l3_sides_hot_fields_are_its_first_64_bytes() {
         use crate::book::levels::LevelSlot;
         use core::mem::{align_of, offset_of, size_of};
         type L3Side = Ladder<LevelSlot, OneWord>;
-        assert_eq!(
-            (
-                align_of::<LineAligned<L3Side>>(),
-                size_of::<LineAligned<L3Side>>()
-            ),
-            (64, 128)
-        );
-        assert_eq!(offset_of!(LineAligned<L3Side>, 0), 0);
+        assert_eq!(align_of::<L3Side>(), 8);
         // Every field a message reads or writes ends within the first line ...
         for end in [
             offset_of!(L3Side, best_key) + 8,

@@ -94,6 +94,14 @@ fn prefetch_ref<T>(r: &T) {
     prefetch(core::ptr::from_ref(r).cast());
 }
 
+/// The lines of a value's first 64 bytes (two when it does not start a line).
+#[inline(always)]
+fn prefetch_hot<T>(r: &T) {
+    let p: *const u8 = core::ptr::from_ref(r).cast();
+    prefetch(p);
+    prefetch(p.wrapping_add(63));
+}
+
 impl L3Books {
     /// Prefetches what applying `lookups` (in order) will read: see the [module docs](self).
     /// A batch of a few dozen messages suits the hardware (one MoldUDP64 packet); changes
@@ -148,14 +156,14 @@ impl L3Books {
             prefetch(self.map.table_home_addr(id.0));
         }
         if let Some(book) = self.books.get(instrument.index()) {
-            // Each side's hot line (a side is 64-byte aligned and its first line is what a
-            // message reads): an add's own side; both for a message about a resting order,
-            // whose side the order tells only later (pass 2 reads both sides' best).
+            // Each side's hot fields (its first 64 bytes, what a message reads): an add's own
+            // side; both for a message about a resting order, whose side the order tells
+            // only later (pass 2 reads both sides' best).
             match *l {
-                OrderLookup::Add { side, .. } => prefetch_ref(&book.sides[side.index()]),
+                OrderLookup::Add { side, .. } => prefetch_hot(&book.sides[side.index()]),
                 _ => {
-                    prefetch_ref(&book.sides[0]);
-                    prefetch_ref(&book.sides[1]);
+                    prefetch_hot(&book.sides[0]);
+                    prefetch_hot(&book.sides[1]);
                 }
             }
         }
