@@ -154,11 +154,25 @@ impl Grid {
     /// `(key - base) / tick` when the tick divides it, else a value above `u64::MAX / tick`.
     /// Since `|base| <= 2^61`, the difference taken modulo 2^64 lies within a window only when
     /// the true difference does.
-    #[inline(always)]
+    #[cfg(test)]
     fn offset(&self, key: i64) -> u64 {
+        self.offset_by(key, self.shift())
+    }
+
+    /// [`Self::offset`] with the tick's trailing zeros given (`shift`, cached by the ladder
+    /// on its hot line so that the rotation does not wait for a count).
+    #[inline(always)]
+    fn offset_by(&self, key: i64, shift: u32) -> u64 {
+        debug_assert_eq!(shift, self.shift());
         (key.wrapping_sub(self.base) as u64)
             .wrapping_mul(self.inv)
-            .rotate_right(self.tick.trailing_zeros())
+            .rotate_right(shift)
+    }
+
+    /// The tick's trailing zeros.
+    #[inline(always)]
+    fn shift(&self) -> u32 {
+        self.tick.trailing_zeros()
     }
 
     /// The key at `offset` (inside a window, so no overflow: |base| <= 2^61, span <= 2^58,
@@ -432,6 +446,8 @@ pub(crate) struct Ladder<V, S = OneWord> {
     has_outliers: bool,
     /// A flag the owner keeps with the side's hot fields (the L3 book: whether it is crossed).
     flag: bool,
+    /// The grid tick's trailing zeros ([`Grid::offset_by`]).
+    shift: u8,
     // ---- the cold line ----
     /// Keys outside the window or off its grid, sorted, best last.
     outliers: Vec<Rung<V>>,
@@ -453,6 +469,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
         Self {
             best_key: 0,
             grid: Grid::START,
+            shift: 0,
             summary: S::with_chunks(ticks / 64),
             chunks: vec![Chunk::EMPTY; ticks / 64].into_boxed_slice(),
             best_val: V::VACANT,
@@ -513,7 +530,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
     /// The chunk and bit of `key`, when it lies on the window's grid.
     #[inline(always)]
     fn slot_of(&self, key: i64) -> Option<(usize, usize)> {
-        let offset = self.grid.offset(key);
+        let offset = self.grid.offset_by(key, u32::from(self.shift));
         let chunk = (offset >> 6) as usize;
         (chunk < self.chunks.len()).then_some((chunk, (offset & 63) as usize))
     }
@@ -753,6 +770,7 @@ impl<V: RungValue, S: Summary> Ladder<V, S> {
             grew = true;
         }
         self.grid = grid;
+        self.shift = grid.shift() as u8;
         // Back into the window, whatever lies on it.
         let mut outliers = std::mem::take(&mut self.outliers);
         outliers.retain(|r| match self.slot_of(r.key) {
@@ -1055,6 +1073,7 @@ mod tests {
             offset_of!(L3Side, nonempty) + 1,
             offset_of!(L3Side, has_outliers) + 1,
             offset_of!(L3Side, flag) + 1,
+            offset_of!(L3Side, shift) + 1,
         ] {
             assert!(end <= 64, "a hot field ends at byte {end}");
         }
