@@ -42,8 +42,10 @@ impl super::ladder::RungValue for LevelSlot {
     const VACANT: Self = Self(u32::MAX);
 }
 
-/// One price level of one side of one instrument.
+/// One price level of one side of one instrument. Aligned to half a cache line, so that a
+/// level never straddles two lines (the slab's buffer is aligned as its element).
 #[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
 pub(crate) struct Level {
     /// Level price.
     pub(crate) price: Price,
