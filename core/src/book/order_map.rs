@@ -76,17 +76,6 @@ pub(crate) enum Probe {
     Vacant { pos: usize },
 }
 
-/// What an id's window record says, for a prefetch ([`OrderMap::window_hint`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WindowHint {
-    /// The record at this slot is the id's order.
-    Record(OrderSlot),
-    /// No live order has the id.
-    Absent,
-    /// The table may hold the id.
-    Table,
-}
-
 /// Order id -> pool slot.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderMap {
@@ -420,24 +409,6 @@ impl OrderMap {
             pos = (pos + 1) & self.mask;
         }
         None
-    }
-
-    /// For a prefetch, from `id`'s window record alone (no table read): whether the record is
-    /// `id`'s order, `id` is certainly absent, or the table may hold it.
-    #[inline(always)]
-    pub(crate) fn window_hint(&self, id: u64, pool: &OrderPool) -> WindowHint {
-        let Some((i, hi)) = self.win_key(id) else {
-            return WindowHint::Table;
-        };
-        let slot = pool.window_slot(i);
-        let node = pool.node(slot);
-        if node.id == id {
-            WindowHint::Record(slot)
-        } else if hi > node.seen {
-            WindowHint::Absent
-        } else {
-            WindowHint::Table
-        }
     }
 
     /// For a prefetch: the table home a new `id` will be stored at when its window node holds

@@ -31,7 +31,6 @@ use crate::side::Side;
 use super::l3::L3Books;
 use super::ladder::side_key;
 use super::levels::LevelSlot;
-use super::order_map::WindowHint;
 use super::orders::OrderSlot;
 
 /// What one order message will look up in the books, read from its bytes before it is
@@ -69,21 +68,6 @@ pub enum OrderLookup {
     },
 }
 
-/// What one pass of the prefetch found for a look-up, for the next.
-#[derive(Clone, Copy, Debug)]
-enum Guess {
-    /// Nothing more to ask for.
-    Nothing,
-    /// The resting order's record (its level and neighbours already asked for).
-    Order(OrderSlot),
-    /// The resting order is not its window record: its table home was asked for.
-    Table,
-    /// The record of a resting order from the table was asked for.
-    Deferred(OrderSlot),
-    /// A level: the resting order's, or the one an add joins.
-    Level(LevelSlot),
-}
-
 /// Look-ups prefetched together: the passes keep one guess per look-up on the stack.
 const CHUNK: usize = 64;
 
@@ -117,18 +101,19 @@ impl L3Books {
     #[inline]
     pub fn prefetch_batch(&self, lookups: &[OrderLookup]) {
         for chunk in lookups.chunks(CHUNK) {
-            // Per look-up: what the pass before found (see `Guess`).
-            let mut guesses: [Guess; CHUNK] = [Guess::Nothing; CHUNK];
+            // Per look-up: the resting order's slot (pass 2), then a level (pass 3).
+            let mut slots: [Option<OrderSlot>; CHUNK] = [None; CHUNK];
+            let mut levels: [Option<LevelSlot>; CHUNK] = [None; CHUNK];
             for l in chunk {
                 self.prefetch_entries(l);
             }
-            for (l, g) in chunk.iter().zip(&mut guesses) {
+            for (l, g) in chunk.iter().zip(&mut slots) {
                 *g = self.prefetch_orders(l);
             }
-            for (l, g) in chunk.iter().zip(&mut guesses) {
-                *g = self.prefetch_levels(l, *g);
+            for ((l, s), g) in chunk.iter().zip(&slots).zip(&mut levels) {
+                *g = self.prefetch_levels(l, *s);
             }
-            for (l, g) in chunk.iter().zip(&guesses) {
+            for (l, g) in chunk.iter().zip(&levels) {
                 self.prefetch_queues(l, *g);
             }
         }
@@ -157,9 +142,11 @@ impl L3Books {
                 (instrument, old_order_id)
             }
         };
-        // The window record (for an id too large for the window, its table home). Whether a
-        // resting order is in the table instead is known from the record (pass 2).
         prefetch(self.map.home_addr(id.0, &self.orders));
+        if !matches!(l, OrderLookup::Add { .. }) {
+            // A resting order may be older than its window entry: then the table holds it.
+            prefetch(self.map.table_home_addr(id.0));
+        }
         if let Some(book) = self.books.get(instrument.index()) {
             prefetch_ref(book);
         }
@@ -170,7 +157,7 @@ impl L3Books {
     /// and after), and for a new reference whose window node holds a live order, the table
     /// home and overflow node it will take. Returns the resting order's slot guess.
     #[inline(always)]
-    fn prefetch_orders(&self, l: &OrderLookup) -> Guess {
+    fn prefetch_orders(&self, l: &OrderLookup) -> Option<OrderSlot> {
         let (instrument, resting) = match *l {
             OrderLookup::Resting {
                 instrument,
@@ -193,25 +180,17 @@ impl L3Books {
                 if let Some(book) = self.books.get(instrument.index()) {
                     prefetch(book.sides[side.index()].slot_addr(side_key(side, price)));
                 }
-                return Guess::Nothing;
+                return None;
             }
         };
         if let OrderLookup::Replace { new_order_id, .. } = *l {
             self.prefetch_overflow(new_order_id);
         }
-        // The window record, cached by pass 1, is the order or says the table may hold it:
-        // then its table home now, the order in pass 3.
-        let guess = match self.map.window_hint(resting.0, &self.orders) {
-            WindowHint::Record(slot) => {
-                self.prefetch_order_links(slot);
-                Guess::Order(slot)
-            }
-            WindowHint::Table => {
-                prefetch(self.map.table_home_addr(resting.0));
-                Guess::Table
-            }
-            WindowHint::Absent => Guess::Nothing,
-        };
+        // A slot from the map is a pool slot (only its id is unconfirmed).
+        let slot = self.map.slot_hint(resting.0, &self.orders);
+        if let Some(slot) = slot {
+            prefetch_ref(self.orders.node(slot));
+        }
         if let Some(book) = self.books.get(instrument.index()) {
             for side in &book.sides {
                 if let Some(best) = side.best() {
@@ -219,22 +198,7 @@ impl L3Books {
                 }
             }
         }
-        guess
-    }
-
-    /// The level and the queue neighbours of the order at `slot` (its record read): what
-    /// unlinking or reducing it writes.
-    #[inline(always)]
-    fn prefetch_order_links(&self, slot: OrderSlot) -> LevelSlot {
-        let node = self.orders.node(slot);
-        if let Some(prev) = node.prev.get() {
-            prefetch_ref(self.orders.node(prev));
-        }
-        if let Some(next) = node.next.get() {
-            prefetch_ref(self.orders.node(next));
-        }
-        prefetch_ref(self.levels.level(node.level));
-        node.level
+        slot
     }
 
     /// For a new reference whose window node holds a live order: its table home and the
@@ -249,51 +213,37 @@ impl L3Books {
         }
     }
 
-    /// Pass 3: for an order in the table, its record (from the table entry pass 2 asked for);
-    /// for a resting order in the window, nothing more (pass 2 asked for its level and
-    /// neighbours, which pass 4 reads); for an add, the level at its price.
+    /// Pass 3: the resting order's level and queue neighbours (from the order, now cached);
+    /// for an add, the level at its price. Returns that level's guess.
     #[inline(always)]
-    fn prefetch_levels(&self, l: &OrderLookup, guess: Guess) -> Guess {
+    fn prefetch_levels(&self, l: &OrderLookup, slot: Option<OrderSlot>) -> Option<LevelSlot> {
         match *l {
-            OrderLookup::Resting { order_id, .. }
-            | OrderLookup::Replace {
-                old_order_id: order_id,
-                ..
-            } => match guess {
-                Guess::Table => match self.map.slot_hint(order_id.0, &self.orders) {
-                    // A slot from the map is a pool slot (only its id is unconfirmed).
-                    Some(slot) => {
-                        prefetch_ref(self.orders.node(slot));
-                        Guess::Deferred(slot)
-                    }
-                    None => Guess::Nothing,
-                },
-                Guess::Order(slot) => Guess::Level(self.orders.node(slot).level),
-                g => g,
-            },
+            OrderLookup::Resting { .. } | OrderLookup::Replace { .. } => {
+                let node = self.orders.node(slot?);
+                if let Some(prev) = node.prev.get() {
+                    prefetch_ref(self.orders.node(prev));
+                }
+                if let Some(next) = node.next.get() {
+                    prefetch_ref(self.orders.node(next));
+                }
+                prefetch_ref(self.levels.level(node.level));
+                Some(node.level)
+            }
             OrderLookup::Add {
                 instrument,
                 side,
                 price,
                 ..
-            } => self
-                .prefetch_level_at(instrument, side, price)
-                .map_or(Guess::Nothing, Guess::Level),
+            } => self.prefetch_level_at(instrument, side, price),
         }
     }
 
     /// Pass 4: for an add, the back of its level's queue (the order it will be linked
     /// behind); for a replace, the level the new order will join.
     #[inline(always)]
-    fn prefetch_queues(&self, l: &OrderLookup, guess: Guess) {
-        let level = match guess {
-            Guess::Level(level) => level,
-            Guess::Deferred(slot) => {
-                // An order from the table: its level and neighbours now.
-                self.prefetch_order_links(slot);
-                return;
-            }
-            _ => return,
+    fn prefetch_queues(&self, l: &OrderLookup, level: Option<LevelSlot>) {
+        let Some(level) = level else {
+            return;
         };
         let lvl = self.levels.level(level);
         match *l {
