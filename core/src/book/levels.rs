@@ -154,6 +154,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_level_is_half_a_line_and_never_straddles_two() {
+        assert_eq!(core::mem::size_of::<Level>(), 32);
+        assert_eq!(core::mem::align_of::<Level>(), 32);
+        let mut pool = LevelPool::with_capacity(4);
+        for k in 0..4 {
+            let (slot, _) = pool.alloc(Price::ONE, k, Side::Buy).unwrap();
+            assert_eq!(core::ptr::from_ref(pool.level(slot)) as usize % 32, 0);
+        }
+    }
+
+    #[test]
     fn levels_are_reused() {
         let mut pool = LevelPool::with_capacity(1);
         let (a, grew) = pool.alloc(Price::ONE, 3, Side::Sell).unwrap();
