@@ -422,20 +422,14 @@ impl L3Books {
         if let Some(b) = books.get_mut(book) {
             for ladder in &mut b.sides {
                 for rung in ladder.iter_best_first() {
-                    let level = levels.level(rung.val);
-                    let (mut link, last) = (level.head, level.tail);
+                    let mut link = levels.level(rung.val).head;
                     while let Some(slot) = link.get() {
                         let node = *orders.node(slot);
                         if let Probe::Found { pos, .. } = map.probe(node.id, orders) {
                             map.remove_at(pos);
                         }
                         orders.free(slot);
-                        // The back's `next` is not kept (see `remove_order`).
-                        link = if OrderLink::to(slot) == last {
-                            OrderLink::NONE
-                        } else {
-                            node.next
-                        };
+                        link = node.next;
                     }
                     levels.free(rung.val);
                 }
@@ -602,34 +596,17 @@ impl L3Books {
         let node = *self.orders.node(found.slot);
         let lvl = self.levels.level_mut(found.level);
         lvl.qty = Qty::from_raw(lvl.qty.raw().wrapping_sub(node.qty.raw()));
-        // The level's head and tail bound its queue: the front's `prev` and the back's `next`
-        // are not kept (stale after an end leaves), so an order leaving either end of its
-        // queue (the newest orders, which leave most) writes no neighbour; only one from the
-        // middle links its two neighbours. Branch-free (which end, if any, is a coin toss the
-        // predictor cannot learn): selects instead of branches, and a link write that is not
-        // needed goes to the removed node itself, which `free` takes back just below.
-        let this = OrderLink::to(found.slot);
-        let (is_head, is_tail) = (lvl.head == this, lvl.tail == this);
-        let middle = !is_head & !is_tail;
-        lvl.head = select_unpredictable(
-            is_head,
-            select_unpredictable(is_tail, OrderLink::NONE, node.next),
-            lvl.head,
-        );
-        lvl.tail = select_unpredictable(
-            is_tail,
-            select_unpredictable(is_head, OrderLink::NONE, node.prev),
-            lvl.tail,
-        );
+        // Branch-free unlink (whether the order has a neighbour on either side is a coin toss
+        // the predictor cannot learn): selects instead of branches, and a missing neighbour's
+        // link write goes to the removed node itself, which `free` takes back just below and
+        // whose queue links nothing reads again.
+        lvl.head = select_unpredictable(node.prev.is_none(), node.next, lvl.head);
+        lvl.tail = select_unpredictable(node.next.is_none(), node.prev, lvl.tail);
         // The queue is empty when the order was both its front and its back.
         let (empty, instrument, side, price) =
-            (is_head & is_tail, lvl.instrument, lvl.side, lvl.price);
-        // In the middle both links are live (a node's `prev` is kept unless it is the front,
-        // its `next` unless it is the back).
-        let prev = select_unpredictable(middle, node.prev.or(found.slot), found.slot);
-        let next = select_unpredictable(middle, node.next.or(found.slot), found.slot);
-        self.orders.node_mut(prev).next = node.next;
-        self.orders.node_mut(next).prev = node.prev;
+            (lvl.head.is_none(), lvl.instrument, lvl.side, lvl.price);
+        self.orders.node_mut(node.prev.or(found.slot)).next = node.next;
+        self.orders.node_mut(node.next.or(found.slot)).prev = node.prev;
         self.orders.free(found.slot);
         if empty {
             if let Some(book) = self.books.get_mut(instrument as usize) {
@@ -730,18 +707,14 @@ impl L3Books {
 
     /// The orders resting at one level, front of the queue first.
     pub fn level_orders(&self, id: InstrumentId, side: Side, price: Price) -> FifoIter<'_> {
-        let (head, last) = self
+        let head = self
             .books
             .get(id.index())
             .and_then(|b| b.sides[side.index()].get(side_key(side, price)))
-            .map_or((OrderLink::NONE, OrderLink::NONE), |level| {
-                let l = self.levels.level(level);
-                (l.head, l.tail)
-            });
+            .map_or(OrderLink::NONE, |level| self.levels.level(level).head);
         FifoIter {
             orders: &self.orders,
             next: head,
-            last,
         }
     }
 
@@ -832,8 +805,6 @@ impl L3Books {
 pub struct FifoIter<'a> {
     orders: &'a OrderPool,
     next: OrderLink,
-    /// The back of the queue (its `next` link is not kept: the iteration stops there).
-    last: OrderLink,
 }
 
 impl Iterator for FifoIter<'_> {
@@ -841,13 +812,8 @@ impl Iterator for FifoIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let slot = self.next.get()?;
-        let node = self.orders.node(slot);
-        self.next = if OrderLink::to(slot) == self.last {
-            OrderLink::NONE
-        } else {
-            node.next
-        };
+        let node = self.orders.node(self.next.get()?);
+        self.next = node.next;
         Some((OrderId(node.id), node.qty))
     }
 }
@@ -1460,135 +1426,5 @@ mod tests {
         assert_eq!(b.level_orders(none, Side::Buy, px(1)).count(), 0);
         assert!(!b.is_crossed(none));
         assert_eq!(b.book_hash(none), b.book_hash(I0));
-    }
-
-    #[test]
-    fn an_end_link_left_stale_is_never_written_through() {
-        // References 16 apart share window index 0: A takes the window node, B and C the
-        // overflow. A leaves the front (B's `prev` still names A's node), D takes A's freed
-        // node at another level with E behind it; B leaving the front must not write D.
-        let mut b = books();
-        for id in [16, 32, 48] {
-            b.apply(&ev(I0, add(id, Side::Sell, 100, 1))).unwrap();
-        }
-        let del = |id| BookEventKind::Delete {
-            order_id: OrderId(id),
-        };
-        b.apply(&ev(I0, del(16))).unwrap();
-        b.apply(&ev(I0, add(64, Side::Sell, 101, 2))).unwrap();
-        b.apply(&ev(I0, add(80, Side::Sell, 101, 3))).unwrap();
-        b.apply(&ev(I0, del(32))).unwrap();
-        assert_eq!(queue(&b, Side::Sell, 100), [(48, 1)]);
-        assert_eq!(queue(&b, Side::Sell, 101), [(64, 2), (80, 3)]);
-        // And the back: C leaves it (48's `next` is not kept), then the middle of 101.
-        b.apply(&ev(I0, add(96, Side::Sell, 101, 4))).unwrap();
-        b.apply(&ev(I0, del(48))).unwrap();
-        b.apply(&ev(I0, del(80))).unwrap();
-        assert_eq!(queue(&b, Side::Sell, 101), [(64, 2), (96, 4)]);
-        assert_eq!(queue(&b, Side::Sell, 100), []);
-    }
-
-    /// One step of the queue model test, on three ask levels (100, 101, 102).
-    #[derive(Clone, Debug)]
-    enum QueueOp {
-        /// A new order at level `.0` with `.1` shares.
-        Add(usize, i64),
-        /// Delete the order `pick` selects at level `.0`.
-        Delete(usize, u8),
-        /// Execute `.2` shares of the order `pick` selects at level `.0`.
-        Execute(usize, u8, i64),
-        /// Replace the order `pick` selects at level `.0` by a new one at level `.2`.
-        Replace(usize, u8, usize),
-    }
-
-    /// An order of a queue of `len`: the front, the back, or one in between, a third each.
-    fn pick(len: usize, w: u8) -> usize {
-        match w {
-            0..=84 => 0,
-            85..=169 => len - 1,
-            _ => usize::from(w) % len,
-        }
-    }
-
-    fn queue_op() -> impl proptest::strategy::Strategy<Value = QueueOp> {
-        use proptest::prelude::*;
-        prop_oneof![
-            4 => (0..3usize, 1..5i64).prop_map(|(p, n)| QueueOp::Add(p, n)),
-            2 => (0..3usize, any::<u8>()).prop_map(|(p, w)| QueueOp::Delete(p, w)),
-            2 => (0..3usize, any::<u8>(), 1..5i64).prop_map(|(p, w, n)| QueueOp::Execute(p, w, n)),
-            1 => (0..3usize, any::<u8>(), 0..3usize).prop_map(|(p, w, to)| QueueOp::Replace(p, w, to)),
-        ]
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
-
-        /// Every queue equals a `VecDeque` model after every step, over orders leaving the
-        /// front, the back and the middle (the ends' outer links are not kept), executions,
-        /// replaces to the back of another level, and order slots reused at once (`spread`
-        /// 16: every reference has the same window index, so all but one order live in the
-        /// pool's overflow, whose free list hands the last freed slot out first; 1: dense
-        /// references in a 16-record window).
-        #[test]
-        fn queues_equal_a_deque_model(
-            spread in proptest::sample::select(vec![1u64, 16]),
-            ops in proptest::collection::vec(queue_op(), 1..300),
-        ) {
-            use std::collections::VecDeque;
-            let mut b = books();
-            let mut model: [VecDeque<(u64, i64)>; 3] = Default::default();
-            let mut next_id = spread;
-            for op in ops {
-                match op {
-                    QueueOp::Add(p, n) => {
-                        b.apply(&ev(I0, add(next_id, Side::Sell, 100 + p as i64, n))).unwrap();
-                        model[p].push_back((next_id, n));
-                        next_id += spread;
-                    }
-                    QueueOp::Delete(p, w) if !model[p].is_empty() => {
-                        let (id, _) = model[p].remove(pick(model[p].len(), w)).unwrap();
-                        b.apply(&ev(I0, BookEventKind::Delete { order_id: OrderId(id) })).unwrap();
-                    }
-                    QueueOp::Execute(p, w, n) if !model[p].is_empty() => {
-                        let k = pick(model[p].len(), w);
-                        let (id, left) = model[p][k];
-                        b.apply(&ev(I0, BookEventKind::Execute {
-                            order_id: OrderId(id),
-                            qty: q(n.min(left)),
-                            match_number: 1,
-                        }))
-                        .unwrap();
-                        if n >= left {
-                            model[p].remove(k);
-                        } else {
-                            model[p][k].1 = left - n;
-                        }
-                    }
-                    QueueOp::Replace(p, w, to) if !model[p].is_empty() => {
-                        let (id, n) = model[p].remove(pick(model[p].len(), w)).unwrap();
-                        b.apply(&ev(I0, BookEventKind::Replace {
-                            old_order_id: OrderId(id),
-                            new_order_id: OrderId(next_id),
-                            price: px(100 + to as i64),
-                            qty: q(n),
-                        }))
-                        .unwrap();
-                        model[to].push_back((next_id, n));
-                        next_id += spread;
-                    }
-                    _ => {}
-                }
-                for (p, m) in model.iter().enumerate() {
-                    let want: Vec<(u64, i64)> = m.iter().copied().collect();
-                    // Bounded: a broken queue may cycle.
-                    let got: Vec<(u64, i64)> = b
-                        .level_orders(I0, Side::Sell, px(100 + p as i64))
-                        .take(want.len() + 1)
-                        .map(|(id, qty)| (id.0, qty.raw() / Qty::ONE.raw()))
-                        .collect();
-                    proptest::prop_assert_eq!(got, want);
-                }
-            }
-        }
     }
 }
