@@ -29,20 +29,21 @@ use packet_queue::{NONE, PacketQueue};
 pub enum PublishPolicy {
     /// After every event the books accepted: the consumer sees every intermediate state of
     /// every book.
-    #[default]
     EveryEvent,
     /// Per capture record (one MoldUDP64 packet: the messages the venue sent together), one
     /// update for each instrument whose book changed in it, after the record's last message;
     /// and, as they happen, one update per trade print and per status change (no print or
     /// halt is merged into another). A consumer that acts on what it sees then acts on the
     /// packet's final book, which is all a live reader can act on, and costs one decision per
-    /// instrument and packet instead of one per message.
+    /// instrument and packet instead of one per message. The default (`kestrel replay`'s
+    /// too).
     ///
     /// Every update but the last of its instrument in its packet carries
     /// [`BookUpdate::more_in_packet`]: the strategy takes it into its signals and decides on
     /// the last one only. (A print is therefore held until the next update of its instrument
     /// or the packet's end; the updates, their content and their order are those of every
     /// print going out as it happens.)
+    #[default]
     Packet,
 }
 
@@ -260,7 +261,9 @@ struct UpdateSink<'a, E> {
     unpublished: &'a mut u64,
     policy: PublishPolicy,
     dirty: &'a mut Vec<InstrumentId>,
-    merged: &'a mut u64,
+    /// Events merged in this record (added to the source's count after the record: a field
+    /// of the sink, not a reference, so counting one is one increment).
+    merged: u64,
     /// Hold urgent updates until their packet-last flag is known (packet policy; tests turn
     /// it off to compare with every update going out as it happens).
     group: bool,
@@ -320,11 +323,37 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             },
         };
         if hold {
-            // Written in place into the queue's slot (no copy in).
+            // Written in place into the queue's slot, field by field (no update built first
+            // and copied in: the top goes straight from the cache into the slot).
             let (out, top) = (&mut *self.out, &cache.top);
-            o.queued = self
-                .queue
-                .push_with(o.queued, |slot| *slot = update(top), |u| out.emit(u));
+            let fill = |slot: &mut BookUpdate| {
+                slot.instrument = id;
+                slot.seq = seq;
+                slot.exch_ts = exch_ts;
+                slot.recv_ts = recv_ts;
+                slot.top = *top;
+                slot.trade = trade;
+                slot.trading = trading;
+                slot.more_in_packet = false;
+                slot.stamps = Stamps {
+                    recv,
+                    decoded: Timestamp::ZERO,
+                    booked,
+                    published: Timestamp::ZERO,
+                };
+            };
+            debug_assert!(
+                {
+                    let mut written = BookUpdate {
+                        more_in_packet: true,
+                        ..BookUpdate::default()
+                    };
+                    fill(&mut written);
+                    written == update(top)
+                },
+                "the in-place update differs from the built one"
+            );
+            o.queued = self.queue.push_with(o.queued, fill, |u| out.emit_from(u));
         } else {
             self.out.emit(update(&cache.top));
         }
@@ -347,7 +376,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
                 if let Some(o) = outs.get_mut(u.instrument.index()) {
                     o.queued = NONE;
                 }
-                out.emit(u);
+                out.emit_from(u);
             });
         }
         if !self.dirty.is_empty() {
@@ -463,14 +492,14 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             if o.dirty {
                 // This update shows the pending change too: it is merged into this one.
                 o.dirty = false;
-                *self.merged += 1;
+                self.merged += 1;
             }
             let hold = self.group && self.policy == PublishPolicy::Packet;
             self.publish_now(books, id, exch_ts, recv_ts, trade, hold);
             return;
         }
         if o.dirty {
-            *self.merged += 1;
+            self.merged += 1;
         } else {
             o.dirty = true;
             self.dirty.push(id);
@@ -532,7 +561,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         }
         if o.dirty {
             o.dirty = false;
-            *self.merged += 1;
+            self.merged += 1;
         }
         let hold = self.group && self.policy == PublishPolicy::Packet;
         self.publish_now(books, id, exch_ts, recv_ts, TradePrint::default(), hold);
@@ -566,7 +595,9 @@ where
         }
     }
 
-    /// Publishes per `policy` (default [`PublishPolicy::EveryEvent`]).
+    /// Publishes per `policy`. A source built with [`Self::new`] alone publishes every event
+    /// ([`PublishPolicy::EveryEvent`]: a library caller sees every book state unless it asks
+    /// for less); `kestrel replay` asks for [`PublishPolicy::Packet`] unless told otherwise.
     pub fn with_policy(mut self, policy: PublishPolicy) -> Self {
         self.policy = policy;
         let n = self.handler.books().instruments();
@@ -652,13 +683,14 @@ where
                 unpublished: &mut self.unpublished,
                 policy: self.policy,
                 dirty: &mut self.dirty,
-                merged: &mut self.merged,
+                merged: 0,
                 group: true,
                 queue: &mut self.queue,
             };
             self.handler
                 .on_channel_datagram(channel, recv_ts, &self.held, &mut sink);
             sink.end_record(self.handler.books());
+            self.merged += sink.merged;
             return SourceStatus::Busy;
         }
         match self.records.next() {
@@ -682,7 +714,7 @@ where
                     unpublished: &mut self.unpublished,
                     policy: self.policy,
                     dirty: &mut self.dirty,
-                    merged: &mut self.merged,
+                    merged: 0,
                     group: true,
                     queue: &mut self.queue,
                 };
@@ -693,6 +725,7 @@ where
                     &mut sink,
                 );
                 sink.end_record(self.handler.books());
+                self.merged += sink.merged;
                 SourceStatus::Busy
             }
             Some(Err(_)) => {
@@ -711,12 +744,13 @@ where
                     unpublished: &mut self.unpublished,
                     policy: self.policy,
                     dirty: &mut self.dirty,
-                    merged: &mut self.merged,
+                    merged: 0,
                     group: true,
                     queue: &mut self.queue,
                 };
                 self.handler.finish(&mut sink);
                 sink.end_record(self.handler.books());
+                self.merged += sink.merged;
                 SourceStatus::Busy
             }
             None => SourceStatus::Done,
@@ -1071,7 +1105,7 @@ mod tests {
                 unpublished: &mut unpublished,
                 policy,
                 dirty: &mut dirty,
-                merged: &mut merged,
+                merged: 0,
                 group,
                 queue: &mut queue,
             };
@@ -1085,6 +1119,7 @@ mod tests {
                 }
             }
             sink.end_record(handler.books());
+            merged += sink.merged;
             ends.push(updates.len());
         }
         for u in &mut updates {

@@ -156,6 +156,11 @@ impl<K: Emit<OrderIntent>> Emit<GatewayInput> for IntentsOnly<K> {
             self.0.emit(event.intent);
         }
     }
+
+    #[inline]
+    fn discards(&self) -> bool {
+        self.0.discards()
+    }
 }
 
 /// Why a strategy stage could not be built.
@@ -534,14 +539,15 @@ impl<C: Clock> Stage for StrategyStage<C> {
                     })
             }
         };
-        let t = Timestamp(event_time(event));
         let Some((intent, binding)) = decision else {
             // Observed only (a later update of the instrument follows in the packet): the
             // update is hashed and goes to the gateway as market data; no decision, so no
             // strategy latency and no binding.
             self.updates.add(event);
             self.note_params_change();
-            out.emit(GatewayInput::market(event, t));
+            if !out.discards() {
+                out.emit(GatewayInput::market(event, Timestamp(event_time(event))));
+            }
             return;
         };
         let decided = self.clock.now();
@@ -555,11 +561,16 @@ impl<C: Clock> Stage for StrategyStage<C> {
         if let Some(slot) = self.bindings.get_mut(binding as usize) {
             *slot += 1;
         }
+        if let Some(intent) = &intent {
+            self.intents.add(intent);
+        }
+        // Without a gateway (a plain replay) the inputs go nowhere: not built.
+        if out.discards() {
+            return;
+        }
+        let t = Timestamp(event_time(event));
         match intent {
-            Some(intent) => {
-                self.intents.add(&intent);
-                out.emit(GatewayInput::intent(event, t, intent));
-            }
+            Some(intent) => out.emit(GatewayInput::intent(event, t, intent)),
             None => out.emit(GatewayInput::market(event, t)),
         }
     }

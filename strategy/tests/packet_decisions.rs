@@ -216,3 +216,74 @@ fn skipping_followed_updates_changes_the_decisions() {
         "every {intents_every} packet {intents_packet}"
     );
 }
+
+/// Keeps every gateway input the stage emits.
+#[derive(Default)]
+struct Inputs(Vec<kestrel_core::GatewayInput>);
+
+impl kestrel_core::pipeline::Emit<kestrel_core::GatewayInput> for Inputs {
+    fn emit(&mut self, event: kestrel_core::GatewayInput) {
+        self.0.push(event);
+    }
+}
+
+/// A strategy stage whose output discards (a replay without a gateway) builds no gateway
+/// input, and keeps exactly the counts and hashes of one whose output keeps every input: the
+/// update hash, the intents (count, sides, hash), the decisions per binding and the engine's
+/// counters. The keeping stage emits one input per update, an intent exactly where the
+/// tally counted one. (Fails when the discarding path skips the hash, the intent tally or a
+/// binding count.)
+#[test]
+fn a_discarding_output_changes_no_count_or_hash() {
+    use kestrel_core::pipeline::{Discard, Stage};
+    use kestrel_core::{GatewayInputKind, clock::TscClock};
+    use kestrel_strategy::stage::StrategyStage;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut table = InstrumentTable::new();
+    for name in ["AAA", "BBB"] {
+        table
+            .add(name, Price::from_scaled(1, 2).unwrap(), Qty::ONE, 4)
+            .unwrap();
+    }
+    let stage = || {
+        StrategyStage::new(
+            &table,
+            example_params(),
+            FillMode::SimulatedImmediateFill,
+            TscClock::new(),
+        )
+        .unwrap()
+    };
+    let mut runner = TestRunner::deterministic();
+    let mut intents = 0;
+    for _ in 0..8 {
+        let steps = proptest::collection::vec(step(), 400)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let updates = updates(&steps);
+        let (mut kept, mut discarded) = (stage(), stage());
+        let mut inputs = Inputs::default();
+        for u in &updates {
+            kept.on_event(u, &mut inputs);
+            discarded.on_event(u, &mut Discard);
+        }
+        assert_eq!(inputs.0.len(), updates.len());
+        let emitted = inputs
+            .0
+            .iter()
+            .filter(|i| i.kind == GatewayInputKind::Intent)
+            .count() as u64;
+        assert_eq!(emitted, kept.intents().count);
+        assert_eq!(kept.update_hash(), discarded.update_hash());
+        assert_eq!(kept.intents(), discarded.intents());
+        assert_eq!(kept.bindings(), discarded.bindings());
+        assert_eq!(kept.engine_stats(), discarded.engine_stats());
+        intents += kept.intents().count;
+    }
+    assert!(
+        intents > 0,
+        "the streams must give intents for the test to mean anything"
+    );
+}

@@ -94,15 +94,19 @@ fn inline_and_threaded_sessions_agree_and_hist_reads_them() {
         .values()
         .map(|v| v.as_u64().unwrap())
         .sum();
-    assert_eq!(decisions, sa["updates"].as_u64().unwrap());
-    assert_eq!(sa["latency"]["count"], a["events"]);
+    // The default policy (`packet`): one decision per instrument and packet, each with its
+    // binding and its strategy latency.
+    assert_eq!(sa["publish"], "packet");
+    assert_eq!(decisions, sa["decisions"].as_u64().unwrap());
+    assert!(decisions > 0 && decisions <= sa["updates"].as_u64().unwrap());
+    assert_eq!(sa["latency"]["count"], sa["decisions"]);
     let strategy_stage = a["stages"]
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["stage"] == "strategy")
         .unwrap();
-    assert_eq!(strategy_stage["count"], a["events"]);
+    assert_eq!(strategy_stage["count"], sa["decisions"]);
     // The intents line comes just before the unchanged last line.
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
@@ -346,6 +350,8 @@ fn import_itch(dir: &Path) -> PathBuf {
 fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
     let tmp = tempfile::tempdir().unwrap();
     let kcap = import_itch(tmp.path());
+    // Every run publishes every event unless it says otherwise (the counts below are
+    // every_event's; the default, `packet`, is checked at the end).
     let run = |dir: &str, extra: &[&str]| {
         let session = tmp.path().join(dir);
         let mut args = vec![
@@ -354,6 +360,9 @@ fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
             "--session-dir",
             session.to_str().unwrap(),
         ];
+        if !extra.contains(&"--publish") && dir != "default" {
+            args.extend_from_slice(&["--publish", "every_event"]);
+        }
         args.extend_from_slice(extra);
         (kestrel(&args), session)
     };
@@ -444,6 +453,16 @@ fn the_strategy_universe_comes_from_symbols_or_the_parameter_file() {
         "{pst}"
     );
     assert_eq!(all["strategy"]["decisions"], all["strategy"]["updates"]);
+    // The default policy is `packet`: the same run as asking for it.
+    let (o, default_dir) = run("default", &[]);
+    assert!(o.status.success(), "{o:?}");
+    let default = summary(&default_dir);
+    assert_eq!(default["strategy"]["publish"], "packet");
+    assert_eq!(default["output_hash"], packet["output_hash"]);
+    assert_eq!(
+        default["strategy"]["intent_hash"], pst["intent_hash"],
+        "{default}"
+    );
     let (o, _) = run("bad-publish", &["--publish", "sometimes"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("every_event or packet"));

@@ -207,6 +207,11 @@ impl<T, K: Emit<T>> Emit<T> for Recording<'_, K> {
     fn record(&mut self, tag: LatencyTag, ns: u64) {
         self.recorder.record(tag, ns);
     }
+
+    #[inline]
+    fn discards(&self) -> bool {
+        self.sink.discards()
+    }
 }
 
 /// Raises the abort flag if its thread unwinds, so a thread waiting on another (a producer on a

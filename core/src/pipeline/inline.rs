@@ -45,13 +45,20 @@ where
     // of being copied into the call's argument (a 424-byte `BookUpdate` per update).
     #[inline(always)]
     fn emit(&mut self, mut event: C::In) {
+        self.emit_from(&mut event);
+    }
+
+    /// The event read where it lies (a held update in the feed stage's packet slot): stamped
+    /// there and handed to the stage by reference, no copy.
+    #[inline(always)]
+    fn emit_from(&mut self, event: &mut C::In) {
         let published = self.clock.now();
         let recv = event.stamps().recv;
         event.stamps_mut().published = published;
         self.recorder
             .record(LatencyTag::Feed, published.saturating_since(recv));
         self.stage.on_event(
-            &event,
+            event,
             &mut Recording {
                 sink: self.sink,
                 recorder: self.recorder,

@@ -8,12 +8,31 @@ pub trait Emit<T> {
     /// Hands one event on. Never drops it: a full ring waits.
     fn emit(&mut self, event: T);
 
+    /// Hands on the event held in `event` (a slot the caller owns and no longer needs: the
+    /// emitter may write into it, e.g. its stamps). Default: a copy through [`Self::emit`];
+    /// an emitter that reads the event in place (the inline hop) overrides it, so a held
+    /// event is not copied out of its slot first.
+    #[inline(always)]
+    fn emit_from(&mut self, event: &mut T)
+    where
+        T: Copy,
+    {
+        self.emit(*event);
+    }
+
     /// Records a latency the stage measured itself (its own decision time, say) in the
     /// recorder of the thread it runs on. The stage must list `tag` in its
     /// [`Stage::latency_tags`] / [`Source::latency_tags`]. The pipeline's emitters record;
     /// plain sinks (a test's `Vec`, [`Discard`]) ignore it.
     #[inline]
     fn record(&mut self, _tag: LatencyTag, _ns: u64) {}
+
+    /// Whether every event emitted here goes nowhere (a terminal stage's [`Discard`]): a
+    /// stage may then skip building its output. Wrappers forward it. Default: no.
+    #[inline]
+    fn discards(&self) -> bool {
+        false
+    }
 }
 
 /// A stage in the middle or at the end of the pipeline: takes events one at a time (in
@@ -70,6 +89,11 @@ pub struct Discard;
 impl<T> Emit<T> for Discard {
     #[inline]
     fn emit(&mut self, _event: T) {}
+
+    #[inline]
+    fn discards(&self) -> bool {
+        true
+    }
 }
 
 impl<T> Emit<T> for Vec<T> {

@@ -79,12 +79,19 @@ impl<E> std::fmt::Debug for RingEmit<'_, E> {
 impl<E: Copy + Stamped> Emit<E> for RingEmit<'_, E> {
     #[inline]
     fn emit(&mut self, mut event: E) {
+        self.emit_from(&mut event);
+    }
+
+    /// Stamped where it lies (a held update in its packet slot), then copied once, into the
+    /// ring's slot.
+    #[inline]
+    fn emit_from(&mut self, event: &mut E) {
         let published = self.clock.now();
         let recv = event.stamps().recv;
         event.stamps_mut().published = published;
         self.recorder
             .record(LatencyTag::Feed, published.saturating_since(recv));
-        match self.tx.send_unless(event, self.abort) {
+        match self.tx.send_unless(*event, self.abort) {
             Some(0) => {}
             Some(waited) => self.recorder.record(LatencyTag::Backpressure, waited),
             // A consumer died: the run is failing; the event goes nowhere.

@@ -59,13 +59,14 @@ impl PacketQueue {
 
     /// Holds the update `fill` writes into its slot (its instrument's previous held update,
     /// `previous`, is marked followed) and sends every update at the front whose flag is now
-    /// final through `send`. Returns the new update's ticket.
+    /// final through `send`, in its slot (the slot is free once sent: `send` may write into
+    /// it). Returns the new update's ticket.
     #[inline]
     pub(super) fn push_with(
         &mut self,
         previous: u32,
         fill: impl FnOnce(&mut BookUpdate),
-        mut send: impl FnMut(BookUpdate),
+        mut send: impl FnMut(&mut BookUpdate),
     ) -> u32 {
         self.mark_followed(previous);
         let ticket = self.pushed;
@@ -77,11 +78,11 @@ impl PacketQueue {
             fill(slot);
         }
         self.pushed += 1;
-        while let Some(front) = self.slots.get(self.sent as usize) {
+        while let Some(front) = self.slots.get_mut(self.sent as usize) {
             if self.sent == self.pushed || !front.more_in_packet {
                 break;
             }
-            send(*front);
+            send(front);
             self.sent += 1;
         }
         ticket
@@ -96,15 +97,15 @@ impl PacketQueue {
             .resize(self.slots.len() + more, BookUpdate::default());
     }
 
-    /// The packet's end: sends everything still held, in order (each update not marked
-    /// followed is its instrument's last of the packet), and starts the next packet's
-    /// tickets from 0.
+    /// The packet's end: sends everything still held, in order and in its slot (each update
+    /// not marked followed is its instrument's last of the packet), and starts the next
+    /// packet's tickets from 0.
     #[inline]
-    pub(super) fn end_packet(&mut self, mut send: impl FnMut(BookUpdate)) {
+    pub(super) fn end_packet(&mut self, mut send: impl FnMut(&mut BookUpdate)) {
         let (from, to) = (self.sent as usize, self.pushed as usize);
-        if let Some(held) = self.slots.get(from..to) {
+        if let Some(held) = self.slots.get_mut(from..to) {
             for u in held {
-                send(*u);
+                send(u);
             }
         }
         self.pushed = 0;
@@ -135,15 +136,15 @@ mod tests {
                         seq,
                         ..BookUpdate::default()
                     };
-                    latest[i] = q.push_with(latest[i], |slot| *slot = u, |u| out.push(u));
+                    latest[i] = q.push_with(latest[i], |slot| *slot = u, |u| out.push(*u));
                 }
                 None => {
-                    q.end_packet(|u| out.push(u));
+                    q.end_packet(|u| out.push(*u));
                     latest = [NONE; 4];
                 }
             }
         }
-        q.end_packet(|u| out.push(u));
+        q.end_packet(|u| out.push(*u));
         out
     }
 
@@ -199,14 +200,14 @@ mod tests {
             seq,
             ..BookUpdate::default()
         };
-        let t0 = q.push_with(NONE, |slot| *slot = u(1), |u| out.push(u));
+        let t0 = q.push_with(NONE, |slot| *slot = u(1), |u| out.push(*u));
         assert!(out.is_empty(), "the first may be the last: held");
-        let t1 = q.push_with(t0, |slot| *slot = u(2), |u| out.push(u));
+        let t1 = q.push_with(t0, |slot| *slot = u(2), |u| out.push(*u));
         assert_eq!(out.len(), 1);
         assert!(out[0].more_in_packet);
         // A later non-held update (the packet's flush) marks the held one.
         q.mark_followed(t1);
-        q.end_packet(|u| out.push(u));
+        q.end_packet(|u| out.push(*u));
         assert_eq!(
             out.iter()
                 .map(|u| (u.seq, u.more_in_packet))
@@ -215,7 +216,7 @@ mod tests {
         );
         assert!(q.is_empty());
         assert_eq!(
-            q.push_with(NONE, |slot| *slot = u(3), |u| out.push(u)),
+            q.push_with(NONE, |slot| *slot = u(3), |u| out.push(*u)),
             0,
             "tickets restart per packet"
         );

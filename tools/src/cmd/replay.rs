@@ -57,11 +57,12 @@ pub struct ReplayArgs {
     /// the universe's updates reach the strategy.
     #[arg(long)]
     pub symbols: Option<String>,
-    /// When the feed publishes a book update to the strategy: `every_event` (the default: every
-    /// intermediate book state) or `packet` (per MoldUDP64 packet, one update per instrument
-    /// whose book changed, after the packet's last message; trade prints and status changes
-    /// still go out one by one, as they happen).
-    #[arg(long, value_name = "POLICY", default_value = "every_event")]
+    /// When the feed publishes a book update to the strategy: `packet` (the default: per
+    /// MoldUDP64 packet, one update per instrument whose book changed, after the packet's last
+    /// message; trade prints and status changes still go out one by one, as they happen; the
+    /// strategy decides once per instrument and packet) or `every_event` (every intermediate
+    /// book state, each a decision).
+    #[arg(long, value_name = "POLICY", default_value = "packet")]
     pub publish: PublishPolicy,
     /// The ML sidecar.
     #[command(flatten)]

@@ -482,6 +482,12 @@ impl Emit<GatewayInput> for GatewaySink {
             }
         }
     }
+
+    /// No gateway: the strategy stage need not build its gateway inputs.
+    #[inline]
+    fn discards(&self) -> bool {
+        matches!(self, GatewaySink::None)
+    }
 }
 
 /// One instrument's position at the end.
