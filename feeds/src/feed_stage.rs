@@ -421,15 +421,15 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             |cache| {
                 cache.note(kind, &applied);
                 // Prints, breaks and status changes go out as they happen, never merged.
-                let urgent = applied.trade.is_some()
+                applied.trade.is_some()
                     || matches!(
                         kind,
                         BookEventKind::Status(_)
                             | BookEventKind::OperationalHalt { .. }
                             | BookEventKind::MarketWideHalt { .. }
-                    );
-                (urgent, applied.trade.unwrap_or_default())
+                    )
             },
+            || applied.trade.unwrap_or_default(),
         );
     }
 
@@ -450,19 +450,27 @@ impl<E: Emit<BookUpdate>> EventSink for UpdateSink<'_, E> {
             return;
         };
         let (id, exch_ts) = (message.instrument(), message.exch_ts());
-        self.deliver(id, exch_ts, recv_ts, books, |cache| {
-            cache.note_order(message.is_replace(), touched.side, touched.price);
-            // An order event is urgent exactly when it prints (a printable execution).
-            let trade = message.trade(&touched);
-            (trade.is_some(), trade.unwrap_or_default())
-        });
+        self.deliver(
+            id,
+            exch_ts,
+            recv_ts,
+            books,
+            |cache| {
+                cache.note_order(message.is_replace(), touched.side, touched.price);
+                // An order event is urgent exactly when it prints (a printable execution).
+                message.trade(&touched).is_some()
+            },
+            // The print is read again only for an update that goes out (not kept across the
+            // policy's branch for every message).
+            || message.trade(&touched).unwrap_or_default(),
+        );
     }
 }
 
 impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
     /// One accepted event of instrument `id`: `note` marks the cached top and says whether the
-    /// event is urgent (published now, never merged) and its trade print; the rest follows the
-    /// policy.
+    /// event is urgent (published now, never merged); `print` gives its trade print, read only
+    /// when an update goes out; the rest follows the policy.
     #[inline(always)]
     fn deliver(
         &mut self,
@@ -470,7 +478,8 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
         exch_ts: Timestamp,
         recv_ts: Timestamp,
         books: &L3Books,
-        note: impl FnOnce(&mut TopCache) -> (bool, TradePrint),
+        note: impl FnOnce(&mut TopCache) -> bool,
+        print: impl FnOnce() -> TradePrint,
     ) {
         // One bounds check for the publish flag, the pending change and the cached top; a
         // market-wide event (its id is beyond every instrument) or an instrument learned
@@ -487,8 +496,9 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             *self.unpublished += 1;
             return;
         }
-        let (urgent, trade) = note(&mut o.cache);
+        let urgent = note(&mut o.cache);
         if urgent || self.policy == PublishPolicy::EveryEvent {
+            let trade = print();
             if o.dirty {
                 // This update shows the pending change too: it is merged into this one.
                 o.dirty = false;

@@ -1443,4 +1443,134 @@ mod tests {
         assert!(!b.is_crossed(none));
         assert_eq!(b.book_hash(none), b.book_hash(I0));
     }
+
+    #[test]
+    fn a_freed_nodes_reuse_leaves_the_old_neighbours_alone() {
+        // References 16 apart share window index 0: A takes the window node, B and C the
+        // overflow. A leaves the front, D takes A's freed node at another level with E
+        // behind it; B leaving the front must not write D.
+        let mut b = books();
+        for id in [16, 32, 48] {
+            b.apply(&ev(I0, add(id, Side::Sell, 100, 1))).unwrap();
+        }
+        let del = |id| BookEventKind::Delete {
+            order_id: OrderId(id),
+        };
+        b.apply(&ev(I0, del(16))).unwrap();
+        b.apply(&ev(I0, add(64, Side::Sell, 101, 2))).unwrap();
+        b.apply(&ev(I0, add(80, Side::Sell, 101, 3))).unwrap();
+        b.apply(&ev(I0, del(32))).unwrap();
+        assert_eq!(queue(&b, Side::Sell, 100), [(48, 1)]);
+        assert_eq!(queue(&b, Side::Sell, 101), [(64, 2), (80, 3)]);
+        // And the back: C leaves it, then the middle of 101.
+        b.apply(&ev(I0, add(96, Side::Sell, 101, 4))).unwrap();
+        b.apply(&ev(I0, del(48))).unwrap();
+        b.apply(&ev(I0, del(80))).unwrap();
+        assert_eq!(queue(&b, Side::Sell, 101), [(64, 2), (96, 4)]);
+        assert_eq!(queue(&b, Side::Sell, 100), []);
+    }
+
+    /// One step of the queue model test, on three ask levels (100, 101, 102).
+    #[derive(Clone, Debug)]
+    enum QueueOp {
+        /// A new order at level `.0` with `.1` shares.
+        Add(usize, i64),
+        /// Delete the order `pick` selects at level `.0`.
+        Delete(usize, u8),
+        /// Execute `.2` shares of the order `pick` selects at level `.0`.
+        Execute(usize, u8, i64),
+        /// Replace the order `pick` selects at level `.0` by a new one at level `.2`.
+        Replace(usize, u8, usize),
+    }
+
+    /// An order of a queue of `len`: the front, the back, or one in between, a third each.
+    fn pick(len: usize, w: u8) -> usize {
+        match w {
+            0..=84 => 0,
+            85..=169 => len - 1,
+            _ => usize::from(w) % len,
+        }
+    }
+
+    fn queue_op() -> impl proptest::strategy::Strategy<Value = QueueOp> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (0..3usize, 1..5i64).prop_map(|(p, n)| QueueOp::Add(p, n)),
+            2 => (0..3usize, any::<u8>()).prop_map(|(p, w)| QueueOp::Delete(p, w)),
+            2 => (0..3usize, any::<u8>(), 1..5i64).prop_map(|(p, w, n)| QueueOp::Execute(p, w, n)),
+            1 => (0..3usize, any::<u8>(), 0..3usize).prop_map(|(p, w, to)| QueueOp::Replace(p, w, to)),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Every queue equals a `VecDeque` model after every step, over orders leaving the
+        /// front, the back and the middle, executions,
+        /// replaces to the back of another level, and order slots reused at once (`spread`
+        /// 16: every reference has the same window index, so all but one order live in the
+        /// pool's overflow, whose free list hands the last freed slot out first; 1: dense
+        /// references in a 16-record window).
+        #[test]
+        fn queues_equal_a_deque_model(
+            spread in proptest::sample::select(vec![1u64, 16]),
+            ops in proptest::collection::vec(queue_op(), 1..300),
+        ) {
+            use std::collections::VecDeque;
+            let mut b = books();
+            let mut model: [VecDeque<(u64, i64)>; 3] = Default::default();
+            let mut next_id = spread;
+            for op in ops {
+                match op {
+                    QueueOp::Add(p, n) => {
+                        b.apply(&ev(I0, add(next_id, Side::Sell, 100 + p as i64, n))).unwrap();
+                        model[p].push_back((next_id, n));
+                        next_id += spread;
+                    }
+                    QueueOp::Delete(p, w) if !model[p].is_empty() => {
+                        let (id, _) = model[p].remove(pick(model[p].len(), w)).unwrap();
+                        b.apply(&ev(I0, BookEventKind::Delete { order_id: OrderId(id) })).unwrap();
+                    }
+                    QueueOp::Execute(p, w, n) if !model[p].is_empty() => {
+                        let k = pick(model[p].len(), w);
+                        let (id, left) = model[p][k];
+                        b.apply(&ev(I0, BookEventKind::Execute {
+                            order_id: OrderId(id),
+                            qty: q(n.min(left)),
+                            match_number: 1,
+                        }))
+                        .unwrap();
+                        if n >= left {
+                            model[p].remove(k);
+                        } else {
+                            model[p][k].1 = left - n;
+                        }
+                    }
+                    QueueOp::Replace(p, w, to) if !model[p].is_empty() => {
+                        let (id, n) = model[p].remove(pick(model[p].len(), w)).unwrap();
+                        b.apply(&ev(I0, BookEventKind::Replace {
+                            old_order_id: OrderId(id),
+                            new_order_id: OrderId(next_id),
+                            price: px(100 + to as i64),
+                            qty: q(n),
+                        }))
+                        .unwrap();
+                        model[to].push_back((next_id, n));
+                        next_id += spread;
+                    }
+                    _ => {}
+                }
+                for (p, m) in model.iter().enumerate() {
+                    let want: Vec<(u64, i64)> = m.iter().copied().collect();
+                    // Bounded: a broken queue may cycle.
+                    let got: Vec<(u64, i64)> = b
+                        .level_orders(I0, Side::Sell, px(100 + p as i64))
+                        .take(want.len() + 1)
+                        .map(|(id, qty)| (id.0, qty.raw() / Qty::ONE.raw()))
+                        .collect();
+                    proptest::prop_assert_eq!(got, want);
+                }
+            }
+        }
+    }
 }

@@ -49,8 +49,10 @@ impl super::ladder::RungValue for LevelSlot {
     }
 }
 
-/// One price level of one side of one instrument.
+/// One price level of one side of one instrument. Aligned to half a cache line, so that a
+/// level never straddles two lines (the slab's buffer is aligned as its element).
 #[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
 pub(crate) struct Level {
     /// Level price.
     pub(crate) price: Price,
@@ -157,6 +159,17 @@ impl LevelPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_level_is_half_a_line_and_never_straddles_two() {
+        assert_eq!(core::mem::size_of::<Level>(), 32);
+        assert_eq!(core::mem::align_of::<Level>(), 32);
+        let mut pool = LevelPool::with_capacity(4);
+        for k in 0..4 {
+            let (slot, _) = pool.alloc(Price::ONE, k, Side::Buy).unwrap();
+            assert_eq!(core::ptr::from_ref(pool.level(slot)) as usize % 32, 0);
+        }
+    }
 
     #[test]
     fn levels_are_reused() {
