@@ -305,57 +305,34 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             self.recv,
             books.status(id) == TradingStatus::Trading,
         );
-        let update = |top: &BookTop| BookUpdate {
-            instrument: id,
-            seq,
-            exch_ts,
-            recv_ts,
-            top: *top,
-            trade,
-            trading,
-            more_in_packet: false,
-            stamps: Stamps {
+        // The update is written field by field where it goes: into the packet queue's slot
+        // when held (no update built first and copied in: the top goes straight from the
+        // cache into the slot), into a local to hand on otherwise.
+        let top = &cache.top;
+        let fill = |slot: &mut BookUpdate| {
+            slot.instrument = id;
+            slot.seq = seq;
+            slot.exch_ts = exch_ts;
+            slot.recv_ts = recv_ts;
+            slot.top = *top;
+            slot.trade = trade;
+            slot.trading = trading;
+            slot.more_in_packet = false;
+            slot.stamps = Stamps {
                 recv,
                 // The handler decodes and books in one call: no separate decode stamp.
                 decoded: Timestamp::ZERO,
                 booked,
                 published: Timestamp::ZERO,
-            },
+            };
         };
         if hold {
-            // Written in place into the queue's slot, field by field (no update built first
-            // and copied in: the top goes straight from the cache into the slot).
-            let (out, top) = (&mut *self.out, &cache.top);
-            let fill = |slot: &mut BookUpdate| {
-                slot.instrument = id;
-                slot.seq = seq;
-                slot.exch_ts = exch_ts;
-                slot.recv_ts = recv_ts;
-                slot.top = *top;
-                slot.trade = trade;
-                slot.trading = trading;
-                slot.more_in_packet = false;
-                slot.stamps = Stamps {
-                    recv,
-                    decoded: Timestamp::ZERO,
-                    booked,
-                    published: Timestamp::ZERO,
-                };
-            };
-            debug_assert!(
-                {
-                    let mut written = BookUpdate {
-                        more_in_packet: true,
-                        ..BookUpdate::default()
-                    };
-                    fill(&mut written);
-                    written == update(top)
-                },
-                "the in-place update differs from the built one"
-            );
+            let out = &mut *self.out;
             o.queued = self.queue.push_with(o.queued, fill, |u| out.emit_from(u));
         } else {
-            self.out.emit(update(&cache.top));
+            let mut update = BookUpdate::default();
+            fill(&mut update);
+            self.out.emit(update);
         }
     }
 
