@@ -7,7 +7,10 @@
 //!   book is changed by the cancel that follows it), none (`N`). Records are grouped into one
 //!   book update by `F_LAST`: the book is published only at a record that carries it.
 //! - MBP-1 / TBBO / MBP-10 into [`L2Books`]: each record carries the top levels, which replace
-//!   the instrument's book; a record whose action is `T` is also a trade print.
+//!   the instrument's book; a record whose action is `T` is also a trade print. Each level book
+//!   is on the venue's tick (the instrument table's tick size, which `kestrel import dbn` takes
+//!   from the definition's `min_price_increment`); an instrument without one follows the US
+//!   equity rule.
 //! - Trades into trade events.
 //! - Definitions, statistics, status and other known records are counted; unknown record
 //!   types are counted and skipped.
@@ -177,19 +180,27 @@ const MBP_LEVELS: usize = 10;
 
 impl DbnFeed {
     /// A feed for `instruments` whose DBN instrument ids are `dbn_ids` (in dense id order;
-    /// more can be mapped later with [`set_instrument_map`](Self::set_instrument_map)).
+    /// more can be mapped later with [`set_instrument_map`](Self::set_instrument_map)). An
+    /// instrument's positive tick size fixes its level book's grid ([`L2Books::set_tick`]).
     pub fn new(books: BookConfig, instruments: InstrumentTable, dbn_ids: &[u32]) -> Self {
         let n = instruments.len().max(1);
         let config = BookConfig {
             instruments: n,
             ..books
         };
+        let mut l2 = L2Books::new(config);
+        // The venue's tick (the definition's `min_price_increment`, which the importer put in
+        // the table): an MBP book's grid is exact from its first level. Instruments without
+        // one (tick zero: the US equity rule) keep the learned grid.
+        for i in instruments.iter() {
+            l2.set_tick(i.id, i.tick_size);
+        }
         let mut feed = Self {
             decoder: record_decoder(),
             map: HashMap::with_capacity(n * 2),
             books: DbnBooks {
                 l3: L3Books::new(config),
-                l2: L2Books::new(config),
+                l2,
                 kind: vec![Kind::None; n],
             },
             crossed: vec![false; n],

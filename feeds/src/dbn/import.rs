@@ -12,7 +12,7 @@ use std::path::Path;
 
 use ::dbn::decode::{DbnDecoder, DbnMetadata, DecodeRecordRef};
 use ::dbn::{RecordRefEnum, VersionUpgradePolicy};
-use kestrel_core::{InstrumentError, InstrumentTable, Price, Qty, Timestamp};
+use kestrel_core::{InstrumentError, InstrumentTable, Price, Qty, TickRule, Timestamp};
 
 use super::error::{DbnError, DbnErrorKind};
 use super::framing::{Framing, frame_records};
@@ -321,7 +321,12 @@ pub fn write_dbn_bytes<W: Write>(
     let mut table = InstrumentTable::new();
     for id in &order {
         let symbol = symbols.get(id).cloned().unwrap_or_else(|| format!("#{id}"));
-        let tick = ticks.get(id).copied().unwrap_or(Price::from_raw(1));
+        // The definition's tick, or, where the file has none, the US equity rule (stored as
+        // zero; see `TickRule`).
+        let tick = ticks
+            .get(id)
+            .copied()
+            .unwrap_or_else(|| TickRule::UsEquity.tick_size());
         let symbol = if table.id_of(&symbol).is_some() {
             format!("{symbol}#{id}")
         } else {
