@@ -38,8 +38,13 @@ struct SignalsArgs {
     /// `*_orderbook_N.csv[.gz]` (its `*_message_N.csv[.gz]` beside it), imported to ITCH and
     /// replayed the same way.
     input: PathBuf,
-    /// When the feed publishes a book update (`every_event` or `packet`), as in `replay`.
-    #[arg(long, value_name = "POLICY", default_value = "every_event")]
+    /// When the feed publishes a book update, with the same default as `replay`: `packet` (per
+    /// MoldUDP64 packet, one update per instrument whose book changed, after the packet's last
+    /// message; trade prints and status changes one by one, as they happen), so that signals
+    /// and alphas are scored on the updates `replay` gives the strategy and a horizon of N
+    /// updates is N of the strategy's updates. `every_event` also scores every intermediate
+    /// book state inside a packet, states no live reader could act on.
+    #[arg(long, value_name = "POLICY", default_value = "packet")]
     publish: PublishPolicy,
     /// Horizons in updates of the same instrument.
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
@@ -233,6 +238,8 @@ fn render_table(r: &StudyReport, input: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
     #[test]
@@ -266,6 +273,31 @@ mod tests {
         assert_eq!(pressure, Some(994));
         assert!(load_updates(Path::new("x.csv"), PublishPolicy::Packet).is_err());
         Ok(())
+    }
+
+    /// The arguments `kestrel ARGS...` gives `research signals`, through the real parser.
+    fn parsed(args: &[&str]) -> SignalsArgs {
+        let cli = crate::Cli::try_parse_from(["kestrel"].iter().chain(args)).expect("parses");
+        match cli.command {
+            crate::Command::Research(ResearchArgs {
+                command: ResearchCommand::Signals(a),
+            }) => a,
+            other => panic!("not research signals: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn publish_defaults_to_packet_as_in_replay() {
+        let default = parsed(&["research", "signals", "x.kcap"]).publish;
+        assert_eq!(default, PublishPolicy::Packet);
+        assert_eq!(default, PublishPolicy::default());
+        let replay = crate::Cli::try_parse_from(["kestrel", "replay", "x.kcap"]).expect("parses");
+        match replay.command {
+            crate::Command::Replay(r) => assert_eq!(r.publish, default),
+            other => panic!("not replay: {other:?}"),
+        }
+        let every = parsed(&["research", "signals", "x.kcap", "--publish", "every_event"]);
+        assert_eq!(every.publish, PublishPolicy::EveryEvent);
     }
 
     #[test]
