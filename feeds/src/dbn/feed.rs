@@ -22,8 +22,8 @@ use ::dbn::decode::dbn::RecordDecoder;
 use ::dbn::{BidAskPair, RecordRefEnum, VersionUpgradePolicy};
 use kestrel_core::book::{BookConfig, L2Books, L3Books};
 use kestrel_core::{
-    BookEventKind, BookTop, InstrumentId, InstrumentTable, LevelView, MarketEvent, OrderId, Qty,
-    Side, Timestamp, TradeKind, TradePrint,
+    BookEventKind, BookTop, InstrumentId, InstrumentTable, LevelView, MarketEvent, OrderId, Price,
+    Qty, Side, Timestamp, TradeKind, TradePrint,
 };
 
 use super::error::{DbnError, DbnErrorKind};
@@ -471,6 +471,23 @@ impl Ctx<'_> {
             .map_err(|e| DbnErrorKind::Book(e.to_string()))
     }
 
+    /// Applies an order event to the L3 book and, when the sink wants details, reports it with
+    /// the order's side and price.
+    fn book_order<S: VenueSink<DbnBooks> + ?Sized>(
+        &mut self,
+        event: MarketEvent,
+        side: Side,
+        price: Price,
+        details: bool,
+        sink: &mut S,
+    ) -> Result<(), DbnErrorKind> {
+        self.book(event)?;
+        if details {
+            sink.on_venue(&VenueEvent::Order { event, side, price }, &*self.books);
+        }
+        Ok(())
+    }
+
     fn mbo<S: VenueSink<DbnBooks> + ?Sized>(
         &mut self,
         id: InstrumentId,
@@ -499,18 +516,7 @@ impl Ctx<'_> {
                     price,
                     qty: size,
                 });
-                self.book(e)?;
-                if details {
-                    sink.on_venue(
-                        &VenueEvent::Order {
-                            event: e,
-                            side,
-                            price,
-                        },
-                        &*self.books,
-                    );
-                }
-                Ok(())
+                self.book_order(e, side, price, details, sink)
             }
             b'C' => {
                 let existing = self.books.l3.order(order_id).ok_or_else(|| {
@@ -524,18 +530,7 @@ impl Ctx<'_> {
                         qty: size,
                     }
                 };
-                self.book(ev(kind))?;
-                if details {
-                    sink.on_venue(
-                        &VenueEvent::Order {
-                            event: ev(kind),
-                            side: existing.side,
-                            price: existing.price,
-                        },
-                        &*self.books,
-                    );
-                }
-                Ok(())
+                self.book_order(ev(kind), existing.side, existing.price, details, sink)
             }
             b'M' => {
                 let side = side_of(m.side).ok_or(DbnErrorKind::BadSide(m.side as u8 as char))?;
@@ -549,61 +544,20 @@ impl Ctx<'_> {
                 let Some(existing) = self.books.l3.order(order_id) else {
                     // A modify of an order the stream never added: it enters the book now.
                     self.stats.modify_unknown += 1;
-                    self.book(ev(add))?;
-                    if details {
-                        sink.on_venue(
-                            &VenueEvent::Order {
-                                event: ev(add),
-                                side,
-                                price,
-                            },
-                            &*self.books,
-                        );
-                    }
-                    return Ok(());
+                    return self.book_order(ev(add), side, price, details, sink);
                 };
                 if existing.price != price || size > existing.qty || existing.side != side {
                     let del = BookEventKind::Delete { order_id };
-                    self.book(ev(del))?;
-                    if details {
-                        sink.on_venue(
-                            &VenueEvent::Order {
-                                event: ev(del),
-                                side: existing.side,
-                                price: existing.price,
-                            },
-                            &*self.books,
-                        );
-                    }
+                    self.book_order(ev(del), existing.side, existing.price, details, sink)?;
                     if size.is_positive() {
-                        self.book(ev(add))?;
-                        if details {
-                            sink.on_venue(
-                                &VenueEvent::Order {
-                                    event: ev(add),
-                                    side,
-                                    price,
-                                },
-                                &*self.books,
-                            );
-                        }
+                        self.book_order(ev(add), side, price, details, sink)?;
                     }
                 } else if size < existing.qty {
                     let cancel = BookEventKind::Cancel {
                         order_id,
                         qty: existing.qty.checked_sub(size).unwrap_or(existing.qty),
                     };
-                    self.book(ev(cancel))?;
-                    if details {
-                        sink.on_venue(
-                            &VenueEvent::Order {
-                                event: ev(cancel),
-                                side,
-                                price,
-                            },
-                            &*self.books,
-                        );
-                    }
+                    self.book_order(ev(cancel), side, price, details, sink)?;
                 }
                 Ok(())
             }
