@@ -354,6 +354,22 @@ struct Mbp {
     last: bool,
 }
 
+/// The [`Mbp`] fields of an MBP-1 or MBP-10 record (the two `dbn` types name them alike but
+/// share no trait for them).
+macro_rules! mbp_of {
+    ($m:expr) => {
+        Mbp {
+            exch: Timestamp($m.hd.ts_event),
+            action: $m.action,
+            side: $m.side,
+            price: $m.price,
+            size: $m.size,
+            sequence: $m.sequence,
+            last: $m.flags.is_last(),
+        }
+    };
+}
+
 /// The parts of the feed a record changes (split from the decoder it is borrowed from).
 struct Ctx<'a> {
     books: &'a mut DbnBooks,
@@ -414,30 +430,12 @@ impl Ctx<'_> {
             RecordRefEnum::Mbp1(m) => {
                 self.stats.mbp1 += 1;
                 let id = self.instrument(m.hd.instrument_id, Kind::L2)?;
-                let mbp = Mbp {
-                    exch: Timestamp(m.hd.ts_event),
-                    action: m.action,
-                    side: m.side,
-                    price: m.price,
-                    size: m.size,
-                    sequence: m.sequence,
-                    last: m.flags.is_last(),
-                };
-                self.mbp(id, &mbp, &m.levels, sink)
+                self.mbp(id, &mbp_of!(m), &m.levels, sink)
             }
             RecordRefEnum::Mbp10(m) => {
                 self.stats.mbp10 += 1;
                 let id = self.instrument(m.hd.instrument_id, Kind::L2)?;
-                let mbp = Mbp {
-                    exch: Timestamp(m.hd.ts_event),
-                    action: m.action,
-                    side: m.side,
-                    price: m.price,
-                    size: m.size,
-                    sequence: m.sequence,
-                    last: m.flags.is_last(),
-                };
-                self.mbp(id, &mbp, &m.levels, sink)
+                self.mbp(id, &mbp_of!(m), &m.levels, sink)
             }
             RecordRefEnum::Trade(t) => {
                 self.stats.trades += 1;
