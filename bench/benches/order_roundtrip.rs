@@ -16,6 +16,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
+use kestrel_bench::latency_table::{print_header, print_row};
 use kestrel_bench::order_venue::{Answer, BenchVenue};
 use kestrel_core::Timestamp;
 use kestrel_core::latency::{Histogram, new_histogram};
@@ -178,20 +179,6 @@ fn baseline_client(orders: u64, period_ns: u64, core: Option<usize>) -> Histogra
     hist
 }
 
-fn line(name: &str, h: &Histogram<u64>) {
-    let us = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
-    println!(
-        "{name:<10} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>10.2}",
-        h.len(),
-        us(0.5),
-        us(0.9),
-        us(0.99),
-        us(0.999),
-        us(0.9999),
-        h.max() as f64 / 1e3
-    );
-}
-
 fn main() {
     let orders = arg(0, 50_000);
     let rate = arg(1, 10_000).max(1);
@@ -200,12 +187,9 @@ fn main() {
     println!(
         "order round trip on loopback (Enter Order out, Accepted back), {orders} orders at {rate}/s, latency from the intended send time (no coordinated omission), us"
     );
-    println!(
-        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "client", "count", "p50", "p90", "p99", "p99.9", "p99.99", "max"
-    );
+    print_header("client", "count");
     let k = kestrel_client(orders, period, core);
-    line("kestrel", &k);
+    print_row("kestrel", &k);
     let b = baseline_client(orders, period, core);
-    line("baseline", &b);
+    print_row("baseline", &b);
 }

@@ -18,6 +18,7 @@
 
 use std::time::Duration;
 
+use kestrel_bench::latency_table::{print_header, print_row};
 use kestrel_bench::order_venue::{Answer, BenchVenue};
 use kestrel_core::Timestamp;
 use kestrel_core::clock::{Pace, TscClock};
@@ -156,20 +157,6 @@ fn finish(stage: Stage, venue: BenchVenue, handle: journal::JournalHandle) -> Hi
     h
 }
 
-fn line(name: &str, h: &Histogram<u64>) {
-    let us = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
-    println!(
-        "{name:<10} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>10.2}",
-        h.len(),
-        us(0.5),
-        us(0.9),
-        us(0.99),
-        us(0.999),
-        us(0.9999),
-        h.max() as f64 / 1e3
-    );
-}
-
 fn machine() -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -206,10 +193,7 @@ fn main() {
         "tick-to-trade (record received -> order write returned), pace {pace:?}, {rounds} rounds, us; machine: {}; cores: {cores:?}",
         machine()
     );
-    println!(
-        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "mode", "orders", "p50", "p90", "p99", "p99.9", "p99.99", "max"
-    );
+    print_header("mode", "orders");
     let mut inline = new_histogram();
     let mut threaded = new_histogram();
     for round in 0..rounds {
@@ -271,6 +255,6 @@ fn main() {
         });
         threaded.add(&h).expect("merge");
     }
-    line("inline", &inline);
-    line("threaded", &threaded);
+    print_row("inline", &inline);
+    print_row("threaded", &threaded);
 }

@@ -5,6 +5,7 @@ pub mod args;
 pub mod flow;
 pub mod hop;
 pub mod itch_stream;
+pub mod latency_table;
 pub mod lobster_sample;
 pub mod market_day;
 pub mod order_venue;
