@@ -7,7 +7,7 @@ use criterion::{Criterion, Throughput};
 use kestrel_core::book::L2Books;
 use kestrel_core::{BookTop, InstrumentTable, LevelView, Side, Timestamp};
 use kestrel_feeds::binance::capture::{
-    capture_instruments, capture_lines, is_snapshot, read_capture_file, snapshot_instrument, survey,
+    ImportOptions, capture_lines, plan_capture, read_capture_file,
 };
 use kestrel_feeds::binance::{BinanceConfig, BinanceFeed};
 use kestrel_feeds::export::csv::CsvTable;
@@ -24,13 +24,11 @@ const LEVELS: usize = 10;
 /// (time, top of book) after every shown book update of the capture.
 fn tops() -> (InstrumentTable, Vec<(Timestamp, BookTop)>) {
     let bytes = read_capture_file(std::path::Path::new(FILE)).unwrap();
-    let found = survey(&bytes);
-    let table = capture_instruments(&found, found.market(), &[]).unwrap();
-    let snap = snapshot_instrument(&table, None, found.snapshots).unwrap();
-    let mut feed = BinanceFeed::new(BinanceConfig::new(found.market()), table.clone());
+    let plan = plan_capture(&bytes, &ImportOptions::default()).unwrap();
+    let mut feed = BinanceFeed::new(BinanceConfig::new(plan.market), plan.table.clone());
     let mut out = Vec::new();
     for l in capture_lines(&bytes).flatten() {
-        let channel = if is_snapshot(l.json) { snap } else { 0 };
+        let channel = plan.channel_of(l.json);
         let mut sink = |e: &VenueEvent, books: &L2Books| {
             if let VenueEvent::Book {
                 instrument,
@@ -46,7 +44,7 @@ fn tops() -> (InstrumentTable, Vec<(Timestamp, BookTop)>) {
         };
         let _ = feed.on_message(l.recv_ts, channel, l.json, &mut sink);
     }
-    (table, out)
+    (plan.table, out)
 }
 
 fn write_all(w: &mut dyn RowWriter, kind: TableKind, tops: &[(Timestamp, BookTop)]) {

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use kestrel_core::Timestamp;
 use kestrel_feeds::binance::capture::{
-    ImportOptions, capture_instruments, capture_lines, is_snapshot, read_capture_file,
-    snapshot_instrument, survey, write_binance_capture,
+    ImportOptions, capture_lines, plan_capture, read_capture_file, write_binance_capture,
 };
 use kestrel_feeds::binance::verify::{TickerCheck, VerifyReport};
 use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, Market, SyncState};
@@ -22,16 +21,12 @@ fn data(name: &str) -> PathBuf {
 
 fn verify(name: &str) -> (VerifyReport, BinanceFeed) {
     let bytes = read_capture_file(&data(name)).unwrap();
-    let found = survey(&bytes);
-    let market = found.market();
-    let table = capture_instruments(&found, market, &[]).unwrap();
-    let snap = snapshot_instrument(&table, None, found.snapshots).unwrap();
-    let mut feed = BinanceFeed::new(BinanceConfig::new(market), table);
+    let plan = plan_capture(&bytes, &ImportOptions::default()).unwrap();
+    let mut feed = BinanceFeed::new(BinanceConfig::new(plan.market), plan.table.clone());
     let mut check = TickerCheck::new(1, 10);
     for line in capture_lines(&bytes) {
         let l = line.unwrap();
-        let channel = if is_snapshot(l.json) { snap } else { 0 };
-        check.feed(&mut feed, l.recv_ts, channel, l.json);
+        check.feed(&mut feed, l.recv_ts, plan.channel_of(l.json), l.json);
     }
     (check.finish(&feed), feed)
 }

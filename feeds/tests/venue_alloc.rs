@@ -21,7 +21,7 @@ use kestrel_core::clock::{Pace, TscClock};
 use kestrel_core::pipeline::{Source, SourceStatus};
 use kestrel_core::{BookUpdate, InstrumentId, Timestamp};
 use kestrel_feeds::binance::capture::{
-    capture_instruments, capture_lines, is_snapshot, read_capture_file, snapshot_instrument, survey,
+    ImportOptions, capture_lines, plan_capture, read_capture_file,
 };
 use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, BinanceStats};
 use kestrel_feeds::dbn::{DbnBytes, DbnFeed, write_dbn_bytes};
@@ -66,10 +66,7 @@ const BINANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/binance/");
 /// A Binance capture's lines as capture records (snapshots on their instrument's channel),
 /// without the line at `drop` (to make a gap).
 fn binance_records(bytes: &[u8], drop: Option<usize>) -> (BinanceFeed, Vec<Record<'_>>) {
-    let found = survey(bytes);
-    let market = found.market();
-    let table = capture_instruments(&found, market, &[]).expect("built-in BTCUSDT spec");
-    let snap = snapshot_instrument(&table, None, found.snapshots).expect("one instrument");
+    let plan = plan_capture(bytes, &ImportOptions::default()).expect("built-in BTCUSDT spec");
     let records = capture_lines(bytes)
         .map(|l| l.expect("well-formed capture line"))
         .enumerate()
@@ -77,11 +74,14 @@ fn binance_records(bytes: &[u8], drop: Option<usize>) -> (BinanceFeed, Vec<Recor
         .map(|(i, l)| Record {
             recv_ts: l.recv_ts,
             seq: i as u64,
-            channel: if is_snapshot(l.json) { snap } else { 0 },
+            channel: plan.channel_of(l.json),
             payload: l.json,
         })
         .collect();
-    (BinanceFeed::new(BinanceConfig::new(market), table), records)
+    (
+        BinanceFeed::new(BinanceConfig::new(plan.market), plan.table),
+        records,
+    )
 }
 
 /// Records the Binance warm-up covers: the snapshot and the diffs around it are in the first

@@ -219,6 +219,58 @@ pub fn snapshot_instrument(
         .saturating_add(SNAPSHOT_CHANNEL_BASE))
 }
 
+/// What reading a raw capture needs before its first line: its survey, the market (given, or
+/// what the survey finds), the instrument table and the channel its REST snapshots go on. One
+/// plan serves the import, `kestrel verify binance`, the tests and the benches.
+#[derive(Clone, Debug)]
+pub struct CapturePlan {
+    /// The first pass's findings.
+    pub survey: CaptureSurvey,
+    /// The market.
+    pub market: Market,
+    /// The instruments ([`capture_instruments`]).
+    pub table: InstrumentTable,
+    /// The channel of the REST depth snapshots ([`snapshot_instrument`]).
+    pub snapshot_channel: u16,
+}
+
+impl CapturePlan {
+    /// Decides the market, instruments and snapshot channel of a surveyed capture per
+    /// `options`.
+    pub fn new(survey: CaptureSurvey, options: &ImportOptions) -> Result<Self, BinanceImportError> {
+        let market = options.market.unwrap_or_else(|| survey.market());
+        let table = capture_instruments(&survey, market, &options.instruments)?;
+        let snapshot_channel =
+            snapshot_instrument(&table, options.snapshot_symbol.as_deref(), survey.snapshots)?;
+        Ok(Self {
+            survey,
+            market,
+            table,
+            snapshot_channel,
+        })
+    }
+
+    /// The channel a capture line's message goes on: its snapshot channel for a REST depth
+    /// snapshot ([`is_snapshot`]), 0 for everything else.
+    #[inline]
+    pub fn channel_of(&self, json: &[u8]) -> u16 {
+        if is_snapshot(json) {
+            self.snapshot_channel
+        } else {
+            0
+        }
+    }
+}
+
+/// Surveys a raw capture (`data`, already un-gzipped) and decides its market, instruments and
+/// snapshot channel per `options` ([`CapturePlan::new`]).
+pub fn plan_capture(
+    data: &[u8],
+    options: &ImportOptions,
+) -> Result<CapturePlan, BinanceImportError> {
+    CapturePlan::new(survey(data), options)
+}
+
 /// Imports a raw capture (`data`, already un-gzipped) into a `.kcap` written to `out`.
 pub fn write_binance_capture<W: Write>(
     data: &[u8],
@@ -226,11 +278,8 @@ pub fn write_binance_capture<W: Write>(
     created: Timestamp,
     out: W,
 ) -> Result<(W, ImportReport), BinanceImportError> {
-    let survey = survey(data);
-    let market = options.market.unwrap_or_else(|| survey.market());
-    let table = capture_instruments(&survey, market, &options.instruments)?;
-    let snapshot_channel =
-        snapshot_instrument(&table, options.snapshot_symbol.as_deref(), survey.snapshots)?;
+    let plan = plan_capture(data, options)?;
+    let (market, table) = (plan.market, &plan.table);
     let mut header = KcapHeader::new(PayloadKind::BinanceJson, market.venue(), created);
     header.instruments = table.iter().map(KcapInstrument::from).collect();
     let mut kcap = KcapWriter::new(out, &header)?;
@@ -250,10 +299,9 @@ pub fn write_binance_capture<W: Write>(
                 continue;
             }
         };
-        // A snapshot is the only message that starts with its lastUpdateId key.
-        let is_snapshot = is_snapshot(line.json);
-        let channel = if is_snapshot { snapshot_channel } else { 0 };
-        report.snapshots += u64::from(is_snapshot);
+        let channel = plan.channel_of(line.json);
+        // Snapshot channels start at `SNAPSHOT_CHANNEL_BASE` (1): channel 0 is everything else.
+        report.snapshots += u64::from(channel != 0);
         report.messages += 1;
         kcap.write_record(&Record {
             recv_ts: line.recv_ts,

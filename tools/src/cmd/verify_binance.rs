@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use kestrel_feeds::binance::capture::{
-    capture_instruments, capture_lines, read_capture_file, snapshot_instrument, survey,
+    CapturePlan, ImportOptions, capture_lines, read_capture_file, survey,
 };
 use kestrel_feeds::binance::verify::TickerCheck;
 use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, InstrumentSpec, Market};
@@ -39,6 +39,11 @@ impl BinanceVerifyArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let data = read_capture_file(&self.input)
             .with_context(|| format!("reading {}", self.input.display()))?;
+        let options = ImportOptions {
+            market: self.market,
+            instruments: self.instruments,
+            snapshot_symbol: self.snapshot_symbol,
+        };
         let found = survey(&data);
         if found.symbols.is_empty() {
             bail!(
@@ -46,23 +51,16 @@ impl BinanceVerifyArgs {
                 self.input.display()
             );
         }
-        let market = self.market.unwrap_or_else(|| found.market());
-        let table = capture_instruments(&found, market, &self.instruments)?;
-        let snapshot_channel =
-            snapshot_instrument(&table, self.snapshot_symbol.as_deref(), found.snapshots)?;
-        let symbols: Vec<String> = table.iter().map(|i| i.symbol.clone()).collect();
-        let mut feed = BinanceFeed::new(BinanceConfig::new(market), table);
+        let plan = CapturePlan::new(found, &options)?;
+        let market = plan.market;
+        let symbols: Vec<String> = plan.table.iter().map(|i| i.symbol.clone()).collect();
+        let mut feed = BinanceFeed::new(BinanceConfig::new(market), plan.table.clone());
         let mut check = TickerCheck::new(symbols.len(), self.show);
         let mut bad_lines = 0u64;
         for line in capture_lines(&data) {
             match line {
                 Ok(l) => {
-                    let channel = if kestrel_feeds::binance::capture::is_snapshot(l.json) {
-                        snapshot_channel
-                    } else {
-                        0
-                    };
-                    check.feed(&mut feed, l.recv_ts, channel, l.json);
+                    check.feed(&mut feed, l.recv_ts, plan.channel_of(l.json), l.json);
                 }
                 Err(e) => {
                     bad_lines += 1;
