@@ -22,6 +22,14 @@ pub struct BinanceImportArgs {
     /// Output capture.
     #[arg(long)]
     pub out: PathBuf,
+    /// How to read the capture.
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+}
+
+/// How to read a raw Binance capture: the options `import binance` and `verify binance` share.
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
     /// Market: spot, usdm or coinm (default: detected; diffs with `pu` are futures).
     #[arg(long)]
     pub market: Option<Market>,
@@ -33,16 +41,23 @@ pub struct BinanceImportArgs {
     pub snapshot_symbol: Option<String>,
 }
 
+impl CaptureArgs {
+    /// The options the feed's capture reader takes.
+    pub fn into_options(self) -> ImportOptions {
+        ImportOptions {
+            market: self.market,
+            instruments: self.instruments,
+            snapshot_symbol: self.snapshot_symbol,
+        }
+    }
+}
+
 impl BinanceImportArgs {
     /// Runs the import.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let data = read_capture_file(&self.input)
             .with_context(|| format!("reading {}", self.input.display()))?;
-        let options = ImportOptions {
-            market: self.market,
-            instruments: self.instruments,
-            snapshot_symbol: self.snapshot_symbol,
-        };
+        let options = self.capture.into_options();
         let out = create(&self.out)?;
         let (mut out, report) = write_binance_capture(&data, &options, now_ns(), out)
             .with_context(|| format!("importing {}", self.input.display()))?;

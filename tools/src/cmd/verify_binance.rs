@@ -8,11 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use kestrel_feeds::binance::capture::{
-    CapturePlan, ImportOptions, capture_lines, read_capture_file, survey,
-};
+use kestrel_feeds::binance::capture::{CapturePlan, capture_lines, read_capture_file, survey};
 use kestrel_feeds::binance::verify::TickerCheck;
-use kestrel_feeds::binance::{BinanceConfig, BinanceFeed, InstrumentSpec, Market};
+use kestrel_feeds::binance::{BinanceConfig, BinanceFeed};
+
+use super::import_binance::CaptureArgs;
 
 /// `kestrel verify binance`.
 #[derive(Debug, Args)]
@@ -20,15 +20,9 @@ pub struct BinanceVerifyArgs {
     /// Raw capture: `<local ns> <json>` lines, plain or gzip.
     #[arg(long = "in")]
     pub input: PathBuf,
-    /// Market: spot, usdm or coinm (default: detected; diffs with `pu` are futures).
-    #[arg(long)]
-    pub market: Option<Market>,
-    /// Tick and lot size of a symbol without a built-in one: SYMBOL:TICK:LOT (repeatable).
-    #[arg(long = "instrument")]
-    pub instruments: Vec<InstrumentSpec>,
-    /// The symbol REST depth snapshots belong to (needed with several symbols).
-    #[arg(long)]
-    pub snapshot_symbol: Option<String>,
+    /// How to read the capture.
+    #[command(flatten)]
+    pub capture: CaptureArgs,
     /// How many mismatches and errors to print before the summary line.
     #[arg(long, default_value_t = 10)]
     pub show: usize,
@@ -39,11 +33,6 @@ impl BinanceVerifyArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let data = read_capture_file(&self.input)
             .with_context(|| format!("reading {}", self.input.display()))?;
-        let options = ImportOptions {
-            market: self.market,
-            instruments: self.instruments,
-            snapshot_symbol: self.snapshot_symbol,
-        };
         let found = survey(&data);
         if found.symbols.is_empty() {
             bail!(
@@ -51,7 +40,7 @@ impl BinanceVerifyArgs {
                 self.input.display()
             );
         }
-        let plan = CapturePlan::new(found, &options)?;
+        let plan = CapturePlan::new(found, &self.capture.into_options())?;
         let market = plan.market;
         let symbols: Vec<String> = plan.table.iter().map(|i| i.symbol.clone()).collect();
         let mut feed = BinanceFeed::new(BinanceConfig::new(market), plan.table.clone());
