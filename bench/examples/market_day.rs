@@ -7,7 +7,7 @@
 //!                [--refs dense|sparse] [--seed N] [--live 1000000]
 //! market_day gen --single --out F [--messages 5000000] [--refs dense|sparse]
 //! market_day feed F.kcap [--keep-resident] [--capacity ORDERS] [--prefetch auto|always|off] [--no-huge]
-//! market_day ceiling F.kcap [--prefetch auto|always|off] [--fifo]
+//! market_day ceiling F.kcap [--prefetch auto|always|off] [--fifo | --append]
 //! ```
 //!
 //! `feed` prints `messages=.. events=.. wall_s=.. cpu_s=.. msg_per_s=.. cpu_msg_per_s=..
@@ -28,7 +28,8 @@
 //! best): the rate any L3 book could reach on the day. It sizes its arrays from a first,
 //! untimed pass over the capture; the same `--prefetch` rule as `feed` (a datagram's order
 //! records and levels, before it is applied). `--fifo` adds the classic FIFO queues (links in
-//! a 32-byte order record, head and tail per level), to measure what they cost.
+//! a 32-byte order record, head and tail per level), to measure what they cost; `--append`
+//! the same queues append-only with lazy deletion (see the module's docs).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -36,7 +37,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use kestrel_bench::itch_stream::thread_cpu_ns;
-use kestrel_bench::market_day::ceiling::{Ceiling, CeilingPrefetch, DayExtent, top_hash};
+use kestrel_bench::market_day::ceiling::{
+    Ceiling, CeilingPrefetch, DayExtent, Q_APPEND, Q_FIFO, Q_NONE, top_hash,
+};
 use kestrel_bench::market_day::{
     DayReport, ItchFileSink, KcapSink, MarketDaySpec, RefStyle, TYPE_ORDER, generate,
 };
@@ -255,21 +258,23 @@ fn ceiling_cmd(args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--keep-resident") {
         reader = reader.with_release_behind(0);
     }
-    if args.iter().any(|a| a == "--fifo") {
-        run_ceiling::<true>(&extent, &reader, prefetch, scan_s)
-    } else {
-        run_ceiling::<false>(&extent, &reader, prefetch, scan_s)
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    match (flag("--fifo"), flag("--append")) {
+        (true, true) => Err("--fifo and --append: one queue kind at a time".to_owned()),
+        (true, false) => run_ceiling::<Q_FIFO>(&extent, &reader, prefetch, scan_s),
+        (false, true) => run_ceiling::<Q_APPEND>(&extent, &reader, prefetch, scan_s),
+        (false, false) => run_ceiling::<Q_NONE>(&extent, &reader, prefetch, scan_s),
     }
 }
 
-/// The timed part of `ceiling`, for the minimal book or (`FIFO`) its variant with queues.
-fn run_ceiling<const FIFO: bool>(
+/// The timed part of `ceiling`, for the minimal book or (`Q`) a variant with queues.
+fn run_ceiling<const Q: u8>(
     extent: &DayExtent,
     reader: &KcapReader,
     prefetch: CeilingPrefetch,
     scan_s: f64,
 ) -> Result<(), String> {
-    let mut ceiling = Ceiling::<FIFO>::new(extent, prefetch).map_err(|e| e.to_string())?;
+    let mut ceiling = Ceiling::<Q>::new(extent, prefetch).map_err(|e| e.to_string())?;
     let before = memory_kib();
     let cpu0 = thread_cpu_ns();
     let start = Instant::now();
@@ -283,14 +288,15 @@ fn run_ceiling<const FIFO: bool>(
     let msgs = ceiling.messages() as f64;
     let books = ceiling.books();
     println!(
-        "prefetch={prefetch:?} fifo={FIFO} messages={} applied={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M scan_s={scan_s:.1}",
+        "prefetch={prefetch:?} queues={} messages={} applied={} wall_s={wall:.3} cpu_s={cpu:.3} msg_per_s={:.2}M cpu_msg_per_s={:.2}M scan_s={scan_s:.1}",
+        ["none", "fifo", "append"][usize::from(Q.min(2))],
         ceiling.messages(),
         books.stats().applied,
         msgs / wall / 1e6,
         msgs / cpu / 1e6
     );
     println!(
-        "peak_rss_mib={:.1} rss_at_start_mib={:.1} footprint_mib={:.1} max_ref={} level_slots={} live_orders={} anomalies={} anon_huge_mib={:.1}",
+        "peak_rss_mib={:.1} rss_at_start_mib={:.1} footprint_mib={:.1} max_ref={} level_slots={} live_orders={} anomalies={} anon_huge_mib={:.1} chunks_used={} chunk_growths={}",
         after[0] as f64 / 1024.0,
         before[1] as f64 / 1024.0,
         books.footprint_bytes() as f64 / (1 << 20) as f64,
@@ -299,6 +305,8 @@ fn run_ceiling<const FIFO: bool>(
         books.live_orders(),
         books.stats().anomalies(),
         anon_huge_kib() as f64 / 1024.0,
+        books.chunks_used(),
+        books.chunk_growths(),
     );
     println!("top5_hash={:016x}", books.top_hash(5));
     Ok(())

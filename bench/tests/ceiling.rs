@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kestrel_bench::market_day::ceiling::{
-    Ceiling, CeilingBooks, CeilingError, CeilingPrefetch, CeilingStats, DayExtent, to_level,
+    Ceiling, CeilingBooks, CeilingError, CeilingPrefetch, CeilingStats, DayExtent, Q_APPEND,
+    Q_FIFO, Q_NONE, to_level,
 };
 use kestrel_bench::market_day::{KcapSink, MarketDaySpec, RefStyle, generate};
 use kestrel_core::book::L3Books;
@@ -50,16 +51,21 @@ enum Op {
     },
 }
 
-fn op() -> impl Strategy<Value = Op> {
+/// Operations over `locates` locates and the first `steps` prices of each grid.
+fn op_in(locates: u16, steps: u32) -> impl Strategy<Value = Op> {
     prop_oneof![
-        5 => (0..LOCATES, any::<bool>(), 0..GRID, 1u32..400, prop::bool::weighted(0.05))
+        5 => (0..locates, any::<bool>(), 0..steps, 1u32..400, prop::bool::weighted(0.05))
             .prop_map(|(locate, sell, step, shares, off_grid)| Op::Add { locate, sell, step, shares, off_grid }),
         2 => (any::<usize>(), 1u32..500).prop_map(|(pick, shares)| Op::Execute { pick, shares }),
         3 => any::<usize>().prop_map(|pick| Op::Delete { pick }),
-        1 => (any::<usize>(), 0..GRID, 1u32..400, prop::bool::weighted(0.1))
+        1 => (any::<usize>(), 0..steps, 1u32..400, prop::bool::weighted(0.1))
             .prop_map(|(pick, step, shares, off_grid)| Op::Replace { pick, step, shares, off_grid }),
         1 => (0u64..5_000).prop_map(|order_ref| Op::Unknown { order_ref }),
     ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    op_in(LOCATES, GRID)
 }
 
 /// The reference: live orders by reference, levels summed from them on demand.
@@ -124,6 +130,21 @@ proptest! {
     /// every locate) and counters equal to the reference's.
     #[test]
     fn minimal_book_matches_a_simple_reference(ops in prop::collection::vec(op(), 1..300)) {
+        books_match_the_reference(&ops)?;
+    }
+
+    /// Few levels and many operations: long append-only lists, compacted and freed often.
+    #[test]
+    fn queues_on_few_levels_match_a_simple_reference(ops in prop::collection::vec(op_in(1, 2), 100..600)) {
+        books_match_the_reference(&ops)?;
+    }
+}
+
+/// Applies `ops` to the minimal book, its FIFO and its append-only variants and the
+/// reference: after every operation the levels, best levels, live orders and (for the variants
+/// with queues) every level's queue agree; the counters at the end.
+fn books_match_the_reference(ops: &[Op]) -> Result<(), TestCaseError> {
+    {
         let mut extent = DayExtent::new();
         for locate in 0..LOCATES {
             let (tick, low) = grid(locate);
@@ -132,22 +153,30 @@ proptest! {
             }
         }
         extent.observe_order(0, 10_000, None);
-        let mut book = CeilingBooks::<false>::new(&extent).unwrap();
-        // The same operations on the variant that keeps FIFO queues.
-        let mut fifo = CeilingBooks::<true>::new(&extent).unwrap();
+        let mut book = CeilingBooks::<Q_NONE>::new(&extent).unwrap();
+        // The same operations on the variants that keep queues.
+        let mut fifo = CeilingBooks::<Q_FIFO>::new(&extent).unwrap();
+        let mut append = CeilingBooks::<Q_APPEND>::new(&extent).unwrap();
         macro_rules! both {
             ($method:ident($($arg:expr),*)) => {{
                 book.$method($($arg),*);
                 fifo.$method($($arg),*);
+                append.$method($($arg),*);
             }};
         }
         let mut reference = Reference::default();
         let mut next_ref = 1u64;
-        for op in &ops {
+        for op in ops {
             let live = reference.live_refs();
             let pick = |p: usize| (!live.is_empty()).then(|| live[p % live.len()]);
             match *op {
-                Op::Add { locate, sell, step, shares, off_grid } => {
+                Op::Add {
+                    locate,
+                    sell,
+                    step,
+                    shares,
+                    off_grid,
+                } => {
                     let (tick, low) = grid(locate);
                     // Off the grid: between two ticks, or below the lowest price.
                     let price = match (off_grid, tick) {
@@ -160,7 +189,9 @@ proptest! {
                     if off_grid {
                         reference.stats.bad_prices += 1;
                     } else {
-                        reference.orders.insert(next_ref, (locate, side, price, shares));
+                        reference
+                            .orders
+                            .insert(next_ref, (locate, side, price, shares));
                         reference.stats.applied += 1;
                     }
                     next_ref += 1;
@@ -177,7 +208,12 @@ proptest! {
                         reference.reduce(r, u32::MAX);
                     }
                 }
-                Op::Replace { pick: p, step, shares, off_grid } => {
+                Op::Replace {
+                    pick: p,
+                    step,
+                    shares,
+                    off_grid,
+                } => {
                     if let Some(r) = pick(p) {
                         let (locate, side, _, _) = reference.orders[&r];
                         let (tick, low) = grid(locate);
@@ -189,7 +225,9 @@ proptest! {
                         if off_grid {
                             reference.stats.bad_prices += 1;
                         } else {
-                            reference.orders.insert(next_ref, (locate, side, price, shares));
+                            reference
+                                .orders
+                                .insert(next_ref, (locate, side, price, shares));
                             reference.stats.applied += 1;
                         }
                         next_ref += 1;
@@ -207,27 +245,55 @@ proptest! {
             }
             prop_assert_eq!(book.live_orders(), reference.orders.len());
             prop_assert_eq!(fifo.live_orders(), reference.orders.len());
+            prop_assert_eq!(append.live_orders(), reference.orders.len());
             for locate in 0..LOCATES {
                 for side in [Side::Buy, Side::Sell] {
                     prop_assert_eq!(
                         book.best(locate, side),
                         reference.levels(locate, side).first().copied(),
-                        "best of locate {} {:?} after {:?}", locate, side, op
+                        "best of locate {} {:?} after {:?}",
+                        locate,
+                        side,
+                        op
                     );
                     prop_assert_eq!(
                         book.top(locate, side, usize::MAX),
                         reference.levels(locate, side),
-                        "locate {} {:?} after {:?}", locate, side, op
+                        "locate {} {:?} after {:?}",
+                        locate,
+                        side,
+                        op
                     );
-                    prop_assert_eq!(fifo.top(locate, side, usize::MAX), reference.levels(locate, side));
+                    prop_assert_eq!(
+                        fifo.top(locate, side, usize::MAX),
+                        reference.levels(locate, side)
+                    );
                     prop_assert_eq!(fifo.best(locate, side), book.best(locate, side));
+                    prop_assert_eq!(
+                        append.top(locate, side, usize::MAX),
+                        reference.levels(locate, side)
+                    );
+                    prop_assert_eq!(append.best(locate, side), book.best(locate, side));
                     // Time priority: every add and replace takes a new, larger reference, so
                     // each level's queue is its live references in increasing order.
                     for (price, _) in reference.levels(locate, side) {
                         prop_assert_eq!(
                             fifo.queue(locate, side, price),
                             reference.queue(locate, side, price),
-                            "queue of locate {} {:?} at {} after {:?}", locate, side, price, op
+                            "queue of locate {} {:?} at {} after {:?}",
+                            locate,
+                            side,
+                            price,
+                            op
+                        );
+                        prop_assert_eq!(
+                            append.queue(locate, side, price),
+                            reference.queue(locate, side, price),
+                            "append-only queue of locate {} {:?} at {} after {:?}",
+                            locate,
+                            side,
+                            price,
+                            op
                         );
                     }
                 }
@@ -235,7 +301,9 @@ proptest! {
         }
         prop_assert_eq!(book.stats(), reference.stats);
         prop_assert_eq!(fifo.stats(), reference.stats);
+        prop_assert_eq!(append.stats(), reference.stats);
     }
+    Ok(())
 }
 
 /// A generated day as a `.kcap` in memory.
@@ -254,7 +322,7 @@ fn top_levels_agree(reader: &KcapReader, prefetch: CeilingPrefetch) -> usize {
     assert_eq!(handler.stats().anomalies(), 0);
 
     let extent = DayExtent::scan(reader.records());
-    let mut ceiling = Ceiling::<false>::new(&extent, prefetch).unwrap();
+    let mut ceiling = Ceiling::<Q_NONE>::new(&extent, prefetch).unwrap();
     ceiling.replay_records(reader.records());
     let books = ceiling.books();
     assert_eq!(books.stats().anomalies(), 0, "{:?}", books.stats());
@@ -289,12 +357,12 @@ fn top_levels_agree(reader: &KcapReader, prefetch: CeilingPrefetch) -> usize {
 
 /// The FIFO variant after the day: every instrument's five best levels a side hold the same
 /// orders in the same queue order as `L3Books`'. Returns how many orders were compared.
-fn queues_agree(reader: &KcapReader) -> usize {
+fn queues_agree<const Q: u8>(reader: &KcapReader) -> usize {
     let mut handler = FeedHandler::for_capture(HandlerConfig::default(), reader.header()).unwrap();
     let mut sink = |_: &FeedEvent, _: &L3Books| {};
     handler.replay_records(reader.records(), &mut sink);
     let extent = DayExtent::scan(reader.records());
-    let mut ceiling = Ceiling::<true>::new(&extent, CeilingPrefetch::Always).unwrap();
+    let mut ceiling = Ceiling::<Q>::new(&extent, CeilingPrefetch::Always).unwrap();
     ceiling.replay_records(reader.records());
     let books = ceiling.books();
     assert_eq!(books.stats().anomalies(), 0);
@@ -324,13 +392,25 @@ fn queues_agree(reader: &KcapReader) -> usize {
 #[test]
 fn fifo_variant_queues_equal_the_real_books() {
     let single = day(&MarketDaySpec::single_symbol(100_000, RefStyle::Dense));
-    assert!(queues_agree(&single) > 50);
+    assert!(queues_agree::<Q_FIFO>(&single) > 50);
     let spec = MarketDaySpec {
         messages: 200_000,
         live_orders: 30_000,
         ..MarketDaySpec::full_market(RefStyle::Dense)
     };
-    assert!(queues_agree(&day(&spec)) > 5_000);
+    assert!(queues_agree::<Q_FIFO>(&day(&spec)) > 5_000);
+}
+
+#[test]
+fn append_only_variant_queues_equal_the_real_books() {
+    let single = day(&MarketDaySpec::single_symbol(100_000, RefStyle::Dense));
+    assert!(queues_agree::<Q_APPEND>(&single) > 50);
+    let spec = MarketDaySpec {
+        messages: 200_000,
+        live_orders: 30_000,
+        ..MarketDaySpec::full_market(RefStyle::Dense)
+    };
+    assert!(queues_agree::<Q_APPEND>(&day(&spec)) > 5_000);
 }
 
 #[test]
@@ -362,7 +442,7 @@ fn sparse_references_are_refused() {
     let reader = day(&spec);
     let extent = DayExtent::scan(reader.records());
     assert!(matches!(
-        Ceiling::<false>::new(&extent, CeilingPrefetch::Off),
+        Ceiling::<Q_NONE>::new(&extent, CeilingPrefetch::Off),
         Err(CeilingError::SparseReferences(_))
     ));
 }

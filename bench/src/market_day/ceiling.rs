@@ -14,9 +14,13 @@
 //!
 //! No FIFO queues, no order counts per level, no level records, no growth: what it costs a
 //! message is the lower bound of any book that answers "what rests at each price" for every
-//! instrument. `CeilingBooks<true>` (`market_day ceiling --fifo`) adds the classic FIFO
+//! instrument. `CeilingBooks<Q_FIFO>` (`market_day ceiling --fifo`) adds the classic FIFO
 //! queues to it and nothing else (`prev`/`next` references in a 32-byte record, head and tail
-//! per level slot), to measure what queue links cost on top. `market_day ceiling` measures it beside `market_day feed` (docs/BENCHMARKS.md,
+//! per level slot), to measure what queue links cost on top; `CeilingBooks<Q_APPEND>`
+//! (`--append`) keeps the same queues append-only instead (references in arrival order in
+//! 64-byte chunks per level; an order that leaves marks its own entry dead, so no message
+//! writes another order's record), to measure whether a book with time priority can stay near
+//! the minimal one. `market_day ceiling` measures it beside `market_day feed` (docs/BENCHMARKS.md,
 //! "the ceiling of any L3 book on the full day"); `bench/tests/ceiling.rs` checks its levels
 //! against [`L3Books`](kestrel_core::book::L3Books) and a simple reference.
 //!
@@ -221,8 +225,9 @@ fn prefetch<T>(r: &T) {
     let _ = p;
 }
 
-/// One order: `[remaining shares, level slot, locate | side << 16 | live << 24, 0]`, 16 bytes
-/// (16-byte aligned in the array, so never across two cache lines).
+/// One order: `[remaining shares, level slot, locate | side << 16 | live << 24, place]`, 16
+/// bytes (16-byte aligned in the array, so never across two cache lines); `place` is its
+/// entry in its level's append-only list (chunk << 4 | index; with `Q_APPEND` only).
 type OrderRec = [u32; 4];
 
 const LIVE: u32 = 1 << 24;
@@ -284,33 +289,89 @@ impl CeilingStats {
     }
 }
 
-/// No order in a FIFO link.
+/// No order in a FIFO link; no chunk in an append-only list.
 const NONE: u32 = u32::MAX;
 
-/// In the prefetch's pass-2 list: an add (with `FIFO`), followed by its level slot.
+/// The minimal book keeps no queues ([`CeilingBooks`]' `Q`).
+pub const Q_NONE: u8 = 0;
+/// Classic FIFO queues: `prev`/`next` links in a 32-byte record, head and tail per level.
+pub const Q_FIFO: u8 = 1;
+/// Append-only queues: per level a list of 64-byte chunks of references in arrival order
+/// (the level's ends beside its shares on one line); an add writes its reference into the
+/// last chunk, and an order that leaves marks its entry dead (its record says where), so
+/// neither touches another order; a chunk left without a live entry is unlinked.
+pub const Q_APPEND: u8 = 2;
+
+/// References per append-only chunk (three more words count and link it).
+const CHUNK_REFS: u32 = 13;
+
+/// One append-only chunk of a level's list: references in arrival order ([`NONE`]: an order
+/// that left), how many are live, and the chunks before and after it ([`NONE`]: none).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct QChunk {
+    refs: [u32; CHUNK_REFS as usize],
+    live: u32,
+    prev: u32,
+    next: u32,
+}
+
+impl QChunk {
+    const EMPTY: Self = Self {
+        refs: [NONE; CHUNK_REFS as usize],
+        live: 0,
+        prev: NONE,
+        next: NONE,
+    };
+}
+
+impl Default for QChunk {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+/// In the prefetch's pass-2 list: an add (with queues), followed by its level slot.
 const ADD_MARK: u64 = u64::MAX;
 
-/// The minimal book: see the [module docs](self). With `FIFO`, it also keeps each level's
-/// queue the classic way, to measure what that costs: the order record grows to 32 bytes
-/// (still one line) with `[prev, next]` references behind the first 16, each level slot gets a
-/// `[head, tail]`, an add links behind the tail and an order that leaves unlinks itself from
-/// both neighbours.
+/// The minimal book: see the [module docs](self). `Q` says how it keeps each level's queue,
+/// to measure what that costs:
+/// - [`Q_NONE`]: not at all;
+/// - [`Q_FIFO`], the classic way: the order record grows to 32 bytes (still one line) with
+///   `[prev, next]` references behind the first 16, each level slot gets a `[head, tail]`, an
+///   add links behind the tail and an order that leaves unlinks itself from both neighbours;
+/// - [`Q_APPEND`], append-only: the level slot grows to 32 bytes (one line: shares, first
+///   and last chunk, entries in the last), an add writes its reference into the last chunk
+///   (and the chunk's place into the record's fourth word), an order that leaves marks its
+///   entry dead in its chunk, and a chunk without a live entry is unlinked and freed.
 #[derive(Debug)]
-pub struct CeilingBooks<const FIFO: bool = false> {
-    /// Without `FIFO` one entry an order; with it two (record, links) from `first`.
+pub struct CeilingBooks<const Q: u8 = Q_NONE> {
+    /// One entry an order; with [`Q_FIFO`] two (record, links) from `first`.
     orders: Vec<OrderRec>,
     first: usize,
     books: Vec<MinBook>,
+    /// One `u64` a level slot (its shares); with [`Q_APPEND`] four from `level_first`:
+    /// `[shares, first | last << 32, entries in the last chunk, 0]`.
     levels: Vec<u64>,
-    /// `[head, tail]` per level slot (with `FIFO` only).
+    level_first: usize,
+    /// `[head, tail]` per level slot (with [`Q_FIFO`] only).
     queues: Vec<[u32; 2]>,
+    /// The append-only lists' chunks (with [`Q_APPEND`] only): the first `chunks_used` have
+    /// been handed out; `free_chunk` heads the freed ones.
+    chunks: Vec<QChunk>,
+    chunks_sized: usize,
+    chunks_used: usize,
+    free_chunk: u32,
     symbols: Vec<Option<String>>,
     live: usize,
     stats: CeilingStats,
 }
 
-impl<const FIFO: bool> CeilingBooks<FIFO> {
-    const STRIDE: usize = if FIFO { 2 } else { 1 };
+impl<const Q: u8> CeilingBooks<Q> {
+    const FIFO: bool = Q == Q_FIFO;
+    const APPEND: bool = Q == Q_APPEND;
+    const STRIDE: usize = if Self::FIFO { 2 } else { 1 };
+    const LEVEL_STRIDE: usize = if Self::APPEND { 4 } else { 1 };
 
     /// Books sized for `extent`: an order record per reference up to the largest, a level
     /// slot per grid price of every locate's range, on both sides.
@@ -337,27 +398,53 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         }
         // Zeroed allocations (untouched pages), advised for huge pages, then touched once so
         // that the replay takes no page faults (the feed presizes its pools the same way).
-        let entries = (extent.max_ref as usize + 1) * Self::STRIDE + usize::from(FIFO);
+        let entries = (extent.max_ref as usize + 1) * Self::STRIDE + usize::from(Self::FIFO);
         let mut orders: Vec<OrderRec> = vec![[0; 4]; entries];
-        let mut levels = vec![0u64; base as usize];
+        // With `Q_APPEND` a level is 32 bytes: three spare words to start it on a boundary.
+        let spare = if Self::APPEND { 3 } else { 0 };
+        let mut levels = vec![0u64; base as usize * Self::LEVEL_STRIDE + spare];
         huge_and_touch(&mut orders);
         huge_and_touch(&mut levels);
         debug_assert_eq!(orders.as_ptr() as usize % 16, 0);
         // A 32-byte record starts on a 32-byte boundary, so it never spans two lines.
-        let first = usize::from(FIFO && !(orders.as_ptr() as usize).is_multiple_of(32));
-        debug_assert!(!FIFO || (orders.as_ptr() as usize + 16 * first).is_multiple_of(32));
-        let queues = if FIFO {
+        let first = usize::from(Self::FIFO && !(orders.as_ptr() as usize).is_multiple_of(32));
+        debug_assert!(!Self::FIFO || (orders.as_ptr() as usize + 16 * first).is_multiple_of(32));
+        let level_first = if Self::APPEND {
+            let at = levels.as_ptr() as usize;
+            (at.next_multiple_of(32) - at) / 8
+        } else {
+            0
+        };
+        if Self::APPEND {
+            for slot in 0..base as usize {
+                levels[level_first + slot * 4 + 1] = u64::from(NONE) | u64::from(NONE) << 32;
+            }
+        }
+        let queues = if Self::FIFO {
             vec![[NONE; 2]; base as usize]
         } else {
             Vec::new()
         };
+        // About one chunk for every eight references of the day, handed out from the front
+        // and touched now; the lists' chunks beyond that grow the array (counted).
+        let mut chunks = if Self::APPEND {
+            vec![QChunk::EMPTY; (extent.max_ref as usize / 8).max(1024)]
+        } else {
+            Vec::new()
+        };
+        huge_and_touch(&mut chunks);
         let n = books.len();
         Ok(Self {
             orders,
             first,
             books,
             levels,
+            level_first,
             queues,
+            chunks_sized: chunks.len(),
+            chunks,
+            chunks_used: 0,
+            free_chunk: NONE,
             symbols: vec![None; n],
             live: 0,
             stats: CeilingStats::default(),
@@ -379,10 +466,132 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         self.orders.len() * 16
             + self.levels.len() * 8
             + self.queues.len() * 8
+            + self.chunks.len() * 64
             + self.books.len() * 32
     }
 
-    /// The entry of `order_ref`'s record (its links follow it with `FIFO`).
+    /// Append-only chunks handed out beyond the array sized up front (with [`Q_APPEND`]).
+    pub fn chunk_growths(&self) -> usize {
+        self.chunks_used.saturating_sub(self.chunks_sized)
+    }
+
+    /// Append-only chunks in use or free (with [`Q_APPEND`]).
+    pub fn chunks_used(&self) -> usize {
+        self.chunks_used
+    }
+
+    /// Where the level at `slot` starts in `levels` (its shares).
+    #[inline(always)]
+    fn lv(&self, slot: u32) -> usize {
+        self.level_first + slot as usize * Self::LEVEL_STRIDE
+    }
+
+    /// The shares resting at the level at `slot` (0 for a slot beyond the array).
+    #[inline(always)]
+    fn level_shares(&self, slot: u32) -> u64 {
+        self.levels.get(self.lv(slot)).copied().unwrap_or(0)
+    }
+
+    /// The append-only list of the level at `slot`: `(first chunk, last chunk, entries
+    /// written in the last)`.
+    #[inline(always)]
+    fn list(&self, slot: u32) -> (u32, u32, u32) {
+        let i = self.lv(slot);
+        let ends = self.levels[i + 1];
+        (ends as u32, (ends >> 32) as u32, self.levels[i + 2] as u32)
+    }
+
+    #[inline(always)]
+    fn set_list(&mut self, slot: u32, first: u32, last: u32, fill: u32) {
+        let i = self.lv(slot);
+        self.levels[i + 1] = u64::from(first) | u64::from(last) << 32;
+        self.levels[i + 2] = u64::from(fill);
+    }
+
+    /// A chunk for a list: a freed one, else the next never used (the array grows past its
+    /// size only when the day needs more than was set aside).
+    #[inline(always)]
+    fn take_chunk(&mut self) -> u32 {
+        if self.free_chunk != NONE {
+            let c = self.free_chunk;
+            self.free_chunk = self.chunks[c as usize].next;
+            return c;
+        }
+        if self.chunks_used == self.chunks.len() {
+            self.chunks.push(QChunk::EMPTY);
+        }
+        self.chunks_used += 1;
+        (self.chunks_used - 1) as u32
+    }
+
+    /// Appends the order at entry `i` (`order_ref`) to the list of the level at `slot`, and
+    /// writes where into its record (with [`Q_APPEND`]).
+    #[inline(always)]
+    fn append(&mut self, slot: u32, i: usize, order_ref: u64) {
+        let (mut first, mut last, mut fill) = self.list(slot);
+        if last == NONE || fill == CHUNK_REFS {
+            let c = self.take_chunk();
+            self.chunks[c as usize] = QChunk {
+                prev: last,
+                ..QChunk::EMPTY
+            };
+            if last == NONE {
+                first = c;
+            } else {
+                self.chunks[last as usize].next = c;
+            }
+            (last, fill) = (c, 0);
+        }
+        let chunk = &mut self.chunks[last as usize];
+        chunk.refs[fill as usize] = order_ref as u32;
+        chunk.live += 1;
+        debug_assert!(
+            last < 1 << 28 && fill < 16,
+            "a chunk's place fits the record's word"
+        );
+        self.orders[i][3] = last << 4 | fill;
+        self.set_list(slot, first, last, fill + 1);
+    }
+
+    /// The order at entry `i` left the level at `slot` (with [`Q_APPEND`]): its list entry
+    /// is marked dead; a chunk left without a live entry is unlinked and freed.
+    #[inline(always)]
+    fn left(&mut self, slot: u32, i: usize) {
+        let at = self.orders[i][3];
+        let (c, k) = (at >> 4, at & 15);
+        let chunk = &mut self.chunks[c as usize];
+        chunk.refs[k as usize] = NONE;
+        chunk.live -= 1;
+        if chunk.live == 0 {
+            self.unlink_chunk(slot, c);
+        }
+    }
+
+    /// Takes the empty chunk `c` out of the list of the level at `slot` and frees it.
+    #[inline(never)]
+    fn unlink_chunk(&mut self, slot: u32, c: u32) {
+        let (mut first, mut last, mut fill) = self.list(slot);
+        let QChunk { prev, next, .. } = self.chunks[c as usize];
+        if prev == NONE {
+            first = next;
+        } else {
+            self.chunks[prev as usize].next = next;
+        }
+        if next == NONE {
+            // Every chunk before the last is full.
+            (last, fill) = (prev, CHUNK_REFS);
+        } else {
+            self.chunks[next as usize].prev = prev;
+        }
+        if first == NONE {
+            (last, fill) = (NONE, 0);
+        }
+        self.set_list(slot, first, last, fill);
+        self.chunks[c as usize].next = self.free_chunk;
+        self.free_chunk = c;
+    }
+
+    /// The entry of `order_ref`'s record (its links follow it with [`Q_FIFO`]).
     #[inline(always)]
     fn at(&self, order_ref: u64) -> Option<usize> {
         let i = usize::try_from(order_ref)
@@ -430,8 +639,8 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         }
     }
 
-    /// The references queued at `locate`'s `side` level at `price`, front first (with `FIFO`;
-    /// empty without).
+    /// The references queued at `locate`'s `side` level at `price`, front first (with
+    /// [`Q_FIFO`] or [`Q_APPEND`]; empty without).
     pub fn queue(&self, locate: u16, side: Side, price: u32) -> Vec<u64> {
         let s = side.index();
         let Some(slot) = self
@@ -442,6 +651,21 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
             return Vec::new();
         };
         let mut out = Vec::new();
+        if Self::APPEND {
+            let mut c = self.list(slot as u32).0;
+            while c != NONE && out.len() <= self.live {
+                let chunk = &self.chunks[c as usize];
+                out.extend(
+                    chunk
+                        .refs
+                        .iter()
+                        .filter(|&&r| r != NONE)
+                        .map(|&r| u64::from(r)),
+                );
+                c = chunk.next;
+            }
+            return out;
+        }
         let mut r = self.queues.get(slot).map_or(NONE, |q| q[0]);
         while let Some(i) = self.at(u64::from(r)).filter(|_| r != NONE) {
             out.push(u64::from(r));
@@ -487,10 +711,14 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
             u32::from(locate) | (side as u32) << 16 | LIVE,
             0,
         ];
-        if let Some(level) = self.levels.get_mut(slot as usize) {
+        let l = self.lv(slot);
+        if let Some(level) = self.levels.get_mut(l) {
             *level += u64::from(shares);
+            if Self::APPEND {
+                self.append(slot, i, order_ref);
+            }
         }
-        if FIFO {
+        if Self::FIFO {
             self.link(i, order_ref, slot);
         }
         self.live += 1;
@@ -521,12 +749,16 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         if rec[0] == 0 {
             rec[2] = 0;
             self.live -= 1;
-            if FIFO {
+            if Self::FIFO {
                 self.unlink(i, slot);
+            }
+            if Self::APPEND && self.lv(slot) < self.levels.len() {
+                self.left(slot, i);
             }
         }
         self.stats.applied += 1;
-        let level = self.levels.get_mut(slot as usize)?;
+        let l = self.lv(slot);
+        let level = self.levels.get_mut(l)?;
         *level -= u64::from(take);
         if *level == 0 {
             self.level_emptied(locate, side, slot);
@@ -561,10 +793,11 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         if pos + 1 != book.best[side] {
             return;
         }
-        let start = book.base[side] as usize;
-        let below = &self.levels[start..start + pos as usize];
+        let start = self.level_first + book.base[side] as usize * Self::LEVEL_STRIDE;
+        let below = &self.levels[start..start + pos as usize * Self::LEVEL_STRIDE];
         book.best[side] = below
             .iter()
+            .step_by(Self::LEVEL_STRIDE)
             .rposition(|&q| q != 0)
             .map_or(0, |p| p as u32 + 1);
     }
@@ -574,7 +807,7 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         let side = side.index();
         let book = self.books.get(usize::from(locate))?;
         let pos = book.best[side].checked_sub(1)?;
-        let q = self.levels[(book.base[side] + pos) as usize];
+        let q = self.level_shares(book.base[side] + pos);
         Some((book.price_at(side, pos), q))
     }
 
@@ -584,11 +817,11 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
         let Some(book) = self.books.get(usize::from(locate)) else {
             return Vec::new();
         };
-        let start = book.base[side] as usize;
+        let start = book.base[side];
         (0..book.best[side])
             .rev()
             .filter_map(|pos| {
-                let q = self.levels[start + pos as usize];
+                let q = self.level_shares(start + pos);
                 (q != 0).then(|| (book.price_at(side, pos), q))
             })
             .take(n)
@@ -711,8 +944,9 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
                 prefetch(&self.orders[i]);
             }
         };
-        // An add: its record and level (and with `FIFO` the level's head and tail; pass 2
-        // then asks for the tail's record, which the add links behind).
+        // An add: its record and level (and with `Q_FIFO` the level's head and tail; pass 2
+        // then asks for the tail's record, which the add links behind; with `Q_APPEND` pass 2
+        // asks for the list's last chunk, which the add writes).
         let add = |locate: u16, r: u64, code: u8, price: u32| {
             record(r);
             let (Some(side), Some(book)) = (side_of(code), self.books.get(usize::from(locate)))
@@ -721,10 +955,15 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
             };
             let side = side.index();
             let slot = book.position(side, price)? + book.base[side];
-            if let Some(level) = self.levels.get(slot as usize) {
+            if let Some(level) = self.levels.get(self.lv(slot)) {
                 prefetch(level);
+                if Self::APPEND {
+                    return Some((ADD_MARK, u64::from(slot), 0));
+                }
             }
-            if FIFO && let Some(q) = self.queues.get(slot as usize) {
+            if Self::FIFO
+                && let Some(q) = self.queues.get(slot as usize)
+            {
                 prefetch(q);
                 return Some((ADD_MARK, u64::from(slot), 0));
             }
@@ -759,7 +998,15 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
     #[inline(always)]
     fn prefetch_second(&self, resting: &[(u64, u64, u32)]) {
         for &(order_ref, new_ref, price) in resting {
-            if FIFO && order_ref == ADD_MARK {
+            if Self::APPEND && order_ref == ADD_MARK {
+                // An add: the list's last chunk, which it will write.
+                let (_, last, _) = self.list(new_ref as u32);
+                if let Some(c) = self.chunks.get(last as usize) {
+                    prefetch(c);
+                }
+                continue;
+            }
+            if Self::FIFO && order_ref == ADD_MARK {
                 // An add: the record of the order it will be linked behind.
                 let tail = self.queues.get(new_ref as usize).map_or(NONE, |q| q[1]);
                 if let Some(t) = self.at(u64::from(tail)).filter(|_| tail != NONE) {
@@ -771,10 +1018,16 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
                 continue;
             };
             let rec = self.orders[i];
-            if let Some(level) = self.levels.get(rec[1] as usize) {
+            if let Some(level) = self.levels.get(self.lv(rec[1])) {
                 prefetch(level);
             }
-            if FIFO {
+            if Self::APPEND
+                && let Some(c) = self.chunks.get((rec[3] >> 4) as usize)
+            {
+                // The chunk whose entry it will mark dead.
+                prefetch(c);
+            }
+            if Self::FIFO {
                 // The neighbours a delete will write, and the level's head and tail.
                 for r in &self.orders[i + 1][..2] {
                     if let Some(n) = self.at(u64::from(*r)).filter(|_| *r != NONE) {
@@ -789,7 +1042,7 @@ impl<const FIFO: bool> CeilingBooks<FIFO> {
                 let (locate, side) = (rec[2] as u16, ((rec[2] >> 16) & 1) as usize);
                 if let Some(level) = self.books.get(usize::from(locate)).and_then(|b| {
                     b.position(side, price)
-                        .and_then(|pos| self.levels.get((b.base[side] + pos) as usize))
+                        .and_then(|pos| self.levels.get(self.lv(b.base[side] + pos)))
                 }) {
                     prefetch(level);
                 }
@@ -862,14 +1115,14 @@ pub enum CeilingPrefetch {
 /// The probe's replay: the feed handler's reader, sequencer and message views in front of
 /// [`CeilingBooks`].
 #[derive(Debug)]
-pub struct Ceiling<const FIFO: bool = false> {
+pub struct Ceiling<const Q: u8 = Q_NONE> {
     streams: MoldStreams,
-    books: CeilingBooks<FIFO>,
+    books: CeilingBooks<Q>,
     prefetch: CeilingPrefetch,
     messages: u64,
 }
 
-impl<const FIFO: bool> Ceiling<FIFO> {
+impl<const Q: u8> Ceiling<Q> {
     /// A replay into books sized for `extent`.
     pub fn new(extent: &DayExtent, prefetch: CeilingPrefetch) -> Result<Self, CeilingError> {
         Ok(Self {
@@ -927,7 +1180,7 @@ impl<const FIFO: bool> Ceiling<FIFO> {
     }
 
     /// The books.
-    pub fn books(&self) -> &CeilingBooks<FIFO> {
+    pub fn books(&self) -> &CeilingBooks<Q> {
         &self.books
     }
 }
