@@ -11,7 +11,9 @@ use std::ffi::c_char;
 
 use dbn::encode::{DbnEncoder, EncodeRecord};
 use dbn::record::str_to_c_chars;
-use dbn::{BidAskPair, FlagSet, InstrumentDefMsg, Mbp10Msg, Metadata, RecordHeader, SType, rtype};
+use dbn::{
+    BidAskPair, FlagSet, InstrumentDefMsg, MboMsg, Mbp10Msg, Metadata, RecordHeader, SType, rtype,
+};
 use kestrel_core::book::BookConfig;
 use kestrel_core::{InstrumentId, InstrumentTable, Price, Side, TickRule, Timestamp};
 use kestrel_feeds::dbn::{DbnBooks, DbnBytes, DbnFeed, write_dbn_bytes, write_dbn_capture};
@@ -71,6 +73,50 @@ fn euro_fx(records: u32) -> Vec<u8> {
             levels: std::array::from_fn(|k| level(k as i64)),
         };
         enc.encode_record(&mbp).expect("MBP-10");
+    }
+    out
+}
+
+/// The same market as [`euro_fx`], order by order: the definition, then one MBO add at each
+/// of ten levels a side, one tick apart.
+fn euro_fx_mbo() -> Vec<u8> {
+    let metadata = Metadata::builder()
+        .dataset("GLBX.MDP3")
+        .schema(None)
+        .start(0)
+        .stype_in(Some(SType::RawSymbol))
+        .stype_out(SType::InstrumentId)
+        .build();
+    let mut out = Vec::new();
+    let mut enc = DbnEncoder::new(&mut out, &metadata).expect("DBN metadata");
+    let definition = InstrumentDefMsg {
+        hd: RecordHeader::new::<InstrumentDefMsg>(rtype::INSTRUMENT_DEF, 1, INSTR, 1_000),
+        ts_recv: 1_001,
+        min_price_increment: TICK,
+        raw_symbol: str_to_c_chars("6EZ6").expect("symbol"),
+        ..InstrumentDefMsg::default()
+    };
+    enc.encode_record(&definition).expect("definition");
+    let mut seq = 0u32;
+    for k in 0..10i64 {
+        for (side, price) in [(b'B', MID - k * TICK), (b'A', MID + (k + 1) * TICK)] {
+            seq += 1;
+            let ts = 2_000 + u64::from(seq);
+            let add = MboMsg {
+                hd: RecordHeader::new::<MboMsg>(rtype::MBO, 1, INSTR, ts),
+                order_id: u64::from(seq),
+                price,
+                size: 3 + seq,
+                flags: FlagSet::new(F_LAST),
+                channel_id: 0,
+                action: b'A' as c_char,
+                side: side as c_char,
+                ts_recv: ts + 5,
+                ts_in_delta: 0,
+                sequence: seq,
+            };
+            enc.encode_record(&add).expect("MBO");
+        }
     }
     out
 }
@@ -142,6 +188,49 @@ fn an_mbp_book_is_on_the_tick_of_the_instruments_definition() {
         on_rule.stats()
     );
     assert_eq!(on_tick.stats().l2.level_growths, 0, "{:?}", on_tick.stats());
+}
+
+#[test]
+fn an_mbo_book_is_on_the_tick_of_the_instruments_definition() {
+    let input = DbnBytes {
+        bytes: euro_fx_mbo(),
+        compression_error: None,
+    };
+    let (kcap, report) = write_dbn_bytes(&input, Timestamp(0), Vec::new()).expect("import");
+    assert!(report.stopped.is_none(), "{report:?}");
+    assert_eq!((report.definitions, report.mbo), (1, 20));
+    let reader = KcapReader::from_vec(kcap).expect("imported capture");
+    let table = header_instruments(reader.header()).expect("instrument table");
+    let id = table.id_of("6EZ6").expect("the definition's symbol");
+    let mut equity = InstrumentTable::new();
+    equity
+        .add(
+            "6EZ6",
+            TickRule::UsEquity.tick_size(),
+            kestrel_core::Qty::ONE,
+            9,
+        )
+        .unwrap();
+    let on_rule = replay(&reader, equity);
+    let on_tick = replay(&reader, table);
+
+    // Both order books hold the same ten levels a side, one order each.
+    let books = (on_tick.books(), on_rule.books());
+    assert!(books.0.is_l3(id));
+    for side in [Side::Buy, Side::Sell] {
+        let levels: Vec<_> = books.0.l3.levels(id, side).collect();
+        assert_eq!(levels, books.1.l3.levels(id, side).collect::<Vec<_>>());
+        assert_eq!(levels.len(), 10);
+    }
+    assert_eq!(books.0.book_hash(id), books.1.book_hash(id));
+    // Off the rule's 0.01 grid, nine levels a side are outliers beyond the books' sizing;
+    // on the venue's grid every level sits in the window and nothing grows.
+    assert!(
+        on_rule.stats().l3.level_growths > 0,
+        "{:?}",
+        on_rule.stats()
+    );
+    assert_eq!(on_tick.stats().l3.level_growths, 0, "{:?}", on_tick.stats());
 }
 
 #[test]

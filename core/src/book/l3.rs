@@ -115,6 +115,19 @@ impl L3Books {
         books
     }
 
+    /// Fixes the price grid of `id`'s book to the venue's tick (a futures exchange's
+    /// `min_price_increment`), so that its ladders are on the exact grid from the first order
+    /// instead of learning it; as [`L2Books::set_tick`](super::L2Books::set_tick). A price off
+    /// that grid is still held (as an outlier). Ignored for an unknown instrument or a tick that
+    /// is not positive. Call before the orders arrive.
+    pub fn set_tick(&mut self, id: InstrumentId, tick: Price) {
+        if let Some(b) = self.books.get_mut(id.index()) {
+            b.sides
+                .iter_mut()
+                .for_each(|ladder| ladder.set_venue_tick(tick.raw()));
+        }
+    }
+
     /// Makes sure `id` has a book, adding empty books up to it (allocates; counted in
     /// [`BookStats::instrument_growths`]). Call off the hot path.
     pub fn ensure_instrument(&mut self, id: InstrumentId) {

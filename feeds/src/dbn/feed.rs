@@ -181,7 +181,8 @@ const MBP_LEVELS: usize = 10;
 impl DbnFeed {
     /// A feed for `instruments` whose DBN instrument ids are `dbn_ids` (in dense id order;
     /// more can be mapped later with [`set_instrument_map`](Self::set_instrument_map)). An
-    /// instrument's positive tick size fixes its level book's grid ([`L2Books::set_tick`]).
+    /// instrument's positive tick size fixes its books' grids ([`L2Books::set_tick`],
+    /// [`L3Books::set_tick`]).
     pub fn new(books: BookConfig, instruments: InstrumentTable, dbn_ids: &[u32]) -> Self {
         let n = instruments.len().max(1);
         let config = BookConfig {
@@ -189,17 +190,19 @@ impl DbnFeed {
             ..books
         };
         let mut l2 = L2Books::new(config);
+        let mut l3 = L3Books::new(config);
         // The venue's tick (the definition's `min_price_increment`, which the importer put in
-        // the table): an MBP book's grid is exact from its first level. Instruments without
-        // one (tick zero: the US equity rule) keep the learned grid.
+        // the table): an MBP or MBO book's grid is exact from its first level. Instruments
+        // without one (tick zero: the US equity rule) keep the learned grid.
         for i in instruments.iter() {
             l2.set_tick(i.id, i.tick_size);
+            l3.set_tick(i.id, i.tick_size);
         }
         let mut feed = Self {
             decoder: record_decoder(),
             map: HashMap::with_capacity(n * 2),
             books: DbnBooks {
-                l3: L3Books::new(config),
+                l3,
                 l2,
                 kind: vec![Kind::None; n],
             },
