@@ -36,6 +36,38 @@ fn research_on_lobster_equals_research_on_its_imported_capture() {
     assert!(every > packet, "every_event {every}, packet {packet}");
 }
 
+/// A Binance or DBN capture is read through its venue's feed, as `replay` reads it: every
+/// signal is scored on the same updates.
+#[test]
+fn research_reads_binance_and_dbn_captures_through_their_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [
+        ("binance", "binance/spot_btcusdt_20240808.gz", "spot.kcap"),
+        ("dbn", "dbn/test_data.mbo.dbn", "mbo.kcap"),
+    ];
+    for (venue, input, out) in inputs {
+        let kcap = dir.path().join(out);
+        let o = kestrel(&[
+            "import",
+            venue,
+            "--in",
+            &format!("{DATA}/{input}"),
+            "--out",
+            kcap.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{o:?}");
+        let report = research(kcap.to_str().unwrap(), "packet");
+        let updates = report["updates"].as_u64().unwrap();
+        assert!(updates > 0, "{venue}: {report}");
+        assert!(!report["predictors"].as_array().unwrap().is_empty());
+        if venue == "binance" {
+            // 41,249 depth and trade messages: thousands of book updates to score.
+            assert!(updates > 10_000, "{updates}");
+            assert!(report["usable"].as_u64().unwrap() > 10_000, "{report}");
+        }
+    }
+}
+
 #[test]
 fn research_refuses_an_input_it_cannot_read() {
     let o = kestrel(&["research", "signals", &format!("{DATA}/README.md")]);

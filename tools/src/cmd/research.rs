@@ -1,19 +1,25 @@
 //! `kestrel research signals`: information coefficient and hit rate of every signal and alpha
 //! against future mid moves, over the book updates the strategy would see in a replay: a `.kcap`
-//! capture through the feed stage, or a LOBSTER sample imported to ITCH first and then read the
-//! same way (one LOBSTER reader: `kestrel_feeds::lobster::lobster_updates`).
+//! capture through the feed stage (MoldUDP64 / ITCH) or its venue's feed (Binance JSON,
+//! Databento DBN), or a LOBSTER sample imported to ITCH first and then read the same way (one
+//! LOBSTER reader: `kestrel_feeds::lobster::lobster_updates`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use kestrel_core::clock::{Pace, Stamps, TscClock};
+use kestrel_core::pipeline::{Source, SourceStatus};
 use kestrel_core::{BookUpdate, InstrumentTable};
+use kestrel_feeds::binance::BinanceFeed;
+use kestrel_feeds::dbn::DbnFeed;
 use kestrel_feeds::feed_stage::PublishPolicy;
 use kestrel_feeds::handler::HandlerStats;
-use kestrel_feeds::kcap::KcapReader;
+use kestrel_feeds::kcap::{KcapReader, PayloadKind};
 use kestrel_feeds::lobster::lobster_updates;
 use kestrel_feeds::updates::capture_updates;
+use kestrel_feeds::venue_source::{RecordFeed, VenueSource};
 use kestrel_strategy::alpha::AlphaConfig;
 use kestrel_strategy::research::{Horizon, SignalStudy, StudyReport};
 use kestrel_strategy::signals::SignalConfig;
@@ -34,7 +40,8 @@ enum ResearchCommand {
 /// `kestrel research signals F [--horizons ...] [--time-horizons ...]`
 #[derive(Debug, Args)]
 struct SignalsArgs {
-    /// Input: a `.kcap` capture (replayed through the feed stage), or a LOBSTER
+    /// Input: a `.kcap` capture (replayed through the feed stage, or for a Binance or DBN
+    /// capture through its venue's feed, as `replay` does), or a LOBSTER
     /// `*_orderbook_N.csv[.gz]` (its `*_message_N.csv[.gz]` beside it), imported to ITCH and
     /// replayed the same way.
     input: PathBuf,
@@ -43,7 +50,8 @@ struct SignalsArgs {
     /// message; trade prints and status changes one by one, as they happen), so that signals
     /// and alphas are scored on the updates `replay` gives the strategy and a horizon of N
     /// updates is N of the strategy's updates. `every_event` also scores every intermediate
-    /// book state inside a packet, states no live reader could act on.
+    /// book state inside a packet, states no live reader could act on. (Binance and DBN
+    /// captures have no packets: every complete book update is scored, as `replay` publishes.)
     #[arg(long, value_name = "POLICY", default_value = "packet")]
     publish: PublishPolicy,
     /// Horizons in updates of the same instrument.
@@ -97,6 +105,9 @@ fn load_updates(
     if name.ends_with(".kcap") {
         let reader = KcapReader::open(path)
             .with_context(|| format!("opening capture {}", path.display()))?;
+        if let Some(read) = venue_updates(path, &reader)? {
+            return Ok(read);
+        }
         let read = capture_updates(&reader, policy)
             .with_context(|| format!("replaying {}", path.display()))?;
         warn_anomalies(path, &read.stats);
@@ -144,14 +155,55 @@ fn lobster_symbol(file_name: &str) -> String {
     }
 }
 
-fn warn_anomalies(path: &Path, stats: &HandlerStats) {
-    if stats.anomalies() > 0 {
+/// A level-book venue's capture (Binance JSON, Databento DBN) as the book updates its feed
+/// publishes in a replay (every complete book update, and trades), with its instrument table;
+/// `None` for a MoldUDP64 / ITCH capture.
+fn venue_updates(
+    path: &Path,
+    reader: &KcapReader,
+) -> anyhow::Result<Option<(Vec<BookUpdate>, InstrumentTable)>> {
+    let header = reader.header();
+    let context = || format!("reading {}", path.display());
+    Ok(match header.payload_kind {
+        PayloadKind::BinanceJson => {
+            let feed = BinanceFeed::for_capture(header).with_context(context)?;
+            let (updates, feed) = venue_replay(feed, reader);
+            warn_feed_anomalies(path, feed.stats().anomalies());
+            Some((updates, feed.instruments().clone()))
+        }
+        PayloadKind::Dbn => {
+            let feed = DbnFeed::for_capture(header).with_context(context)?;
+            let (updates, feed) = venue_replay(feed, reader);
+            warn_feed_anomalies(path, feed.stats().anomalies());
+            Some((updates, feed.instruments().clone()))
+        }
+        _ => None,
+    })
+}
+
+/// Replays `reader` through `feed` as fast as it goes; the updates (latency stamps cleared, as
+/// for an ITCH capture) and the feed after it.
+fn venue_replay<F: RecordFeed>(feed: F, reader: &KcapReader) -> (Vec<BookUpdate>, F) {
+    let mut source = VenueSource::new(feed, reader.records(), Pace::Max, TscClock::new());
+    let mut updates = Vec::new();
+    while source.poll(&mut updates) != SourceStatus::Done {}
+    for u in &mut updates {
+        u.stamps = Stamps::default();
+    }
+    (updates, source.into_feed())
+}
+
+fn warn_feed_anomalies(path: &Path, anomalies: u64) {
+    if anomalies > 0 {
         eprintln!(
-            "{}: {} feed anomalies while replaying (see `kestrel replay`)",
-            path.display(),
-            stats.anomalies()
+            "{}: {anomalies} feed anomalies while replaying (see `kestrel replay`)",
+            path.display()
         );
     }
+}
+
+fn warn_anomalies(path: &Path, stats: &HandlerStats) {
+    warn_feed_anomalies(path, stats.anomalies());
 }
 
 /// `123`, `123ns`, `5us`, `1ms`, `2s` to nanoseconds.
