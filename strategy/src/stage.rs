@@ -414,8 +414,19 @@ impl<C: Clock> StrategyStage<C> {
         }
     }
 
-    #[inline]
+    /// Drains the execution-report ring when there is one. The check is inlined into the
+    /// per-update path; the drain is not (a replay without a gateway has no ring, and its hot
+    /// loop then carries one test, not the drain's code: docs/BENCHMARKS.md, "the hot loop's
+    /// code").
+    #[inline(always)]
     fn take_exec_reports(&mut self) {
+        if self.exec.is_some() {
+            self.drain_exec_ring();
+        }
+    }
+
+    #[inline(never)]
+    fn drain_exec_ring(&mut self) {
         let Some(rx) = self.exec.as_mut() else {
             return;
         };

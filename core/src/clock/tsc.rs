@@ -45,7 +45,12 @@ impl Default for TscClock {
 }
 
 impl Clock for TscClock {
-    #[inline]
+    /// Out of line: one copy of the read serves every call site. Inlined, each site (a replay
+    /// reads the clock at four places an update) carried its own copy of `quanta`'s read,
+    /// the system-call fallback for a clock without a usable TSC included, and the inline
+    /// replay's hot loop did not fit the instruction cache (docs/BENCHMARKS.md, "the hot
+    /// loop's code"). A call costs a few instructions; a read is tens.
+    #[inline(never)]
     fn now(&self) -> Timestamp {
         Timestamp(self.base_unix_ns.saturating_add(self.elapsed_ns()))
     }

@@ -42,12 +42,18 @@ pub fn is_positive_finite(x: f64) -> bool {
 pub fn i128_to_f64(x: i128) -> f64 {
     match i64::try_from(x) {
         Ok(v) => v as f64,
-        Err(_) => {
-            let hi = (x >> 64) as i64;
-            let lo = x as u64;
-            hi as f64 * 18_446_744_073_709_551_616.0 + lo as f64
-        }
+        Err(_) => wide_i128_to_f64(x),
     }
+}
+
+/// [`i128_to_f64`] beyond `i64`: out of line, so that the many inlined conversions on the
+/// strategy's hot path carry one call instead of this arm each.
+#[cold]
+#[inline(never)]
+fn wide_i128_to_f64(x: i128) -> f64 {
+    let hi = (x >> 64) as i64;
+    let lo = x as u64;
+    hi as f64 * 18_446_744_073_709_551_616.0 + lo as f64
 }
 
 #[cfg(test)]
