@@ -40,9 +40,8 @@ pub enum PublishPolicy {
     ///
     /// Every update but the last of its instrument in its packet carries
     /// [`BookUpdate::more_in_packet`]: the strategy takes it into its signals and decides on
-    /// the last one only. (A print is therefore held until the next update of its instrument
-    /// or the packet's end; the updates, their content and their order are those of every
-    /// print going out as it happens.)
+    /// the last one only. (A print is therefore held until the packet's end; the updates,
+    /// their content and their order are those of every print going out as it happens.)
     #[default]
     Packet,
 }
@@ -327,8 +326,7 @@ impl<E: Emit<BookUpdate>> UpdateSink<'_, E> {
             };
         };
         if hold {
-            let out = &mut *self.out;
-            o.queued = self.queue.push_with(o.queued, fill, |u| out.emit_from(u));
+            o.queued = self.queue.push_with(o.queued, fill);
         } else {
             let mut update = BookUpdate::default();
             fill(&mut update);

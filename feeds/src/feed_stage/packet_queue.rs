@@ -2,11 +2,17 @@
 //! whether they are the last update of their instrument in their packet.
 //!
 //! An urgent update goes in as it happens; a later update of the same instrument in the same
-//! packet marks it [`BookUpdate::more_in_packet`], and from the front every update so marked
-//! goes out at once (its flag is final). At the packet's end the rest goes out: those not
-//! marked are their instrument's last. The order out is the order in: the consumer sees the
-//! same updates in the same sequence as if each went out as it happened, only later, with
-//! the flag set.
+//! packet marks it [`BookUpdate::more_in_packet`]. Everything held goes out at the packet's
+//! end, in order: those not marked are their instrument's last. The order out is the order
+//! in: the consumer sees the same updates in the same sequence as if each went out as it
+//! happened, only later, with the flag set.
+//!
+//! Nothing goes out before the packet's end, even an update whose flag is already final: the
+//! consumer only observes such an update (its decision waits for the instrument's last update,
+//! which comes at the packet's end in any case), and an inline run then runs the consumer's
+//! code once per packet, after the packet's book work, instead of in the middle of it, where
+//! the two did not fit the instruction cache together (docs/BENCHMARKS.md, "the hot loop's
+//! code").
 
 use kestrel_core::BookUpdate;
 
@@ -19,13 +25,11 @@ pub(super) const NONE: u32 = u32::MAX;
 /// packet.
 #[derive(Debug)]
 pub(super) struct PacketQueue {
-    /// `slots[sent..pushed]` are held; the vector grows (once) only for a packet holding more
+    /// `slots[..pushed]` are held; the vector grows (once) only for a packet holding more
     /// updates than any before it.
     slots: Vec<BookUpdate>,
     /// Tickets handed out in this packet (the next one's number).
     pushed: u32,
-    /// Updates sent from the front in this packet (the front's ticket).
-    sent: u32,
 }
 
 impl PacketQueue {
@@ -35,21 +39,20 @@ impl PacketQueue {
         Self {
             slots: vec![BookUpdate::default(); capacity],
             pushed: 0,
-            sent: 0,
         }
     }
 
     /// Nothing held.
     #[inline]
     pub(super) fn is_empty(&self) -> bool {
-        self.sent == self.pushed
+        self.pushed == 0
     }
 
     /// Marks the held update `ticket` as followed by a later update of its instrument in this
-    /// packet (`NONE`, or an update already sent: nothing to do).
+    /// packet (`NONE`: nothing to do).
     #[inline]
     pub(super) fn mark_followed(&mut self, ticket: u32) {
-        if ticket == NONE || ticket < self.sent || ticket >= self.pushed {
+        if ticket >= self.pushed {
             return;
         }
         if let Some(u) = self.slots.get_mut(ticket as usize) {
@@ -58,16 +61,9 @@ impl PacketQueue {
     }
 
     /// Holds the update `fill` writes into its slot (its instrument's previous held update,
-    /// `previous`, is marked followed) and sends every update at the front whose flag is now
-    /// final through `send`, in its slot (the slot is free once sent: `send` may write into
-    /// it). Returns the new update's ticket.
+    /// `previous`, is marked followed). Returns the new update's ticket.
     #[inline]
-    pub(super) fn push_with(
-        &mut self,
-        previous: u32,
-        fill: impl FnOnce(&mut BookUpdate),
-        mut send: impl FnMut(&mut BookUpdate),
-    ) -> u32 {
+    pub(super) fn push_with(&mut self, previous: u32, fill: impl FnOnce(&mut BookUpdate)) -> u32 {
         self.mark_followed(previous);
         let ticket = self.pushed;
         let at = ticket as usize;
@@ -78,13 +74,6 @@ impl PacketQueue {
             fill(slot);
         }
         self.pushed += 1;
-        while let Some(front) = self.slots.get_mut(self.sent as usize) {
-            if self.sent == self.pushed || !front.more_in_packet {
-                break;
-            }
-            send(front);
-            self.sent += 1;
-        }
         ticket
     }
 
@@ -97,19 +86,17 @@ impl PacketQueue {
             .resize(self.slots.len() + more, BookUpdate::default());
     }
 
-    /// The packet's end: sends everything still held, in order and in its slot (each update
-    /// not marked followed is its instrument's last of the packet), and starts the next
-    /// packet's tickets from 0.
+    /// The packet's end: sends everything held, in order and in its slot (each update not
+    /// marked followed is its instrument's last of the packet), and starts the next packet's
+    /// tickets from 0.
     #[inline]
     pub(super) fn end_packet(&mut self, mut send: impl FnMut(&mut BookUpdate)) {
-        let (from, to) = (self.sent as usize, self.pushed as usize);
-        if let Some(held) = self.slots.get_mut(from..to) {
+        if let Some(held) = self.slots.get_mut(..self.pushed as usize) {
             for u in held {
                 send(u);
             }
         }
         self.pushed = 0;
-        self.sent = 0;
     }
 }
 
@@ -136,7 +123,7 @@ mod tests {
                         seq,
                         ..BookUpdate::default()
                     };
-                    latest[i] = q.push_with(latest[i], |slot| *slot = u, |u| out.push(*u));
+                    latest[i] = q.push_with(latest[i], |slot| *slot = u);
                 }
                 None => {
                     q.end_packet(|u| out.push(*u));
@@ -193,32 +180,27 @@ mod tests {
     }
 
     #[test]
-    fn a_single_instruments_updates_go_out_as_the_next_arrives() {
+    fn a_single_instruments_updates_go_out_at_the_packets_end() {
         let mut q = PacketQueue::with_capacity(4);
         let mut out = Vec::new();
         let u = |seq| BookUpdate {
             seq,
             ..BookUpdate::default()
         };
-        let t0 = q.push_with(NONE, |slot| *slot = u(1), |u| out.push(*u));
-        assert!(out.is_empty(), "the first may be the last: held");
-        let t1 = q.push_with(t0, |slot| *slot = u(2), |u| out.push(*u));
-        assert_eq!(out.len(), 1);
-        assert!(out[0].more_in_packet);
-        // A later non-held update (the packet's flush) marks the held one.
-        q.mark_followed(t1);
-        q.end_packet(|u| out.push(*u));
-        assert_eq!(
-            out.iter()
-                .map(|u| (u.seq, u.more_in_packet))
-                .collect::<Vec<_>>(),
-            [(1, true), (2, true)]
-        );
+        let t0 = q.push_with(NONE, |slot| *slot = u(1));
+        let t1 = q.push_with(t0, |slot| *slot = u(2));
+        let t2 = q.push_with(t1, |slot| *slot = u(3));
+        // Nothing goes out before the packet's end, the updates already flagged included.
+        q.end_packet(|u| out.push((u.seq, u.more_in_packet)));
+        assert_eq!(out, [(1, true), (2, true), (3, false)]);
         assert!(q.is_empty());
-        assert_eq!(
-            q.push_with(NONE, |slot| *slot = u(3), |u| out.push(*u)),
-            0,
-            "tickets restart per packet"
-        );
+        // A later non-held update (the packet's flush) marks the held one.
+        out.clear();
+        let t = q.push_with(NONE, |slot| *slot = u(4));
+        assert_eq!(t, 0, "tickets restart per packet");
+        q.mark_followed(t);
+        q.mark_followed(t2); // a ticket of the previous packet: not held, nothing to do
+        q.end_packet(|u| out.push((u.seq, u.more_in_packet)));
+        assert_eq!(out, [(4, true)]);
     }
 }
