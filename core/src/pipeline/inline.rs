@@ -49,8 +49,11 @@ where
     }
 
     /// The event read where it lies (a held update in the feed stage's packet slot): stamped
-    /// there and handed to the stage by reference, no copy.
-    #[inline(always)]
+    /// there and handed to the stage by reference, no copy. Out of line: the source calls it
+    /// from more than one place (a packet's held updates, its flush), and one copy of the
+    /// stamps, records and stage call serves them all (docs/BENCHMARKS.md, "the hot loop's
+    /// code").
+    #[inline(never)]
     fn emit_from(&mut self, event: &mut C::In) {
         let published = self.clock.now();
         let recv = event.stamps().recv;
