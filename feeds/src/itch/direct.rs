@@ -284,18 +284,10 @@ impl ItchNormalizer {
     fn resolved(&mut self, locate: u16, books: &mut L3Books) -> Option<InstrumentId> {
         let instrument = self.resolve_event(locate)?;
         if instrument.index() >= books.instruments() {
-            add_book(books, instrument);
+            books.ensure_instrument(instrument);
         }
         Some(instrument)
     }
-}
-
-/// A book for an instrument seen for the first time: out of line (once per instrument), so
-/// that each message type's arm carries a call instead of the growth code.
-#[cold]
-#[inline(never)]
-fn add_book(books: &mut L3Books, instrument: InstrumentId) {
-    books.ensure_instrument(instrument);
 }
 
 impl<'a> DirectApply<'a> {
