@@ -1120,6 +1120,57 @@ mod tests {
         }
     }
 
+    /// Under `packet`, a held print goes out at its packet's end, not as soon as a later print
+    /// of its instrument has made its flag final: nothing reaches the consumer mid-packet (an
+    /// inline run then runs the consumer once per packet, after the packet's book work).
+    #[test]
+    fn held_prints_go_out_at_the_packets_end_not_before() {
+        use crate::handler::HandlerConfig;
+        let mut handler = FeedHandler::new(HandlerConfig::default());
+        let clock = TscClock::new();
+        let (mut updates, mut seq, mut unpublished) = (Vec::<BookUpdate>::new(), 0, 0);
+        let (mut outs, mut dirty) = (Vec::new(), Vec::new());
+        let mut queue = PacketQueue::with_capacity(4);
+        // (kind, instrument, order, new order, sell, shares, price step): add order 1, then
+        // two printing executions of it in one packet.
+        let add = itch((0, 0, 1, 0, false, 100, 0), 2);
+        let exec = |ts| itch((6, 0, 1, 0, false, 10, 0), ts);
+        let packets = [directory(), vec![add], vec![exec(3), exec(4)]];
+        let mut out_after_each = Vec::new();
+        let mut msg_seq = 0;
+        for (k, packet) in packets.iter().enumerate() {
+            let mut sink = UpdateSink {
+                out: &mut updates,
+                seq: &mut seq,
+                clock: &clock,
+                recv: Timestamp(1),
+                outs: &mut outs,
+                publish: None,
+                unpublished: &mut unpublished,
+                policy: PublishPolicy::Packet,
+                dirty: &mut dirty,
+                merged: 0,
+                group: true,
+                queue: &mut queue,
+            };
+            for m in packet {
+                msg_seq += 1;
+                handler.on_itch_message(Timestamp(1_000 + msg_seq), msg_seq, m, &mut sink);
+                if k == 2 {
+                    out_after_each.push(sink.out.len());
+                }
+            }
+            sink.end_record(handler.books());
+        }
+        // The add's update went out at its packet's end; both prints are held to theirs.
+        assert_eq!(out_after_each, [1, 1]);
+        let flags: Vec<_> = updates
+            .iter()
+            .map(|u| (u.trade.qty.is_positive(), u.more_in_packet))
+            .collect();
+        assert_eq!(flags, [(false, false), (true, true), (true, false)]);
+    }
+
     fn gen_op() -> impl proptest::strategy::Strategy<Value = GenOp> {
         use proptest::prelude::*;
         (
