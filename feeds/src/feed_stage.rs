@@ -231,7 +231,8 @@ pub struct CaptureSource<I> {
     dirty: Vec<InstrumentId>,
     /// Accepted events merged into a later update (packet policy).
     merged: u64,
-    /// Packet policy: urgent updates held until their packet-last flag is known.
+    /// Packet policy: urgent updates held until the packet's end (their packet-last flag is
+    /// known then).
     queue: PacketQueue,
     /// A paced record taken but not due yet: its receive time, intended send time and channel.
     /// The source reports idle until then (never blocking the hot loop); its payload is in
@@ -244,9 +245,9 @@ pub struct CaptureSource<I> {
 /// Bytes kept for a record that is not due yet (the largest UDP payload fits).
 const HELD_CAPACITY: usize = 65_536;
 
-/// Urgent updates the packet policy holds at once before its queue grows (distinct
-/// instruments with a print or status change in one packet; a single-instrument feed holds
-/// one).
+/// Urgent updates the packet policy holds at once before its queue grows (the prints and
+/// status changes of one packet, every instrument together; the single-symbol benchmark day's
+/// packets hold a few, a 1,500-byte datagram of executions about 43).
 const QUEUE_CAPACITY: usize = 256;
 
 /// Turns handler events into book updates on the way to the pipeline's output.
