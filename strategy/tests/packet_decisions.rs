@@ -19,13 +19,33 @@ use proptest::prelude::*;
 
 const INSTRUMENTS: u32 = 2;
 
-fn engine() -> StrategyEngine<SignalAlphaEdges> {
+/// The two instruments, a cent tick.
+fn table() -> InstrumentTable {
     let mut table = InstrumentTable::new();
     for name in ["AAA", "BBB"] {
         table
             .add(name, Price::from_scaled(1, 2).unwrap(), Qty::ONE, 4)
             .unwrap();
     }
+    table
+}
+
+/// Eight random streams of 400 steps each, the same in every run.
+fn streams() -> impl Iterator<Item = Vec<BookUpdate>> {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    (0..8).map(move |_| {
+        let steps = proptest::collection::vec(step(), 400)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        updates(&steps)
+    })
+}
+
+fn engine() -> StrategyEngine<SignalAlphaEdges> {
+    let table = table();
     let lots = vec![Qty::ONE; table.len()];
     // The two instruments are a pair too, so the pair's per-update state is exercised.
     let alphas = AlphaConfig {
@@ -164,17 +184,9 @@ proptest! {
 /// update sends more intents.
 #[test]
 fn skipping_followed_updates_changes_the_decisions() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
     let (mut differ, mut intents_every, mut intents_packet) = (0, 0u64, 0u64);
     let mut pair_edges = 0;
-    for _ in 0..8 {
-        let steps = proptest::collection::vec(step(), 400)
-            .new_tree(&mut runner)
-            .unwrap()
-            .current();
-        let updates = updates(&steps);
+    for updates in streams() {
         let expected = reference(&updates);
         let mut skip = engine();
         let skipped: Vec<Option<Decision>> = updates
@@ -238,14 +250,7 @@ fn a_discarding_output_changes_no_count_or_hash() {
     use kestrel_core::pipeline::{Discard, Stage};
     use kestrel_core::{GatewayInputKind, clock::TscClock};
     use kestrel_strategy::stage::StrategyStage;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut table = InstrumentTable::new();
-    for name in ["AAA", "BBB"] {
-        table
-            .add(name, Price::from_scaled(1, 2).unwrap(), Qty::ONE, 4)
-            .unwrap();
-    }
+    let table = table();
     let stage = || {
         StrategyStage::new(
             &table,
@@ -255,14 +260,8 @@ fn a_discarding_output_changes_no_count_or_hash() {
         )
         .unwrap()
     };
-    let mut runner = TestRunner::deterministic();
     let mut intents = 0;
-    for _ in 0..8 {
-        let steps = proptest::collection::vec(step(), 400)
-            .new_tree(&mut runner)
-            .unwrap()
-            .current();
-        let updates = updates(&steps);
+    for updates in streams() {
         let (mut kept, mut discarded) = (stage(), stage());
         let mut inputs = Inputs::default();
         for u in &updates {
