@@ -389,28 +389,26 @@ fn queues_agree<const Q: u8>(reader: &KcapReader) -> usize {
     compared
 }
 
-#[test]
-fn fifo_variant_queues_equal_the_real_books() {
+/// [`queues_agree`] after a generated one-symbol day and a 5,000-symbol day.
+fn queues_agree_after_both_days<const Q: u8>() {
     let single = day(&MarketDaySpec::single_symbol(100_000, RefStyle::Dense));
-    assert!(queues_agree::<Q_FIFO>(&single) > 50);
+    assert!(queues_agree::<Q>(&single) > 50);
     let spec = MarketDaySpec {
         messages: 200_000,
         live_orders: 30_000,
         ..MarketDaySpec::full_market(RefStyle::Dense)
     };
-    assert!(queues_agree::<Q_FIFO>(&day(&spec)) > 5_000);
+    assert!(queues_agree::<Q>(&day(&spec)) > 5_000);
+}
+
+#[test]
+fn fifo_variant_queues_equal_the_real_books() {
+    queues_agree_after_both_days::<Q_FIFO>();
 }
 
 #[test]
 fn append_only_variant_queues_equal_the_real_books() {
-    let single = day(&MarketDaySpec::single_symbol(100_000, RefStyle::Dense));
-    assert!(queues_agree::<Q_APPEND>(&single) > 50);
-    let spec = MarketDaySpec {
-        messages: 200_000,
-        live_orders: 30_000,
-        ..MarketDaySpec::full_market(RefStyle::Dense)
-    };
-    assert!(queues_agree::<Q_APPEND>(&day(&spec)) > 5_000);
+    queues_agree_after_both_days::<Q_APPEND>();
 }
 
 #[test]
