@@ -12,17 +12,17 @@ use clap::{Args, Subcommand};
 use kestrel_core::clock::{Pace, Stamps, TscClock};
 use kestrel_core::pipeline::{Source, SourceStatus};
 use kestrel_core::{BookUpdate, InstrumentTable};
-use kestrel_feeds::binance::BinanceFeed;
-use kestrel_feeds::dbn::DbnFeed;
 use kestrel_feeds::feed_stage::PublishPolicy;
 use kestrel_feeds::handler::HandlerStats;
-use kestrel_feeds::kcap::{KcapReader, PayloadKind};
+use kestrel_feeds::kcap::KcapReader;
 use kestrel_feeds::lobster::lobster_updates;
 use kestrel_feeds::updates::capture_updates;
 use kestrel_feeds::venue_source::{RecordFeed, VenueSource};
 use kestrel_strategy::alpha::AlphaConfig;
 use kestrel_strategy::research::{Horizon, SignalStudy, StudyReport};
 use kestrel_strategy::signals::SignalConfig;
+
+use crate::session::feed::{VenueFeed, kcap_venue_feed};
 
 /// `kestrel research ...`
 #[derive(Debug, Args)]
@@ -162,23 +162,28 @@ fn venue_updates(
     path: &Path,
     reader: &KcapReader,
 ) -> anyhow::Result<Option<(Vec<BookUpdate>, InstrumentTable)>> {
-    let header = reader.header();
-    let context = || format!("reading {}", path.display());
-    Ok(match header.payload_kind {
-        PayloadKind::BinanceJson => {
-            let feed = BinanceFeed::for_capture(header).with_context(context)?;
-            let (updates, feed) = venue_replay(feed, reader);
-            warn_feed_anomalies(path, feed.stats().anomalies());
-            Some((updates, feed.instruments().clone()))
+    let feed = kcap_venue_feed(reader).with_context(|| format!("reading {}", path.display()))?;
+    let (updates, table, anomalies) = match feed {
+        None => return Ok(None),
+        Some(VenueFeed::Binance(feed)) => {
+            let (updates, feed) = venue_replay(*feed, reader);
+            (
+                updates,
+                feed.instruments().clone(),
+                feed.stats().anomalies(),
+            )
         }
-        PayloadKind::Dbn => {
-            let feed = DbnFeed::for_capture(header).with_context(context)?;
-            let (updates, feed) = venue_replay(feed, reader);
-            warn_feed_anomalies(path, feed.stats().anomalies());
-            Some((updates, feed.instruments().clone()))
+        Some(VenueFeed::Dbn(feed)) => {
+            let (updates, feed) = venue_replay(*feed, reader);
+            (
+                updates,
+                feed.instruments().clone(),
+                feed.stats().anomalies(),
+            )
         }
-        _ => None,
-    })
+    };
+    warn_feed_anomalies(path, anomalies);
+    Ok(Some((updates, table)))
 }
 
 /// Replays `reader` through `feed` as fast as it goes; the updates (latency stamps cleared, as

@@ -9,7 +9,7 @@ use kestrel_feeds::binance::BinanceFeed;
 use kestrel_feeds::dbn::DbnFeed;
 use kestrel_feeds::feed_stage::CaptureSource;
 use kestrel_feeds::handler::{CaptureFile, FeedHandler, HandlerStats, combined_book_hash};
-use kestrel_feeds::kcap::{PayloadKind, Record};
+use kestrel_feeds::kcap::{KcapReader, PayloadKind, Record};
 use kestrel_feeds::venue_source::{RecordFeed, VenueSource};
 
 /// A level-book venue feed built from a kcap header.
@@ -33,9 +33,15 @@ impl VenueFeed {
 
 /// The venue feed a kcap's payload kind calls for (`None`: the ITCH handler's).
 pub fn venue_feed(capture: &CaptureFile) -> anyhow::Result<Option<VenueFeed>> {
-    let CaptureFile::Kcap(reader) = capture else {
-        return Ok(None);
-    };
+    match capture {
+        CaptureFile::Kcap(reader) => kcap_venue_feed(reader),
+        CaptureFile::Pcap(_) => Ok(None),
+    }
+}
+
+/// The venue feed a kcap's payload kind calls for (`None`: MoldUDP64 / ITCH, the ITCH
+/// handler's).
+pub fn kcap_venue_feed(reader: &KcapReader) -> anyhow::Result<Option<VenueFeed>> {
     let header = reader.header();
     Ok(match header.payload_kind {
         PayloadKind::BinanceJson => Some(VenueFeed::Binance(Box::new(BinanceFeed::for_capture(
